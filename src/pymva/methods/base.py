@@ -1,0 +1,409 @@
+"""``MethodBase``: what every method plugin shares, and the registry of method types.
+
+A method plugin only sees arrays and options (``../shared/tmva/core.md`` §2.2–§2.4):
+
+* it is created with a title, a :class:`MethodContext` (job and loader names, weight directory,
+  analysis type, variable/target/spectator descriptions, class names) and its option string;
+* :meth:`MethodBase.train` receives the training :class:`~pymva.dataset.Sample`, fits the method's
+  ``VarTransform`` chain on it and hands the transformed arrays to the subclass's :meth:`_train`;
+* :meth:`MethodBase.evaluate` applies the chain to any sample and returns the responses
+  (classification: the signal-class output; multiclass: one column per class; regression: one
+  column per target, passed back through the inverse target transforms);
+* the weights file (:mod:`pymva.weightsfile`) stores the options and the fitted chain, plus what
+  :meth:`MethodBase.add_weights_xml` adds; :meth:`MethodBase.read_weights_xml` reads it back.
+
+Subclasses register themselves with :func:`register_method`; :func:`get_method_class` finds them
+by ``Types`` member or by name (``"PyTorch"``), with a "did you mean" on a typo.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from ..dataset import Sample, VariableInfo
+from ..errors import ModelError, NotTrainedError, OptionError, did_you_mean
+from ..logger import get_logger
+from ..options import OptionsBase, option
+from ..types import EMVA, EAnalysisType
+
+__all__ = [
+    "BaseMethodOptions",
+    "MethodBase",
+    "MethodContext",
+    "available_methods",
+    "get_method_class",
+    "register_method",
+]
+
+F32 = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class BaseMethodOptions(OptionsBase):
+    """Options every method accepts (TMVA ``MethodBase::DeclareBaseOptions``, core.md §2.2).
+
+    Reader-only compatibility options of TMVA (``Normalise``, ``D``, ``VarTransformType``,
+    ``TxtWeightFilesOnly``) are not declared: they are rejected as unknown.
+    """
+
+    V: bool = option(False, "Verbose output (short form of VerbosityLevel=Verbose)")
+    VerbosityLevel: str = option(
+        "Default",
+        "Verbosity level",
+        allowed=("Default", "Debug", "Verbose", "Info", "Warning", "Error", "Fatal"),
+    )
+    VarTransform: str = option("None", "List of variable transformations performed before training, e.g. D,G")
+    H: bool = option(False, "Print method-specific help message")
+    CreateMVAPdfs: bool = option(False, "Create PDFs for classifier outputs (signal and background)")
+    IgnoreNegWeightsInTraining: bool = option(
+        False, "Events with negative weights are ignored in the training (but are included for testing)"
+    )
+    NbinsMVAPdf: int = option(60, "Number of bins used for the PDFs of classifier outputs")
+    NsmoothMVAPdf: int = option(2, "Number of smoothing iterations for classifier PDFs")
+
+
+@dataclass(frozen=True)
+class MethodContext:
+    """Everything a method may know about the job, without any access to trees or files of data.
+
+    Attributes
+    ----------
+    job_name : str
+        The Factory's job name (first part of the weights-file name).
+    dataset_name : str
+        The DataLoader name.
+    analysis_type : EAnalysisType
+    variables, targets, spectators : tuple of VariableInfo
+    class_names : tuple of str
+        In class-index order.
+    weight_dir : Path
+        ``<dataset_name>/weights``: where the method writes its files.
+    draw_progress_bar : bool
+        The Factory's ``DrawProgressBar`` and not ``Silent``.
+    verbose : bool
+        The Factory's ``V``.
+    """
+
+    job_name: str
+    dataset_name: str
+    analysis_type: EAnalysisType
+    variables: tuple[VariableInfo, ...]
+    class_names: tuple[str, ...]
+    targets: tuple[VariableInfo, ...] = ()
+    spectators: tuple[VariableInfo, ...] = ()
+    weight_dir: Path = field(default_factory=lambda: Path("dataset/weights"))
+    draw_progress_bar: bool = False
+    verbose: bool = False
+
+    @property
+    def n_variables(self) -> int:
+        """Number of input variables."""
+        return len(self.variables)
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes."""
+        return len(self.class_names)
+
+    @property
+    def n_targets(self) -> int:
+        """Number of regression targets."""
+        return len(self.targets)
+
+    @property
+    def signal_class(self) -> int:
+        """Index of the class named ``Signal`` (0 if there is none)."""
+        return self.class_names.index("Signal") if "Signal" in self.class_names else 0
+
+    @property
+    def n_outputs(self) -> int:
+        """Columns of the method's raw output: targets for regression, classes otherwise."""
+        if self.analysis_type == EAnalysisType.kRegression:
+            return self.n_targets
+        return self.n_classes
+
+
+M = TypeVar("M", bound="type[MethodBase]")
+_REGISTRY: dict[EMVA, type[MethodBase]] = {}
+
+
+def register_method(cls: M) -> M:
+    """Class decorator: register a method class under its ``method_type``."""
+    _REGISTRY[cls.method_type] = cls
+    return cls
+
+
+def available_methods() -> list[str]:
+    """Names of the registered method types (``["BDT", "Fisher", "PyTorch", …]``)."""
+    _load_builtin_methods()
+    return sorted(m.type_name for m in _REGISTRY)
+
+
+def get_method_class(method: EMVA | int | str) -> type[MethodBase]:
+    """Find the method class for a ``Types`` member, its integer value or its name.
+
+    Parameters
+    ----------
+    method : EMVA, int or str
+        ``Types.kPyTorch``, ``27`` or ``"PyTorch"`` (case-insensitive; ``"kPyTorch"`` too).
+
+    Returns
+    -------
+    type
+        The registered :class:`MethodBase` subclass.
+
+    Raises
+    ------
+    OptionError
+        For an unknown or unimplemented method type, listing the available ones.
+    """
+    _load_builtin_methods()
+    names = available_methods()
+    if isinstance(method, str):
+        key = method.strip()
+        low = key.lower()
+        for m in _REGISTRY:
+            if low in (m.type_name.lower(), m.name.lower()):
+                return _REGISTRY[m]
+        raise OptionError(
+            f"unknown method '{key}'{did_you_mean(key, names)} Available methods: {', '.join(names)}"
+        )
+    try:
+        emva = EMVA(int(method))
+    except ValueError:
+        raise OptionError(f"unknown method type {method!r}; available methods: {', '.join(names)}") from None
+    if emva not in _REGISTRY:
+        raise OptionError(
+            f"method type {emva.type_name} is not implemented in pymva; available methods: {', '.join(names)}"
+        )
+    return _REGISTRY[emva]
+
+
+def _load_builtin_methods() -> None:
+    """Import the modules of pymva's own methods so that they register themselves."""
+    import importlib
+
+    for mod in ("pytorch", "sklearn_methods", "fisher", "bdt"):
+        try:
+            importlib.import_module(f"pymva.methods.{mod}")
+        except ModuleNotFoundError as exc:  # a method module not (yet) present in this build
+            if exc.name != f"pymva.methods.{mod}":
+                raise
+
+
+class MethodBase(abc.ABC):
+    """Base class of every method plugin.
+
+    Parameters
+    ----------
+    title : str
+        The method title given at booking (``"PyTorch"``); names files, branches and histograms.
+    context : MethodContext
+        Job, loader, variables and classes.
+    options : str
+        TMVA option string (base options and the method's own).
+    **kwargs
+        Options as keyword arguments (equivalent to tokens, applied after ``options``).
+
+    Attributes
+    ----------
+    options : OptionsBase
+        The parsed, frozen options (a subclass of :class:`BaseMethodOptions`).
+    transformations : TransformationHandler
+        The ``VarTransform`` chain; fitted by :meth:`train` or read from the weights file.
+    training_time_ : float
+        Seconds spent in :meth:`_train` (set by training).
+    n_training_events_ : int
+        Number of training events (set by training).
+
+    Raises
+    ------
+    OptionError
+        From option parsing, naming the method and the offending tokens.
+    """
+
+    #: The ``Types`` member this class implements.
+    method_type: ClassVar[EMVA]
+    #: The method's options dataclass (derives from :class:`BaseMethodOptions`).
+    Options: ClassVar[type[BaseMethodOptions]] = BaseMethodOptions
+    #: Text printed when the ``H`` option is on.
+    help_text: ClassVar[str] = ""
+
+    def __init__(self, title: str, context: MethodContext, options: str = "", **kwargs: Any) -> None:
+        from ..transforms import TransformationHandler
+
+        self.title = title
+        self.context = context
+        self.log = get_logger(title, f"pymva.method.{self.method_type.type_name}")
+        self.options: BaseMethodOptions = self.Options.parse(
+            options, component=f"method {self.method_type.type_name} ('{title}')", **kwargs
+        )
+        self.transformations = TransformationHandler.parse(
+            self.options.VarTransform,
+            variables=context.variables,
+            targets=context.targets,
+            spectators=context.spectators,
+            class_names=context.class_names,
+            method_title=title,
+        )
+        self.training_time_: float | None = None
+        self.n_training_events_: int | None = None
+        self._trained = False
+
+    # ------------------------------------------------------------------ capabilities
+    @classmethod
+    def has_analysis_type(cls, analysis_type: EAnalysisType, n_classes: int, n_targets: int) -> bool:
+        """Whether the method handles this analysis type (TMVA ``HasAnalysisType``).
+
+        Default: classification with 2 classes only.
+        """
+        return analysis_type == EAnalysisType.kClassification and n_classes == 2
+
+    @property
+    def method_name(self) -> str:
+        """``"<Type>::<Title>"`` as in the weights file's ``Method`` attribute."""
+        return f"{self.method_type.type_name}::{self.title}"
+
+    def setup(self) -> None:
+        """Prepare the method after booking (TMVA ``ProcessOptions``); default: nothing."""
+
+    # ------------------------------------------------------------------ training
+    def train(self, sample: Sample) -> None:
+        """Fit the ``VarTransform`` chain on ``sample`` and train the method on the result.
+
+        Parameters
+        ----------
+        sample : Sample
+            The training events of the DataSet (TMVA order, NormMode-renormalised weights).
+
+        Raises
+        ------
+        ModelError
+            From the method's own training.
+        """
+        import time
+
+        if self.options.H and self.help_text:
+            self.print_help()
+        self.transformations.fit(sample)
+        transformed = self.transformations.transform(sample)
+        weights = transformed.weights
+        if self.options.IgnoreNegWeightsInTraining:
+            weights = np.where(weights < 0, np.float32(0), weights).astype(np.float32)
+            transformed = transformed.replace(weights=weights)
+        start = time.perf_counter()
+        self._train(transformed)
+        self.training_time_ = time.perf_counter() - start
+        self.n_training_events_ = len(sample)
+        self._trained = True
+        self.log.info(
+            "Elapsed time for training with %d events: %.3g sec", len(sample), self.training_time_
+        )
+
+    @abc.abstractmethod
+    def _train(self, sample: Sample) -> None:
+        """Train on transformed training events (weights already adjusted)."""
+
+    # ------------------------------------------------------------------ application
+    @abc.abstractmethod
+    def _predict(self, X: F32) -> F32:
+        """Raw outputs for transformed inputs.
+
+        Parameters
+        ----------
+        X : ndarray of float32, shape (n_events, n_variables)
+
+        Returns
+        -------
+        ndarray of float32, shape (n_events, n_outputs)
+            ``n_outputs`` = number of classes (classification, multiclass) or targets (regression),
+            regression targets in the transformed space.
+        """
+
+    def raw_outputs(self, X: F32) -> F32:
+        """Apply the transforms to untransformed inputs ``X`` and return :meth:`_predict`'s output."""
+        Xt = self.transformations.transform_variables(np.ascontiguousarray(X, dtype=np.float32))
+        out = np.asarray(self._predict(Xt))
+        n_out = self.context.n_outputs
+        if out.ndim != 2 or out.shape[0] != len(X) or out.shape[1] != n_out:
+            raise ModelError(
+                f"method {self.method_name}: the prediction has shape {out.shape}, expected "
+                f"(n_events, n_outputs) = ({len(X)}, {n_out})"
+            )
+        return out.astype(np.float32, copy=False)
+
+    def evaluate(self, X: F32) -> F32:
+        """Responses for untransformed input variables, as the Factory stores them.
+
+        Parameters
+        ----------
+        X : ndarray of float32, shape (n_events, n_variables)
+
+        Returns
+        -------
+        ndarray of float32
+            Classification: shape (n_events,), the output column of the signal class.
+            Multiclass: shape (n_events, n_classes).
+            Regression: shape (n_events, n_targets), through the inverse target transforms.
+        """
+        out = self.raw_outputs(X)
+        at = self.context.analysis_type
+        if at == EAnalysisType.kClassification:
+            return np.ascontiguousarray(out[:, self.context.signal_class])
+        if at == EAnalysisType.kRegression:
+            return self.transformations.inverse_targets(out)
+        return out
+
+    def mva_value(self, X: F32) -> F32:
+        """TMVA's ``GetMvaValue`` for many events: the signal-class output, raw output 0 for regression."""
+        out = self.raw_outputs(X)
+        if self.context.analysis_type == EAnalysisType.kClassification:
+            return np.ascontiguousarray(out[:, self.context.signal_class])
+        return np.ascontiguousarray(out[:, 0])
+
+    # ------------------------------------------------------------------ persistence
+    def add_weights_xml(self, parent: ET.Element) -> None:
+        """Write method-specific content into the weights file's ``<Weights>`` element (default: none)."""
+
+    def read_weights_xml(self, weights: ET.Element | None) -> None:
+        """Read back what :meth:`add_weights_xml` wrote; marks the method as trained."""
+        self._trained = True
+
+    def check_trained(self) -> None:
+        """Raise :class:`NotTrainedError` unless trained or read from a weights file."""
+        if not self._trained:
+            raise NotTrainedError(f"method {self.method_name} has not been trained yet; call TrainAllMethods()")
+
+    # ------------------------------------------------------------------ ranking and help
+    ranking_criterion: ClassVar[str] = ""
+
+    def ranking(self) -> list[tuple[str, float]] | None:
+        """Variable ranking as ``(variable label, value)`` best first, or ``None`` (default)."""
+        return None
+
+    def print_help(self) -> None:
+        """Log the help text as TMVA does for the ``H`` option."""
+        self.log.info("%s", self.help_text)
+        self.log.info('<Suppress this message by specifying "!H" in the booking option>')
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.method_name!r}>"
+
+
+def _positive_int(name: str) -> Callable[[Any], str | None]:
+    def check(v: Any) -> str | None:
+        return None if v > 0 else f"{name} must be greater than zero"
+
+    return check
+
+
+logging.getLogger("pymva.method").addHandler(logging.NullHandler())
