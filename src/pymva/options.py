@@ -200,8 +200,8 @@ def _element_type(annotation: Any) -> type:
         args = typing.get_args(annotation)
         return _element_type(args[0])
     if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return _element_type(args[0])
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _element_type(members[0])
     if origin is typing.Literal:
         return str
     if annotation in (bool, int, float, str):

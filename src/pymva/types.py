@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["EAnalysisType", "EMVA", "ETreeType", "Types"]
+__all__ = ["EMVA", "EAnalysisType", "ETreeType", "Types"]
 
 
 class EMVA(enum.IntEnum):

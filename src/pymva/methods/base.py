@@ -21,7 +21,6 @@ from __future__ import annotations
 import abc
 import logging
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -171,9 +170,9 @@ def get_method_class(method: EMVA | int | str) -> type[MethodBase]:
     if isinstance(method, str):
         key = method.strip()
         low = key.lower()
-        for m in _REGISTRY:
+        for m, cls in _REGISTRY.items():
             if low in (m.type_name.lower(), m.name.lower()):
-                return _REGISTRY[m]
+                return cls
         raise OptionError(
             f"unknown method '{key}'{did_you_mean(key, names)} Available methods: {', '.join(names)}"
         )
@@ -191,13 +190,12 @@ def get_method_class(method: EMVA | int | str) -> type[MethodBase]:
 def _load_builtin_methods() -> None:
     """Import the modules of pymva's own methods so that they register themselves."""
     import importlib
+    import importlib.util
 
-    for mod in ("pytorch", "sklearn_methods", "fisher", "bdt"):
-        try:
-            importlib.import_module(f"pymva.methods.{mod}")
-        except ModuleNotFoundError as exc:  # a method module not (yet) present in this build
-            if exc.name != f"pymva.methods.{mod}":
-                raise
+    for mod in ("pytorch", "pyrandomforest", "pyadaboost", "pygtb", "fisher", "bdt"):
+        name = f"pymva.methods.{mod}"
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
 
 
 class MethodBase(abc.ABC):
@@ -273,7 +271,7 @@ class MethodBase(abc.ABC):
         """``"<Type>::<Title>"`` as in the weights file's ``Method`` attribute."""
         return f"{self.method_type.type_name}::{self.title}"
 
-    def setup(self) -> None:
+    def setup(self) -> None:  # noqa: B027 - optional hook
         """Prepare the method after booking (TMVA ``ProcessOptions``); default: nothing."""
 
     # ------------------------------------------------------------------ training
@@ -371,7 +369,7 @@ class MethodBase(abc.ABC):
         return np.ascontiguousarray(out[:, 0])
 
     # ------------------------------------------------------------------ persistence
-    def add_weights_xml(self, parent: ET.Element) -> None:
+    def add_weights_xml(self, parent: ET.Element) -> None:  # noqa: B027 - optional hook
         """Write method-specific content into the weights file's ``<Weights>`` element (default: none)."""
 
     def read_weights_xml(self, weights: ET.Element | None) -> None:
@@ -397,13 +395,6 @@ class MethodBase(abc.ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.method_name!r}>"
-
-
-def _positive_int(name: str) -> Callable[[Any], str | None]:
-    def check(v: Any) -> str | None:
-        return None if v > 0 else f"{name} must be greater than zero"
-
-    return check
 
 
 logging.getLogger("pymva.method").addHandler(logging.NullHandler())

@@ -1,0 +1,759 @@
+"""``Factory``: books, trains, tests and evaluates methods, as TMVA's Factory does.
+
+A TMVA script runs unchanged (``../shared/tmva/core.md`` §2)::
+
+    factory = TMVA.Factory("TMVAClassification", "TMVA.root",
+                           "!V:!Silent:Color:DrawProgressBar:Transformations=D,G:AnalysisType=Classification")
+    factory.BookMethod(loader, TMVA.Types.kPyTorch, "PyTorch", "H:!V:VarTransform=D,G:...")
+    factory.TrainAllMethods()
+    factory.TestAllMethods()
+    factory.EvaluateAllMethods()
+
+The Factory owns the job: loaders and the methods booked on them, the responses of every method on
+the training and test samples, the evaluation results, the weights files and the output ROOT file.
+Methods only see arrays (:mod:`pymva.methods.base`); evaluation is pure numpy
+(:mod:`pymva.evaluation`); the output file is written in one go, atomically, at the end of
+:meth:`Factory.EvaluateAllMethods` (or by :meth:`Factory.Close`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .dataset import DataSet, Sample
+from .errors import DataError, NotTrainedError, OptionError, did_you_mean
+from .logger import configure, get_logger
+from .methods.base import MethodBase, MethodContext, get_method_class
+from .options import OptionsBase, option
+from .types import EMVA, EAnalysisType, ETreeType
+
+if TYPE_CHECKING:
+    from .dataloader import DataLoader
+
+__all__ = ["Factory", "FactoryOptions"]
+
+F32 = npt.NDArray[np.float32]
+
+_ANALYSIS_TYPES = {
+    "Classification": EAnalysisType.kClassification,
+    "Regression": EAnalysisType.kRegression,
+    "Multiclass": EAnalysisType.kMulticlass,
+}
+
+
+@dataclass(frozen=True)
+class FactoryOptions(OptionsBase):
+    """Options of the Factory (TMVA ``Factory`` constructor, core.md §2.1), in TMVA's order.
+
+    ``Color`` defaults to whether standard output is a terminal (TMVA: "not batch").
+    """
+
+    component_name = "Factory"
+
+    V: bool = option(False, "Verbose flag")
+    VerboseLevel: str = option("Info", "VerboseLevel (Debug/Verbose/Info)", allowed=("Debug", "Verbose", "Info"))
+    Color: bool = option(False, "Flag for coloured screen output (default: True, if in batch mode: False)")
+    Transformations: str = option(
+        "I", "List of transformations to test; formatting example: Transformations=I;D;P;U;G,D"
+    )
+    Correlations: bool = option(False, "boolean to show correlation in output")
+    ROC: bool = option(True, "boolean to show ROC in output")
+    Silent: bool = option(False, "Batch mode: boolean silent flag inhibiting any output from TMVA")
+    DrawProgressBar: bool = option(True, "Draw progress bar to display training, testing and evaluation schedule")
+    ModelPersistence: bool = option(True, "Option to save the trained model in xml file or using serialization")
+    AnalysisType: str = option(
+        "Auto",
+        "Set the analysis type (Classification, Regression, Multiclass, Auto)",
+        allowed=("Classification", "Regression", "Multiclass", "Auto"),
+    )
+
+
+@dataclass
+class MethodRecord:
+    """One booked method and what the Factory has learnt about it.
+
+    Attributes
+    ----------
+    method : MethodBase
+        The current method object (re-created from its weights file before testing when
+        ``ModelPersistence`` is on).
+    loader : DataLoader
+    weights_file : Path or None
+        Where its weights file was written.
+    train_values, test_values : ndarray or None
+        Responses on the training and the test sample (shapes as :meth:`MethodBase.evaluate`).
+    result : object or None
+        The evaluation result (:mod:`pymva.evaluation`), set by ``EvaluateAllMethods``.
+    """
+
+    method: MethodBase
+    loader: DataLoader
+    weights_file: Path | None = None
+    trained: bool = False
+    train_values: F32 | None = None
+    test_values: F32 | None = None
+    test_time: float = 0.0
+    result: Any = None
+
+
+class Factory:
+    """TMVA's Factory.
+
+    Parameters
+    ----------
+    jobName : str
+        Job name: first part of every weights-file name (``<JobName>_<Title>.weights.xml``).
+    outputFile : str, os.PathLike or None
+        Path of the output ROOT file (TMVA's ``TFile``); ``None`` for no output file.  As in TMVA's
+        two-argument form ``Factory(jobName, options)``, a string that does not end in ``.root`` and
+        looks like an option string is taken as ``options``.
+    options : str
+        TMVA option string (see :class:`FactoryOptions`).
+    **kwargs
+        Options as keyword arguments (``Silent=True``, ``Transformations=["I", "D"]``).
+
+    Raises
+    ------
+    OptionError
+        On options that cannot be interpreted.
+
+    Examples
+    --------
+    >>> factory = Factory("TMVAClassification", options="!V:Silent:AnalysisType=Classification")
+    """
+
+    def __init__(
+        self,
+        jobName: str,
+        outputFile: str | os.PathLike[str] | None = None,
+        options: str = "",
+        **kwargs: Any,
+    ) -> None:
+        if isinstance(outputFile, str) and not options and _looks_like_options(outputFile):
+            outputFile, options = None, outputFile
+        self.job_name = str(jobName)
+        self.output_path: Path | None = Path(outputFile) if outputFile is not None else None
+        opts = FactoryOptions.parse(options, **kwargs)
+        if "Color" not in opts.modified_options:
+            # TMVA: coloured output unless in batch mode
+            opts = dataclasses.replace(opts, Color=sys.stdout.isatty())
+        self.options = opts
+        configure(color=self.options.Color, silent=self.options.Silent, verbose=self.options.V)
+        self.log = get_logger("Factory", "pymva.factory")
+        self._analysis_type: EAnalysisType | None = _ANALYSIS_TYPES.get(self.options.AnalysisType)
+        self._methods: dict[str, dict[str, MethodRecord]] = {}
+        self._loaders: dict[str, DataLoader] = {}
+        self._output_written = False
+        self._closed = False
+        from ._version import __version__
+
+        if self.output_path is None:
+            self.log.info("pymva %s: TMVA's Factory without an output file", __version__)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def analysis_type(self) -> EAnalysisType | None:
+        """The job's analysis type; ``None`` while ``AnalysisType=Auto`` is unresolved."""
+        return self._analysis_type
+
+    @property
+    def results(self) -> dict[str, dict[str, Any]]:
+        """Evaluation results per loader name and method title (after ``EvaluateAllMethods``)."""
+        return {
+            ln: {t: r.result for t, r in recs.items() if r.result is not None} for ln, recs in self._methods.items()
+        }
+
+    def _progress(self, iterable: Sequence[Any], desc: str) -> Iterator[Any]:
+        if self.options.DrawProgressBar and not self.options.Silent and len(iterable) > 1:
+            from tqdm.auto import tqdm
+
+            yield from tqdm(iterable, desc=desc, leave=False)
+        else:
+            yield from iterable
+
+    def _records(self) -> Iterator[tuple[str, str, MethodRecord]]:
+        for ln in sorted(self._methods, key=lambda s: s.encode()):
+            for title, rec in self._methods[ln].items():
+                yield ln, title, rec
+
+    # ------------------------------------------------------------------ booking
+    def _resolve_analysis_type(self, loader: DataLoader) -> EAnalysisType:
+        if self._analysis_type is not None:
+            return self._analysis_type
+        classes = loader.class_names
+        n_targets = len(loader.targets)
+        if len(classes) == 2 and set(classes) == {"Signal", "Background"}:
+            at = EAnalysisType.kClassification
+        elif len(classes) >= 2:
+            at = EAnalysisType.kMulticlass
+        else:
+            raise OptionError(
+                f"No analysis type for {len(classes)} classes and {n_targets} regression targets. "
+                "Regression must be requested explicitly with the Factory option AnalysisType=Regression"
+            )
+        self._analysis_type = at
+        self.log.info("Analysis type resolved from loader '%s': %s", loader.GetName(), at.type_name)
+        return at
+
+    def _context(self, loader: DataLoader, analysis_type: EAnalysisType) -> MethodContext:
+        ds_name = loader.GetName()
+        return MethodContext(
+            job_name=self.job_name,
+            dataset_name=ds_name,
+            analysis_type=analysis_type,
+            variables=tuple(loader.variables),
+            targets=tuple(loader.targets),
+            spectators=tuple(loader.spectators),
+            class_names=tuple(loader.class_names),
+            weight_dir=Path(ds_name) / "weights",
+            draw_progress_bar=self.options.DrawProgressBar and not self.options.Silent,
+            verbose=self.options.V,
+        )
+
+    def BookMethod(
+        self,
+        loader: DataLoader,
+        method: EMVA | int | str,
+        title: str,
+        options: str = "",
+        **kwargs: Any,
+    ) -> MethodBase | None:
+        """Book a method on a DataLoader (TMVA ``Factory::BookMethod``, core.md §2.2).
+
+        Parameters
+        ----------
+        loader : DataLoader
+            The data the method trains and is tested on.
+        method : Types member, int or str
+            ``Types.kPyTorch`` or the method type name ``"PyTorch"``.
+        title : str
+            The method title (unique per loader); names weights files, histograms and branches.
+        options : str
+            The method's option string (base options and its own).
+        **kwargs
+            Options as keyword arguments.
+
+        Returns
+        -------
+        MethodBase or None
+            The booked method; ``None`` (with a warning, as TMVA) if the method cannot handle the
+            analysis type.
+
+        Raises
+        ------
+        OptionError
+            Unknown method type (listing the available ones), a title already booked on this loader,
+            option errors of the method.
+        ModelError
+            From the method's setup (e.g. the PyTorch model file cannot be loaded).
+        """
+        ds_name = loader.GetName()
+        cls = get_method_class(method)
+        booked = self._methods.setdefault(ds_name, {})
+        if title in booked:
+            raise OptionError(
+                f"Booking failed since method with title {title} already exists in with DataSet Name {ds_name}; "
+                "choose another title"
+            )
+        at = self._resolve_analysis_type(loader)
+        self.log.header("Booking method: %s", title)
+        self.log.info("")
+        n_classes, n_targets = len(loader.class_names), len(loader.targets)
+        if not cls.has_analysis_type(at, n_classes, n_targets):
+            what = {
+                EAnalysisType.kClassification: f"classification with {n_classes} classes.",
+                EAnalysisType.kRegression: f"regression with {n_targets} targets.",
+                EAnalysisType.kMulticlass: f"multiclass classification with {n_classes} classes.",
+            }[at]
+            self.log.warning("Method %s is not capable of handling %s", cls.method_type.type_name, what)
+            return None
+        context = self._context(loader, at)
+        if self.options.ModelPersistence:
+            context.weight_dir.mkdir(parents=True, exist_ok=True)
+        instance = cls(title, context, options, **kwargs)
+        instance.setup()
+        booked[title] = MethodRecord(method=instance, loader=loader)
+        self._loaders[ds_name] = loader
+        return instance
+
+    def GetMethod(self, datasetname: str | DataLoader, title: str) -> MethodBase:
+        """Return the method booked as ``title`` on a loader (or loader name).
+
+        Raises
+        ------
+        KeyError
+            If no such method is booked (the message lists the booked titles).
+        """
+        return self._record(datasetname, title).method
+
+    def HasMethod(self, datasetname: str | DataLoader, title: str) -> bool:
+        """Whether a method with this title is booked on the loader."""
+        name = datasetname if isinstance(datasetname, str) else datasetname.GetName()
+        return title in self._methods.get(name, {})
+
+    def _record(self, datasetname: str | DataLoader, title: str) -> MethodRecord:
+        name = datasetname if isinstance(datasetname, str) else datasetname.GetName()
+        if name not in self._methods:
+            raise KeyError(
+                f"no methods booked on dataset '{name}'{did_you_mean(name, self._methods)}; "
+                f"datasets: {sorted(self._methods)}"
+            )
+        recs = self._methods[name]
+        if title not in recs:
+            raise KeyError(
+                f"no method '{title}' booked on dataset '{name}'{did_you_mean(title, recs)}; booked: {list(recs)}"
+            )
+        return recs[title]
+
+    # ------------------------------------------------------------------ training
+    def TrainAllMethods(self) -> None:
+        """Train every booked method (TMVA ``Factory::TrainAllMethods``, core.md §2.3).
+
+        Builds each loader's DataSet on first use, trains the methods in booking order (loaders in
+        byte-wise order of their names), writes their weights files and, with ``ModelPersistence``,
+        re-creates every method from its weights file so that testing uses exactly what the Reader
+        will use.
+
+        Raises
+        ------
+        DataError
+            No input data, regression without target, classification with fewer than two classes,
+            and the DataLoader's own errors.
+        PyMVAError
+            Errors of the methods' training.
+        """
+        if not self._methods:
+            self.log.header("...nothing found to train")
+            return
+        self.log.header("Train all methods")
+        at = self._analysis_type
+        for ds_name in sorted(self._methods, key=lambda s: s.encode()):
+            recs = self._methods[ds_name]
+            loader = self._loaders[ds_name]
+            ds = self._dataset(loader)
+            self._check_training_input(ds, at)
+            for title, rec in self._progress(list(recs.items()), f"Training {ds_name}"):
+                self._train_one(ds, title, rec)
+            if at != EAnalysisType.kRegression:
+                self.log.header("Ranking input variables (method specific)...")
+                for rec in recs.values():
+                    if rec.trained:
+                        self._print_ranking(rec.method)
+            if self.options.ModelPersistence:
+                self.log.header("=== Destroy and recreate all methods via weight files for testing ===")
+                self.log.info("")
+                for rec in recs.values():
+                    if rec.trained and rec.weights_file is not None:
+                        rec.method = self._reload(rec)
+
+    def _dataset(self, loader: DataLoader) -> DataSet:
+        ds = loader.GetDataSetInfo().GetDataSet()
+        return ds
+
+    def _check_training_input(self, ds: DataSet, at: EAnalysisType | None) -> None:
+        if len(ds.train) + len(ds.test) <= 1:
+            raise DataError(f"No input data for the training provided! (dataset '{ds.name}')")
+        if at == EAnalysisType.kRegression and not ds.targets:
+            raise DataError(
+                f"You want to do regression training without specifying a target (dataset '{ds.name}'); "
+                "call loader.AddTarget(...)"
+            )
+        if at in (EAnalysisType.kClassification, EAnalysisType.kMulticlass) and ds.n_classes < 2:
+            raise DataError(
+                f"You want to do classification training, but specified less than two classes "
+                f"(dataset '{ds.name}' has {ds.class_names})"
+            )
+
+    def _train_one(self, ds: DataSet, title: str, rec: MethodRecord) -> None:
+        method = rec.method
+        n_train = len(ds.train)
+        if n_train < 10:
+            self.log.warning(
+                "Method %s not trained (training tree has less entries [%d] than required [10]", title, n_train
+            )
+            return
+        at = method.context.analysis_type
+        what = {
+            EAnalysisType.kClassification: "Classification",
+            EAnalysisType.kRegression: "Regression",
+            EAnalysisType.kMulticlass: "Multiclass classification",
+        }[at]
+        # the DataSet now knows the training ranges of the variables
+        method.context = dataclasses.replace(
+            method.context,
+            variables=tuple(ds.variables),
+            targets=tuple(ds.targets),
+            spectators=tuple(ds.spectators),
+        )
+        self.log.header("Train method: %s for %s", title, what)
+        self.log.info("")
+        method.train(ds.train)
+        rec.trained = True
+        if self.options.ModelPersistence:
+            from .weightsfile import write_weights_file
+
+            path = method.context.weight_dir / f"{self.job_name}_{title}.weights.xml"
+            rec.weights_file = write_weights_file(
+                method,
+                path,
+                job_name=self.job_name,
+                training_events=n_train,
+                training_time=method.training_time_ or 0.0,
+            )
+            self.log.info("Creating xml weight file: %s", path)
+        self.log.header("Training finished")
+        self.log.info("")
+
+    def _reload(self, rec: MethodRecord) -> MethodBase:
+        from .weightsfile import load_method
+
+        assert rec.weights_file is not None
+        old = rec.method
+        method = load_method(rec.weights_file, job_name=self.job_name, weight_dir=old.context.weight_dir)
+        method.context = dataclasses.replace(
+            method.context,
+            draw_progress_bar=old.context.draw_progress_bar,
+            verbose=old.context.verbose,
+        )
+        return method
+
+    def _print_ranking(self, method: MethodBase) -> None:
+        ranking = method.ranking()
+        if not ranking:
+            self.log.info("No variable ranking supplied by classifier: %s", method.title)
+            return
+        from .methods.ranking import format_ranking
+
+        self.log.header("Ranking result (top variable is best ranked)")
+        for line in format_ranking(ranking, method.ranking_criterion).split("\n"):
+            self.log.info("%s", line)
+
+    # ------------------------------------------------------------------ testing
+    def TestAllMethods(self) -> None:
+        """Compute every trained method's responses on the test and training samples (core.md §2.4).
+
+        pymva computes the training-sample responses here too, with the same (re-created) method
+        that gives the test responses, so that the overtraining check compares like with like
+        (TMVA uses the in-memory training instance for the training sample).
+
+        Raises
+        ------
+        PyMVAError
+            Errors of the methods' evaluation (e.g. :class:`~pymva.errors.ModelError`).
+        """
+        self.log.header("Test all methods")
+        for ds_name, title, rec in list(self._progress(list(self._records()), "Testing")):
+            if not rec.trained:
+                continue
+            ds = self._dataset(self._loaders[ds_name])
+            at = rec.method.context.analysis_type
+            kind = {
+                EAnalysisType.kClassification: "Classification",
+                EAnalysisType.kRegression: "Regression",
+                EAnalysisType.kMulticlass: "Multiclass classification",
+            }[at]
+            self.log.header("Test method: %s for %s performance", title, kind)
+            self.log.info("")
+            start = time.perf_counter()
+            rec.test_values = rec.method.evaluate(ds.test.X)
+            rec.test_time = time.perf_counter() - start
+            self.log.info("Evaluation of %s on testing sample (%d events)", title, len(ds.test))
+            self.log.info("Elapsed time for evaluation of %d events: %.3g sec", len(ds.test), rec.test_time)
+            rec.train_values = rec.method.evaluate(ds.train.X)
+
+    # ------------------------------------------------------------------ evaluation
+    def EvaluateAllMethods(self) -> None:
+        """Evaluate every tested method, print TMVA's tables and write the output file (core.md §2.5).
+
+        Raises
+        ------
+        NotTrainedError
+            If no method has been tested (call ``TestAllMethods`` first).
+        """
+        from . import evaluation as ev
+
+        self.log.header("Evaluate all methods")
+        tested = [(ln, t, r) for ln, t, r in self._records() if r.test_values is not None]
+        if not tested:
+            raise NotTrainedError("no tested method to evaluate: call TrainAllMethods() and TestAllMethods() first")
+        for ds_name, title, rec in tested:
+            ds = self._dataset(self._loaders[ds_name])
+            rec.result = self._evaluate_one(ev, ds, title, rec)
+        self._print_tables(ev, tested)
+        if self.output_path is not None:
+            self._write_output_file()
+        self.log.info("")
+        self.log.info("Thank you for using TMVA!")
+        self.log.info("For citation information, please visit: http://tmva.sf.net/citeTMVA.html")
+
+    def _evaluate_one(self, ev: Any, ds: DataSet, title: str, rec: MethodRecord) -> Any:
+        at = rec.method.context.analysis_type
+        assert rec.test_values is not None
+        assert rec.train_values is not None
+        if at == EAnalysisType.kClassification:
+            self.log.header("Evaluate classifier: %s", title)
+            self.log.info("")
+            sig = ds.signal_class
+            return ev.evaluate_classification(
+                title,
+                ds.name,
+                rec.test_values,
+                ds.test.weights,
+                ds.test.class_id == sig,
+                rec.train_values,
+                ds.train.weights,
+                ds.train.class_id == sig,
+            )
+        if at == EAnalysisType.kRegression:
+            self.log.header("Evaluate regression method: %s", title)
+            self.log.info("TestRegression (testing)")
+            self.log.info("TestRegression (training)")
+            return ev.evaluate_regression(
+                title,
+                ds.name,
+                rec.test_values,
+                ds.test.targets,
+                ds.test.weights,
+                rec.train_values,
+                ds.train.targets,
+                ds.train.weights,
+                test_inputs=ds.test.X,
+                train_inputs=ds.train.X,
+                variable_names=[v.internal_name for v in ds.variables],
+                target_names=[t.internal_name for t in ds.targets],
+            )
+        self.log.header("Evaluate multiclass classification method: %s", title)
+        return ev.evaluate_multiclass(
+            title,
+            ds.name,
+            ds.class_names,
+            rec.test_values,
+            ds.test.class_id,
+            ds.test.weights,
+            rec.train_values,
+            ds.train.class_id,
+            ds.train.weights,
+        )
+
+    def _print_tables(self, ev: Any, tested: list[tuple[str, str, MethodRecord]]) -> None:
+        at = self._analysis_type
+        results = [r.result for _, _, r in tested]
+        if at == EAnalysisType.kClassification:
+            if self.options.ROC:
+                text = ev.format_classification_tables(results)
+                self._print_always(text)
+            if self.options.Correlations:
+                for ds_name in sorted({ln for ln, _, _ in tested}, key=lambda s: s.encode()):
+                    ds = self._dataset(self._loaders[ds_name])
+                    recs = [r for ln, _, r in tested if ln == ds_name]
+                    text = ev.format_correlation_tables(
+                        ds_name,
+                        [r.method.title for r in recs],
+                        np.column_stack([r.test_values for r in recs]),
+                        ds.test.X,
+                        [v.label for v in ds.variables],
+                        ds.test.class_id == ds.signal_class,
+                        [r.result for r in recs],
+                    )
+                    self._print_always(text)
+        elif at == EAnalysisType.kRegression:
+            self._print_always(ev.format_regression_tables(results))
+        else:
+            self._print_always(ev.format_multiclass_tables(results))
+
+    def _print_always(self, text: str) -> None:
+        """TMVA prints the final tables even when ``Silent``."""
+        for line in text.split("\n"):
+            if self.options.Silent:
+                print(" " * 25 + ": " + line)
+            else:
+                self.log.info("%s", line)
+
+    # ------------------------------------------------------------------ ROC access
+    def _roc_inputs(
+        self, datasetname: str | DataLoader, title: str, iClass: int, tree_type: ETreeType | int
+    ) -> tuple[F32, F32, npt.NDArray[np.bool_]]:
+        rec = self._record(datasetname, title)
+        at = rec.method.context.analysis_type
+        if at == EAnalysisType.kRegression:
+            raise OptionError(
+                "Can only generate ROC integral for analysis type kClassification. and kMulticlass."
+            )
+        values = rec.test_values if int(tree_type) == ETreeType.kTesting else rec.train_values
+        if values is None:
+            raise NotTrainedError(f"method '{title}' has not been tested yet: call TestAllMethods() first")
+        ds = self._dataset(rec.loader)
+        sample: Sample = ds.test if int(tree_type) == ETreeType.kTesting else ds.train
+        if at == EAnalysisType.kMulticlass:
+            if not 0 <= iClass < ds.n_classes:
+                raise OptionError(f"iClass={iClass} is out of range: dataset '{ds.name}' has classes {ds.class_names}")
+            return values[:, iClass], sample.weights, sample.class_id == iClass
+        return values, sample.weights, sample.class_id == ds.signal_class
+
+    def GetROCIntegral(
+        self,
+        loader: str | DataLoader,
+        theMethodName: str,
+        iClass: int = 0,
+        type: ETreeType | int = ETreeType.kTesting,
+    ) -> float:
+        """ROC integral of a tested method (TMVA ``Factory::GetROCIntegral``, core.md §2.6, §5.1).
+
+        Parameters
+        ----------
+        loader : DataLoader or str
+        theMethodName : str
+            The method title.
+        iClass : int
+            Multiclass: the class taken as signal against all others.
+        type : ETreeType
+            ``Types.kTesting`` (default) or ``Types.kTraining``.
+
+        Returns
+        -------
+        float
+            The area under TMVA's ROC curve, weighted with the event weights.
+
+        Raises
+        ------
+        KeyError
+            Unknown loader or method title.
+        OptionError
+            For a regression method, or ``iClass`` out of range.
+        NotTrainedError
+            Before ``TestAllMethods``.
+        """
+        from .evaluation import roc_curve
+
+        values, weights, is_signal = self._roc_inputs(loader, theMethodName, iClass, type)
+        return float(roc_curve(values, weights, is_signal).auc)
+
+    def GetROCCurve(
+        self,
+        loader: str | DataLoader,
+        theMethodName: str | int | None = None,
+        setTitles: bool = True,
+        iClass: int = 0,
+        type: ETreeType | int = ETreeType.kTesting,
+    ) -> Any:
+        """ROC curve of one method, or a matplotlib figure with all methods of a loader.
+
+        ``GetROCCurve(loader, title)`` returns the :class:`~pymva.evaluation.ROCCurve` (arrays
+        ``sensitivity`` = signal efficiency and ``specificity`` = background rejection);
+        ``GetROCCurve(loader)`` or ``GetROCCurve(loader, iClass)`` draws every tested method of the
+        loader and returns the :class:`matplotlib.figure.Figure` (needs the ``plot`` extra).
+
+        Raises
+        ------
+        KeyError, OptionError, NotTrainedError
+            As :meth:`GetROCIntegral`.
+        """
+        from .evaluation import roc_curve
+
+        if theMethodName is None or isinstance(theMethodName, int):
+            if isinstance(theMethodName, int):
+                iClass = theMethodName
+            return self._draw_roc_curves(loader, iClass, type)
+        values, weights, is_signal = self._roc_inputs(loader, theMethodName, iClass, type)
+        return roc_curve(values, weights, is_signal)
+
+    def _draw_roc_curves(self, loader: str | DataLoader, iClass: int, tree_type: ETreeType | int) -> Any:
+        from .evaluation import roc_curve
+        from .evaluation.plotting import pyplot
+
+        plt = pyplot()
+        name = loader if isinstance(loader, str) else loader.GetName()
+        if name not in self._methods:
+            raise KeyError(f"no methods booked on dataset '{name}'; datasets: {sorted(self._methods)}")
+        fig, ax = plt.subplots(figsize=(6, 5))
+        for title, rec in self._methods[name].items():
+            if rec.test_values is None:
+                continue
+            values, weights, is_signal = self._roc_inputs(name, title, iClass, tree_type)
+            curve = roc_curve(values, weights, is_signal)
+            ax.plot(curve.sensitivity, curve.specificity, label=f"{title} (AUC {curve.auc:.3f})")
+        ax.set_xlabel("Signal efficiency (Sensitivity)")
+        ax.set_ylabel("Background rejection (Specificity)")
+        ax.set_title(f"ROCCurve {name} class {iClass}")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.02)
+        ax.legend(loc="lower left")
+        fig.tight_layout()
+        return fig
+
+    def GetResults(self, loader: str | DataLoader, title: str) -> Any:
+        """The evaluation result object of one method (after ``EvaluateAllMethods``).
+
+        Raises
+        ------
+        KeyError
+            Unknown loader or title.
+        NotTrainedError
+            Before ``EvaluateAllMethods``.
+        """
+        rec = self._record(loader, title)
+        if rec.result is None:
+            raise NotTrainedError(f"method '{title}' has not been evaluated yet: call EvaluateAllMethods() first")
+        return rec.result
+
+    # ------------------------------------------------------------------ output file
+    def _write_output_file(self) -> None:
+        from .outputwriter import write_factory_output
+
+        assert self.output_path is not None
+        write_factory_output(self, self.output_path)
+        self._output_written = True
+        self.log.info("Output file written: %s", self.output_path)
+
+    def Close(self) -> None:
+        """Finish the job: write the output file if it has not been written yet; drop the methods."""
+        if self._closed:
+            return
+        if (
+            self.output_path is not None
+            and not self._output_written
+            and any(r.trained for _, _, r in self._records())
+        ):
+            self._write_output_file()
+        self._closed = True
+
+    def DeleteAllMethods(self) -> None:
+        """Forget every booked method (TMVA ``Factory::DeleteAllMethods``)."""
+        self._methods.clear()
+
+    def PrintHelpMessage(self, datasetname: str | DataLoader = "", title: str = "") -> None:
+        """Log the help text of one method, or of all booked methods."""
+        for ln, t, rec in self._records():
+            if (not datasetname or ln == (datasetname if isinstance(datasetname, str) else datasetname.GetName())) and (
+                not title or t == title
+            ):
+                rec.method.print_help()
+
+    def __enter__(self) -> Factory:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.Close()
+        else:
+            self._closed = True
+
+    def __repr__(self) -> str:
+        n = sum(len(v) for v in self._methods.values())
+        return f"<Factory {self.job_name!r}: {n} method(s), output {self.output_path}>"
+
+
+def _looks_like_options(text: str) -> bool:
+    if text.lower().endswith(".root"):
+        return False
+    return text.startswith(("!", ":")) or "=" in text or ":" in text or text.lower() in {"v", "silent", "color"}
