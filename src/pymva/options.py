@@ -406,7 +406,9 @@ def _format_scalar(tp: type, value: Any) -> str:
     if tp is bool:
         return "True" if value else "False"
     if tp is float:
-        return f"{float(value):e}"
+        short = f"{float(value):e}"
+        # TMVA's C++ %e keeps 7 digits; keep every digit when that would change the value on reading back
+        return short if float(short) == float(value) else f"{float(value):.16e}"
     return str(value)
 
 

@@ -1,0 +1,745 @@
+"""TMVA's ``Reader``: apply trained methods to new events from their weights files.
+
+``../shared/tmva/core.md`` §8.  The PyROOT idiom of ROOT's application tutorials works unchanged::
+
+    reader = Reader("Color:!Silent")
+    var1 = array.array("f", [0.0])            # or numpy.zeros(1, dtype=numpy.float32)
+    reader.AddVariable("var1", var1)
+    ...
+    reader.BookMVA("PyTorch", "dataset/weights/TMVAClassification_PyTorch.weights.xml")
+    for entry in tree:
+        var1[0] = entry.var1                  # write into the bound array ...
+        value = reader.EvaluateMVA("PyTorch")  # ... its current value is read here
+
+Beyond TMVA, every ``Evaluate…`` call also takes the input values directly, one event (1-D, returns
+a float or a list as TMVA does) or many (2-D ``(n_events, n_variables)``, returns a float32 array),
+evaluated in one vectorised call::
+
+    values = reader.EvaluateMVA(X, "PyTorch")          # X: (n, 4) -> (n,)
+
+Events with a NaN input give −999 (with an ERROR line), as TMVA's ``EvaluateMVA`` does; pymva does the
+same in ``EvaluateRegression``/``EvaluateMulticlass`` (every output −999), where TMVA only logs.
+
+:class:`RReader` is ``TMVA.Experimental.RReader``: one method, variables taken from the file, and
+``Compute`` on a list (one event) or a 2-D array (many events).
+"""
+
+from __future__ import annotations
+
+import array
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, overload
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import DataError, ModelError, OptionError, did_you_mean
+from .logger import configure, get_logger
+from .methods.base import MethodBase
+from .options import OptionsBase, option
+from .types import EMVA, EAnalysisType
+from .weightsfile import WeightsFileContent, method_from_content, parse_weights_xml, read_weights_file
+
+__all__ = ["Experimental", "RReader", "Reader", "ReaderOptions"]
+
+F32 = npt.NDArray[np.float32]
+_Kind = Literal["mva", "regression", "multiclass"]
+
+#: The value TMVA returns for an event with a NaN input variable.
+NAN_RESPONSE = -999.0
+
+_FLOAT_CODES = frozenset("fd")
+_INT_CODES = frozenset("bBhHiIlLqQ")
+
+
+@dataclass(frozen=True)
+class ReaderOptions(OptionsBase):
+    """Options of the Reader (TMVA ``Reader::DeclareOptions``)."""
+
+    component_name: ClassVar[str] = "Reader"
+
+    V: bool = option(False, "Verbose flag")
+    Color: bool = option(False, "Color flag")
+    Silent: bool = option(False, "Boolean silent flag")
+    Error: bool = option(False, "Calculates errors (pymva's methods give -1, as TMVA methods without errors)")
+
+
+def _split_expression(expression: str) -> tuple[str, str]:
+    """``"label := expr"`` -> (label, expr) with blanks removed, as TMVA's ``DataSetInfo::AddVariable``."""
+    text = str(expression).replace(" ", "")
+    if ":=" in text:
+        label, _, expr = text.partition(":=")
+        return label, expr
+    return text, text
+
+
+class _Binding:
+    """One declared variable or spectator and the buffer its value is read from."""
+
+    __slots__ = ("expression", "label", "ref", "view")
+
+    def __init__(self, expression: str, label: str, ref: Any, view: Any) -> None:
+        self.expression = expression
+        self.label = label
+        self.ref = ref
+        self.view = view
+
+    def __repr__(self) -> str:
+        return f"{self.label}:={self.expression}" if self.label != self.expression else self.expression
+
+
+def _check_ref(ref: Any, what: str, expression: str, allow_int: bool) -> Any:
+    """Validate a bound buffer; return an indexable view whose element 0 is the current value."""
+    if ref is None:
+        return None
+    accepted = "a one-element float32 numpy array or array.array('f', [0.])"
+    if isinstance(ref, np.ndarray):
+        if ref.size != 1:
+            raise DataError(
+                f"{what}('{expression}', ref): ref has {ref.size} elements, expected one; pass {accepted} "
+                "and write the event's value into ref[0] before each evaluation"
+            )
+        if ref.dtype.kind == "f" or (allow_int and ref.dtype.kind in "iu"):
+            return ref.reshape(-1)  # a view: size-1 arrays are always contiguous
+        if ref.dtype.kind in "iu":
+            raise DataError(
+                f"Reader::AddVariable('{expression}', ref) with an integer buffer ({ref.dtype}): this form is "
+                f"deprecated in TMVA, please provide all variables to the reader as floats ({accepted})"
+            )
+        raise DataError(f"{what}('{expression}', ref): ref has dtype {ref.dtype}; pass {accepted}")
+    if isinstance(ref, array.array):
+        if len(ref) != 1:
+            raise DataError(
+                f"{what}('{expression}', ref): ref has {len(ref)} elements, expected one; pass {accepted}"
+            )
+        if ref.typecode in _FLOAT_CODES or (allow_int and ref.typecode in _INT_CODES):
+            return ref
+        if ref.typecode in _INT_CODES:
+            raise DataError(
+                f"Reader::AddVariable('{expression}', ref) with an integer array ('{ref.typecode}'): this form "
+                f"is deprecated in TMVA, please provide all variables to the reader as floats ({accepted})"
+            )
+        raise DataError(
+            f"{what}('{expression}', ref): array typecode '{ref.typecode}' is not numeric; pass {accepted}"
+        )
+    raise DataError(
+        f"{what}('{expression}', ref): ref is a {type(ref).__name__}; pass {accepted} (a Python float cannot "
+        "be bound: the Reader must see the values you write into the buffer)"
+    )
+
+
+class Reader:
+    """Evaluate trained methods on new events (TMVA ``Reader``).
+
+    Call forms, as in ROOT::
+
+        Reader(options="", verbose=False)
+        Reader("var1:var2:var3", options="", verbose=False)   # variables declared by name, no buffers
+        Reader(["var1", "var2"], options="", verbose=False)
+
+    Parameters
+    ----------
+    options : str or sequence of str
+        Option string (``V``, ``Color``, ``Silent``, ``Error``); or, when a second string follows or it
+        is a list, the variable names.
+    verbose : bool or str
+        Verbose flag; or the option string in the variable-names form.
+    **kwargs
+        Options as keyword arguments (``Silent=True``).
+
+    Raises
+    ------
+    OptionError
+        For an option that cannot be interpreted.
+    """
+
+    def __init__(
+        self,
+        options: str | Sequence[str] = "",
+        verbose: bool | str = False,
+        verbose_flag: bool = False,
+        /,
+        *,
+        _quiet: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        var_names: list[str] = []
+        if isinstance(verbose, str) or not isinstance(options, str):
+            if isinstance(options, str):
+                var_names = [v.replace("@", "") for v in options.split(":") if v.strip()]
+            else:
+                var_names = [str(v) for v in options]
+            opt_text = verbose if isinstance(verbose, str) else ""
+            verb = bool(verbose_flag)
+        else:
+            opt_text = options
+            verb = bool(verbose)
+        self.options = ReaderOptions.parse(opt_text, component="Reader", **kwargs)
+        self.verbose = verb or self.options.V
+        self._quiet = _quiet
+        if not _quiet:
+            configure(color=self.options.Color, silent=self.options.Silent, verbose=self.verbose)
+        self.log = get_logger("Reader", "pymva.reader")
+        self._variables: list[_Binding] = []
+        self._spectators: list[_Binding] = []
+        self._methods: dict[str, MethodBase] = {}
+        self._mva_error = 0.0
+        self._mva_error_upper = 0.0
+        for name in var_names:
+            self.AddVariable(name)
+
+    # ------------------------------------------------------------------ declarations
+    def _declare(self, kind: str, expression: str, ref: Any, allow_int: bool) -> None:
+        if self._methods:
+            raise OptionError(
+                f"{kind}('{expression}') after BookMVA: declare every variable and spectator before booking "
+                f"methods (booked: {', '.join(self._methods)})"
+            )
+        label, expr = _split_expression(expression)
+        if not expr:
+            raise DataError(f"{kind}: empty expression")
+        view = _check_ref(ref, kind, expression, allow_int)
+        target = self._variables if kind == "AddVariable" else self._spectators
+        target.append(_Binding(expr, label, ref, view))
+
+    def AddVariable(self, expression: str, ref: Any = None) -> None:
+        """Declare the next input variable, in the order and with the expression used in training.
+
+        Parameters
+        ----------
+        expression : str
+            The expression as given to ``DataLoader.AddVariable`` (``"label := expr"`` accepted).
+        ref : numpy.ndarray or array.array, optional
+            A one-element float buffer (``numpy.zeros(1, numpy.float32)``, ``array.array('f', [0.])``):
+            its value **at evaluation time** is the variable's value.  May be left out when only the
+            forms that take values (``EvaluateMVA(values, tag)``) are used.
+
+        Raises
+        ------
+        DataError
+            For a buffer that is not a one-element float array (integer buffers are refused as in TMVA).
+        OptionError
+            When called after ``BookMVA``.
+        """
+        self._declare("AddVariable", expression, ref, allow_int=False)
+
+    def AddSpectator(self, expression: str, ref: Any = None) -> None:
+        """Declare the next spectator (float or integer one-element buffer, or none).
+
+        Every spectator of the training must be declared, in order, as in TMVA; their values are not used.
+        """
+        self._declare("AddSpectator", expression, ref, allow_int=True)
+
+    @property
+    def variables(self) -> list[str]:
+        """Declared variable expressions, in order."""
+        return [b.expression for b in self._variables]
+
+    @property
+    def spectators(self) -> list[str]:
+        """Declared spectator expressions, in order."""
+        return [b.expression for b in self._spectators]
+
+    @property
+    def methods(self) -> dict[str, MethodBase]:
+        """The booked methods by tag."""
+        return dict(self._methods)
+
+    # ------------------------------------------------------------------ booking
+    def _check_declarations(self, content: WeightsFileContent) -> None:
+        src = content.source
+        for kind, word, declared, stored, adder in (
+            ("variable", "variables", self._variables, content.variables, "AddVariable"),
+            ("spectator", "spectators", self._spectators, content.spectators, "AddSpectator"),
+        ):
+            mine = [b.expression for b in declared]
+            theirs = [v.expression.replace(" ", "") for v in stored]
+            listing = f"declared in the Reader: {mine}; in the file: {[v.expression for v in stored]}"
+            if len(mine) != len(theirs):
+                raise DataError(
+                    f"You declared {len(mine)} {word} in the Reader while there are {len(theirs)} {word} "
+                    f"declared in the file '{src}' ({listing}); declare each with reader.{adder}(expression, "
+                    "ref) in the file's order"
+                )
+            for i, (a, b) in enumerate(zip(mine, theirs, strict=True)):
+                if a != b:
+                    short = "var" if kind == "variable" else "spec"
+                    raise DataError(
+                        "The expression declared to the Reader needs to be checked (name or order are wrong): "
+                        f"{short} #{i} declared in Reader: '{a}', {short} #{i} declared in file: "
+                        f"'{stored[i].expression}' (file '{src}'; {listing})"
+                    )
+
+    def _book_content(self, content: WeightsFileContent) -> MethodBase:
+        self._check_declarations(content)
+        method = method_from_content(content)
+        self._info('Booked classifier "%s" of type: "%s"', method.title, method.method_type.type_name)
+        return method
+
+    def BookMVA(self, methodTag: str | EMVA, weightfile: str | os.PathLike[str]) -> MethodBase:
+        """Book a method from its weights file under a tag.
+
+        Parameters
+        ----------
+        methodTag : str or Types member
+            The tag used in ``EvaluateMVA(tag)``.  With a ``Types`` member instead (TMVA's
+            ``BookMVA(EMVA, xmlString)``), ``weightfile`` is the XML text itself and the method is
+            returned without a tag (evaluate it with ``EvaluateMVA(method)``).
+        weightfile : path-like or str
+            The ``.weights.xml`` file (the method type is read from it).
+
+        Returns
+        -------
+        MethodBase
+            The booked method.
+
+        Raises
+        ------
+        OptionError
+            ``<BookMVA> method tag "<tag>" already exists!``
+        DataError
+            When the declared variables or spectators differ from the file's (count, order, expression).
+        ModelError
+            When the file cannot be read or the method cannot be re-created from it.
+        """
+        if isinstance(methodTag, (int, np.integer)) and not isinstance(methodTag, bool):
+            emva = EMVA(int(methodTag))
+            content = parse_weights_xml(os.fspath(weightfile), "<string>")
+            if content.method_type.lower() != emva.type_name.lower():
+                raise ModelError(
+                    f"BookMVA({emva.name}, xml): the XML holds a method of type '{content.method_type}'"
+                )
+            return self._book_content(content)
+        tag = str(methodTag)
+        if tag in self._methods:
+            raise OptionError(
+                f'<BookMVA> method tag "{tag}" already exists! (booked tags: {", ".join(self._methods)}); '
+                "use another tag"
+            )
+        content = read_weights_file(weightfile)
+        self._info('Booking "%s" of type "%s" from %s.', tag, content.method_type, os.fspath(weightfile))
+        method = self._book_content(content)
+        self._methods[tag] = method
+        return method
+
+    def FindMVA(self, methodTag: str) -> MethodBase | None:
+        """The method booked under ``methodTag``, or ``None`` (with an ERROR line) as in TMVA."""
+        method = self._methods.get(methodTag)
+        if method is None:
+            self.log.error("Method %s not found!", methodTag)
+        return method
+
+    def _method(self, tag: str) -> MethodBase:
+        try:
+            return self._methods[tag]
+        except KeyError:
+            booked = list(self._methods)
+            raise OptionError(
+                f'<EvaluateMVA> unknown classifier in map; you looked for "{tag}"'
+                f"{did_you_mean(tag, booked)} Booked tags: {', '.join(booked) if booked else '(none)'}"
+            ) from None
+
+    # ------------------------------------------------------------------ helpers
+    def _info(self, msg: str, *args: Any) -> None:
+        if not self._quiet:
+            self.log.info(msg, *args)
+
+    def _current_event(self, method: MethodBase) -> F32:
+        """The current values of the bound variables, as one float32 event."""
+        n = method.context.n_variables
+        if len(self._variables) != n:
+            raise DataError(
+                f"method {method.method_name} expects {n} input variables, the Reader declares "
+                f"{len(self._variables)}; pass the values instead: EvaluateMVA(values, tag)"
+            )
+        unbound = [b.expression for b in self._variables if b.view is None]
+        if unbound:
+            raise DataError(
+                f"variables {unbound} were declared without a buffer; bind one with "
+                "reader.AddVariable(expression, numpy.zeros(1, numpy.float32)) or pass the values: "
+                "EvaluateMVA(values, tag)"
+            )
+        return np.array([b.view[0] for b in self._variables], dtype=np.float32)
+
+    def _as_input(self, values: Any, method: MethodBase) -> F32:
+        try:
+            X = np.asarray(values, dtype=np.float32)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"the input values cannot be converted to float32: {exc}") from None
+        n = method.context.n_variables
+        if X.ndim == 1 and X.shape[0] != n:
+            raise DataError(
+                f"one event needs {n} values (the variables of {method.method_name}: "
+                f"{[v.expression for v in method.context.variables]}), got {X.shape[0]}"
+                + ("; for many events pass a 2-D array of shape (n_events, 1)" if n == 1 else "")
+            )
+        if X.ndim == 2 and X.shape[1] != n:
+            raise DataError(
+                f"the input has {X.shape[1]} columns, {method.method_name} has {n} variables "
+                f"{[v.expression for v in method.context.variables]}; expected shape (n_events, {n})"
+            )
+        if X.ndim not in (1, 2):
+            raise DataError(
+                f"the input must be one event (1-D) or many (2-D, n_events x {n}); got shape {X.shape}"
+            )
+        return X
+
+    def _check_kind(self, method: MethodBase, kind: _Kind) -> None:
+        at = method.context.analysis_type
+        if kind == "regression" and at != EAnalysisType.kRegression:
+            raise ModelError(
+                f"method {method.method_name} was trained for {at.type_name}; EvaluateRegression needs a "
+                "regression method (use EvaluateMVA or EvaluateMulticlass)"
+            )
+        if kind == "multiclass" and at == EAnalysisType.kRegression:
+            raise ModelError(
+                f"method {method.method_name} was trained for Regression; use EvaluateRegression"
+            )
+
+    @staticmethod
+    def _n_outputs(method: MethodBase, kind: _Kind) -> int:
+        if kind == "mva":
+            return 0
+        return method.context.n_targets if kind == "regression" else method.context.n_classes
+
+    def _compute(self, method: MethodBase, X: F32, kind: _Kind) -> F32:
+        """Evaluate NaN-free events (2-D) through the method."""
+        if kind == "mva":
+            out = method.mva_value(X)
+        elif kind == "regression":
+            out = method.evaluate(X)
+        else:
+            out = method.raw_outputs(X)
+        if self.options.Error:
+            self._mva_error = -1.0
+            self._mva_error_upper = -1.0
+        return np.asarray(out, dtype=np.float32)
+
+    def _one_event(self, method: MethodBase, x: F32, kind: _Kind) -> float | list[float]:
+        self._check_kind(method, kind)
+        nan = np.flatnonzero(np.isnan(x))
+        if nan.size:
+            i = int(nan[0])
+            if kind == "mva":
+                self.log.error(
+                    "%d-th variable of the event is NaN --> return MVA value -999, \n"
+                    " that's all I can do, please fix or remove this event.",
+                    i,
+                )
+                return NAN_RESPONSE
+            what = "target" if kind == "regression" else "class"
+            self.log.error(
+                "%d-th variable of the event is NaN --> return -999 for every %s, \n"
+                " please fix or remove this event.",
+                i,
+                what,
+            )
+            return [NAN_RESPONSE] * self._n_outputs(method, kind)
+        out = self._compute(method, x.reshape(1, -1), kind)
+        if kind == "mva":
+            return float(out[0])
+        return [float(v) for v in out[0]]
+
+    def _many_events(self, method: MethodBase, X: F32, kind: _Kind) -> F32:
+        self._check_kind(method, kind)
+        n = X.shape[0]
+        shape: tuple[int, ...] = (n,) if kind == "mva" else (n, self._n_outputs(method, kind))
+        if n == 0:
+            return np.zeros(shape, np.float32)
+        isnan = np.isnan(X)
+        bad = isnan.any(axis=1)
+        if not bad.any():
+            return np.ascontiguousarray(self._compute(method, X, kind).reshape(shape))
+        per_var = isnan.sum(axis=0)
+        hit = ", ".join(
+            f"{v.expression} ({int(c)})" for v, c in zip(method.context.variables, per_var, strict=True) if c
+        )
+        self.log.error(
+            "%d of %d events have a NaN input variable --> their output is -999, please fix or remove "
+            "these events (NaN per variable: %s)",
+            int(bad.sum()),
+            n,
+            hit,
+        )
+        out = np.full(shape, NAN_RESPONSE, dtype=np.float32)
+        good = ~bad
+        if good.any():
+            out[good] = self._compute(method, np.ascontiguousarray(X[good]), kind).reshape((-1, *shape[1:]))
+        return out
+
+    def _dispatch(self, arg0: Any, arg1: Any, kind: _Kind) -> Any:
+        if isinstance(arg0, str):
+            method = self._method(arg0)
+            return self._one_event(method, self._current_event(method), kind)
+        if isinstance(arg0, MethodBase):
+            return self._one_event(arg0, self._current_event(arg0), kind)
+        if not isinstance(arg1, str):
+            raise OptionError(
+                "call as Evaluate…(tag) or Evaluate…(values, tag): the method tag must be a string, "
+                f"got {type(arg1).__name__}"
+            )
+        method = self._method(arg1)
+        X = self._as_input(arg0, method)
+        if X.ndim == 1:
+            return self._one_event(method, X, kind)
+        return self._many_events(method, X, kind)
+
+    # ------------------------------------------------------------------ evaluation
+    @overload
+    def EvaluateMVA(self, methodTag: str, aux: float = 0.0) -> float: ...
+    @overload
+    def EvaluateMVA(self, methodTag: MethodBase, aux: float = 0.0) -> float: ...
+    @overload
+    def EvaluateMVA(self, values: npt.ArrayLike, methodTag: str, aux: float = 0.0) -> float | F32: ...
+
+    def EvaluateMVA(self, *args: Any, **kwargs: Any) -> Any:
+        """The MVA response of a booked method.
+
+        Forms: ``EvaluateMVA(tag)`` (current values of the bound buffers), ``EvaluateMVA(method)``,
+        ``EvaluateMVA(values, tag)`` with ``values`` one event (1-D, returns a float) or many
+        (2-D ``(n_events, n_variables)``, returns a float32 array).  ``aux`` (TMVA's signal efficiency
+        for Cuts) is accepted and ignored.
+
+        Classification: the signal-class output.  Regression and multiclass: the method's raw first
+        output, as TMVA's ``GetMvaValue`` (no inverse target transform: use ``EvaluateRegression``).
+        An event with a NaN input gives −999 and an ERROR line.
+
+        Raises
+        ------
+        OptionError
+            For an unknown tag.
+        DataError
+            For unbound variables or input of the wrong shape.
+        """
+        arg0, arg1 = self._split_args("EvaluateMVA", args, kwargs)
+        return self._dispatch(arg0, arg1, "mva")
+
+    @staticmethod
+    def _split_args(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:
+        extra = sorted(set(kwargs) - {"aux", "methodTag"})
+        if extra:
+            raise OptionError(f"{name}() got unexpected keyword arguments {extra}; accepted: methodTag, aux")
+        items = list(args)
+        if "methodTag" in kwargs:
+            items.insert(1 if items else 0, kwargs["methodTag"])
+        if not items:
+            raise OptionError(f"{name}() needs a method tag: {name}(tag) or {name}(values, tag)")
+        arg0 = items[0]
+        if isinstance(arg0, (str, MethodBase)):
+            return arg0, None  # a second positional argument is aux
+        return arg0, items[1] if len(items) > 1 else None
+
+    @overload
+    def EvaluateRegression(self, methodTag: str, aux: float = 0.0) -> list[float]: ...
+    @overload
+    def EvaluateRegression(self, methodTag: MethodBase, aux: float = 0.0) -> list[float]: ...
+    @overload
+    def EvaluateRegression(self, tgtNumber: int, methodTag: str, aux: float = 0.0) -> float: ...
+    @overload
+    def EvaluateRegression(
+        self, values: npt.ArrayLike, methodTag: str, aux: float = 0.0
+    ) -> list[float] | F32: ...
+
+    def EvaluateRegression(self, *args: Any, **kwargs: Any) -> Any:
+        """Regression targets of a booked regression method, through the inverse target transforms.
+
+        Forms: ``EvaluateRegression(tag)`` -> list (one value per target), ``EvaluateRegression(i, tag)``
+        -> float (0 and a WARNING when ``i`` is out of range, as in TMVA), ``EvaluateRegression(values,
+        tag)`` -> list for one event (1-D) or a float32 array ``(n_events, n_targets)`` for many (2-D).
+        Events with a NaN input give −999 for every target (TMVA only logs; see the docs).
+
+        Raises
+        ------
+        ModelError
+            When the method was not trained for regression.
+        """
+        return self._indexed("EvaluateRegression", args, kwargs, "regression")
+
+    @overload
+    def EvaluateMulticlass(self, methodTag: str, aux: float = 0.0) -> list[float]: ...
+    @overload
+    def EvaluateMulticlass(self, methodTag: MethodBase, aux: float = 0.0) -> list[float]: ...
+    @overload
+    def EvaluateMulticlass(self, clsNumber: int, methodTag: str, aux: float = 0.0) -> float: ...
+    @overload
+    def EvaluateMulticlass(
+        self, values: npt.ArrayLike, methodTag: str, aux: float = 0.0
+    ) -> list[float] | F32: ...
+
+    def EvaluateMulticlass(self, *args: Any, **kwargs: Any) -> Any:
+        """Per-class outputs of a booked method (as the method computes them; no softmax is added).
+
+        Forms: ``EvaluateMulticlass(tag)`` -> list (one value per class), ``EvaluateMulticlass(i, tag)``
+        -> float (0 and a WARNING when ``i`` is out of range, as in TMVA), ``EvaluateMulticlass(values,
+        tag)`` -> list for one event or a float32 array ``(n_events, n_classes)`` for many.
+        Events with a NaN input give −999 for every class (TMVA only logs; see the docs).
+
+        Raises
+        ------
+        ModelError
+            For a regression method.
+        """
+        return self._indexed("EvaluateMulticlass", args, kwargs, "multiclass")
+
+    def _indexed(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], kind: _Kind) -> Any:
+        if (
+            args
+            and isinstance(args[0], (int, np.integer))
+            and not isinstance(args[0], bool)
+            and len(args) >= 2
+            and isinstance(args[1], (str, MethodBase))
+        ):
+            index = int(args[0])
+            values = self._dispatch(args[1], None, kind)
+            if 0 <= index < len(values):
+                return float(values[index])
+            what = "target-number" if kind == "regression" else "class-number"
+            label = "Regression" if kind == "regression" else "Multiclass"
+            self.log.warning("%s could not be evaluated for %s %d", label, what, index)
+            return 0.0
+        arg0, arg1 = self._split_args(name, args, kwargs)
+        return self._dispatch(arg0, arg1, kind)
+
+    # ------------------------------------------------------------------ errors, probabilities
+    def GetMVAError(self) -> float:
+        """The per-event error of the last evaluation with ``Error`` on (−1: the method gives none)."""
+        return self._mva_error
+
+    def GetMVAErrorUpper(self) -> float:
+        """The upper per-event error of the last evaluation with ``Error`` on (−1: none)."""
+        return self._mva_error_upper
+
+    def _no_pdf(self, name: str, methodTag: str) -> float:
+        method = self._method(methodTag)
+        x = self._current_event(method)
+        if np.isnan(x).any():
+            self.log.error(
+                "%d-th variable of the event is NaN --> return MVA value -999, \n"
+                " that's all I can do, please fix or remove this event.",
+                int(np.flatnonzero(np.isnan(x))[0]),
+            )
+            return NAN_RESPONSE
+        self.log.warning(
+            "<%s> method %s has no MVA PDFs (pymva does not create them; TMVA needs CreateMVAPdfs): return -1",
+            name,
+            method.method_name,
+        )
+        return -1.0
+
+    def GetProba(self, methodTag: str, ap_sig: float = 0.5, mvaVal: float = -9999999) -> float:
+        """Signal probability from the response PDFs: pymva writes none, so −1 with a WARNING."""
+        return self._no_pdf("GetProba", methodTag)
+
+    def GetRarity(self, methodTag: str, mvaVal: float = -9999999) -> float:
+        """Rarity from the background response PDF: pymva writes none, so −1 with a WARNING."""
+        return self._no_pdf("GetRarity", methodTag)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Reader variables={self.variables} spectators={self.spectators} "
+            f"methods={ {t: m.method_name for t, m in self._methods.items()} }>"
+        )
+
+
+class RReader:
+    """``TMVA.Experimental.RReader``: a single method from a weights file, variables taken from the file.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.weights.xml`` file.
+
+    Raises
+    ------
+    ModelError
+        When the file has no variables, no classes or no analysis type (ROOT's ``runtime_error``), or
+        cannot be read.
+    """
+
+    _TAG = "RReader"
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        content = read_weights_file(path)
+        src = content.source
+        if not content.variables:
+            raise ModelError(f"Failed to parse input variables from TMVA config {src}.")
+        if not content.class_names:
+            raise ModelError(f"Failed to parse output classes from TMVA config {src}.")
+        if not content.has_analysis_type:
+            raise ModelError(f"Failed to parse analysis type from TMVA config {src}.")
+        self.path = src
+        self.analysis_type = content.analysis_type
+        self._names = [v.title for v in content.variables]
+        self._reader = Reader("Silent", _quiet=True)
+        for v in content.variables:
+            self._reader.AddVariable(v.expression)
+        # unlike ROOT's RReader, spectators are declared too, so files with spectators can be read
+        for s in content.spectators:
+            self._reader.AddSpectator(s.expression)
+        self.method = self._reader._book_content(content)
+        self._reader._methods[self._TAG] = self.method
+        self._lock = threading.Lock()
+
+    def GetVariableNames(self) -> list[str]:
+        """The variable titles, in order."""
+        return list(self._names)
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes in the file."""
+        return self.method.context.n_classes
+
+    def Compute(self, x: Any) -> Any:
+        """Evaluate one event (list or 1-D array -> list) or many (2-D ``(N, nvar)`` array -> array).
+
+        One event: classification ``[mva]``, regression every target, multiclass every class.
+        Many events: classification and regression ``(N,)`` (regression: the first target), multiclass
+        ``(N, n_classes)``; float32.
+
+        Raises
+        ------
+        DataError
+            When the number of values or columns differs from the number of variables, or the input is
+            not 1-D or 2-D.
+        """
+        X = np.asarray(x, dtype=np.float32)
+        nvar = len(self._names)
+        r = self._reader
+        with self._lock:
+            if X.ndim == 1:
+                if X.shape[0] != nvar:
+                    raise DataError(
+                        f"Size of input vector is not equal to number of variables ({X.shape[0]} != {nvar}: "
+                        f"{self._names})."
+                    )
+                if self.analysis_type == EAnalysisType.kClassification:
+                    return [r.EvaluateMVA(X, self._TAG)]
+                if self.analysis_type == EAnalysisType.kRegression:
+                    return r.EvaluateRegression(X, self._TAG)
+                return r.EvaluateMulticlass(X, self._TAG)
+            if X.ndim != 2:
+                raise DataError(
+                    f"Can only compute model outputs for input tensor of rank 2 (got shape {X.shape})."
+                )
+            if X.shape[1] != nvar:
+                raise DataError(
+                    f"Second dimension of input tensor is not equal to number of variables ({X.shape[1]} != "
+                    f"{nvar}: {self._names})."
+                )
+            if self.analysis_type == EAnalysisType.kClassification:
+                return r.EvaluateMVA(X, self._TAG)
+            if self.analysis_type == EAnalysisType.kRegression:
+                return np.ascontiguousarray(np.asarray(r.EvaluateRegression(X, self._TAG))[:, 0])
+            return r.EvaluateMulticlass(X, self._TAG)
+
+    def __repr__(self) -> str:
+        return f"<RReader {self.method.method_name!r} from {self.path!r} variables={self._names}>"
+
+
+class Experimental:
+    """``TMVA.Experimental``: holds :class:`RReader`."""
+
+    RReader = RReader
