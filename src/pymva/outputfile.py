@@ -1,0 +1,843 @@
+"""The output ROOT file of a Factory (TMVA's ``TFile`` passed to ``Factory(jobName, outputFile)``).
+
+Written with uproot, never with ROOT.  Layout (``../shared/tmva/core.md`` §6)::
+
+    <loader>/CorrelationMatrixS, CorrelationMatrixB    TH2F  (see correlation_matrix_histograms)
+    <loader>/InputVariables_<chain>/...                 TH1F, CorrelationPlots/ TH2F + TProfile
+    <loader>/Method_<Type>/<Title>/...                  TH1/TH2 of the evaluation, TObjString
+    <loader>/TrainTree, <loader>/TestTree               TTree
+
+:class:`OutputFile` is the file: it writes into a temporary file next to the final path and
+renames it onto that path only when :meth:`OutputFile.close` completes, so an exception or an
+interrupt never leaves a truncated file in place of an earlier good one.  It writes any object that
+looks like a histogram (:class:`HistogramLike`: ``name``, ``title``, ``edges`` or ``x_edges``,
+``counts``, ``variances``; optional attributes as :class:`~pymva.outputfile_plots.Histogram` has
+them) as TH1F/TH1D/TH2F/TH2D, TProfiles (:class:`~pymva.outputfile_plots.Profile`), graphs
+(:class:`GraphLike`, TGraph), strings (TObjString) and the event trees.
+
+The histograms pymva builds itself live in :mod:`pymva.outputfile_plots` and are re-exported here:
+the correlation matrices and the input-variable plots of §6.
+
+:func:`event_tree_columns` lays out TrainTree/TestTree as TMVA does: ``classID/I``, ``className/C``,
+one ``/F`` branch per variable (internal name; an ``AddVariablesArray`` array as one branch
+``name[n]/F``), per target, per spectator, ``weight/F``, then one branch per result in byte-wise
+sorted order of the result name (the method title; ``prob_<title>`` …).  A classification result is
+``<title>/F``; TMVA's multiclass and multi-target regression branches are leaf lists
+(``<title>`` with leaves ``<Class0>/F:<Class1>/F:…``), which uproot cannot write — pymva writes one
+fixed-size array branch ``<title>[n]/F`` instead (values in class or target order); a single-target
+regression result is a plain ``<title>/F`` (what uproot reads from TMVA's one-leaf branch too).
+
+Typical use (what the Factory does)::
+
+    with OutputFile("TMVA.root") as out:
+        for h in correlation_matrix_histograms(ds, multiclass=False):
+            out.write_histogram(ds.name, h)
+        plots = input_variable_histograms(transformed_train, ds, "Id")
+        out.write_input_variable_plots(f"{ds.name}/{input_variables_directory('Id')}", plots)
+        out.write_string(f"{ds.name}/Method_PyTorch/PyTorch", "WeightFileName", path)
+        for h in evaluation_histograms:
+            out.write_histogram(f"{ds.name}/Method_PyTorch/PyTorch", h)
+        out.write_event_tree(ds.name, "TrainTree", event_tree_columns(ds, ds.train, train_results, kind))
+        out.write_event_tree(ds.name, "TestTree", event_tree_columns(ds, ds.test, test_results, kind))
+    # the file appears at TMVA.root only here
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import uuid
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import awkward as ak
+import numpy as np
+import numpy.typing as npt
+import uproot
+import uproot.writing.identify as _uw
+
+from .dataset import DataSet, Sample, VariableInfo
+from .logger import get_logger
+from .outputfile_plots import (
+    Histogram,
+    InputVariablePlots,
+    Profile,
+    correlation_matrix_histogram,
+    correlation_matrix_histograms,
+    input_variable_histograms,
+    input_variables_directory,
+)
+from .types import EAnalysisType
+
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "EventTreeColumns",
+    "GraphLike",
+    "Histogram",
+    "HistogramLike",
+    "InputVariablePlots",
+    "OutputFile",
+    "Profile",
+    "TreeBranch",
+    "correlation_matrix_histogram",
+    "correlation_matrix_histograms",
+    "event_tree_columns",
+    "input_variable_histograms",
+    "input_variables_directory",
+    "method_directory",
+]
+
+#: Rows per ``TTree.extend`` call (one basket per branch each).
+DEFAULT_CHUNK_SIZE = 100_000
+
+_log = get_logger("DataSet", "pymva.outputfile")
+
+
+@runtime_checkable
+class HistogramLike(Protocol):
+    """What :meth:`OutputFile.write_histogram` needs from a histogram.
+
+    Besides ``name``, ``title``, ``counts`` and ``variances`` (``None`` for no ``Sumw2``), the bin
+    edges as ``edges`` or ``x_edges``.  Optional attributes, read when present: ``y_edges`` (makes
+    it 2-D, ``counts`` of shape (nx, ny) indexed ``[ix, iy]``), ``x_title``, ``y_title``,
+    ``z_title``, ``x_labels``, ``y_labels``, ``entries``, ``stats``, ``minimum``, ``maximum``,
+    ``root_type`` (``"TH1F"``, ``"TH1D"``, ``"TH2F"``, ``"TH2D"``) or ``precision`` (``'F'``/``'D'``),
+    ``style`` — see :class:`~pymva.outputfile_plots.Histogram`.  ``counts`` and ``variances`` may
+    include the under- and overflow bins (nbins + 2 per axis).  Without ``root_type`` or
+    ``precision`` a histogram is written as TH1F/TH2F.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def counts(self) -> npt.NDArray[Any]: ...
+
+    @property
+    def variances(self) -> npt.NDArray[Any] | None: ...
+
+
+@runtime_checkable
+class GraphLike(Protocol):
+    """What :meth:`OutputFile.write_graph` needs: ``name``, ``title``, points ``x`` and ``y``;
+    optional ``x_title`` and ``y_title``."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def x(self) -> npt.NDArray[Any]: ...
+
+    @property
+    def y(self) -> npt.NDArray[Any]: ...
+
+
+# --------------------------------------------------------------------------------------------------
+# conversion to uproot's writable models
+
+
+def _join(directory: str, name: str) -> str:
+    directory = directory.strip("/")
+    return f"{directory}/{name}" if directory else name
+
+
+def _is_uniform(edges: npt.NDArray[np.float64]) -> bool:
+    n = len(edges) - 1
+    if n < 1:
+        return True
+    ref = np.linspace(edges[0], edges[-1], n + 1)
+    return bool(np.all(np.abs(edges - ref) <= 1e-10 * max(abs(edges[-1] - edges[0]), 1e-300)))
+
+
+def _labels(labels: Sequence[str] | None, nbins: int) -> Any:
+    if labels is None:
+        return None
+    if len(labels) != nbins:
+        raise ValueError(f"{len(labels)} bin labels for an axis with {nbins} bins")
+    items = [_uw.to_TObjString(str(s)) for s in labels]
+    for i, item in enumerate(items):
+        item._bases[0]._members["@fUniqueID"] = i + 1  # TAxis::SetBinLabel numbers them by bin
+    return _uw.to_THashList(items)
+
+
+def _axis(
+    which: str,
+    edges: npt.NDArray[np.float64],
+    title: str,
+    labels: Sequence[str] | None,
+    style: Mapping[str, float],
+) -> Any:
+    nbins = len(edges) - 1
+    if nbins < 1:
+        raise ValueError(f"{which} needs at least two bin edges, got {len(edges)}")
+    if not np.all(np.diff(edges) > 0):
+        raise ValueError(f"{which} bin edges must increase strictly")
+    extra = {}
+    for key in ("fLabelSize", "fLabelOffset"):
+        if f"{which}.{key}" in style:
+            extra[key] = float(style[f"{which}.{key}"])
+    return _uw.to_TAxis(
+        fName=which,
+        fTitle=title,
+        fNbins=nbins,
+        fXmin=float(edges[0]),
+        fXmax=float(edges[-1]),
+        fXbins=None if _is_uniform(edges) else edges.astype(np.float64),
+        fLabels=_labels(labels, nbins),
+        **extra,
+    )
+
+
+def _flow(a: Any, shape: tuple[int, ...], what: str, hname: str) -> npt.NDArray[np.float64]:
+    arr = np.asarray(a, dtype=np.float64)
+    flowed = tuple(n + 2 for n in shape)
+    if arr.shape == flowed:
+        return arr
+    if arr.shape != shape:
+        raise ValueError(
+            f"histogram '{hname}': {what} has shape {arr.shape}; expected {shape} or, with under- and "
+            f"overflow bins, {flowed}"
+        )
+    out = np.zeros(flowed, dtype=np.float64)
+    out[tuple(slice(1, -1) for _ in shape)] = arr
+    return out
+
+
+def _precision(hist: Any, name: str, ndim: int) -> type[np.floating[Any]]:
+    """float32 for TH1F/TH2F, float64 for TH1D/TH2D (``root_type`` or ``precision``)."""
+    root_type = getattr(hist, "root_type", None)
+    if root_type is not None:
+        expected: dict[str, type[np.floating[Any]]] = {f"TH{ndim}F": np.float32, f"TH{ndim}D": np.float64}
+        if root_type not in expected:
+            raise ValueError(
+                f"histogram '{name}': root_type {root_type!r} does not fit a {ndim}-D histogram; "
+                f"expected one of {sorted(expected)}"
+            )
+        return expected[root_type]
+    precision = getattr(hist, "precision", "F")
+    if precision not in ("F", "D"):
+        raise ValueError(f"histogram '{name}': precision must be 'F' or 'D', not {precision!r}")
+    return np.float32 if precision == "F" else np.float64
+
+
+def _graph_model(graph: Any) -> Any:
+    """An uproot TGraph model; axis titles travel in ROOT's ``title;x;y`` title convention."""
+    x = np.asarray(graph.x, dtype=np.float64)
+    y = np.asarray(graph.y, dtype=np.float64)
+    if x.ndim != 1 or x.shape != y.shape or len(x) == 0:
+        raise ValueError(f"graph '{graph.name}': x and y must be non-empty 1-D arrays of one length")
+    title = str(graph.title)
+    x_title = str(getattr(graph, "x_title", "") or "")
+    y_title = str(getattr(graph, "y_title", "") or "")
+    model = uproot.as_TGraph(
+        {"x": x, "y": y},
+        title=title,
+        xAxisLabel=x_title,
+        yAxisLabel=y_title,
+        minY=-1111.0,
+        maxY=-1111.0,
+    )
+    if not x_title and not y_title:
+        model._bases[0]._members["fTitle"] = title
+    return model
+
+
+def _style_kwargs(style: Mapping[str, float]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in ("fMarkerSize",):
+        if key in style:
+            out[key] = float(style[key])
+    for key in ("fMarkerColor", "fMarkerStyle", "fLineColor", "fFillColor"):
+        if key in style:
+            out[key] = int(style[key])
+    return out
+
+
+def _histogram_model(hist: Any) -> Any:
+    """An uproot TH1x/TH2x model of a :class:`HistogramLike`."""
+    name = str(hist.name)
+    edges_attr = getattr(hist, "edges", None)
+    if edges_attr is None:
+        edges_attr = getattr(hist, "x_edges", None)
+    if edges_attr is None:
+        raise TypeError(f"histogram '{name}' ({type(hist).__name__}) has neither 'edges' nor 'x_edges'")
+    edges = np.asarray(edges_attr, dtype=np.float64)
+    y_edges_attr = getattr(hist, "y_edges", None)
+    y_edges = None if y_edges_attr is None else np.asarray(y_edges_attr, dtype=np.float64)
+    style: Mapping[str, float] = getattr(hist, "style", None) or {}
+    dtype = _precision(hist, name, 1 if y_edges is None else 2)
+    nx = len(edges) - 1
+    shape = (nx,) if y_edges is None else (nx, len(y_edges) - 1)
+    data = _flow(hist.counts, shape, "counts", name)
+    var_attr = hist.variances
+    sumw2 = None if var_attr is None else _flow(var_attr, shape, "variances", name)
+    inner = tuple(slice(1, -1) for _ in shape)
+    entries = getattr(hist, "entries", None)
+    entries = float(np.sum(data)) if entries is None else float(entries)
+    stats: tuple[float, ...] | None = getattr(hist, "stats", None)
+    xc = 0.5 * (edges[:-1] + edges[1:])
+    if stats is None:
+        c = data[inner]
+        tsumw = float(c.sum())
+        tsumw2 = float(sumw2[inner].sum()) if sumw2 is not None else tsumw
+        if y_edges is None:
+            stats = (tsumw, tsumw2, float((c * xc).sum()), float((c * xc * xc).sum()))
+        else:
+            yc = 0.5 * (y_edges[:-1] + y_edges[1:])
+            stats = (
+                tsumw,
+                tsumw2,
+                float((c.T * xc).sum()),
+                float((c.T * xc * xc).sum()),
+                float((c * yc).sum()),
+                float((c * yc * yc).sum()),
+                float((c * yc).T.dot(xc).sum()),
+            )
+    common: dict[str, Any] = {
+        "fName": name,
+        "fTitle": str(hist.title),
+        "data": data.T.reshape(-1).astype(dtype),
+        "fEntries": entries,
+        "fSumw2": None if sumw2 is None else sumw2.T.reshape(-1).astype(np.float64),
+        "fXaxis": _axis(
+            "xaxis", edges, str(getattr(hist, "x_title", "") or ""), getattr(hist, "x_labels", None), style
+        ),
+        "fMinimum": float(getattr(hist, "minimum", -1111.0)),
+        "fMaximum": float(getattr(hist, "maximum", -1111.0)),
+        **_style_kwargs(style),
+    }
+    if y_edges is None:
+        if len(stats) != 4:
+            raise ValueError(f"histogram '{name}': 1-D stats need 4 numbers, got {len(stats)}")
+        yaxis = _uw.to_TAxis(
+            fName="yaxis", fTitle=str(getattr(hist, "y_title", "") or ""), fNbins=1, fXmin=0.0, fXmax=1.0
+        )
+        return _uw.to_TH1x(
+            fTsumw=stats[0], fTsumw2=stats[1], fTsumwx=stats[2], fTsumwx2=stats[3], fYaxis=yaxis, **common
+        )
+    if len(stats) != 7:
+        raise ValueError(f"histogram '{name}': 2-D stats need 7 numbers, got {len(stats)}")
+    yaxis = _axis(
+        "yaxis", y_edges, str(getattr(hist, "y_title", "") or ""), getattr(hist, "y_labels", None), style
+    )
+    zaxis = _uw.to_TAxis(
+        fName="zaxis", fTitle=str(getattr(hist, "z_title", "") or ""), fNbins=1, fXmin=0.0, fXmax=1.0
+    )
+    return _uw.to_TH2x(
+        fTsumw=stats[0],
+        fTsumw2=stats[1],
+        fTsumwx=stats[2],
+        fTsumwx2=stats[3],
+        fTsumwy=stats[4],
+        fTsumwy2=stats[5],
+        fTsumwxy=stats[6],
+        fYaxis=yaxis,
+        fZaxis=zaxis,
+        **common,
+    )
+
+
+def _profile_model(prof: Profile) -> Any:
+    edges = np.asarray(prof.edges, dtype=np.float64)
+    shape = (len(edges) - 1,)
+    s = prof.stats
+    return _uw.to_TProfile(
+        fName=prof.name,
+        fTitle=prof.title,
+        data=_flow(prof.sum_wy, shape, "sum_wy", prof.name),
+        fEntries=float(prof.entries),
+        fTsumw=s[0],
+        fTsumw2=s[1],
+        fTsumwx=s[2],
+        fTsumwx2=s[3],
+        fTsumwy=s[4],
+        fTsumwy2=s[5],
+        fSumw2=_flow(prof.sum_wy2, shape, "sum_wy2", prof.name),
+        fBinEntries=_flow(prof.sum_w, shape, "sum_w", prof.name),
+        fBinSumw2=_flow(prof.sum_w2, shape, "sum_w2", prof.name),
+        fXaxis=_axis("xaxis", edges, prof.x_title, None, {}),
+        fYaxis=_uw.to_TAxis(fName="yaxis", fTitle=prof.y_title, fNbins=1, fXmin=0.0, fXmax=1.0),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# TrainTree / TestTree
+
+
+@dataclass(frozen=True)
+class TreeBranch:
+    """One branch of TrainTree/TestTree.
+
+    Attributes
+    ----------
+    name : str
+        Branch name.
+    leaf : str
+        ROOT leaf type: ``'I'`` (int32), ``'C'`` (string), ``'F'`` (float32).
+    width : int
+        0 for a scalar branch, n for a fixed-size array branch ``name[n]``.
+    role : str
+        ``classID``, ``className``, ``variable``, ``target``, ``spectator``, ``weight`` or ``result``.
+    data : ndarray
+        One row per event (``(n,)`` or ``(n, width)``); for ``className`` the class index per event.
+    """
+
+    name: str
+    leaf: Literal["I", "C", "F"]
+    width: int
+    role: str
+    data: npt.NDArray[Any]
+
+    @property
+    def root_title(self) -> str:
+        """The leaf description ROOT shows (``var1/F``, ``arr[4]/F``, ``className/C``)."""
+        dims = f"[{self.width}]" if self.width else ""
+        return f"{self.name}{dims}/{self.leaf}"
+
+
+@dataclass(frozen=True)
+class EventTreeColumns:
+    """The branches of one TrainTree or TestTree, in TMVA's order, and their data.
+
+    Build with :func:`event_tree_columns`; write with :meth:`OutputFile.write_event_tree`.
+    """
+
+    branches: tuple[TreeBranch, ...]
+    n_entries: int
+    class_names: tuple[str, ...]
+    dataset_name: str = ""
+
+    @property
+    def names(self) -> list[str]:
+        """Branch names in order."""
+        return [b.name for b in self.branches]
+
+    def branch(self, name: str) -> TreeBranch:
+        """The branch called ``name``."""
+        for b in self.branches:
+            if b.name == name:
+                return b
+        raise KeyError(f"no branch '{name}'; branches: {self.names}")
+
+    def branch_types(self) -> dict[str, Any]:
+        """Branch types for ``uproot`` ``mktree`` (ordered)."""
+        out: dict[str, Any] = {}
+        for b in self.branches:
+            if b.leaf == "C":
+                out[b.name] = "string"
+            elif b.leaf == "I":
+                out[b.name] = np.dtype(np.int32)
+            elif b.width:
+                out[b.name] = np.dtype((np.float32, (b.width,)))
+            else:
+                out[b.name] = np.dtype(np.float32)
+        return out
+
+    def chunk(self, start: int, stop: int) -> dict[str, Any]:
+        """The rows ``start:stop`` of every branch, ready for ``TTree.extend``."""
+        names = ak.Array(list(self.class_names)) if self.class_names else ak.Array([""])
+        out: dict[str, Any] = {}
+        for b in self.branches:
+            part = b.data[start:stop]
+            if b.leaf == "C":
+                out[b.name] = names[np.asarray(part, dtype=np.int64)]
+            elif b.leaf == "I":
+                out[b.name] = np.ascontiguousarray(part, dtype=np.int32)
+            else:
+                out[b.name] = np.ascontiguousarray(part, dtype=np.float32)
+        return out
+
+
+_ARRAY_ELEMENT = re.compile(r"^(?P<base>.+)\[(?P<index>\d+)\]$")
+
+
+def _variable_branches(
+    infos: Sequence[VariableInfo], values: npt.NDArray[np.float32], role: str
+) -> list[TreeBranch]:
+    """One branch per variable; runs ``name[0]``, ``name[1]``, … (AddVariablesArray) become ``name[n]``."""
+    out: list[TreeBranch] = []
+    i = 0
+    while i < len(infos):
+        m = _ARRAY_ELEMENT.match(infos[i].internal_name)
+        if m is None:
+            out.append(TreeBranch(infos[i].internal_name, "F", 0, role, values[:, i]))
+            i += 1
+            continue
+        base = m.group("base")
+        j = i
+        while j < len(infos):
+            mj = _ARRAY_ELEMENT.match(infos[j].internal_name)
+            if mj is None or mj.group("base") != base:
+                break
+            if int(mj.group("index")) != j - i:
+                raise ValueError(
+                    f"array variable '{base}': element '{infos[j].internal_name}' at position {j - i}; "
+                    f"array elements must be declared in order {base}[0], {base}[1], …"
+                )
+            j += 1
+        out.append(TreeBranch(base, "F", j - i, role, values[:, i:j]))
+        i = j
+    return out
+
+
+def method_directory(loader: str, method_type: str, title: str) -> str:
+    """``<loader>/Method_<Type>/<Title>``, a method's directory (``method_type`` without ``k``)."""
+    return f"{loader}/Method_{method_type}/{title}"
+
+
+def _analysis_kind(analysis_type: EAnalysisType | str) -> str:
+    if isinstance(analysis_type, EAnalysisType):
+        return analysis_type.type_name
+    text = str(analysis_type).strip()
+    for kind in ("Classification", "Regression", "Multiclass"):
+        if text.lower() in (kind.lower(), f"k{kind}".lower()):
+            return kind
+    raise ValueError(
+        f"unknown analysis type {analysis_type!r}; expected Classification, Regression or Multiclass"
+    )
+
+
+def event_tree_columns(
+    dataset: DataSet,
+    sample: Sample,
+    results: Mapping[str, npt.ArrayLike],
+    analysis_type: EAnalysisType | str,
+) -> EventTreeColumns:
+    """Lay out TMVA's TrainTree or TestTree for ``sample``.
+
+    Parameters
+    ----------
+    dataset : DataSet
+        Class names and the variable, target and spectator descriptions (branch names are the
+        internal names).
+    sample : Sample
+        ``dataset.train`` or ``dataset.test`` (rows in TMVA's final mixed order); ``weight`` is
+        ``sample.weights`` (the renormalised weights for training).
+    results : mapping of str to array_like
+        Per result name (the method title; ``prob_<title>`` for probabilities) the values per event:
+        classification shape ``(n,)``; multiclass ``(n, n_classes)``; regression ``(n, n_targets)``
+        or ``(n,)`` with one target.
+    analysis_type : EAnalysisType or str
+        ``Classification``, ``Regression`` or ``Multiclass``.
+
+    Returns
+    -------
+    EventTreeColumns
+
+    Raises
+    ------
+    ValueError
+        A result with the wrong number of rows or columns, or a result name that is already a
+        branch name (``weight``, a variable …).
+    """
+    kind = _analysis_kind(analysis_type)
+    n = len(sample)
+    for what, infos, width in (
+        ("variables", dataset.variables, sample.X.shape[1]),
+        ("targets", dataset.targets, sample.targets.shape[1]),
+        ("spectators", dataset.spectators, sample.spectators.shape[1]),
+    ):
+        if len(infos) != width:
+            raise ValueError(f"sample has {width} {what}; dataset '{dataset.name}' describes {len(infos)}")
+    branches: list[TreeBranch] = [
+        TreeBranch("classID", "I", 0, "classID", sample.class_id),
+        TreeBranch("className", "C", 0, "className", sample.class_id),
+    ]
+    branches += _variable_branches(dataset.variables, sample.X, "variable")
+    branches += [
+        TreeBranch(t.internal_name, "F", 0, "target", sample.targets[:, k])
+        for k, t in enumerate(dataset.targets)
+    ]
+    branches += [
+        TreeBranch(s.internal_name, "F", 0, "spectator", sample.spectators[:, k])
+        for k, s in enumerate(dataset.spectators)
+    ]
+    branches.append(TreeBranch("weight", "F", 0, "weight", sample.weights))
+    taken = {b.name: b.role for b in branches}
+    if len(taken) != len(branches):
+        seen: set[str] = set()
+        dup = [b.name for b in branches if b.name in seen or seen.add(b.name)]  # type: ignore[func-returns-value]
+        raise ValueError(f"dataset '{dataset.name}': duplicate TrainTree/TestTree branch names {dup}")
+    ntgt = len(dataset.targets)
+    ncls = dataset.n_classes
+    for name in sorted(results, key=lambda s: s.encode("utf-8")):
+        if name in taken:
+            raise ValueError(
+                f"result '{name}' would be written as a branch that already exists (the {taken[name]} "
+                f"branch '{name}'); give the method another title"
+            )
+        values = np.asarray(results[name], dtype=np.float32)
+        if values.shape[:1] != (n,):
+            raise ValueError(
+                f"result '{name}' has {values.shape[:1] or 'no'} rows; the sample has {n} events"
+            )
+        width = 0
+        if kind == "Multiclass" and not name.startswith("prob_"):
+            if values.ndim != 2 or values.shape[1] != ncls:
+                raise ValueError(
+                    f"multiclass result '{name}' must have shape (n, {ncls}), got {values.shape}"
+                )
+            width = ncls
+        elif kind == "Regression":
+            if values.ndim == 2 and values.shape[1] == 1:
+                values = values[:, 0]
+            if values.ndim == 2:
+                if values.shape[1] != ntgt:
+                    raise ValueError(
+                        f"regression result '{name}' must have {ntgt} columns, got {values.shape}"
+                    )
+                width = ntgt
+            elif ntgt > 1:
+                raise ValueError(
+                    f"regression result '{name}' must have shape (n, {ntgt}), got {values.shape}"
+                )
+        else:
+            if values.ndim == 2 and values.shape[1] == 1:
+                values = values[:, 0]
+            if values.ndim != 1:
+                raise ValueError(f"classification result '{name}' must have shape (n,), got {values.shape}")
+        branches.append(TreeBranch(name, "F", width, "result", values))
+        taken[name] = "result"
+    return EventTreeColumns(
+        branches=tuple(branches),
+        n_entries=n,
+        class_names=tuple(dataset.class_names),
+        dataset_name=dataset.name,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# the file
+
+
+def _discard(file: Any, path: str) -> None:
+    """Close the uproot file (ignoring its errors: it is being thrown away) and remove it."""
+    with contextlib.suppress(Exception):
+        file.close()
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+class OutputFile:
+    """TMVA's output ``TFile``, written atomically with uproot.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The final file name.  Nothing is written there before :meth:`close`: the content goes to
+        a temporary file ``.<name>.<random>.tmp`` in the same directory, which :meth:`close`
+        renames onto ``path`` (``os.replace``, atomic on POSIX and Windows).  An earlier file at
+        ``path`` stays untouched until then, and untouched for good after :meth:`abort` or an
+        exception inside a ``with`` block.
+    compression : uproot compression or None
+        Passed to ``uproot.recreate`` (default: uproot's, zlib level 1).
+
+    Notes
+    -----
+    Writing an object under a name that exists already adds a new cycle (``name;2``), as ROOT's
+    ``TObject::Write`` does.  An ``OutputFile`` that is garbage-collected without being closed
+    removes its temporary file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, compression: Any = None) -> None:
+        self._path = os.path.abspath(os.fspath(path))
+        directory, base = os.path.split(self._path)
+        if not base:
+            raise ValueError(f"output file path {os.fspath(path)!r} names a directory, not a file")
+        self._tmp = os.path.join(directory, f".{base}.{uuid.uuid4().hex[:12]}.tmp")
+        # create it ourselves with the usual permissions (0666 minus umask), as ROOT's TFile would
+        fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        os.close(fd)
+        try:
+            kwargs = {} if compression is None else {"compression": compression}
+            self._file: Any = uproot.recreate(self._tmp, **kwargs)
+        except BaseException:
+            os.unlink(self._tmp)
+            raise
+        self._finalizer = weakref.finalize(self, _discard, self._file, self._tmp)
+        self._closed = False
+        self._names: set[str] = set()
+
+    # -- state ---------------------------------------------------------------------------------
+
+    @property
+    def path(self) -> str:
+        """The final path of the file."""
+        return self._path
+
+    @property
+    def temporary_path(self) -> str:
+        """Where the file is being written until :meth:`close`."""
+        return self._tmp
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close` or :meth:`abort`."""
+        return self._closed
+
+    @property
+    def uproot_file(self) -> Any:
+        """The underlying ``uproot.WritableDirectory`` (for objects this class does not cover)."""
+        self._check_open()
+        return self._file
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<OutputFile {self._path!r} ({state})>"
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError(f"output file {self._path!r} is closed")
+
+    def _record(self, path: str) -> None:
+        self._names.add(path)
+        parts = path.split("/")
+        for k in range(1, len(parts)):
+            self._names.add("/".join(parts[:k]))
+
+    def exists(self, path: str) -> bool:
+        """Whether this file has written an object or a directory at ``path`` (``a/b/name``)."""
+        return path.strip("/") in self._names
+
+    def unique_name(self, directory: str, name: str) -> str:
+        """``name``, or ``name_0``, ``name_1``, … if that exists in ``directory`` (TMVA's rule for
+        ``InputVariables_<chain>`` directories)."""
+        candidate = name
+        counter = 0
+        while self.exists(_join(directory, candidate)):
+            candidate = f"{name}_{counter}"
+            counter += 1
+        return candidate
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def mkdir(self, path: str) -> None:
+        """Create the directory ``path`` (and its parents); nothing happens if it exists."""
+        self._check_open()
+        path = path.strip("/")
+        if path and not self.exists(path):
+            self._file.mkdir(path)
+            self._record(path)
+
+    def write_histogram(self, directory: str, hist: HistogramLike | Profile | GraphLike) -> None:
+        """Write a histogram (TH1F/TH1D/TH2F/TH2D) into ``directory``.
+
+        Titles, axis titles, ``Sumw2`` (from ``variances``), bin labels, entries and statistics are
+        written as :class:`HistogramLike` describes.  A :class:`Profile` is written as a TProfile
+        and a graph (an object with ``x`` and ``y`` and no ``counts``) as :meth:`write_graph` does,
+        so that the evaluation's mixed lists can be written in one loop.
+        """
+        self._check_open()
+        if isinstance(hist, Profile):
+            model = _profile_model(hist)
+        elif not hasattr(hist, "counts") and hasattr(hist, "x") and hasattr(hist, "y"):
+            model = _graph_model(hist)
+        else:
+            model = _histogram_model(hist)
+        path = _join(directory, str(hist.name))
+        self._file[path] = model
+        self._record(path)
+
+    def write_graph(self, directory: str, graph: GraphLike) -> None:
+        """Write a TGraph (``x``, ``y``; optional ``x_title``/``y_title``) into ``directory``."""
+        self._check_open()
+        path = _join(directory, str(graph.name))
+        self._file[path] = _graph_model(graph)
+        self._record(path)
+
+    def write_histograms(self, directory: str, hists: Iterable[HistogramLike | Profile | GraphLike]) -> None:
+        """Write several histograms (or profiles, or graphs) into ``directory``, in order."""
+        for h in hists:
+            self.write_histogram(directory, h)
+
+    def write_input_variable_plots(self, directory: str, plots: InputVariablePlots) -> None:
+        """Write :func:`input_variable_histograms` output: the 1-D plots into ``directory`` and the
+        scatter and profile plots into ``directory/CorrelationPlots``."""
+        self.mkdir(directory)
+        self.write_histograms(directory, plots.histograms)
+        if plots.correlation_plot_names:
+            self.write_histograms(_join(directory, "CorrelationPlots"), plots.correlation_plots())
+
+    def write_string(self, directory: str, name: str, text: str) -> None:
+        """Write a TObjString (``TrainingPath``, ``WeightFileName``)."""
+        self._check_open()
+        path = _join(directory, name)
+        self._file[path] = _uw.to_TObjString(str(text))
+        self._record(path)
+
+    def write_event_tree(
+        self,
+        directory: str,
+        name: str,
+        columns: EventTreeColumns,
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        title: str | None = None,
+    ) -> None:
+        """Write a TTree (``TrainTree``/``TestTree``) with the branches of ``columns``.
+
+        A real TTree (``mktree`` + ``extend``, never an RNTuple), filled ``chunk_size`` rows per
+        ``extend`` (one basket per branch and chunk).  Logs TMVA's ``Created tree '<name>' with
+        <n> events``.
+        """
+        self._check_open()
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be positive, got {chunk_size}")
+        path = _join(directory, name)
+        tree = self._file.mktree(path, columns.branch_types(), title=name if title is None else title)
+        for start in range(0, columns.n_entries, chunk_size):
+            tree.extend(columns.chunk(start, min(start + chunk_size, columns.n_entries)))
+        self._record(path)
+        prefix = f"Dataset[{columns.dataset_name}] : " if columns.dataset_name else ""
+        _log.info(f"{prefix}Created tree '{name}' with {columns.n_entries} events")
+
+    # -- completion ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Complete the file and move it onto :attr:`path` (replacing an earlier file there).
+
+        Calling it again does nothing.  If completing fails, the temporary file is removed and the
+        earlier file at :attr:`path` stays as it was.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        self._finalizer.detach()
+        try:
+            self._file.close()
+            os.replace(self._tmp, self._path)
+        except BaseException:
+            _discard(self._file, self._tmp)
+            raise
+
+    def abort(self) -> None:
+        """Throw the file away: remove the temporary file; :attr:`path` is left as it was."""
+        if self._closed:
+            return
+        self._closed = True
+        self._finalizer.detach()
+        _discard(self._file, self._tmp)
+
+    def __enter__(self) -> OutputFile:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
