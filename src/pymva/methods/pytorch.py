@@ -1,0 +1,707 @@
+"""``MethodPyTorch``: TMVA's PyTorch interface (``Types.kPyTorch``), ``../shared/tmva/pytorch.md``.
+
+The user owns the network (a TorchScript file), the optimizer class, the loss, the training loop and
+the prediction function, handed over in a dict ``load_model_custom_objects`` defined in the calling
+script (``__main__``) or in the file named by ``UserCode``.  The method owns the data: it splits the
+transformed training events into a training part and a validation tail, builds the two
+``DataLoader``\\ s, calls the user's loop exactly as TMVA does, saves the trained model (or lets the loop
+save the best epoch through ``save_best``) and later evaluates the model reloaded from
+``FilenameTrainedModel`` through the user's prediction function.
+
+Life cycle (§3.2): :meth:`MethodPyTorch.setup` right after booking (TMVA ``ProcessOptions``: runs the
+user code and loads the initial model), :meth:`~MethodBase.train`, then — on the instance the Factory
+re-creates from the weights file, or in the Reader — the first prediction loads the trained model.
+
+Beyond TMVA (documented in ``docs/methods-pytorch.md``): the option ``NumThreads`` is declared and
+works, ``EventWeights`` makes the loaders yield ``(X, y, w)``, ``save_best`` writes atomically, a loop
+that never calls ``save_best`` is an error at the end of training, and predictions are checked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import re
+import sys
+import tempfile
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from ..dataset import Sample
+from ..errors import ModelError, OptionError
+from ..options import non_negative, option, positive
+from ..types import EMVA, EAnalysisType
+from .base import BaseMethodOptions, MethodBase, MethodContext, register_method
+
+__all__ = ["MethodPyTorch", "PyTorchOptions", "parse_learning_rate_schedule", "validation_size"]
+
+F32 = npt.NDArray[np.float32]
+
+_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
+# ---------------------------------------------------------------------------------------------------
+# pure helpers
+
+
+def validation_size(text: str, n_train: int) -> int:
+    """Number of validation events for the ``ValidationSize`` option (TMVA ``GetNumValidationSamples``).
+
+    Formats: ``"20%"`` (percentage of the training events), ``"0.2"`` (a fraction, any value below 1)
+    and ``"100"`` (an absolute count; ``"100.7"`` gives 100).  Fractions are truncated toward zero
+    (``int(n_train * value)``).
+
+    Parameters
+    ----------
+    text : str
+        The option value.
+    n_train : int
+        Number of TMVA training events (before the validation split).
+
+    Returns
+    -------
+    int
+        The number of validation events, ``1 <= n < n_train``.
+
+    Raises
+    ------
+    OptionError
+        With TMVA's messages: ``Cannot parse number "<s>". Expected string like "20%" or "20.0%".``,
+        ``Cannot parse number "<s>". Expected string like "0.2" or "100".``,
+        ``Validation size "<s>" is negative.``, ``... is zero.`` and
+        ``... is larger than or equal in size to training set (size="N").``
+    """
+    raw = str(text)
+    if raw.endswith("%"):
+        number = raw.rstrip("%").strip()
+        if not _NUMBER.match(number):
+            raise OptionError(
+                f'Cannot parse number "{raw}". Expected string like "20%" or "20.0%". '
+                "(option ValidationSize of method PyTorch)"
+            )
+        n = int(n_train * (float(number) / 100.0))
+    else:
+        number = raw.strip()
+        if not _NUMBER.match(number):
+            raise OptionError(
+                f'Cannot parse number "{raw}". Expected string like "0.2" or "100". '
+                "(option ValidationSize of method PyTorch)"
+            )
+        value = float(number)
+        n = int(n_train * value) if value < 1.0 else int(value)
+    if n < 0:
+        raise OptionError(f'Validation size "{raw}" is negative.')
+    if n == 0:
+        raise OptionError(
+            f'Validation size "{raw}" is zero. (with {n_train} training events; '
+            'give a larger fraction, a percentage like "20%" or a number of events)'
+        )
+    if n >= n_train:
+        raise OptionError(
+            f'Validation size "{raw}" is larger than or equal in size to training set (size="{n_train}"). '
+            "(the training part would be empty; give a smaller fraction or number of events)"
+        )
+    return n
+
+
+def parse_learning_rate_schedule(text: str) -> dict[int, float] | None:
+    """Parse ``LearningRateSchedule`` (``"epoch,lr;epoch,lr;…"``) into ``{epoch: lr}``.
+
+    ``""`` means no schedule (``None``).  ``"50,0.01;70,0.005"`` gives ``{50: 0.01, 70: 0.005}``.
+
+    Raises
+    ------
+    OptionError
+        ``Failed to setup steps for scheduler function from string: <s>`` for malformed text (an
+        empty entry such as a trailing ``;``, an entry without exactly one ``,``, an epoch that is not
+        a non-negative integer, a rate that is not a non-negative finite number).
+    """
+    if not text.strip():
+        return None
+    steps: dict[int, float] = {}
+    for entry in text.split(";"):
+        parts = entry.split(",")
+        reason = ""
+        if len(parts) != 2:
+            reason = f"entry '{entry}' is not 'epoch,learning_rate'"
+        else:
+            try:
+                epoch = int(parts[0])
+                rate = float(parts[1])
+            except ValueError:
+                reason = f"entry '{entry}': the epoch must be an integer and the learning rate a number"
+            else:
+                if epoch < 0:
+                    reason = f"entry '{entry}': the epoch is negative"
+                elif not math.isfinite(rate) or rate < 0:
+                    reason = f"entry '{entry}': the learning rate must be a non-negative finite number"
+                else:
+                    steps[epoch] = rate
+        if reason:
+            raise OptionError(
+                f"Failed to setup steps for scheduler function from string: {text} ({reason}; "
+                'expected e.g. "50,0.01;70,0.005": 0-based epoch, comma, learning rate, entries '
+                "separated by ';')"
+            )
+    return steps
+
+
+def _check_schedule(value: Any) -> str | None:
+    try:
+        parse_learning_rate_schedule(str(value))
+    except OptionError as exc:
+        return str(exc)
+    return None
+
+
+_INTEROP_THREADS_SET = False
+
+
+def set_torch_threads(n: int) -> list[str]:
+    """Set torch's intra-op threads to ``n`` and, once per process, its inter-op threads.
+
+    ``torch.set_num_interop_threads`` may only be called once, before any inter-op parallel work;
+    a refusal is reported, not raised.
+
+    Returns
+    -------
+    list of str
+        Warnings to log (empty when everything was set).
+    """
+    import torch
+
+    global _INTEROP_THREADS_SET
+    torch.set_num_threads(n)
+    notes: list[str] = []
+    if not _INTEROP_THREADS_SET:
+        _INTEROP_THREADS_SET = True
+        try:
+            torch.set_num_interop_threads(n)
+        except RuntimeError as exc:
+            notes.append(
+                f"NumThreads: could not set torch's inter-op threads to {n} ({exc}); it stays "
+                f"{torch.get_num_interop_threads()} (torch allows it only before any parallel work)"
+            )
+    elif torch.get_num_interop_threads() != n:
+        notes.append(
+            f"NumThreads: torch's inter-op threads can be set once per process; it stays "
+            f"{torch.get_num_interop_threads()}"
+        )
+    return notes
+
+
+@contextmanager
+def _quiet_jit() -> Iterator[None]:
+    """Silence torch's deprecation warnings for TorchScript, the file format TMVA's contract uses."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*torch\.jit.*", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message=r".*TorchScript.*", category=DeprecationWarning)
+        yield
+
+
+def save_scripted(model: Any, path: str | os.PathLike[str]) -> None:
+    """``torch.jit.script`` the model and save it to ``path`` atomically.
+
+    The archive is written to a temporary file in the same directory, flushed to disk and renamed
+    over ``path`` (``os.replace``), so an interrupted or failing save never destroys the previous
+    file.  Missing parent directories are created.
+
+    Raises
+    ------
+    ModelError
+        ``Model not scriptable. Failed to convert to torch script.`` or ``Failed to save trained
+        model: <path>``, chained from torch's exception.
+    """
+    import torch
+
+    target = Path(path)
+    try:
+        with _quiet_jit():
+            scripted = torch.jit.script(model)
+    except Exception as exc:
+        raise ModelError(
+            f"Model not scriptable. Failed to convert to torch script. ({type(exc).__name__}: {exc}) "
+            "The model must stay TorchScript-compatible: torch.jit.script(model) has to work on it."
+        ) from exc
+    tmp_name = ""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        with os.fdopen(fd, "wb") as fh:
+            with _quiet_jit():
+                torch.jit.save(scripted, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp_name, target)
+        tmp_name = ""
+    except Exception as exc:
+        raise ModelError(f"Failed to save trained model: {target} ({type(exc).__name__}: {exc})") from exc
+    finally:
+        if tmp_name:
+            with suppress(OSError):
+                os.unlink(tmp_name)
+
+
+def load_torchscript(path: str | os.PathLike[str]) -> Any:
+    """``torch.jit.load(path, map_location="cpu")`` with pymva's error messages.
+
+    Raises
+    ------
+    ModelError
+        ``Failed to load PyTorch model from file: <path>`` saying whether the file is missing or not a
+        TorchScript archive, chained from torch's exception.
+    """
+    import torch
+
+    p = str(path)
+    if not p:
+        raise ModelError(
+            "Failed to load PyTorch model from file: '' (no file name given; book the method with "
+            "FilenameModel=<TorchScript file>, saved with torch.jit.save(torch.jit.script(model), path))"
+        )
+    if not os.path.isfile(p):
+        raise ModelError(
+            f"Failed to load PyTorch model from file: {p} (the file does not exist; working directory "
+            f"{os.getcwd()})"
+        )
+    try:
+        with _quiet_jit():
+            return torch.jit.load(p, map_location="cpu")  # type: ignore[no-untyped-call]
+    except Exception as exc:
+        raise ModelError(
+            f"Failed to load PyTorch model from file: {p} (not a TorchScript archive: "
+            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). Save the model with "
+            "torch.jit.save(torch.jit.script(model), path); torch.save(model) files cannot be loaded."
+        ) from exc
+
+
+# ---------------------------------------------------------------------------------------------------
+# options
+
+
+@dataclass(frozen=True)
+class PyTorchOptions(BaseMethodOptions):
+    """Options of ``MethodPyTorch`` (pytorch.md §2), in TMVA's declaration order, plus two extensions."""
+
+    FilenameModel: str = option("", "Filename of the initial PyTorch model")
+    FilenameTrainedModel: str = option(
+        "", "Filename of the trained output PyTorch model (default <weightdir>/TrainedModel_<title>.pt)"
+    )
+    BatchSize: int = option(100, "Training batch size", check=positive)
+    NumEpochs: int = option(10, "Number of training epochs", check=positive)
+    ContinueTraining: bool = option(False, "Load weights from previous training")
+    SaveBestOnly: bool = option(True, "Store only weights with smallest validation loss")
+    LearningRateSchedule: str = option(
+        "",
+        'Set new learning rate during training at specific epochs, e.g., "50,0.01;70,0.005"',
+        check=_check_schedule,
+    )
+    ValidationSize: str = option(
+        "20%",
+        "Part of the training data to use for validation. Specify as 0.2 or 20% to use a fifth of the "
+        "data set as validation set. Specify as 100 to use exactly 100 events. (Default: 20%)",
+    )
+    UserCode: str = option(
+        "",
+        "Necessary python code provided by the user to be executed before loading and training the "
+        "PyTorch Model",
+    )
+    NumThreads: int = option(
+        0, "Number of CPU threads for torch (0: torch's default); pymva extension", check=non_negative
+    )
+    EventWeights: bool = option(
+        False, "Data loaders yield (X, y, w) with the event weights; pymva extension (TMVA ignores weights)"
+    )
+
+
+_DICT_NAME = "load_model_custom_objects"
+_DICT_HELP = (
+    f"define a dict {_DICT_NAME} = {{'optimizer': torch.optim.SGD, 'criterion': torch.nn.MSELoss(), "
+    "'train_func': train, 'predict_func': predict}} at the top level of the script that runs the "
+    "Factory or the Reader (its __main__ module), or in the file given with the option UserCode=<file>; "
+    "pymva.pytorch.train and pymva.pytorch.predict are ready-made train and predict functions"
+)
+
+
+@dataclass
+class _CustomObjects:
+    fit: Any
+    optimizer: Any
+    criterion: Any
+    predict: Any
+
+
+# ---------------------------------------------------------------------------------------------------
+# the method
+
+
+@register_method
+class MethodPyTorch(MethodBase):
+    """TMVA's ``MethodPyTorch``: train and apply a user-defined PyTorch (TorchScript) model.
+
+    Parameters
+    ----------
+    title : str
+        The method title (``"PyTorch"``).
+    context : MethodContext
+    options : str
+        TMVA option string, e.g. ``"H:!V:FilenameModel=model.pt:NumEpochs=20:BatchSize=32"``.
+    **kwargs
+        Options as keyword arguments.
+
+    Attributes
+    ----------
+    options : PyTorchOptions
+        ``FilenameTrainedModel`` is resolved by :meth:`setup`.
+    model_ : torch.jit.ScriptModule or None
+        The model loaded for training (initial, or trained with ``ContinueTraining``) and trained in
+        place by the user's loop.
+    """
+
+    method_type: ClassVar[EMVA] = EMVA.kPyTorch
+    Options: ClassVar[type[BaseMethodOptions]] = PyTorchOptions
+    options: PyTorchOptions
+    help_text: ClassVar[str] = (
+        "PyTorch is a scientific computing package supporting automatic differentiation.\n"
+        "This method wraps the training and prediction steps of a PyTorch model, so that data\n"
+        "loading, preprocessing (VarTransform) and evaluation stay within the Factory and the Reader.\n"
+        "First build the network with PyTorch and save it as TorchScript\n"
+        "(torch.jit.save(torch.jit.script(model), 'model.pt')), then book it with\n"
+        "FilenameModel=model.pt. Define in your script (or in the UserCode file) the dict\n"
+        "load_model_custom_objects = {'optimizer': <optimizer class>, 'criterion': <loss>,\n"
+        "                             'train_func': <training loop>, 'predict_func': <prediction>};\n"
+        "pymva.pytorch.train and pymva.pytorch.predict are ready-made choices.\n"
+        "The training loop is called as train_func(model, train_loader, val_loader, num_epochs=...,\n"
+        "batch_size=..., optimizer=..., criterion=..., save_best=..., scheduler=(schedule, steps));\n"
+        "the trained model is written to FilenameTrainedModel and used for testing and in the Reader."
+    )
+
+    def __init__(self, title: str, context: MethodContext, options: str = "", **kwargs: Any) -> None:
+        super().__init__(title, context, options, **kwargs)
+        self.model_: Any = None
+        self._objects: _CustomObjects | None = None
+        self._predict_model: Any = None
+
+    # ------------------------------------------------------------------ capabilities
+    @classmethod
+    def has_analysis_type(cls, analysis_type: EAnalysisType, n_classes: int, n_targets: int) -> bool:
+        """Regression with any number of targets, classification with 2 classes, multiclass with ≥ 2."""
+        if analysis_type == EAnalysisType.kRegression:
+            return True
+        if analysis_type == EAnalysisType.kClassification:
+            return n_classes == 2
+        if analysis_type == EAnalysisType.kMulticlass:
+            return n_classes >= 2
+        return False
+
+    @property
+    def trained_model_path(self) -> str:
+        """``FilenameTrainedModel``, or its default ``<weight_dir>/TrainedModel_<title>.pt``."""
+        if self.options.FilenameTrainedModel:
+            return self.options.FilenameTrainedModel
+        return str(Path(self.context.weight_dir) / f"TrainedModel_{self.title}.pt")
+
+    # ------------------------------------------------------------------ setup (ProcessOptions)
+    def setup(self) -> None:
+        """TMVA ``ProcessOptions``: resolve the trained-model file name, run the user code, load the model.
+
+        Raises
+        ------
+        ModelError
+            A missing ``UserCode`` file or a failure inside it, a missing or incomplete
+            ``load_model_custom_objects``, a model file that is missing or not TorchScript.
+        """
+        import torch
+
+        if not self.options.FilenameTrainedModel:
+            # stored resolved (in the weights file too), without marking it as set by the user
+            self.options = dataclasses.replace(self.options, FilenameTrainedModel=self.trained_model_path)
+        self.log.info("Using PyTorch version %s", torch.__version__.split(".")[0])
+        self._apply_threads()
+        if self.options.ContinueTraining:
+            self.log.info("Continue training with trained model")
+        self.model_ = self._setup_model(load_trained=self.options.ContinueTraining)
+
+    def _apply_threads(self) -> None:
+        n = self.options.NumThreads
+        if n > 0:
+            self.log.info("Setting the CPU number of threads = %d", n)
+            for note in set_torch_threads(n):
+                self.log.warning("%s", note)
+
+    def _setup_model(self, *, load_trained: bool, for_prediction: bool = False) -> Any:
+        """TMVA ``SetupPyTorchModel``: user code, custom objects, model file; returns the model."""
+        ctx = self.context
+        if ctx.n_variables == 0 or ctx.n_outputs == 0:
+            raise ModelError(
+                f"Model does not have a number of inputs or output. Setup failed "
+                f"({ctx.n_variables} input variables, {ctx.n_outputs} outputs for "
+                f"{ctx.analysis_type.type_name})"
+            )
+        self._run_user_code()
+        self._objects = self._prediction_objects() if for_prediction else self._read_custom_objects()
+        path = self.trained_model_path if load_trained else self.options.FilenameModel
+        model = load_torchscript(path)
+        self.log.info("Loaded model from file: %s", path)
+        return model
+
+    def _run_user_code(self) -> None:
+        code = self.options.UserCode
+        if not code:
+            return
+        self.log.info("Executing user initialization code from %s", code)
+        if not os.path.isfile(code):
+            raise ModelError(f"Input user code is not existing : {code} (working directory {os.getcwd()})")
+        main = sys.modules["__main__"].__dict__
+        source = Path(code).read_text(encoding="utf-8")
+        added_file = "__file__" not in main
+        if added_file:
+            main["__file__"] = code
+        try:
+            exec(compile(source, code, "exec"), main)  # noqa: S102 -- TMVA runs UserCode in __main__
+        except Exception as exc:
+            raise ModelError(f"Failed to run user code {code}: {type(exc).__name__}: {exc}") from exc
+        finally:
+            if added_file:
+                main.pop("__file__", None)
+
+    def _prediction_objects(self) -> _CustomObjects:
+        """Custom objects for evaluation (re-created method, Reader).
+
+        Only ``predict_func`` is needed; when ``load_model_custom_objects`` is not defined, lacks
+        ``predict_func`` or holds ``None`` there, :func:`pymva.pytorch.predict` is used (an extension:
+        TMVA requires the dict with all three keys even in the application).
+        """
+        from .. import pytorch as ready_made
+
+        objs = sys.modules["__main__"].__dict__.get(_DICT_NAME)
+        predict = objs.get("predict_func") if isinstance(objs, Mapping) else None
+        if predict is None:
+            self.log.info(
+                "No predict_func in %s: using pymva.pytorch.predict for the evaluation", _DICT_NAME
+            )
+            predict = ready_made.predict
+        found: Mapping[str, Any] = objs if isinstance(objs, Mapping) else {}
+        return _CustomObjects(
+            fit=found.get("train_func"),
+            optimizer=found.get("optimizer"),
+            criterion=found.get("criterion"),
+            predict=predict,
+        )
+
+    def _read_custom_objects(self) -> _CustomObjects:
+        main = sys.modules["__main__"].__dict__
+        if _DICT_NAME not in main:
+            where = (
+                f" (the UserCode file {self.options.UserCode} did not define it)"
+                if self.options.UserCode
+                else ""
+            )
+            raise ModelError(f"{_DICT_NAME} is not defined{where}: {_DICT_HELP}")
+        objs = main[_DICT_NAME]
+        if not isinstance(objs, Mapping):
+            raise ModelError(f"{_DICT_NAME} must be a dict, got {type(objs).__name__}: {_DICT_HELP}")
+        self.log.info("custom objects for loading model : %s", objs)
+        if "train_func" not in objs:
+            raise ModelError(
+                "Failed to load train function from file. Please use key: 'train_func' and pass training "
+                f"loop function as the value (keys found in {_DICT_NAME}: {sorted(map(str, objs))})."
+            )
+        if "criterion" not in objs:
+            raise ModelError(
+                "Failed to load loss function from file. Please use key: 'criterion' and pass a pytorch "
+                f"loss function (e.g. torch.nn.MSELoss()) as the value (keys found in {_DICT_NAME}: "
+                f"{sorted(map(str, objs))})."
+            )
+        if "predict_func" not in objs:
+            raise ModelError(
+                "Can't find user predict function object from file. Please use key: 'predict_func' and "
+                "pass a predict function for evaluating the model as the value (keys found in "
+                f"{_DICT_NAME}: {sorted(map(str, objs))})."
+            )
+        if "optimizer" in objs:
+            optimizer = objs["optimizer"]
+        else:
+            import torch
+
+            optimizer = torch.optim.SGD
+        return _CustomObjects(
+            fit=objs["train_func"],
+            optimizer=optimizer,
+            criterion=objs["criterion"],
+            predict=objs["predict_func"],
+        )
+
+    # ------------------------------------------------------------------ training
+    def _targets(self, sample: Sample) -> F32:
+        n = len(sample)
+        if self.context.analysis_type == EAnalysisType.kRegression:
+            return np.require(sample.targets, np.float32, ["C", "W"]).reshape(n, self.context.n_targets)
+        y = np.zeros((n, self.context.n_classes), np.float32)
+        y[np.arange(n), np.asarray(sample.class_id, dtype=np.intp)] = 1.0
+        return y
+
+    def _train(self, sample: Sample) -> None:
+        import torch
+        from torch.utils.data import TensorDataset
+
+        from ..pytorch import SequentialTensorLoader, bind_schedule
+
+        opts = self.options
+        if self.model_ is None or self._objects is None:
+            self.setup()
+        assert self._objects is not None
+        objs = self._objects
+        if not callable(objs.fit):
+            raise ModelError(
+                f"train_func in {_DICT_NAME} is {objs.fit!r}, not a function: training needs the "
+                "training-loop function (e.g. pymva.pytorch.train)"
+            )
+        path = self.trained_model_path
+
+        n_all = len(sample)
+        n_val = validation_size(opts.ValidationSize, n_all)
+        n_train = n_all - n_val
+        self.log.info(
+            "Split TMVA training data in %d training events and %d validation events", n_train, n_val
+        )
+        X = np.require(sample.X, np.float32, ["C", "W"])
+        Y = self._targets(sample)
+        W = np.require(sample.weights, np.float32, ["C", "W"])
+
+        def loader(lo: int, hi: int) -> SequentialTensorLoader:
+            tensors = [torch.from_numpy(X[lo:hi]), torch.from_numpy(Y[lo:hi])]
+            if opts.EventWeights:
+                tensors.append(torch.from_numpy(W[lo:hi]))
+            return SequentialTensorLoader(TensorDataset(*tensors), batch_size=opts.BatchSize, shuffle=False)
+
+        train_loader = loader(0, n_train)
+        val_loader = loader(n_train, n_all)
+        if opts.EventWeights:
+            self.log.info("Option EventWeights: the data loaders yield (X, y, w) with the event weights")
+
+        self.log.info("Print Training Model Architecture")
+        self.log.info("%s", self.model_)
+
+        steps = parse_learning_rate_schedule(opts.LearningRateSchedule)
+        scheduler: tuple[Callable[..., Any] | None, dict[int, float] | None]
+        if steps is None:
+            scheduler = (None, None)
+        else:
+            scheduler = (bind_schedule(steps), steps)
+            self.log.info(
+                "Option LearningRateSchedule: Set learning rate during training: %s",
+                opts.LearningRateSchedule,
+            )
+
+        calls = {"called": 0, "saved": 0}
+        save_best: Callable[..., Any] | None = None
+        if opts.SaveBestOnly:
+
+            def save_best(model: Any, curr_val: Any, best_val: Any, save_path: str = path) -> Any:
+                """Save ``model`` (scripted, atomically) to ``save_path`` if ``curr_val <= best_val``."""
+                calls["called"] += 1
+                if curr_val <= best_val:
+                    best_val = curr_val
+                    save_scripted(model, save_path)
+                    calls["saved"] += 1
+                return best_val
+
+            self.log.info(
+                "Option SaveBestOnly: Only model weights with smallest validation loss will be stored"
+            )
+
+        fit = objs.fit
+        try:
+            trained = fit(
+                self.model_,
+                train_loader,
+                val_loader,
+                num_epochs=opts.NumEpochs,
+                batch_size=opts.BatchSize,
+                optimizer=objs.optimizer,
+                criterion=objs.criterion,
+                save_best=save_best,
+                scheduler=scheduler,
+            )
+        except Exception as exc:
+            name = getattr(fit, "__qualname__", repr(fit))
+            raise ModelError(
+                f"Failed to train model: train_func {name} raised {type(exc).__name__}: {exc}"
+            ) from exc
+
+        if not opts.SaveBestOnly:
+            if trained is None:
+                raise ModelError(
+                    "Failed to train model: train_func returned None; with SaveBestOnly=False it must return "
+                    "the trained model, which is scripted and written to FilenameTrainedModel"
+                )
+            save_scripted(trained, path)
+            self.log.info("Trained model written to file: %s", path)
+        elif calls["called"] == 0:
+            raise ModelError(
+                f"The training loop never called save_best, so no trained model was written to {path}. "
+                "With SaveBestOnly (the default) the loop must call best_val = save_best(model, val_loss, "
+                "best_val) after each epoch, as the tutorials do; or book the method with "
+                "SaveBestOnly=False to save the model train_func returns."
+            )
+        elif calls["saved"] == 0:
+            raise ModelError(
+                f"save_best was called {calls['called']} times but never saved (curr_val <= best_val was "
+                f"never true), so no trained model was written to {path}. Initialise best_val with the "
+                "first epoch's validation loss before the first call, as the tutorials do."
+            )
+        # testing uses the model reloaded from the file (the best epoch with SaveBestOnly), as in TMVA
+        self._predict_model = None
+
+    # ------------------------------------------------------------------ application
+    def read_weights_xml(self, weights: Any) -> None:
+        """Mark the method as trained; the first prediction loads ``FilenameTrainedModel``."""
+        super().read_weights_xml(weights)
+        self._predict_model = None
+
+    def _load_for_prediction(self) -> Any:
+        self._apply_threads()
+        model = self._setup_model(load_trained=True, for_prediction=True)
+        self._predict_model = model
+        return model
+
+    def _predict(self, X: F32) -> F32:
+        model = self._predict_model
+        if model is None:
+            model = self._load_for_prediction()
+        assert self._objects is not None
+        predict = self._objects.predict
+        if not callable(predict):
+            raise ModelError(
+                f"predict_func in {_DICT_NAME} is {predict!r}, not a function: evaluation needs the "
+                "prediction function predict_func(model, X) (e.g. pymva.pytorch.predict)"
+            )
+        out = predict(model, X)
+        return self._check_prediction(out, len(X))
+
+    def _check_prediction(self, out: Any, n_events: int) -> F32:
+        n_out = self.context.n_outputs
+        expected = f"expected a float numpy array of shape (n_events, n_outputs) = ({n_events}, {n_out})"
+        if _is_tensor(out):
+            out = out.detach().cpu().numpy()
+        if not isinstance(out, np.ndarray):
+            raise ModelError(f"predict_func returned {type(out).__name__}; {expected}")
+        if out.shape != (n_events, n_out):
+            raise ModelError(f"predict_func returned an array of shape {out.shape}; {expected}")
+        if not np.issubdtype(out.dtype, np.floating):
+            raise ModelError(f"predict_func returned an array of dtype {out.dtype}; {expected}")
+        return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def _is_tensor(obj: Any) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(obj, torch.Tensor)

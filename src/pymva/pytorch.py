@@ -1,0 +1,425 @@
+"""Ready-made PyTorch functions for ``load_model_custom_objects`` (a pymva extension).
+
+TMVA's ``MethodPyTorch`` leaves the whole training loop and the prediction to the user, who puts them
+into a dict called ``load_model_custom_objects`` (``../shared/tmva/pytorch.md`` §4).  The ROOT
+tutorials all copy the same two functions; this module provides them once, generalised::
+
+    import torch
+    import pymva.pytorch
+
+    load_model_custom_objects = {
+        "optimizer": torch.optim.Adam,        # a class (TMVA's convention) or an instance
+        "criterion": torch.nn.MSELoss(),
+        "train_func": pymva.pytorch.train,
+        "predict_func": pymva.pytorch.predict,
+    }
+
+* :func:`train` — the tutorials' epoch loop: the optimizer class *or* instance, the learning-rate
+  schedule applied to the optimizer instance after each epoch, ``save_best`` called as the tutorials
+  call it (so the first epoch is always saved), event weights in the loss when the loaders yield
+  ``(X, y, w)`` (booking option ``EventWeights``), CUDA when available, progress through
+  :mod:`logging`, optional early stopping and a per-epoch history.
+* :func:`predict` — batched, gradient-free evaluation in eval mode on the model's device, returning
+  the float32 ``(n_events, n_outputs)`` numpy array that ``MethodPyTorch`` expects.
+* :func:`schedule` — the learning-rate step function TMVA hands to ``train_func`` as
+  ``scheduler[0]``; it needs the optimizer *instance*.
+* :class:`SequentialTensorLoader` — the ``DataLoader`` class ``MethodPyTorch`` builds: a
+  ``torch.utils.data.DataLoader`` over a ``TensorDataset`` with ``shuffle=False`` whose iteration
+  slices the tensors directly instead of collating event by event (same batches, several times
+  faster).
+
+To keep to ROOT's tutorial functions instead, put them in the dict: pymva calls them exactly as TMVA does.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from torch.utils.data import DataLoader, SequentialSampler, TensorDataset
+
+from .logger import VERBOSE
+
+__all__ = ["SequentialTensorLoader", "predict", "schedule", "train"]
+
+log = logging.getLogger("pymva.pytorch")
+
+Steps = Mapping[int, float]
+SchedulerArg = tuple[Callable[..., Any] | None, Steps | None]
+
+
+class SequentialTensorLoader(DataLoader):  # type: ignore[type-arg]
+    """A ``DataLoader(TensorDataset(...), batch_size=n, shuffle=False)`` that iterates fast.
+
+    It is a :class:`torch.utils.data.DataLoader` in every respect (``dataset``, ``batch_size``,
+    ``sampler``, ``len()``), and yields the same batches as the plain class: lists of tensors, one per
+    tensor of the dataset, consecutive events in order, the last batch possibly smaller.  Instead of
+    indexing the dataset event by event and stacking (the default collation), a single-process
+    iteration slices each tensor once per batch and copies the slice, which removes most of the
+    loader's overhead in small-batch training.  Other configurations (workers, a sampler) use the
+    ordinary ``DataLoader`` iteration.
+
+    Parameters
+    ----------
+    dataset : TensorDataset
+    batch_size : int
+    **kwargs
+        Passed on to :class:`torch.utils.data.DataLoader` (``shuffle`` defaults to ``False``).
+    """
+
+    def __init__(self, dataset: TensorDataset, batch_size: int, **kwargs: Any) -> None:
+        kwargs.setdefault("shuffle", False)
+        super().__init__(dataset, batch_size=batch_size, **kwargs)
+
+    def _fast(self) -> bool:
+        return (
+            isinstance(self.dataset, TensorDataset)
+            and isinstance(self.sampler, SequentialSampler)
+            and self.num_workers == 0
+            and self.batch_size is not None
+            and not self.drop_last
+            and not self.pin_memory
+        )
+
+    def __iter__(self) -> Iterator[list[torch.Tensor]]:  # type: ignore[override]
+        if not self._fast():
+            return super().__iter__()
+        return self._slices()
+
+    def _slices(self) -> Iterator[list[torch.Tensor]]:
+        dataset = self.dataset
+        assert isinstance(dataset, TensorDataset)
+        tensors = dataset.tensors
+        n = len(dataset)
+        size = int(self.batch_size or 1)
+        for start in range(0, n, size):
+            yield [t[start : start + size].clone() for t in tensors]
+
+
+def schedule(optimizer: Any, epoch: int, schedulerSteps: Steps) -> None:
+    """Set the learning rate of every parameter group when ``epoch`` is a key of ``schedulerSteps``.
+
+    This is the function TMVA passes to ``train_func`` as ``scheduler[0]`` (with
+    ``scheduler[1]`` the steps parsed from ``LearningRateSchedule``).  Call it once per epoch, after
+    that epoch's batches, with the 0-based epoch index, as the ROOT tutorials do: an entry
+    ``50,0.01`` changes the rate from the 0-based epoch 51 on.
+
+    Parameters
+    ----------
+    optimizer : torch.optim.Optimizer
+        The optimizer **instance** (the object whose ``param_groups`` hold the learning rates).
+    epoch : int
+        0-based epoch index.
+    schedulerSteps : mapping of int to float
+        Epoch → learning rate, e.g. ``{50: 0.01, 70: 0.005}``.
+
+    Raises
+    ------
+    TypeError
+        If ``optimizer`` is a class (such as ``torch.optim.SGD``) or has no ``param_groups``.  The
+        ROOT tutorials' loops pass the class they received as ``optimizer`` and would fail here:
+        pass the instance they create from it instead.
+    """
+    if isinstance(optimizer, type) or not hasattr(optimizer, "param_groups"):
+        what = (
+            f"the class {optimizer.__module__}.{optimizer.__qualname__}"
+            if isinstance(optimizer, type)
+            else f"{type(optimizer).__name__} object without param_groups"
+        )
+        raise TypeError(
+            f"schedule() needs the optimizer instance whose param_groups hold the learning rates, "
+            f"got {what}. The training loops of the ROOT tutorials call schedule(optimizer, epoch, "
+            f"schedulerSteps) with the optimizer *class* they received; call it with the instance "
+            f"created from it instead, e.g. opt = optimizer(model.parameters(), lr=0.01) and then "
+            f"schedule(opt, epoch, schedulerSteps), or use pymva.pytorch.train, which does this."
+        )
+    if epoch in schedulerSteps:
+        lr = float(schedulerSteps[epoch])
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        log.info("Epoch %d: learning rate set to %g", epoch + 1, lr)
+
+
+def bind_schedule(steps: Steps) -> Callable[..., None]:
+    """Return :func:`schedule` with ``schedulerSteps`` defaulting to ``steps`` (TMVA's signature).
+
+    The result accepts both ``f(optimizer, epoch)`` and ``f(optimizer, epoch, schedulerSteps)``.
+    """
+
+    def scheduled(optimizer: Any, epoch: int, schedulerSteps: Steps = steps) -> None:
+        schedule(optimizer, epoch, schedulerSteps)
+
+    scheduled.__name__ = scheduled.__qualname__ = "schedule"
+    scheduled.__doc__ = schedule.__doc__
+    return scheduled
+
+
+def _default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _per_sample(loss: torch.Tensor, n: int) -> torch.Tensor:
+    """Reduce an unreduced loss to one value per event (mean over all non-batch dimensions)."""
+    if loss.dim() == 0:
+        raise ValueError("the criterion returned a scalar although reduction='none' was requested")
+    if loss.dim() == 1:
+        return loss
+    return loss.reshape(n, -1).mean(dim=1)
+
+
+class _Loss:
+    """The criterion, optionally weighted per event.
+
+    Without weights the criterion is called as ``criterion(output, y)``.  With weights ``w``:
+
+    * a criterion with a ``reduction`` attribute (every ``torch.nn`` loss module) is copied with
+      ``reduction='none'``; the per-event losses ``l_i`` (mean over the output columns) give
+      ``sum(w_i * l_i) / n_batch`` — Keras's ``sample_weight`` convention, as PyKeras uses it;
+    * any other callable is called as ``criterion(output, y, w)``.
+    """
+
+    def __init__(self, criterion: Callable[..., torch.Tensor]) -> None:
+        self.criterion = criterion
+        self._unreduced: Callable[..., torch.Tensor] | None = None
+        if isinstance(getattr(criterion, "reduction", None), str):
+            unreduced = copy.copy(criterion)
+            unreduced.reduction = "none"  # type: ignore[attr-defined]
+            self._unreduced = unreduced
+
+    def __call__(self, output: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
+        if w is None:
+            return self.criterion(output, y)
+        if self._unreduced is None:
+            return self.criterion(output, y, w)
+        per = _per_sample(self._unreduced(output, y), len(w))
+        return (per * w.reshape(-1).to(per.dtype)).sum() / max(len(w), 1)
+
+
+def _unpack(batch: Any, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    if len(batch) == 3:
+        x, y, w = batch
+        return x.to(device), y.to(device), w.to(device)
+    if len(batch) == 2:
+        x, y = batch
+        return x.to(device), y.to(device), None
+    raise ValueError(f"a batch must be (X, y) or (X, y, w), got {len(batch)} elements")
+
+
+def train(
+    model: torch.nn.Module,
+    train_loader: Iterable[Any],
+    val_loader: Iterable[Any],
+    num_epochs: int,
+    batch_size: int,
+    optimizer: type[torch.optim.Optimizer] | torch.optim.Optimizer | None,
+    criterion: Callable[..., torch.Tensor],
+    save_best: Callable[..., float] | None,
+    scheduler: SchedulerArg | None,
+    *,
+    lr: float = 0.01,
+    device: str | torch.device | None = None,
+    log_every: int | None = 32,
+    patience: int | None = None,
+    history: list[dict[str, float]] | None = None,
+) -> torch.nn.Module:
+    """Train ``model``: the ROOT tutorials' loop, usable as ``train_func``.
+
+    Called by ``MethodPyTorch`` as ``train(model, train_loader, val_loader, num_epochs=…,
+    batch_size=…, optimizer=…, criterion=…, save_best=…, scheduler=(schedule, steps))``.  Each epoch:
+    the training batches (zero grads, forward, loss, backward, step), then the schedule (if any) with
+    the 0-based epoch index, then the validation loss — the mean of the per-batch losses, as the
+    tutorials compute it — and ``save_best(model, val_loss, best_val)`` with ``best_val`` set to the
+    first epoch's loss before the first call (so the first epoch is always saved).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The (TorchScript) model; trained in place and returned on the CPU.
+    train_loader, val_loader : iterable of batches
+        Batches ``(X, y)`` or, with event weights, ``(X, y, w)``.  An empty ``val_loader`` makes the
+        mean training loss of the epoch stand in for the validation loss.
+    num_epochs : int
+    batch_size : int
+        Unused (the loaders are already batched); part of TMVA's call.
+    optimizer : optimizer class, optimizer instance or None
+        A class (TMVA's convention, e.g. ``torch.optim.SGD``) is instantiated with
+        ``optimizer(model.parameters(), lr=lr)``; an instance is used as it is; ``None`` means SGD.
+    criterion : callable
+        The loss, ``criterion(output, y)``.  With weighted batches see the weighting rule below.
+    save_best : callable or None
+        TMVA's ``save_best(model, curr_val, best_val)``; returns the new best value.
+    scheduler : (callable or None, dict or None)
+        TMVA's ``(schedule, schedulerSteps)``; the schedule is called with the optimizer instance.
+    lr : float, keyword-only
+        Learning rate given to an optimizer class (0.01 as in the tutorials).
+    device : str or torch.device, keyword-only
+        Where to train; default ``"cuda"`` when available, else the CPU.  Batches are moved there.
+    log_every : int or None, keyword-only
+        Log the mean training loss of the last ``log_every`` batches every ``log_every`` batches
+        (``"[epoch, batch] train loss: x.xxx"``, as the tutorials print it) at pymva's VERBOSE level
+        (shown with the Factory's ``V`` option); ``None`` or 0: none.  The per-epoch line
+        ``"[epoch] val loss: x.xxx"`` is logged at INFO level.
+    patience : int or None, keyword-only
+        Stop early when the validation loss has not improved for this many epochs.
+    history : list, keyword-only
+        If given, one dict per epoch is appended: ``epoch`` (1-based), ``train_loss``, ``val_loss``,
+        ``lr``.
+
+    Returns
+    -------
+    torch.nn.Module
+        The trained model, on the CPU.
+
+    Notes
+    -----
+    Event weights (batches ``(X, y, w)``): a criterion with a ``reduction`` attribute (every
+    ``torch.nn`` loss) is evaluated per event with ``reduction='none'`` (mean over the output
+    columns) and the batch loss is ``sum(w_i * l_i) / n_batch``, the convention of Keras's
+    ``sample_weight`` (which TMVA's PyKeras uses); any other criterion is called as
+    ``criterion(output, y, w)``.  Validation losses are weighted the same way.
+    """
+    dev = torch.device(device) if device is not None else _default_device()
+    model.to(dev)
+    if isinstance(criterion, torch.nn.Module) and dev.type != "cpu":
+        criterion.to(dev)
+    if optimizer is None:
+        optimizer = torch.optim.SGD
+    opt: Any = optimizer(model.parameters(), lr=lr) if isinstance(optimizer, type) else optimizer  # type: ignore[call-arg]
+    sched_fn, sched_steps = scheduler if scheduler is not None else (None, None)
+    loss_fn = _Loss(criterion)
+    best_val: float | None = None
+    best_seen = math.inf
+    stale = 0
+    every = int(log_every) if log_every else 0
+
+    for epoch in range(int(num_epochs)):
+        model.train()
+        total = torch.zeros((), device=dev)
+        window = torch.zeros((), device=dev)
+        n_batches = 0
+        for i, batch in enumerate(train_loader):
+            x, y, w = _unpack(batch, dev)
+            opt.zero_grad()
+            loss = loss_fn(model(x), y, w)
+            loss.backward()  # type: ignore[no-untyped-call]
+            opt.step()
+            value = loss.detach()
+            total += value
+            n_batches += 1
+            if every:
+                window += value
+                if (i + 1) % every == 0:
+                    log.log(VERBOSE, "[%d, %d] train loss: %.3f", epoch + 1, i + 1, float(window) / every)
+                    window.zero_()
+        train_loss = float(total) / max(n_batches, 1)
+
+        if sched_fn is not None:
+            if sched_steps is None:
+                sched_fn(opt, epoch)
+            else:
+                sched_fn(opt, epoch, sched_steps)
+
+        model.eval()
+        val_total = torch.zeros((), device=dev)
+        n_val = 0
+        with torch.no_grad():
+            for batch in val_loader:
+                x, y, w = _unpack(batch, dev)
+                val_total += loss_fn(model(x), y, w)
+                n_val += 1
+        curr_val = float(val_total) / n_val if n_val else train_loss
+
+        if save_best is not None:
+            if best_val is None:
+                best_val = curr_val
+            best_val = save_best(model, curr_val, best_val)
+        log.info("[%d] val loss: %.3f", epoch + 1, curr_val)
+        if history is not None:
+            history.append(
+                {
+                    "epoch": float(epoch + 1),
+                    "train_loss": train_loss,
+                    "val_loss": curr_val,
+                    "lr": float(opt.param_groups[0]["lr"]) if opt.param_groups else math.nan,
+                }
+            )
+        if patience is not None:
+            if curr_val < best_seen:
+                best_seen, stale = curr_val, 0
+            else:
+                stale += 1
+                if stale >= patience:
+                    log.info("Early stopping after epoch %d: no improvement for %d epochs", epoch + 1, stale)
+                    break
+
+    log.info("Finished Training on %d Epochs!", int(num_epochs))
+    model.to(torch.device("cpu"))
+    return model
+
+
+def _model_device(model: torch.nn.Module) -> torch.device:
+    for p in model.parameters():
+        return p.device
+    for b in model.buffers():
+        return b.device
+    return torch.device("cpu")
+
+
+def predict(
+    model: torch.nn.Module,
+    X: npt.ArrayLike,
+    batch_size: int = 4096,
+    *,
+    device: str | torch.device | None = None,
+) -> npt.NDArray[np.float32]:
+    """Evaluate ``model`` on ``X``: the ROOT tutorials' prediction function, usable as ``predict_func``.
+
+    The model is put in eval mode (its previous mode is restored afterwards) and evaluated without
+    gradients, batch by batch.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    X : array_like, shape (n_events, n_variables)
+        Converted to float32.
+    batch_size : int
+        Events per forward pass.
+    device : str or torch.device, keyword-only
+        Where to evaluate; the model is moved there.  Default: the device the model's parameters are
+        on (the CPU for models ``MethodPyTorch`` loads), so single-event calls never move the model.
+
+    Returns
+    -------
+    ndarray of float32, shape (n_events, n_outputs)
+        C-contiguous, on the CPU.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    arr = np.ascontiguousarray(X, dtype=np.float32)
+    if device is not None:
+        dev = torch.device(device)
+        model.to(dev)
+    else:
+        dev = _model_device(model)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            xt = torch.from_numpy(arr) if arr.flags.writeable else torch.tensor(arr)
+            n = len(arr)
+            if n <= batch_size:
+                out = model(xt.to(dev))
+                return np.ascontiguousarray(out.float().cpu().numpy(), dtype=np.float32)
+            parts = [
+                model(xt[start : start + batch_size].to(dev)).float().cpu()
+                for start in range(0, n, batch_size)
+            ]
+            return np.ascontiguousarray(torch.cat(parts).numpy(), dtype=np.float32)
+    finally:
+        model.train(was_training)
