@@ -1,0 +1,93 @@
+"""Evaluation of trained methods: TMVA's numbers, histograms and tables (core.md §2.5, §5).
+
+Pure functions on numpy arrays; no files, no torch, no Factory.  The Factory calls the
+``evaluate_*`` functions after testing and prints the ``format_*`` tables; the output-file writer
+turns the histograms of the results into ROOT objects.
+
+================================  =============================================================
+module                            contents
+================================  =============================================================
+:mod:`~.roc`                      :class:`ROCCurve`, :func:`roc_curve` (§5.1)
+:mod:`~.classification`           :func:`evaluate_classification`, :class:`ClassificationResult`,
+                                  separation, significance, :func:`kolmogorov_test` (§5.2–§5.5)
+:mod:`~.regression`               :func:`evaluate_regression`, :class:`RegressionResult`,
+                                  :func:`regression_stats`, :func:`mutual_information` (§5.6)
+:mod:`~.multiclass`               :func:`evaluate_multiclass`, :class:`MulticlassResult` (§5.7)
+:mod:`~.correlations`             :func:`evaluate_correlations` (``Correlations=True``)
+:mod:`~.tables`                   the printed tables (``format_*``), TMVA's ranking
+:mod:`~.histograms`               :class:`Histogram`, :class:`Histogram2D`, :class:`Graph`
+:mod:`~.plotting`                 matplotlib helpers (optional extra ``plot``)
+================================  =============================================================
+
+See ``docs/evaluation.md`` for what every number means.
+"""
+
+from __future__ import annotations
+
+from .classification import (
+    ClassificationResult,
+    evaluate_classification,
+    kolmogorov_test,
+    separation_from_histograms,
+    separation_from_pdfs,
+    significance,
+)
+from .correlations import CorrelationResult, evaluate_correlations
+from .histograms import Graph, Histogram, Histogram2D
+from .multiclass import MulticlassResult, evaluate_multiclass
+from .plotting import MissingExtraError, plot_roc_curves
+from .regression import (
+    RegressionResult,
+    RegressionStats,
+    evaluate_regression,
+    mutual_information,
+    regression_stats,
+)
+from .roc import ROCCurve, roc_curve
+from .tables import (
+    format_classification_tables,
+    format_correlation_tables,
+    format_ks_table,
+    format_multiclass_tables,
+    format_regression_tables,
+    rank_classification,
+    rank_regression,
+    render_correlation_tables,
+)
+
+__all__ = [
+    "ClassificationResult",
+    "CorrelationResult",
+    "Graph",
+    "Histogram",
+    "Histogram2D",
+    "MissingExtraError",
+    "MulticlassResult",
+    "ROCCurve",
+    "RegressionResult",
+    "RegressionStats",
+    "evaluate_classification",
+    "evaluate_correlations",
+    "evaluate_multiclass",
+    "evaluate_regression",
+    "format_classification_tables",
+    "format_correlation_tables",
+    "format_ks_table",
+    "format_multiclass_tables",
+    "format_regression_tables",
+    "kolmogorov_test",
+    "mutual_information",
+    "plot_roc_curves",
+    "rank_classification",
+    "rank_regression",
+    "regression_stats",
+    "render_correlation_tables",
+    "roc_curve",
+    "separation_from_histograms",
+    "separation_from_pdfs",
+    "significance",
+]
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,191 @@
+"""Private numerical helpers shared by the evaluation modules.
+
+Everything here reproduces one piece of ROOT/TMVA arithmetic on whole arrays:
+
+* :func:`find_bin` — ``TAxis::FindBin`` for equidistant bins (0 = underflow, ``n + 1`` = overflow);
+* :func:`fill` / :func:`fill2d` — ``TH1::Fill`` / ``TH2::Fill`` with weights, in-range bins only;
+* :func:`bin_centers` — ``TAxis::GetBinCenter``;
+* :func:`spline1` — ``TMVA::TSpline1::Eval`` (linear interpolation of a graph, linear
+  extrapolation with the end segments);
+* :func:`norm_factor` — the scale factor of ``TMVA::Tools::NormHist``;
+* :func:`weighted_mean_rms` — ``TMVA::Tools::Mean`` and ``TMVA::Tools::RMS``;
+* :func:`sequential_sum` — a left-to-right sum, as a C++ loop accumulates it.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import DataError
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+B = npt.NDArray[np.bool_]
+
+
+def as_float_array(x: npt.ArrayLike, what: str, ndim: int | None = 1) -> F64:
+    """Return ``x`` as a float64 array, checking its dimension and that it is finite.
+
+    Raises
+    ------
+    DataError
+        If the array has the wrong number of dimensions or contains NaN or infinity.
+    """
+    a = np.asarray(x, dtype=np.float64)
+    if ndim is not None and a.ndim != ndim:
+        raise DataError(f"{what} must be a {ndim}-dimensional array, got shape {a.shape}")
+    if a.size and not np.all(np.isfinite(a)):
+        bad = int(np.count_nonzero(~np.isfinite(a)))
+        raise DataError(f"{what} contains {bad} NaN or infinite value(s); evaluation needs finite numbers")
+    return a
+
+
+def as_bool_array(x: npt.ArrayLike, what: str, n: int) -> B:
+    """Return ``x`` as a 1-D boolean array of length ``n``."""
+    a = np.asarray(x)
+    if a.ndim != 1 or a.shape[0] != n:
+        raise DataError(f"{what} must be a 1-dimensional array of {n} entries, got shape {a.shape}")
+    return a.astype(bool)
+
+
+def check_same_length(what: str, *arrays: npt.NDArray[np.generic]) -> int:
+    """Return the common first dimension of ``arrays``; raise :class:`DataError` if they differ."""
+    lengths = {a.shape[0] for a in arrays}
+    if len(lengths) != 1:
+        raise DataError(f"{what}: arrays of different lengths {[a.shape[0] for a in arrays]}")
+    return int(lengths.pop())
+
+
+def find_bin(x: F64, lo: float, hi: float, nbins: int) -> I64:
+    """``TAxis::FindBin`` for ``nbins`` equal bins on ``[lo, hi)``: 0 underflow, ``nbins + 1`` overflow.
+
+    As in ROOT, a value equal to ``hi`` (or NaN) goes to the overflow bin, and the in-range
+    bin is ``1 + int(nbins * (x - lo) / (hi - lo))``.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    out = np.full(x.shape, nbins + 1, dtype=np.int64)
+    under = x < lo
+    inside = ~under & (x < hi)
+    out[under] = 0
+    if hi > lo:
+        out[inside] = 1 + (nbins * (x[inside] - lo) / (hi - lo)).astype(np.int64)
+    else:  # an empty axis: nothing is inside
+        out[inside] = nbins + 1
+    return out
+
+
+def fill(x: F64, w: F64 | None, lo: float, hi: float, nbins: int) -> tuple[F64, F64]:
+    """Weighted 1-D histogram as ``TH1::Fill`` makes it: (sum of weights, sum of squared weights).
+
+    Only the bins ``1..nbins`` are returned; under- and overflow are dropped.
+    """
+    idx = find_bin(x, lo, hi, nbins)
+    ww = np.ones(idx.shape, np.float64) if w is None else np.asarray(w, np.float64)
+    counts = np.bincount(idx, weights=ww, minlength=nbins + 2)[1 : nbins + 1]
+    sumw2 = np.bincount(idx, weights=ww * ww, minlength=nbins + 2)[1 : nbins + 1]
+    return counts.astype(np.float64), sumw2.astype(np.float64)
+
+
+def fill2d(
+    x: F64,
+    y: F64,
+    w: F64 | None,
+    xaxis: tuple[float, float, int],
+    yaxis: tuple[float, float, int],
+) -> tuple[F64, F64]:
+    """Weighted 2-D histogram as ``TH2::Fill`` makes it; returns (counts, sumw2) of shape (nx, ny)."""
+    (xlo, xhi, nx), (ylo, yhi, ny) = xaxis, yaxis
+    ix = find_bin(x, xlo, xhi, nx)
+    iy = find_bin(y, ylo, yhi, ny)
+    inside = (ix >= 1) & (ix <= nx) & (iy >= 1) & (iy <= ny)
+    flat = (ix[inside] - 1) * ny + (iy[inside] - 1)
+    ww = np.ones(flat.shape, np.float64) if w is None else np.asarray(w, np.float64)[inside]
+    counts = np.bincount(flat, weights=ww, minlength=nx * ny).reshape(nx, ny)
+    sumw2 = np.bincount(flat, weights=ww * ww, minlength=nx * ny).reshape(nx, ny)
+    return counts.astype(np.float64), sumw2.astype(np.float64)
+
+
+def bin_edges(lo: float, hi: float, nbins: int) -> F64:
+    """Bin edges of an equidistant ROOT axis, computed as ``TAxis::GetBinLowEdge`` does."""
+    width = (hi - lo) / nbins
+    edges = lo + np.arange(nbins + 1, dtype=np.float64) * width
+    edges[-1] = hi
+    return edges
+
+
+def bin_centers(lo: float, hi: float, nbins: int) -> F64:
+    """``TAxis::GetBinCenter`` of every bin: ``lo + (i - 0.5) * (hi - lo) / nbins``."""
+    width = (hi - lo) / nbins
+    return lo + (np.arange(1, nbins + 1, dtype=np.float64) - 0.5) * width
+
+
+def spline1(xs: F64, ys: F64, x: F64 | float) -> F64:
+    """``TMVA::TSpline1::Eval``: linear interpolation of the graph ``(xs, ys)`` at ``x``.
+
+    ``xs`` must be ascending.  The bracketing point is the last ``xs[i] <= x``; beyond the ends
+    the first or last segment is extended linearly.  Where ``x`` equals a graph point the graph
+    value is returned (for a graph with repeated ``xs`` this is the value at the last repeat;
+    TMVA would divide by zero there).
+    """
+    xq = np.asarray(x, dtype=np.float64)
+    n = xs.shape[0]
+    if n < 2:
+        return np.full(xq.shape, ys[0] if n else 0.0)
+    ibin = np.clip(np.searchsorted(xs, xq, side="right") - 1, 0, n - 1)
+    xi = xs[ibin]
+    up = ((xq > xi) & (ibin != n - 1)) | (ibin == 0)
+    nxt = np.where(up, ibin + 1, ibin - 1)
+    dx = xi - xs[nxt]
+    dy = ys[ibin] - ys[nxt]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        val = ys[ibin] + (xq - xi) * dy / dx
+    return np.where(xq == xi, ys[ibin], val)
+
+
+def norm_factor(counts: F64, lo: float, hi: float) -> float:
+    """Scale factor applied by ``TMVA::Tools::NormHist`` (1 when it leaves the histogram alone).
+
+    NormHist scales by ``1 / (sum of in-range contents * bin width)`` if that product is positive.
+    """
+    total = float(np.sum(counts))
+    if total == 0.0:
+        return 1.0
+    w = total * (hi - lo) / counts.shape[0]
+    return 1.0 / w if w > 0 else 1.0
+
+
+def weighted_mean_rms(x: F64, w: F64) -> tuple[float, float]:
+    """``TMVA::Tools::Mean`` and ``TMVA::Tools::RMS``: weighted mean and ``sqrt(|<x²> - <x>²|)``."""
+    sumw = float(np.sum(w))
+    if sumw <= 0:
+        raise DataError(f"sum of event weights is {sumw:g} <= 0: cannot compute a weighted mean")
+    mean = float(np.sum(w * x)) / sumw
+    mean2 = float(np.sum(w * x * x)) / sumw
+    return mean, float(np.sqrt(abs(mean2 - mean * mean)))
+
+
+def sequential_sum(x: F64) -> float:
+    """Left-to-right sum (as a C++ ``for`` loop accumulates), not numpy's pairwise sum."""
+    if x.size == 0:
+        return 0.0
+    return float(np.add.accumulate(x)[-1])
+
+
+def html_table(caption: str, rows: Iterable[Sequence[object]], header: Sequence[str] | None = None) -> str:
+    """A small HTML table for ``_repr_html_``."""
+    parts = [f"<table><caption style='text-align:left'><b>{html.escape(caption)}</b></caption>"]
+    if header is not None:
+        parts.append("<tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in header) + "</tr>")
+    parts.extend("<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row) + "</tr>" for row in rows)
+    parts.append("</table>")
+    return "".join(parts)
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, (float, np.floating)):
+        return f"{float(v):.4g}"
+    return str(v)
