@@ -1,20 +1,76 @@
-"""pymva — TMVA's Factory, DataLoader, Reader and PyMVA methods in pure Python.
+"""pymva — ROOT's TMVA with its PyMVA methods (PyTorch first), in pure Python.
 
-Interim package root (the full public API is being assembled).
+A TMVA script runs with only the ROOT import and file-opening lines changed::
+
+    from pymva import TMVA                        # was: from ROOT import TMVA
+    factory = TMVA.Factory("TMVAClassification", "TMVA.root", "!V:AnalysisType=Classification")
+    loader = TMVA.DataLoader("dataset")
+    loader.AddVariable("var1")
+    loader.AddSignalTree("tmva_class_example.root:TreeS")   # was: TFile.Open(...).Get("TreeS")
+    ...
+
+Submodules, one TMVA concept each:
+
+=====================  =====================================================================
+``options``            the option-string grammar shared by every component
+``expression``         ROOT TTreeFormula expressions evaluated on awkward arrays
+``treesource``         reading trees (uproot), chains, in-memory inputs
+``dataloader``         ``DataLoader`` and ``DataSetInfo``
+``split``              the train/test split, NormMode, MixMode
+``dataset``            ``DataSet``, ``Sample``, ``VariableInfo``
+``transforms``         VarTransform chains: Normalize, Decorrelate, PCA, Gauss, Uniform
+``methods``            method plugins: PyTorch, PyRandomForest, PyAdaBoost, PyGTB, Fisher, BDT
+``pytorch``            ready-made ``train``/``predict`` for ``load_model_custom_objects``
+``evaluation``         ROC, efficiencies, separation, KS test, regression and multiclass metrics
+``factory``            ``Factory``
+``outputfile``         the output ROOT file
+``weightsfile``        the weights XML file
+``reader``             ``Reader`` and ``Experimental.RReader``
+=====================  =====================================================================
+
+Heavy modules (torch, uproot) are imported on first use of the names that need them.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .errors import DataError, ModelError, NotTrainedError, OptionError, PyMVAError
 from .tcut import TCut
+from .tmva import TMVA
 from .types import Types
 
+if TYPE_CHECKING:
+    from .dataloader import DataLoader
+    from .factory import Factory
+    from .reader import Reader
+
 __all__ = [
+    "TMVA",
     "DataError",
+    "DataLoader",
+    "Factory",
     "ModelError",
     "NotTrainedError",
     "OptionError",
     "PyMVAError",
+    "Reader",
     "TCut",
     "Types",
     "__version__",
 ]
+
+_LAZY = {"Factory": "factory", "DataLoader": "dataloader", "Reader": "reader"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'pymva' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -713,7 +713,6 @@ class Factory:
         assert self.output_path is not None
         write_factory_output(self, self.output_path)
         self._output_written = True
-        self.log.info("Output file written: %s", self.output_path)
 
     def Close(self) -> None:
         """Finish the job: write the output file if it has not been written yet; drop the methods."""

@@ -47,7 +47,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import uuid
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -60,6 +59,7 @@ import numpy.typing as npt
 import uproot
 import uproot.writing.identify as _uw
 
+from ._atomic import new_temporary_path
 from .dataset import DataSet, Sample, VariableInfo
 from .logger import get_logger
 from .outputfile_plots import (
@@ -654,10 +654,8 @@ class OutputFile:
         directory, base = os.path.split(self._path)
         if not base:
             raise ValueError(f"output file path {os.fspath(path)!r} names a directory, not a file")
-        self._tmp = os.path.join(directory, f".{base}.{uuid.uuid4().hex[:12]}.tmp")
-        # create it ourselves with the usual permissions (0666 minus umask), as ROOT's TFile would
-        fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        os.close(fd)
+        # created with the usual permissions (0666 minus umask), as ROOT's TFile would
+        self._tmp = os.fspath(new_temporary_path(self._path))
         try:
             kwargs = {} if compression is None else {"compression": compression}
             self._file: Any = uproot.recreate(self._tmp, **kwargs)

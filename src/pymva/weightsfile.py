@@ -41,13 +41,13 @@ import datetime
 import getpass
 import os
 import platform
-import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.parsers import expat
 
+from ._atomic import write_bytes_atomically
 from ._version import __version__
 from .dataset import VariableInfo
 from .errors import ModelError, OptionError, PyMVAError, closest
@@ -291,24 +291,9 @@ def write_weights_file(
 
 def _atomic_write(target: Path, data: bytes) -> None:
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomically(target, data)
     except OSError as exc:
-        raise ModelError(f"cannot create the directory of weights file '{target}': {exc}") from exc
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        # os.open with mode 0o666 lets the umask decide the permissions, as for a plain open()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        if isinstance(exc, OSError):
-            raise ModelError(f"cannot write weights file '{target}': {exc}") from exc
-        raise
+        raise ModelError(f"cannot write weights file '{target}': {exc}") from exc
 
 
 # ---------------------------------------------------------------------------------------------- reading

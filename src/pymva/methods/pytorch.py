@@ -24,10 +24,9 @@ import math
 import os
 import re
 import sys
-import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -231,23 +230,16 @@ def save_scripted(model: Any, path: str | os.PathLike[str]) -> None:
             f"Model not scriptable. Failed to convert to torch script. ({type(exc).__name__}: {exc}) "
             "The model must stay TorchScript-compatible: torch.jit.script(model) has to work on it."
         ) from exc
-    tmp_name = ""
+    from .._atomic import atomic_path
+
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        with os.fdopen(fd, "wb") as fh:
+        with atomic_path(target) as tmp, open(tmp, "wb") as fh:
             with _quiet_jit():
                 torch.jit.save(scripted, fh)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp_name, target)
-        tmp_name = ""
     except Exception as exc:
         raise ModelError(f"Failed to save trained model: {target} ({type(exc).__name__}: {exc})") from exc
-    finally:
-        if tmp_name:
-            with suppress(OSError):
-                os.unlink(tmp_name)
 
 
 def load_torchscript(path: str | os.PathLike[str]) -> Any:

@@ -1,0 +1,95 @@
+"""The ``TMVA`` namespace: ``from pymva import TMVA`` replaces ``from ROOT import TMVA``.
+
+It holds the same names as ROOT's ``TMVA`` namespace that TMVA scripts use — ``TMVA.Factory``,
+``TMVA.DataLoader``, ``TMVA.Reader``, ``TMVA.Types``, ``TMVA.Experimental.RReader`` — plus
+``TMVA.Tools.Instance()`` and ``TMVA.PyMethodBase.PyInitialize()``, which do nothing in pymva and are
+kept so that existing scripts run unchanged.  ``TMVA.TCut`` is pymva's :class:`~pymva.tcut.TCut`
+(ROOT scripts use ``ROOT.TCut``; the TMVA tutorials' ``TCut('')`` maps onto it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .tcut import TCut
+from .types import Types
+
+__all__ = ["TMVA"]
+
+
+class _Tools:
+    """``TMVA.Tools``: only ``Instance()`` is used by scripts (it initialises TMVA's singletons)."""
+
+    @staticmethod
+    def Instance() -> _Tools:
+        """Return the (stateless) tools object; nothing needs initialising in pymva."""
+        return _TOOLS
+
+
+_TOOLS = _Tools()
+
+
+class _PyMethodBase:
+    """``TMVA.PyMethodBase``: ``PyInitialize()`` starts ROOT's embedded Python; here it is a no-op."""
+
+    @staticmethod
+    def PyInitialize() -> None:
+        """Do nothing: pymva already runs inside Python."""
+
+    @staticmethod
+    def PyIsInitialized() -> bool:
+        """Always ``True``."""
+        return True
+
+
+class _Experimental:
+    """``TMVA.Experimental``: holds ``RReader``."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "RReader":
+            from .reader import RReader
+
+            return RReader
+        raise AttributeError(f"TMVA.Experimental has no attribute {name!r}; available: RReader")
+
+    def __dir__(self) -> list[str]:
+        return ["RReader"]
+
+
+class _TMVANamespace:
+    """ROOT's ``TMVA`` namespace, pymva flavour (see the module docstring)."""
+
+    Types = Types
+    TCut = TCut
+    Tools = _Tools
+    PyMethodBase = _PyMethodBase
+    Experimental = _Experimental()
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "Factory":
+            from .factory import Factory
+
+            return Factory
+        if name == "DataLoader":
+            from .dataloader import DataLoader
+
+            return DataLoader
+        if name == "Reader":
+            from .reader import Reader
+
+            return Reader
+        from .errors import did_you_mean
+
+        raise AttributeError(
+            f"pymva's TMVA namespace has no attribute {name!r}{did_you_mean(name, self.__dir__())}"
+        )
+
+    def __dir__(self) -> list[str]:
+        return ["DataLoader", "Experimental", "Factory", "PyMethodBase", "Reader", "TCut", "Tools", "Types"]
+
+    def __repr__(self) -> str:
+        return "<pymva TMVA namespace>"
+
+
+#: The namespace object: ``from pymva import TMVA``.
+TMVA = _TMVANamespace()
