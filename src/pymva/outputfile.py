@@ -651,7 +651,7 @@ class OutputFile:
 
     def __init__(self, path: str | os.PathLike[str], *, compression: Any = None) -> None:
         self._path = os.path.abspath(os.fspath(path))
-        directory, base = os.path.split(self._path)
+        _, base = os.path.split(self._path)
         if not base:
             raise ValueError(f"output file path {os.fspath(path)!r} names a directory, not a file")
         # created with the usual permissions (0666 minus umask), as ROOT's TFile would

@@ -1,60 +1,58 @@
-"""Variable transformations (TMVA ``VarTransform`` chains).
+"""Variable transformations: TMVA's ``VarTransform`` chains (``../shared/tmva/core.md`` §4).
 
-NOTE: interim identity-only handler; the full implementation (N, D, P, G, U and chains) replaces
-this module, keeping the :class:`TransformationHandler` API below.
+========================  ===========================================================================
+module                    content
+========================  ===========================================================================
+``handler``               :class:`TransformationHandler` — a parsed chain: fit, transform, inverse,
+                          statistics table, weights-file XML
+``parse``                 the chain syntax (``"N_Signal,G(var1,var2)"``), :func:`parse_transformations_list`
+``normalize``             ``N``: linear map to [−1, 1]
+``decorrelate``           ``D``: inverse square root of the weighted covariance matrix
+``pca``                   ``P``: principal-component rotation
+``gauss``                 ``G`` and ``U``: through the cumulative distribution (TMVA's binned CDF,
+                          ROOT's 353QH smoothing)
+``identity``              ``I``: pass-through
+``base``                  what the transformations share (parameter sets per class, XML helpers)
+========================  ===========================================================================
+
+Typical use (what :class:`~pymva.methods.base.MethodBase` does)::
+
+    handler = TransformationHandler.parse("D,G", variables=ds.variables, class_names=ds.class_names)
+    handler.fit(ds.train)                     # logs the statistics table
+    train = handler.transform(ds.train)
+    Xt = handler.transform_variables(X)       # Reader: variables only
+    xml = handler.to_xml()                    # <Transformations NTransformations="2">…
 """
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from .base import InputRef, VariableTransform
+from .decorrelate import Decorrelate
+from .gauss import CumulativeDistribution, Gauss, Uniform, smooth_353qh
+from .handler import ELEMENT_CLASSES, TransformationHandler, VariableStatistics, format_statistics
+from .identity import Identity
+from .normalize import Normalize
+from .parse import ACCEPTED_NAMES, ElementSpec, parse_chain, parse_transformations_list, split_chain
+from .pca import PCA
 
-import numpy as np
-import numpy.typing as npt
-
-from ..dataset import Sample, VariableInfo
-from ..errors import OptionError
-
-__all__ = ["TransformationHandler"]
-
-
-class TransformationHandler:
-    """A chain of variable transformations applied in order."""
-
-    def __init__(self, spec: str, variables: Sequence[VariableInfo], targets: Sequence[VariableInfo],
-                 spectators: Sequence[VariableInfo], class_names: Sequence[str], method_title: str = "") -> None:
-        self.spec = spec
-        self.variables = list(variables)
-        self.targets = list(targets)
-        self.spectators = list(spectators)
-        self.class_names = list(class_names)
-        self.method_title = method_title
-
-    @classmethod
-    def parse(cls, spec: str, *, variables: Sequence[VariableInfo], targets: Sequence[VariableInfo] = (),
-              spectators: Sequence[VariableInfo] = (), class_names: Sequence[str] = (),
-              method_title: str = "") -> TransformationHandler:
-        if spec.strip().lower() not in ("", "none", "i", "ident", "identity"):
-            raise OptionError(f"VarTransform '{spec}' not available yet")
-        return cls(spec, variables, targets, spectators, class_names, method_title)
-
-    def fit(self, sample: Sample) -> None:
-        pass
-
-    def transform(self, sample: Sample) -> Sample:
-        return sample
-
-    def transform_variables(self, X: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        return X
-
-    def inverse_targets(self, targets: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        return targets
-
-    def to_xml(self) -> ET.Element:
-        return ET.Element("Transformations", NTransformations="0")
-
-    @classmethod
-    def from_xml(cls, element: ET.Element, *, variables: Sequence[VariableInfo],
-                 targets: Sequence[VariableInfo] = (), spectators: Sequence[VariableInfo] = (),
-                 class_names: Sequence[str] = (), method_title: str = "") -> TransformationHandler:
-        return cls("None", variables, targets, spectators, class_names, method_title)
+__all__ = [
+    "ACCEPTED_NAMES",
+    "ELEMENT_CLASSES",
+    "PCA",
+    "CumulativeDistribution",
+    "Decorrelate",
+    "ElementSpec",
+    "Gauss",
+    "Identity",
+    "InputRef",
+    "Normalize",
+    "TransformationHandler",
+    "Uniform",
+    "VariableStatistics",
+    "VariableTransform",
+    "format_statistics",
+    "parse_chain",
+    "parse_transformations_list",
+    "smooth_353qh",
+    "split_chain",
+]
