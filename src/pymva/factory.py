@@ -140,9 +140,11 @@ class Factory:
         **kwargs: Any,
     ) -> None:
         if isinstance(outputFile, str) and not options and _looks_like_options(outputFile):
-            outputFile, options = None, outputFile
+            options, path = outputFile, None
+        else:
+            path = outputFile
         self.job_name = str(jobName)
-        self.output_path: Path | None = Path(outputFile) if outputFile is not None else None
+        self.output_path: Path | None = Path(path) if path is not None else None
         opts = FactoryOptions.parse(options, **kwargs)
         if "Color" not in opts.modified_options:
             # TMVA: coloured output unless in batch mode
@@ -432,11 +434,9 @@ class Factory:
         if not ranking:
             self.log.info("No variable ranking supplied by classifier: %s", method.title)
             return
-        from .methods.ranking import format_ranking
+        from .methods.ranking import Ranking, log_ranking
 
-        self.log.header("Ranking result (top variable is best ranked)")
-        for line in format_ranking(ranking, method.ranking_criterion).split("\n"):
-            self.log.info("%s", line)
+        log_ranking(method.log, Ranking(method.ranking_criterion, tuple(ranking)))
 
     # ------------------------------------------------------------------ testing
     def TestAllMethods(self) -> None:
@@ -559,7 +559,7 @@ class Factory:
                     text = ev.format_correlation_tables(
                         ds_name,
                         [r.method.title for r in recs],
-                        np.column_stack([r.test_values for r in recs]),
+                        np.column_stack([r.test_values for r in recs if r.test_values is not None]),
                         ds.test.X,
                         [v.label for v in ds.variables],
                         ds.test.class_id == ds.signal_class,
