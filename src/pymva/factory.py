@@ -261,7 +261,7 @@ class Factory:
         """
         ds_name = loader.GetName()
         cls = get_method_class(method)
-        booked = self._methods.setdefault(ds_name, {})
+        booked = self._methods.get(ds_name, {})
         if title in booked:
             raise OptionError(
                 f"Booking failed since method with title {title} already exists in with DataSet Name {ds_name}; "
@@ -284,7 +284,7 @@ class Factory:
             context.weight_dir.mkdir(parents=True, exist_ok=True)
         instance = cls(title, context, options, **kwargs)
         instance.setup()
-        booked[title] = MethodRecord(method=instance, loader=loader)
+        self._methods.setdefault(ds_name, {})[title] = MethodRecord(method=instance, loader=loader)
         self._loaders[ds_name] = loader
         return instance
 

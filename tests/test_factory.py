@@ -1,0 +1,242 @@
+"""The Factory end to end: booking, training, testing, evaluation, output file, weights file, Reader.
+
+Expectations come from outside the code under test: scikit-learn's weighted ``roc_auc_score`` on the
+TestTree read back with uproot, TMVA's booking rules and messages (core.md §2), ROOT's acceptance
+rule of ``testPyTorchClassification.C`` (pytorch.md §7.6), and the Reader reproducing the TestTree.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import uproot
+from sklearn.metrics import roc_auc_score
+
+import pymva.pytorch as pmt
+from pymva import TMVA, DataError, NotTrainedError, OptionError, TCut
+from pymva.factory import Factory
+from pymva.toydata import create_class_example
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def custom_objects(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """``load_model_custom_objects`` in ``__main__``, as a script at top level defines it."""
+    objs = {
+        "optimizer": torch.optim.Adam,
+        "criterion": torch.nn.MSELoss(),
+        "train_func": pmt.train,
+        "predict_func": pmt.predict,
+    }
+    monkeypatch.setitem(sys.modules["__main__"].__dict__, "load_model_custom_objects", objs)
+    yield objs
+
+
+def _save_model(path: str, n_in: int = 4, n_out: int = 2) -> None:
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(n_in, 32), torch.nn.ReLU(), torch.nn.Linear(32, n_out), torch.nn.Softmax(dim=1)
+    )
+    torch.jit.save(torch.jit.script(model), path)
+
+
+def _class_loader(n_events: int = 2000) -> Any:
+    create_class_example("tmva_class_example.root", n_events=n_events)
+    data = uproot.open("tmva_class_example.root")
+    loader = TMVA.DataLoader("dataset")
+    for branch in data["TreeS"].branches:
+        loader.AddVariable(branch.name)
+    loader.AddSignalTree(data["TreeS"], 1.0)
+    loader.AddBackgroundTree(data["TreeB"], 1.0)
+    n_train = n_events * 2 // 3
+    loader.PrepareTrainingAndTestTree(
+        TCut(""), f"nTrain_Signal={n_train}:nTrain_Background={n_train}:SplitMode=Random:NormMode=NumEvents:!V"
+    )
+    return loader
+
+
+@pytest.mark.slow
+def test_classification_job_end_to_end(workdir: Path, custom_objects: dict[str, Any]) -> None:
+    _save_model("model.pt")
+    loader = _class_loader()
+    factory = Factory(
+        "TMVAClassification",
+        "TMVA.root",
+        "!V:Silent:!Color:!DrawProgressBar:Transformations=I;D:AnalysisType=Classification",
+    )
+    method = factory.BookMethod(
+        loader,
+        TMVA.Types.kPyTorch,
+        "PyTorch",
+        "!H:!V:VarTransform=D,G:FilenameModel=model.pt:NumEpochs=8:BatchSize=32",
+    )
+    assert method is not None
+    factory.BookMethod(loader, "Fisher", "Fisher", "!H:!V:Fisher")
+    factory.TrainAllMethods()
+    factory.TestAllMethods()
+    factory.EvaluateAllMethods()
+
+    # the output file, re-read with uproot
+    f = uproot.open("TMVA.root")
+    test_tree = f["dataset/TestTree"]
+    train_tree = f["dataset/TrainTree"]
+    assert test_tree.classname == "TTree"
+    assert list(test_tree.keys()) == [
+        "classID", "className", "var1", "var2", "var3", "var4", "weight", "Fisher", "PyTorch"
+    ]
+    assert test_tree.num_entries == 2 * (2000 - 1333)
+    assert train_tree.num_entries == 2 * 1333
+    t = test_tree.arrays(library="np")
+    assert set(np.unique(t["classID"])) == {0, 1}
+    # NormMode=NumEvents: each class's training weights sum to its number of training events
+    tr = train_tree.arrays(["classID", "weight"], library="np")
+    for c in (0, 1):
+        assert tr["weight"][tr["classID"] == c].sum() == pytest.approx(1333, rel=1e-6)
+    for name in ("MVA_PyTorch_S", "MVA_PyTorch_B", "MVA_PyTorch_effBvsS", "MVA_PyTorch_Train_S"):
+        assert f"dataset/Method_PyTorch/PyTorch/{name}" in f
+    counts, edges = f["dataset/Method_PyTorch/PyTorch/MVA_PyTorch_S"].to_numpy()
+    assert float(np.sum(counts * np.diff(edges))) == pytest.approx(1.0, rel=1e-5)
+    assert "dataset/CorrelationMatrixS" in f
+    assert "dataset/InputVariables_Deco/var1__Signal_Deco" in f
+
+    # ROC integral: the Factory's value against scikit-learn on the TestTree (TMVA's trapezoids count an
+    # event's own weight on both sides, hence the small tolerance)
+    is_signal = t["classID"] == 0
+    for title in ("PyTorch", "Fisher"):
+        expected = roc_auc_score(is_signal, t[title], sample_weight=t["weight"])
+        assert factory.GetROCIntegral(loader, title) == pytest.approx(expected, abs=2e-3)
+    assert factory.GetROCIntegral(loader, "PyTorch") > 0.8
+    curve = factory.GetROCCurve(loader, "PyTorch")
+    assert curve.sensitivity[0] == 1.0
+    assert curve.specificity[0] == 0.0
+
+    # the weights file, and the Reader reproducing the TestTree's PyTorch branch for every event
+    weights = Path("dataset/weights/TMVAClassification_PyTorch.weights.xml")
+    assert weights.is_file()
+    ref = {v: np.zeros(1, np.float32) for v in ("var1", "var2", "var3", "var4")}
+    reader = TMVA.Reader("!Color:Silent")
+    for v, buf in ref.items():
+        reader.AddVariable(v, buf)
+    reader.BookMVA("PyTorch", str(weights))
+    X = np.column_stack([t[v] for v in ref]).astype(np.float32)
+    vectorised = reader.EvaluateMVA(X, "PyTorch")
+    np.testing.assert_allclose(vectorised, t["PyTorch"], atol=1e-6)
+    per_event = np.empty(len(X), np.float32)
+    for i, row in enumerate(X):
+        for (_, buf), value in zip(ref.items(), row):
+            buf[0] = value
+        per_event[i] = reader.EvaluateMVA("PyTorch")
+    np.testing.assert_allclose(per_event, t["PyTorch"], atol=1e-6)
+
+    # ROOT's acceptance rule (testPyTorchClassification.C): first 100 signal / background test events
+    sig_first = vectorised[is_signal][:100]
+    bkg_first = vectorised[~is_signal][:100]
+    assert sig_first.mean() >= 0.6
+    assert bkg_first.mean() <= 0.4
+
+    # results objects
+    result = factory.GetResults(loader, "PyTorch")
+    assert result.roc_integral == pytest.approx(factory.GetROCIntegral(loader, "PyTorch"))
+    assert 0 <= result.eff_at_01 <= result.eff_at_10 <= result.eff_at_30 <= 1
+
+
+@pytest.mark.slow
+def test_keyword_options_and_output_file_untouched_on_error(
+    workdir: Path, custom_objects: dict[str, Any]
+) -> None:
+    Path("TMVA.root").write_bytes(b"earlier good file")
+    _save_model("model.pt")
+    loader = _class_loader(500)
+    factory = Factory("Job", "TMVA.root", Silent=True, DrawProgressBar=False, AnalysisType="Classification")
+    factory.BookMethod(
+        loader, TMVA.Types.kPyTorch, "PyTorch", H=False, V=False, VarTransform="N", FilenameModel="model.pt",
+        NumEpochs=1, BatchSize=50,
+    )
+    factory.TrainAllMethods()
+    factory.TestAllMethods()
+    custom_objects["predict_func"] = None  # irrelevant here: responses are computed already
+    record = factory._methods["dataset"]["PyTorch"]
+    record.test_values = record.test_values[:-1]  # break the TestTree on purpose
+    with pytest.raises(Exception, match=r"(?i)length|shape|rows|events"):
+        factory.EvaluateAllMethods()
+    assert Path("TMVA.root").read_bytes() == b"earlier good file"
+    assert not [p for p in Path().iterdir() if p.name.startswith(".TMVA.root")]
+
+
+def test_booking_rules(workdir: Path) -> None:
+    loader = TMVA.DataLoader("dataset")
+    loader.AddVariable("x")
+    loader.AddSignalTree({"x": np.arange(20, dtype=np.float32)})
+    loader.AddBackgroundTree({"x": -np.arange(20, dtype=np.float32)})
+    factory = Factory("Job", options="Silent:!DrawProgressBar")
+    assert factory.analysis_type is None
+    factory.BookMethod(loader, TMVA.Types.kFisher, "Fisher")
+    assert factory.analysis_type == TMVA.Types.kClassification
+    with pytest.raises(OptionError, match="already exists"):
+        factory.BookMethod(loader, "Fisher", "Fisher")
+    with pytest.raises(OptionError, match=r"did you mean 'PyTorch'"):
+        factory.BookMethod(loader, "PyTorhc", "X")
+    with pytest.raises(OptionError, match="could not be interpreted"):
+        factory.BookMethod(loader, "Fisher", "Fisher2", "NumEpochs=3")
+    with pytest.raises(NotTrainedError):
+        factory.GetROCIntegral(loader, "Fisher")
+    with pytest.raises(KeyError, match="did you mean 'Fisher'"):
+        factory.GetROCIntegral(loader, "Fishr")
+
+
+def test_two_argument_form_and_auto_analysis_type(workdir: Path) -> None:
+    f = Factory("Job", "!V:Silent:AnalysisType=Multiclass")
+    assert f.output_path is None
+    assert f.options.Silent
+    assert f.analysis_type == TMVA.Types.kMulticlass
+
+    loader = TMVA.DataLoader("dataset")
+    loader.AddVariable("x")
+    loader.AddTree({"x": np.arange(20, dtype=np.float32)}, "A")
+    loader.AddTree({"x": np.arange(20, dtype=np.float32)}, "B")
+    g = Factory("Job", options="Silent")
+    g.BookMethod(loader, "BDT", "BDT", "NTrees=5:BoostType=Grad")
+    assert g.analysis_type == TMVA.Types.kMulticlass
+
+    reg = TMVA.DataLoader("reg")
+    reg.AddVariable("x")
+    reg.AddTarget("y")
+    reg.AddRegressionTree({"x": np.arange(20.0), "y": np.arange(20.0)})
+    h = Factory("Job", options="Silent")
+    with pytest.raises(OptionError, match="No analysis type for 1 classes and 1 regression targets"):
+        h.BookMethod(reg, "BDT", "BDT")
+
+
+def test_fisher_refuses_multiclass_with_a_warning(workdir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    loader = TMVA.DataLoader("dataset")
+    loader.AddVariable("x")
+    for c in ("A", "B", "C"):
+        loader.AddTree({"x": np.arange(20, dtype=np.float32)}, c)
+    f = Factory("Job", options="!Silent:!Color:AnalysisType=Multiclass")
+    assert f.BookMethod(loader, "Fisher", "Fisher") is None
+    assert "not capable of handling multiclass classification with 3 classes" in caplog.text
+
+
+def test_one_class_classification_is_refused_at_booking(
+    workdir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    loader = TMVA.DataLoader("dataset")
+    loader.AddVariable("x")
+    loader.AddSignalTree({"x": np.arange(20, dtype=np.float32)})
+    f = Factory("Job", options="!Silent:!Color:AnalysisType=Classification")
+    assert f.BookMethod(loader, "Fisher", "Fisher") is None
+    assert "not capable of handling classification with 1 classes" in caplog.text
+    assert not f.HasMethod(loader, "Fisher")
+    f.TrainAllMethods()
+    assert "nothing found to train" in caplog.text
