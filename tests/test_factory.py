@@ -8,7 +8,6 @@ rule of ``testPyTorchClassification.C`` (pytorch.md §7.6), and the Reader repro
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ import uproot
 from sklearn.metrics import roc_auc_score
 
 import pymva.pytorch as pmt
-from pymva import TMVA, DataError, NotTrainedError, OptionError, TCut
+from pymva import TMVA, NotTrainedError, OptionError, TCut
 from pymva.factory import Factory
 from pymva.toydata import create_class_example
 
@@ -31,7 +30,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def custom_objects(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+def custom_objects(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """``load_model_custom_objects`` in ``__main__``, as a script at top level defines it."""
     objs = {
         "optimizer": torch.optim.Adam,
@@ -40,7 +39,7 @@ def custom_objects(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         "predict_func": pmt.predict,
     }
     monkeypatch.setitem(sys.modules["__main__"].__dict__, "load_model_custom_objects", objs)
-    yield objs
+    return objs
 
 
 def _save_model(path: str, n_in: int = 4, n_out: int = 2) -> None:
@@ -134,7 +133,7 @@ def test_classification_job_end_to_end(workdir: Path, custom_objects: dict[str, 
     np.testing.assert_allclose(vectorised, t["PyTorch"], atol=1e-6)
     per_event = np.empty(len(X), np.float32)
     for i, row in enumerate(X):
-        for (_, buf), value in zip(ref.items(), row):
+        for (_, buf), value in zip(ref.items(), row, strict=True):
             buf[0] = value
         per_event[i] = reader.EvaluateMVA("PyTorch")
     np.testing.assert_allclose(per_event, t["PyTorch"], atol=1e-6)

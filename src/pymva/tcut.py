@@ -36,7 +36,7 @@ class TCut(str):
             return TCut(o)
         return TCut(f"({self}){op}({o})")
 
-    def __add__(self, other: object) -> TCut:  # type: ignore[override]
+    def __add__(self, other: object) -> TCut:
         return self._combine(other, "&&")
 
     def __radd__(self, other: object) -> TCut:

@@ -98,9 +98,6 @@ class Types:
         return cls
 
 
-for _member in EMVA:
-    setattr(Types, _member.name, _member)
-for _member in EAnalysisType:
-    setattr(Types, _member.name, _member)
-for _member in ETreeType:
-    setattr(Types, _member.name, _member)
+for _enum in (EMVA, EAnalysisType, ETreeType):
+    for _name, _value in _enum.__members__.items():
+        setattr(Types, _name, _value)
