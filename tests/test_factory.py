@@ -307,3 +307,35 @@ def test_real_zmumu_z_window_against_scikit_learn(
                                 sample_weight=ds.test.weights)
     assert auc > 0.9
     assert auc == pytest.approx(auc_sklearn, abs=0.04)
+
+
+def test_correlations_tables_and_silent_still_prints_the_final_tables(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rng = np.random.default_rng(5)
+    sig = {f"x{i}": rng.normal(0.5, 1, 600).astype(np.float32) for i in range(3)}
+    bkg = {f"x{i}": rng.normal(-0.5, 1, 600).astype(np.float32) for i in range(3)}
+    loader = TMVA.DataLoader("dataset")
+    for i in range(3):
+        loader.AddVariable(f"x{i}")
+    loader.AddSignalTree(sig)
+    loader.AddBackgroundTree(bkg)
+    loader.PrepareTrainingAndTestTree("", "SplitMode=Alternate:NormMode=None")
+    factory = Factory("Job", options="Silent:!Color:Correlations:AnalysisType=Classification")
+    factory.BookMethod(loader, "Fisher", "Fisher")
+    factory.BookMethod(loader, "BDT", "BDT", "NTrees=20:MaxDepth=2")
+    factory.TrainAllMethods()
+    factory.TestAllMethods()
+    capsys.readouterr()
+    factory.EvaluateAllMethods()
+    out = capsys.readouterr().out
+    assert "Evaluation results ranked by best signal efficiency and purity (area)" in out
+    assert "Inter-MVA correlation matrix (signal)" in out
+    assert "Inter-MVA overlap matrix" in out
+    # nothing but the tables while Silent
+    assert "Evaluate all methods" not in out
+    # three independent unit Gaussians separated by 1 each: the optimal (Fisher) AUC is Phi(sqrt(3)/sqrt(2))
+    from scipy.stats import norm
+
+    res = factory.GetResults(loader, "Fisher")
+    assert res.roc_integral == pytest.approx(norm.cdf(np.sqrt(3) / np.sqrt(2)), abs=0.03)
