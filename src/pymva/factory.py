@@ -531,6 +531,9 @@ class Factory:
                 train_inputs=ds.train.X,
                 variable_names=[v.internal_name for v in ds.variables],
                 target_names=[t.internal_name for t in ds.targets],
+                # ResultsRegression::DeviationAsAFunctionOf starts its x axis from the VariableInfo range
+                variable_ranges=[(v.min, v.max) for v in ds.variables],
+                target_ranges=[(t.min, t.max) for t in ds.targets],
             )
         self.log.header("Evaluate multiclass classification method: %s", title)
         return ev.evaluate_multiclass(

@@ -1,0 +1,179 @@
+"""ROOT's RegressionPyTorch.py tutorial, run with pymva.
+
+Only the ROOT-specific lines changed (marked "pymva:"): the import and opening the input file with
+uproot; a few lines at the end print the regression figures of merit as numbers.  The input ``tmva_reg_example.root`` is generated
+when it is absent (ROOT's tutorial downloads it).
+
+Run:  python examples/regression_pytorch.py  [--epochs N]
+"""
+
+import argparse
+from os.path import isfile
+
+import torch
+import uproot  # pymva: trees are read with uproot
+from torch import nn
+
+from pymva import TMVA, TCut  # pymva: was "from ROOT import TMVA, TFile, TTree, TCut"
+from pymva.toydata import create_regression_example
+
+parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser.add_argument("--epochs", type=int, default=20, help="NumEpochs (the tutorial uses 20)")
+args = parser.parse_args()
+
+# Setup TMVA
+TMVA.Tools.Instance()
+TMVA.PyMethodBase.PyInitialize()
+
+# create factory without output file since it is not needed
+factory = TMVA.Factory(
+    "TMVARegression", "!V:!Silent:Color:DrawProgressBar:Transformations=D,G:AnalysisType=Regression"
+)
+
+# Load data
+if not isfile("tmva_reg_example.root"):
+    create_regression_example("tmva_reg_example.root")  # pymva: generated instead of downloaded
+
+data = uproot.open("tmva_reg_example.root")  # pymva: was TFile.Open(...)
+tree = data["TreeR"]  # pymva: was data.Get("TreeR")
+
+dataloader = TMVA.DataLoader("dataset")
+for branch in tree.branches:  # pymva: was tree.GetListOfBranches()
+    name = branch.name  # pymva: was branch.GetName()
+    if name != "fvalue":
+        dataloader.AddVariable(name)
+dataloader.AddTarget("fvalue")
+
+dataloader.AddRegressionTree(tree, 1.0)
+dataloader.PrepareTrainingAndTestTree(
+    TCut(""), "nTrain_Regression=4000:SplitMode=Random:NormMode=NumEvents:!V"
+)
+
+# Generate model
+
+# Define model
+model = nn.Sequential()
+model.add_module("linear_1", nn.Linear(in_features=2, out_features=64))
+model.add_module("relu", nn.Tanh())  # (the tutorial names the Tanh layer "relu")
+model.add_module("linear_2", nn.Linear(in_features=64, out_features=1))
+
+
+# Construct loss function and Optimizer.
+loss = torch.nn.MSELoss()
+optimizer = torch.optim.SGD
+
+
+# Define train function
+def train(
+    model, train_loader, val_loader, num_epochs, batch_size, optimizer, criterion, save_best, scheduler
+):
+    trainer = optimizer(model.parameters(), lr=0.01)
+    schedule, schedulerSteps = scheduler
+    best_val = None
+
+    for epoch in range(num_epochs):
+        # Training Loop
+        # Set to train mode
+        model.train()
+        running_train_loss = 0.0
+        running_val_loss = 0.0
+        for i, (X, y) in enumerate(train_loader):
+            trainer.zero_grad()
+            output = model(X)
+            train_loss = criterion(output, y)
+            train_loss.backward()
+            trainer.step()
+
+            # print train statistics
+            running_train_loss += train_loss.item()
+            if i % 32 == 31:  # print every 32 batches
+                print(f"[{epoch + 1}, {i + 1}] train loss: {running_train_loss / 32:.3f}")
+                running_train_loss = 0.0
+
+        if schedule:
+            schedule(trainer, epoch, schedulerSteps)  # pymva: the optimizer instance (ROOT passes the class)
+
+        # Validation Loop
+        # Set to eval mode
+        model.eval()
+        with torch.no_grad():
+            for i, (X, y) in enumerate(val_loader):
+                output = model(X)
+                val_loss = criterion(output, y)
+                running_val_loss += val_loss.item()
+
+            curr_val = running_val_loss / len(val_loader)
+            if save_best:
+                if best_val is None:
+                    best_val = curr_val
+                best_val = save_best(model, curr_val, best_val)
+
+            # print val statistics per epoch
+            print(f"[{epoch + 1}] val loss: {curr_val:.3f}")
+            running_val_loss = 0.0
+
+    print(f"Finished Training on {epoch + 1} Epochs!")
+
+    return model
+
+
+# Define predict function
+def predict(model, test_X, batch_size=32):
+    # Set to eval mode
+    model.eval()
+
+    test_dataset = torch.utils.data.TensorDataset(torch.Tensor(test_X))
+    test_loader = torch.utils.data.DataLoader(test_dataset, batch_size=batch_size, shuffle=False)
+
+    predictions = []
+    with torch.no_grad():
+        for i, data in enumerate(test_loader):
+            X = data[0]
+            outputs = model(X)
+            predictions.append(outputs)
+        preds = torch.cat(predictions)
+
+    return preds.numpy()
+
+
+load_model_custom_objects = {
+    "optimizer": optimizer,
+    "criterion": loss,
+    "train_func": train,
+    "predict_func": predict,
+}
+
+# Store model to file
+# Convert the model to torchscript before saving
+m = torch.jit.script(model)
+torch.jit.save(m, "modelRegression.pt")
+print(m)
+
+# Book methods
+factory.BookMethod(
+    dataloader,
+    TMVA.Types.kPyTorch,
+    "PyTorch",
+    "H:!V:VarTransform=D,G:FilenameModel=modelRegression.pt:"
+    f"FilenameTrainedModel=trainedModelRegression.pt:NumEpochs={args.epochs}:BatchSize=32",
+)
+factory.BookMethod(
+    dataloader,
+    TMVA.Types.kBDT,
+    "BDTG",
+    "!H:!V:VarTransform=D,G:NTrees=1000:BoostType=Grad:Shrinkage=0.1:UseBaggedBoost:BaggedSampleFraction=0.5:"
+    "nCuts=20:MaxDepth=4",
+)
+
+
+# Run TMVA
+factory.TrainAllMethods()
+factory.TestAllMethods()
+factory.EvaluateAllMethods()
+
+# pymva: beyond the tutorial, the figures of merit of the regression table, as numbers
+for title in ("PyTorch", "BDTG"):
+    test = factory.GetResults(dataloader, title).test
+    print(
+        f"{title}: test-sample bias {test.bias:.3f}, RMS {test.rms:.3f}, mutual information {test.mutual_info:.3f}"
+    )

@@ -1,0 +1,149 @@
+"""Every script in ``examples/`` runs to completion, as a user runs it, and prints a meaningful result.
+
+Each script runs in a subprocess in a fresh directory (the scripts generate their input files there)
+with ``--epochs 2``; an application script runs after its training script, in the same directory.
+One torch thread per process keeps the small networks fast on a busy two-core machine.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+NUMBER = r"([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)"
+
+
+def _run(script: str, cwd: Path, *args: str) -> str:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / script), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"{script} exited with {proc.returncode}:\n{out[-4000:]}"
+    return out
+
+
+def _floats(pattern: str, text: str) -> list[float]:
+    """Every number the pattern's groups capture, in order."""
+    out: list[float] = []
+    for m in re.finditer(pattern, text):
+        out += [float(g) for g in m.groups()]
+    return out
+
+
+def _check_classification(out: str) -> None:
+    (auc,) = _floats(r"ROC integral of PyTorch: " + NUMBER, out)
+    assert 0.75 < auc <= 1.0
+    assert "Evaluation results ranked by best signal efficiency and purity (area)" in out
+
+
+def _check_application_classification(out: str) -> None:
+    per_event = _floats(r"(?m)^" + NUMBER + r"$", out)
+    assert len(per_event) == 40  # 20 signal and 20 background events, one response per line
+    sig, bkg = _floats(
+        r"mean response on \d+ signal events " + NUMBER + r", on \d+ background events " + NUMBER, out
+    )
+    assert sig > bkg + 0.1
+
+
+def _check_regression(out: str) -> None:
+    assert re.search(r"dataset {14}PyTorch {8}:", out)  # a row of the regression table
+    rms = dict(re.findall(r"(PyTorch|BDTG): test-sample bias [-\d.e+]+, RMS " + NUMBER, out))
+    assert float(rms["BDTG"]) < 10.0  # fvalue spreads by ~50
+    assert float(rms["PyTorch"]) < 25.0  # two epochs of the tutorial's SGD loop, unseeded
+
+
+def _check_application_regression(out: str) -> None:
+    pairs = np.array(re.findall(r"True/MVA value: " + NUMBER + "/" + NUMBER, out), dtype=float)
+    assert pairs.shape == (20, 2)
+    assert np.corrcoef(pairs[:, 0], pairs[:, 1])[0, 1] > 0.9
+    dev, spread = _floats(r"RMS of the deviation " + NUMBER + r" \(RMS of fvalue itself " + NUMBER, out)
+    assert dev < 0.5 * spread
+
+
+def _check_multiclass(out: str) -> None:
+    assert "Method Fisher is not capable of handling multiclass classification with 4 classes" in out
+    aucs = _floats(r"ROC integral of PyTorch for \w+ vs rest: " + NUMBER, out)
+    assert len(aucs) == 4
+    assert min(aucs) > 0.6
+    assert "=== Showing confusion matrix for method : PyTorch" in out
+
+
+def _check_compare(out: str) -> None:
+    aucs = dict(re.findall(r"ROC integral of (\w+) *: " + NUMBER, out))
+    assert set(aucs) == {"Fisher", "BDTG", "PyRandomForest", "PyAdaBoost", "PyGTB", "PyTorch"}
+    assert all(float(v) > 0.75 for v in aucs.values())
+
+
+Check = Callable[[str], None]
+
+#: (script, arguments, output check, file it writes); scripts of one group share a directory, in order
+GROUPS: dict[str, list[tuple[str, tuple[str, ...], Check, str]]] = {
+    "classification": [
+        (
+            "classification_pytorch.py",
+            ("--epochs", "2"),
+            _check_classification,
+            "ROC_ClassificationPyTorch.png",
+        ),
+        (
+            "application_classification_pytorch.py",
+            (),
+            _check_application_classification,
+            "dataset/weights/TMVAClassification_PyTorch.weights.xml",
+        ),
+    ],
+    "regression": [
+        ("regression_pytorch.py", ("--epochs", "2"), _check_regression, "trainedModelRegression.pt"),
+        (
+            "application_regression_pytorch.py",
+            (),
+            _check_application_regression,
+            "dataset/weights/TMVARegression_PyTorch.weights.xml",
+        ),
+    ],
+    "multiclass": [
+        ("multiclass_pytorch.py", ("--epochs", "2"), _check_multiclass, "ROC_MulticlassPyTorch.png"),
+    ],
+    "compare": [
+        ("compare_methods.py", ("--epochs", "2"), _check_compare, "ROC_CompareMethods.png"),
+    ],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("group", list(GROUPS))
+def test_example_scripts(group: str, tmp_path: Path) -> None:
+    for script, args, check, written in GROUPS[group]:
+        if not (EXAMPLES / script).is_file():
+            pytest.fail(f"{EXAMPLES / script} is missing")
+        out = _run(script, tmp_path, *args)
+        check(out)
+        assert (tmp_path / written).is_file(), f"{script} did not leave {written}"
+
+
+@pytest.mark.slow
+def test_unlisted_example_scripts_run(tmp_path: Path) -> None:
+    """A script added to examples/ without an entry above still has to run (with --epochs 2 if it has it)."""
+    listed = {script for entries in GROUPS.values() for script, *_ in entries}
+    for path in sorted(EXAMPLES.glob("*.py")):
+        if path.name in listed:
+            continue
+        args = ("--epochs", "2") if "--epochs" in path.read_text(encoding="utf-8") else ()
+        workdir = tmp_path / path.stem
+        workdir.mkdir()
+        assert _run(path.name, workdir, *args).strip(), f"{path.name} printed nothing"
