@@ -9,6 +9,7 @@ follow the order of TMVA's ``Types::EMVA`` (``../shared/tmva/core.md`` §2.2, wi
 from __future__ import annotations
 
 import enum
+from typing import ClassVar
 
 __all__ = ["EMVA", "EAnalysisType", "ETreeType", "Types"]
 
@@ -82,6 +83,11 @@ class ETreeType(enum.IntEnum):
     kTrainingOriginal = 4
 
 
+_EMVA = EMVA
+_EAnalysisType = EAnalysisType
+_ETreeType = ETreeType
+
+
 class Types:
     """TMVA's ``Types`` namespace: ``Types.kPyTorch``, ``Types.kClassification``, ``Types.kTesting`` …
 
@@ -97,7 +103,47 @@ class Types:
         """Return the ``Types`` namespace (TMVA's singleton accessor)."""
         return cls
 
-
-for _enum in (EMVA, EAnalysisType, ETreeType):
-    for _name, _value in _enum.__members__.items():
-        setattr(Types, _name, _value)
+    kVariable: ClassVar[_EMVA] = _EMVA.kVariable
+    kCuts: ClassVar[_EMVA] = _EMVA.kCuts
+    kLikelihood: ClassVar[_EMVA] = _EMVA.kLikelihood
+    kPDERS: ClassVar[_EMVA] = _EMVA.kPDERS
+    kHMatrix: ClassVar[_EMVA] = _EMVA.kHMatrix
+    kFisher: ClassVar[_EMVA] = _EMVA.kFisher
+    kKNN: ClassVar[_EMVA] = _EMVA.kKNN
+    kCFMlpANN: ClassVar[_EMVA] = _EMVA.kCFMlpANN
+    kTMlpANN: ClassVar[_EMVA] = _EMVA.kTMlpANN
+    kBDT: ClassVar[_EMVA] = _EMVA.kBDT
+    kDT: ClassVar[_EMVA] = _EMVA.kDT
+    kRuleFit: ClassVar[_EMVA] = _EMVA.kRuleFit
+    kSVM: ClassVar[_EMVA] = _EMVA.kSVM
+    kMLP: ClassVar[_EMVA] = _EMVA.kMLP
+    kBayesClassifier: ClassVar[_EMVA] = _EMVA.kBayesClassifier
+    kFDA: ClassVar[_EMVA] = _EMVA.kFDA
+    kBoost: ClassVar[_EMVA] = _EMVA.kBoost
+    kPDEFoam: ClassVar[_EMVA] = _EMVA.kPDEFoam
+    kLD: ClassVar[_EMVA] = _EMVA.kLD
+    kPlugins: ClassVar[_EMVA] = _EMVA.kPlugins
+    kCategory: ClassVar[_EMVA] = _EMVA.kCategory
+    kDNN: ClassVar[_EMVA] = _EMVA.kDNN
+    kDL: ClassVar[_EMVA] = _EMVA.kDL
+    kPyRandomForest: ClassVar[_EMVA] = _EMVA.kPyRandomForest
+    kPyAdaBoost: ClassVar[_EMVA] = _EMVA.kPyAdaBoost
+    kPyGTB: ClassVar[_EMVA] = _EMVA.kPyGTB
+    kPyKeras: ClassVar[_EMVA] = _EMVA.kPyKeras
+    kPyTorch: ClassVar[_EMVA] = _EMVA.kPyTorch
+    kC50: ClassVar[_EMVA] = _EMVA.kC50
+    kRSNNS: ClassVar[_EMVA] = _EMVA.kRSNNS
+    kRSVM: ClassVar[_EMVA] = _EMVA.kRSVM
+    kRXGB: ClassVar[_EMVA] = _EMVA.kRXGB
+    kCrossValidation: ClassVar[_EMVA] = _EMVA.kCrossValidation
+    kMaxMethod: ClassVar[_EMVA] = _EMVA.kMaxMethod
+    kClassification: ClassVar[_EAnalysisType] = _EAnalysisType.kClassification
+    kRegression: ClassVar[_EAnalysisType] = _EAnalysisType.kRegression
+    kMulticlass: ClassVar[_EAnalysisType] = _EAnalysisType.kMulticlass
+    kNoAnalysisType: ClassVar[_EAnalysisType] = _EAnalysisType.kNoAnalysisType
+    kMaxAnalysisType: ClassVar[_EAnalysisType] = _EAnalysisType.kMaxAnalysisType
+    kTraining: ClassVar[_ETreeType] = _ETreeType.kTraining
+    kTesting: ClassVar[_ETreeType] = _ETreeType.kTesting
+    kMaxTreeType: ClassVar[_ETreeType] = _ETreeType.kMaxTreeType
+    kValidation: ClassVar[_ETreeType] = _ETreeType.kValidation
+    kTrainingOriginal: ClassVar[_ETreeType] = _ETreeType.kTrainingOriginal
