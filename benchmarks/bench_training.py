@@ -109,11 +109,18 @@ def main() -> int:
     start = time.perf_counter()
     with torch.no_grad():
         Xt = torch.from_numpy(Xall)
-        np.concatenate([model(Xt[i : i + 32]).numpy() for i in range(0, len(Xt), 32)])
+        # the same batch size as pymva.pytorch.predict, the predict_func booked here
+        np.concatenate([model(Xt[i : i + 4096]).numpy() for i in range(0, len(Xt), 4096)])
     t_bare = time.perf_counter() - start
     start = time.perf_counter()
-    factory.TestAllMethods()
-    t_eval = time.perf_counter() - start
+    with torch.no_grad():
+        np.concatenate([model(Xt[i : i + 4096]).numpy() for i in range(0, len(Xt), 4096)])
+    t_bare = min(t_bare, time.perf_counter() - start)
+    t_eval = float("inf")
+    for _ in range(3):  # best of three: the first call also loads the TorchScript model
+        start = time.perf_counter()
+        factory.TestAllMethods()
+        t_eval = min(t_eval, time.perf_counter() - start)
     print(f"testing: TestAllMethods {t_eval:.3f} s, bare batched forward {t_bare:.3f} s, "
           f"ratio {t_eval / t_bare:.3f} (target <= 1.10)")
     return 0
