@@ -22,3 +22,29 @@ def test_error_hierarchy() -> None:
     assert issubclass(pymva.OptionError, ValueError)
     assert issubclass(pymva.DataError, ValueError)
     assert issubclass(pymva.NotTrainedError, RuntimeError)
+
+
+def test_tmva_namespace_replaces_root_tmva() -> None:
+    from pymva import TMVA
+    from pymva.dataloader import DataLoader
+    from pymva.factory import Factory
+    from pymva.reader import Reader, RReader
+
+    assert TMVA.Factory is Factory
+    assert TMVA.DataLoader is DataLoader
+    assert TMVA.Reader is Reader
+    assert TMVA.Experimental.RReader is RReader
+    assert TMVA.Types.kPyTorch == pymva.Types.kPyTorch == 27
+    assert TMVA.TCut("a") + "b" == "(a)&&(b)"
+    assert TMVA.Tools.Instance() is TMVA.Tools.Instance()
+    assert TMVA.PyMethodBase.PyInitialize() is None
+    assert pymva.Factory is Factory
+
+
+def test_unknown_tmva_name_suggests_the_closest() -> None:
+    import pytest
+
+    from pymva import TMVA
+
+    with pytest.raises(AttributeError, match="did you mean 'Factory'"):
+        _ = TMVA.Factroy
