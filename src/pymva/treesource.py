@@ -597,6 +597,9 @@ def open_source(tree: Any, *, ascii_name: str | None = None) -> TreeSource:
         return tree
     if isinstance(tree, uproot.behaviors.TTree.TTree):
         return UprootTreeSource(tree)
+    wrapped = getattr(tree, "uproot_tree", None)  # pymva.tfile.TTree, the ROOT-style wrapper
+    if isinstance(wrapped, uproot.behaviors.TTree.TTree):
+        return UprootTreeSource(wrapped)
     if isinstance(tree, (str, os.PathLike)):
         spec = os.fspath(tree)
         if not isinstance(spec, str):
