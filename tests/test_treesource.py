@@ -267,3 +267,31 @@ def test_real_files_branch_kinds(shared_data: Path) -> None:
     zmumu = open_source(f"{shared_data / 'uproot-Zmumu.root'}:events")
     assert zmumu.branch_kinds()["Type"][0] == STRING
     assert zmumu.num_entries == 2304
+
+
+@pytest.mark.parametrize("codec", ["ZLIB", "LZMA", "LZ4", "ZSTD"])
+def test_every_common_compression_codec_reads_out_of_the_box(tmp_path: Path, codec: str) -> None:
+    """ROOT files commonly use zlib, lzma, lz4 and zstd; the declared dependencies read all four."""
+    import uproot
+
+    from pymva import TMVA
+
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=1000).astype(np.float32)
+    path = tmp_path / f"{codec}.root"
+    with uproot.recreate(path, compression=getattr(uproot, codec)(4)) as f:
+        t = f.mktree("T", {"x": np.float32, "n": np.int32})
+        t.extend({"x": x, "n": np.arange(1000, dtype=np.int32)})
+    stored = uproot.open(path)
+    assert type(stored.file.compression).__name__ == codec
+    basket = stored["T"]["x"].basket(0)
+    assert basket.compressed_bytes < basket.uncompressed_bytes  # really compressed
+    loader = TMVA.DataLoader(f"ds_{codec}")
+    loader.AddVariable("x")
+    loader.AddVariable("n")
+    loader.AddSignalTree(f"{path}:T", 1.0, "n%2==0")
+    loader.AddBackgroundTree(f"{path}:T", 1.0, "n%2==1")
+    loader.PrepareTrainingAndTestTree("", "SplitMode=Block:NormMode=None")
+    ds = loader.GetDataSetInfo().GetDataSet()
+    got = np.concatenate([ds.train.X[:, 0], ds.test.X[:, 0]])
+    np.testing.assert_array_equal(np.sort(got), np.sort(x))
