@@ -16,13 +16,13 @@ from scipy.stats import norm
 from pymva.errors import DataError
 from pymva.evaluation import (
     ClassificationResult,
-    Histogram,
     evaluate_classification,
     kolmogorov_test,
     separation_from_histograms,
     separation_from_pdfs,
     significance,
 )
+from pymva.histogram import Histogram
 
 
 def gaussian_sample(rng: np.random.Generator, n: int, d: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

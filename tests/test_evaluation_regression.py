@@ -7,13 +7,12 @@ import pytest
 
 from pymva.errors import DataError
 from pymva.evaluation import (
-    Histogram,
-    Histogram2D,
     RegressionResult,
     evaluate_regression,
     mutual_information,
     regression_stats,
 )
+from pymva.histogram import Histogram
 
 
 def test_bias_deviation_rms_and_truncation_by_hand() -> None:
@@ -129,7 +128,8 @@ def test_histogram_names_and_contents(result: RegressionResult) -> None:
             assert f"{p}_Quadr_Dev_best90perc_target_{j}_" in names
     assert len(names) == 2 * (6 + 4 + 4)
     h2 = result.histograms["MVA_PyTorchtest_reg_var0_rtgt1"]
-    assert isinstance(h2, Histogram2D)
+    assert isinstance(h2, Histogram)
+    assert h2.ndim == 2
     assert h2.shape == (50, 50)
     assert h2.integral() == 4000  # unweighted, all events inside the widened ranges
     assert h2.x_title == "var1"

@@ -19,7 +19,6 @@ from pymva.outputfile import (
     input_variable_histograms,
     input_variables_directory,
 )
-from pymva.outputfile_plots import find_bins
 from pymva.types import Types
 
 # --------------------------------------------------------------------------------------------------
@@ -470,11 +469,6 @@ def test_input_variable_histograms_targets_suffixes_and_limits():
 
     few = input_variable_histograms(sample, ds, "Id", max_scatter_variables=2)
     assert few.correlation_plot_names == []
-
-
-def test_find_bins_follows_root():
-    x = np.array([-1.0, 0.0, 0.49, 0.5, 0.999999, 1.0, 2.0, np.nan])
-    np.testing.assert_array_equal(find_bins(x, 2, 0.0, 1.0), [0, 1, 1, 2, 2, 3, 3, 3])
 
 
 # --------------------------------------------------------------------------------------------------

@@ -9,14 +9,14 @@ Written with uproot, never with ROOT.  Layout (``../shared/tmva/core.md`` §6)::
 
 :class:`OutputFile` is the file: it writes into a temporary file next to the final path and
 renames it onto that path only when :meth:`OutputFile.close` completes, so an exception or an
-interrupt never leaves a truncated file in place of an earlier good one.  It writes any object that
-looks like a histogram (:class:`HistogramLike`: ``name``, ``title``, ``edges`` or ``x_edges``,
-``counts``, ``variances``; optional attributes as :class:`~pymva.outputfile_plots.Histogram` has
-them) as TH1F/TH1D/TH2F/TH2D, TProfiles (:class:`~pymva.outputfile_plots.Profile`), graphs
-(:class:`GraphLike`, TGraph), strings (TObjString) and the event trees.
+interrupt never leaves a truncated file in place of an earlier good one.  It writes histograms
+(:class:`pymva.histogram.Histogram`, or any object that looks like one, :class:`HistogramLike`) as
+TH1F/TH1D/TH2F/TH2D, profiles (:class:`pymva.histogram.Profile`) as TProfile, graphs
+(:class:`pymva.histogram.Graph` or :class:`GraphLike`) as TGraph, strings (TObjString) and the
+event trees.
 
-The histograms pymva builds itself live in :mod:`pymva.outputfile_plots` and are re-exported here:
-the correlation matrices and the input-variable plots of §6.
+The histograms pymva builds itself for this file live in :mod:`pymva.outputfile_plots` and are
+re-exported here: the correlation matrices and the input-variable plots of §6.
 
 :func:`event_tree_columns` lays out TrainTree/TestTree as TMVA does: ``classID/I``, ``className/C``,
 one ``/F`` branch per variable (internal name; an ``AddVariablesArray`` array as one branch
@@ -61,11 +61,10 @@ import uproot.writing.identify as _uw
 
 from ._atomic import new_temporary_path
 from .dataset import DataSet, Sample, VariableInfo
+from .histogram import AUTO_RANGE, Graph, Histogram, Profile
 from .logger import get_logger
 from .outputfile_plots import (
-    Histogram,
     InputVariablePlots,
-    Profile,
     correlation_matrix_histogram,
     correlation_matrix_histograms,
     input_variable_histograms,
@@ -77,11 +76,9 @@ __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "EventTreeColumns",
     "GraphLike",
-    "Histogram",
     "HistogramLike",
     "InputVariablePlots",
     "OutputFile",
-    "Profile",
     "TreeBranch",
     "correlation_matrix_histogram",
     "correlation_matrix_histograms",
@@ -99,14 +96,15 @@ _log = get_logger("DataSet", "pymva.outputfile")
 
 @runtime_checkable
 class HistogramLike(Protocol):
-    """What :meth:`OutputFile.write_histogram` needs from a histogram.
+    """What :meth:`OutputFile.write_histogram` needs from a histogram that is not a
+    :class:`pymva.histogram.Histogram` (it is converted to one).
 
     Besides ``name``, ``title``, ``counts`` and ``variances`` (``None`` for no ``Sumw2``), the bin
     edges as ``edges`` or ``x_edges``.  Optional attributes, read when present: ``y_edges`` (makes
     it 2-D, ``counts`` of shape (nx, ny) indexed ``[ix, iy]``), ``x_title``, ``y_title``,
     ``z_title``, ``x_labels``, ``y_labels``, ``entries``, ``stats``, ``minimum``, ``maximum``,
     ``root_type`` (``"TH1F"``, ``"TH1D"``, ``"TH2F"``, ``"TH2D"``) or ``precision`` (``'F'``/``'D'``),
-    ``style`` — see :class:`~pymva.outputfile_plots.Histogram`.  ``counts`` and ``variances`` may
+    ``style`` — see :class:`pymva.histogram.Histogram`.  ``counts`` and ``variances`` may
     include the under- and overflow bins (nbins + 2 per axis).  Without ``root_type`` or
     ``precision`` a histogram is written as TH1F/TH2F.
     """
@@ -126,8 +124,9 @@ class HistogramLike(Protocol):
 
 @runtime_checkable
 class GraphLike(Protocol):
-    """What :meth:`OutputFile.write_graph` needs: ``name``, ``title``, points ``x`` and ``y``;
-    optional ``x_title`` and ``y_title``."""
+    """What :meth:`OutputFile.write_graph` needs from a graph that is not a :class:`pymva.histogram.Graph`
+    (it is converted to one): ``name``, ``title``, points ``x`` and ``y``; optional ``x_title`` and
+    ``y_title``."""
 
     @property
     def name(self) -> str: ...
@@ -159,11 +158,9 @@ def _is_uniform(edges: npt.NDArray[np.float64]) -> bool:
     return bool(np.all(np.abs(edges - ref) <= 1e-10 * max(abs(edges[-1] - edges[0]), 1e-300)))
 
 
-def _labels(labels: Sequence[str] | None, nbins: int) -> Any:
+def _labels(labels: Sequence[str] | None) -> Any:
     if labels is None:
         return None
-    if len(labels) != nbins:
-        raise ValueError(f"{len(labels)} bin labels for an axis with {nbins} bins")
     items = [_uw.to_TObjString(str(s)) for s in labels]
     for i, item in enumerate(items):
         item._bases[0]._members["@fUniqueID"] = i + 1  # TAxis::SetBinLabel numbers them by bin
@@ -171,6 +168,7 @@ def _labels(labels: Sequence[str] | None, nbins: int) -> Any:
 
 
 def _axis(
+    owner: str,
     which: str,
     edges: npt.NDArray[np.float64],
     title: str,
@@ -178,10 +176,8 @@ def _axis(
     style: Mapping[str, float],
 ) -> Any:
     nbins = len(edges) - 1
-    if nbins < 1:
-        raise ValueError(f"{which} needs at least two bin edges, got {len(edges)}")
     if not np.all(np.diff(edges) > 0):
-        raise ValueError(f"{which} bin edges must increase strictly")
+        raise ValueError(f"{owner}: {which} bin edges must increase strictly")
     extra = {}
     for key in ("fLabelSize", "fLabelOffset"):
         if f"{which}.{key}" in style:
@@ -193,62 +189,87 @@ def _axis(
         fXmin=float(edges[0]),
         fXmax=float(edges[-1]),
         fXbins=None if _is_uniform(edges) else edges.astype(np.float64),
-        fLabels=_labels(labels, nbins),
+        fLabels=_labels(labels),
         **extra,
     )
 
 
-def _flow(a: Any, shape: tuple[int, ...], what: str, hname: str) -> npt.NDArray[np.float64]:
-    arr = np.asarray(a, dtype=np.float64)
-    flowed = tuple(n + 2 for n in shape)
-    if arr.shape == flowed:
-        return arr
-    if arr.shape != shape:
-        raise ValueError(
-            f"histogram '{hname}': {what} has shape {arr.shape}; expected {shape} or, with under- and "
-            f"overflow bins, {flowed}"
-        )
-    out = np.zeros(flowed, dtype=np.float64)
-    out[tuple(slice(1, -1) for _ in shape)] = arr
-    return out
+def _title(obj: Any, attr: str) -> str:
+    """An optional title attribute of a duck-typed object; ``""`` when missing or ``None``."""
+    return str(getattr(obj, attr, "") or "")
 
 
-def _precision(hist: Any, name: str, ndim: int) -> type[np.floating[Any]]:
-    """float32 for TH1F/TH2F, float64 for TH1D/TH2D (``root_type`` or ``precision``)."""
+def _as_histogram(hist: Any) -> Histogram:
+    """``hist`` itself if it is a :class:`Histogram`, else a :class:`Histogram` of its attributes
+    (:class:`HistogramLike`)."""
+    if isinstance(hist, Histogram):
+        return hist
+    name = str(hist.name)
+    edges = getattr(hist, "edges", None)
+    if edges is None:
+        edges = getattr(hist, "x_edges", None)
+    if edges is None:
+        raise TypeError(f"histogram '{name}' ({type(hist).__name__}) has neither 'edges' nor 'x_edges'")
+    y_edges = getattr(hist, "y_edges", None)
+    ndim = 1 if y_edges is None else 2
     root_type = getattr(hist, "root_type", None)
     if root_type is not None:
-        expected: dict[str, type[np.floating[Any]]] = {f"TH{ndim}F": np.float32, f"TH{ndim}D": np.float64}
+        expected: dict[str, Literal["F", "D"]] = {f"TH{ndim}F": "F", f"TH{ndim}D": "D"}
         if root_type not in expected:
             raise ValueError(
                 f"histogram '{name}': root_type {root_type!r} does not fit a {ndim}-D histogram; "
                 f"expected one of {sorted(expected)}"
             )
-        return expected[root_type]
-    precision = getattr(hist, "precision", "F")
-    if precision not in ("F", "D"):
-        raise ValueError(f"histogram '{name}': precision must be 'F' or 'D', not {precision!r}")
-    return np.float32 if precision == "F" else np.float64
+        precision = expected[root_type]
+    else:
+        precision = getattr(hist, "precision", "F")
+    return Histogram(
+        name,
+        str(hist.title),
+        edges,
+        hist.counts,
+        hist.variances,
+        _title(hist, "x_title"),
+        _title(hist, "y_title"),
+        y_edges=y_edges,
+        z_title=_title(hist, "z_title"),
+        x_labels=getattr(hist, "x_labels", None),
+        y_labels=getattr(hist, "y_labels", None),
+        entries=getattr(hist, "entries", None),
+        stats=getattr(hist, "stats", None),
+        minimum=float(getattr(hist, "minimum", AUTO_RANGE)),
+        maximum=float(getattr(hist, "maximum", AUTO_RANGE)),
+        precision=precision,
+        style=getattr(hist, "style", None) or {},
+    )
 
 
-def _graph_model(graph: Any) -> Any:
+def _as_graph(graph: Any) -> Graph:
+    """``graph`` itself if it is a :class:`Graph`, else a :class:`Graph` of its attributes (:class:`GraphLike`)."""
+    if isinstance(graph, Graph):
+        return graph
+    return Graph(
+        str(graph.name),
+        str(graph.title),
+        graph.x,
+        graph.y,
+        _title(graph, "x_title"),
+        _title(graph, "y_title"),
+    )
+
+
+def _graph_model(graph: Graph) -> Any:
     """An uproot TGraph model; axis titles travel in ROOT's ``title;x;y`` title convention."""
-    x = np.asarray(graph.x, dtype=np.float64)
-    y = np.asarray(graph.y, dtype=np.float64)
-    if x.ndim != 1 or x.shape != y.shape or len(x) == 0:
-        raise ValueError(f"graph '{graph.name}': x and y must be non-empty 1-D arrays of one length")
-    title = str(graph.title)
-    x_title = str(getattr(graph, "x_title", "") or "")
-    y_title = str(getattr(graph, "y_title", "") or "")
     model = uproot.as_TGraph(
-        {"x": x, "y": y},
-        title=title,
-        xAxisLabel=x_title,
-        yAxisLabel=y_title,
+        {"x": graph.x, "y": graph.y},
+        title=graph.title,
+        xAxisLabel=graph.x_title,
+        yAxisLabel=graph.y_title,
         minY=-1111.0,
         maxY=-1111.0,
     )
-    if not x_title and not y_title:
-        model._bases[0]._members["fTitle"] = title
+    if not graph.x_title and not graph.y_title:
+        model._bases[0]._members["fTitle"] = graph.title
     return model
 
 
@@ -263,28 +284,15 @@ def _style_kwargs(style: Mapping[str, float]) -> dict[str, Any]:
     return out
 
 
-def _histogram_model(hist: Any) -> Any:
-    """An uproot TH1x/TH2x model of a :class:`HistogramLike`."""
-    name = str(hist.name)
-    edges_attr = getattr(hist, "edges", None)
-    if edges_attr is None:
-        edges_attr = getattr(hist, "x_edges", None)
-    if edges_attr is None:
-        raise TypeError(f"histogram '{name}' ({type(hist).__name__}) has neither 'edges' nor 'x_edges'")
-    edges = np.asarray(edges_attr, dtype=np.float64)
-    y_edges_attr = getattr(hist, "y_edges", None)
-    y_edges = None if y_edges_attr is None else np.asarray(y_edges_attr, dtype=np.float64)
-    style: Mapping[str, float] = getattr(hist, "style", None) or {}
-    dtype = _precision(hist, name, 1 if y_edges is None else 2)
-    nx = len(edges) - 1
-    shape = (nx,) if y_edges is None else (nx, len(y_edges) - 1)
-    data = _flow(hist.counts, shape, "counts", name)
-    var_attr = hist.variances
-    sumw2 = None if var_attr is None else _flow(var_attr, shape, "variances", name)
-    inner = tuple(slice(1, -1) for _ in shape)
-    entries = getattr(hist, "entries", None)
-    entries = float(np.sum(data)) if entries is None else float(entries)
-    stats: tuple[float, ...] | None = getattr(hist, "stats", None)
+def _histogram_model(hist: Histogram) -> Any:
+    """An uproot TH1x/TH2x model of a :class:`Histogram`."""
+    edges, y_edges, style = hist.edges, hist.y_edges, hist.style
+    dtype = np.float32 if hist.precision == "F" else np.float64
+    data = hist.values(flow=True)
+    sumw2 = None if hist.variances is None else hist.sumw2(flow=True)
+    inner = tuple(slice(1, -1) for _ in hist.shape)
+    entries = float(np.sum(data)) if hist.entries is None else float(hist.entries)
+    stats = hist.stats
     xc = 0.5 * (edges[:-1] + edges[1:])
     if stats is None:
         c = data[inner]
@@ -304,35 +312,23 @@ def _histogram_model(hist: Any) -> Any:
                 float((c * yc).T.dot(xc).sum()),
             )
     common: dict[str, Any] = {
-        "fName": name,
-        "fTitle": str(hist.title),
+        "fName": hist.name,
+        "fTitle": hist.title,
         "data": data.T.reshape(-1).astype(dtype),
         "fEntries": entries,
         "fSumw2": None if sumw2 is None else sumw2.T.reshape(-1).astype(np.float64),
-        "fXaxis": _axis(
-            "xaxis", edges, str(getattr(hist, "x_title", "") or ""), getattr(hist, "x_labels", None), style
-        ),
-        "fMinimum": float(getattr(hist, "minimum", -1111.0)),
-        "fMaximum": float(getattr(hist, "maximum", -1111.0)),
+        "fXaxis": _axis(f"histogram '{hist.name}'", "xaxis", edges, hist.x_title, hist.x_labels, style),
+        "fMinimum": float(hist.minimum),
+        "fMaximum": float(hist.maximum),
         **_style_kwargs(style),
     }
     if y_edges is None:
-        if len(stats) != 4:
-            raise ValueError(f"histogram '{name}': 1-D stats need 4 numbers, got {len(stats)}")
-        yaxis = _uw.to_TAxis(
-            fName="yaxis", fTitle=str(getattr(hist, "y_title", "") or ""), fNbins=1, fXmin=0.0, fXmax=1.0
-        )
+        yaxis = _uw.to_TAxis(fName="yaxis", fTitle=hist.y_title, fNbins=1, fXmin=0.0, fXmax=1.0)
         return _uw.to_TH1x(
             fTsumw=stats[0], fTsumw2=stats[1], fTsumwx=stats[2], fTsumwx2=stats[3], fYaxis=yaxis, **common
         )
-    if len(stats) != 7:
-        raise ValueError(f"histogram '{name}': 2-D stats need 7 numbers, got {len(stats)}")
-    yaxis = _axis(
-        "yaxis", y_edges, str(getattr(hist, "y_title", "") or ""), getattr(hist, "y_labels", None), style
-    )
-    zaxis = _uw.to_TAxis(
-        fName="zaxis", fTitle=str(getattr(hist, "z_title", "") or ""), fNbins=1, fXmin=0.0, fXmax=1.0
-    )
+    yaxis = _axis(f"histogram '{hist.name}'", "yaxis", y_edges, hist.y_title, hist.y_labels, style)
+    zaxis = _uw.to_TAxis(fName="zaxis", fTitle=hist.z_title, fNbins=1, fXmin=0.0, fXmax=1.0)
     return _uw.to_TH2x(
         fTsumw=stats[0],
         fTsumw2=stats[1],
@@ -348,13 +344,12 @@ def _histogram_model(hist: Any) -> Any:
 
 
 def _profile_model(prof: Profile) -> Any:
-    edges = np.asarray(prof.edges, dtype=np.float64)
-    shape = (len(edges) - 1,)
     s = prof.stats
+    sum_w, sum_w2, sum_wy, sum_wy2 = prof.sums(flow=True)
     return _uw.to_TProfile(
         fName=prof.name,
         fTitle=prof.title,
-        data=_flow(prof.sum_wy, shape, "sum_wy", prof.name),
+        data=sum_wy,
         fEntries=float(prof.entries),
         fTsumw=s[0],
         fTsumw2=s[1],
@@ -362,10 +357,10 @@ def _profile_model(prof: Profile) -> Any:
         fTsumwx2=s[3],
         fTsumwy=s[4],
         fTsumwy2=s[5],
-        fSumw2=_flow(prof.sum_wy2, shape, "sum_wy2", prof.name),
-        fBinEntries=_flow(prof.sum_w, shape, "sum_w", prof.name),
-        fBinSumw2=_flow(prof.sum_w2, shape, "sum_w2", prof.name),
-        fXaxis=_axis("xaxis", edges, prof.x_title, None, {}),
+        fSumw2=sum_wy2,
+        fBinEntries=sum_w,
+        fBinSumw2=sum_w2,
+        fXaxis=_axis(f"profile '{prof.name}'", "xaxis", prof.edges, prof.x_title, None, {}),
         fYaxis=_uw.to_TAxis(fName="yaxis", fTitle=prof.y_title, fNbins=1, fXmin=0.0, fXmax=1.0),
     )
 
@@ -730,18 +725,30 @@ class OutputFile:
     def write_histogram(self, directory: str, hist: HistogramLike | Profile | GraphLike) -> None:
         """Write a histogram (TH1F/TH1D/TH2F/TH2D) into ``directory``.
 
-        Titles, axis titles, ``Sumw2`` (from ``variances``), bin labels, entries and statistics are
-        written as :class:`HistogramLike` describes.  A :class:`Profile` is written as a TProfile
-        and a graph (an object with ``x`` and ``y`` and no ``counts``) as :meth:`write_graph` does,
-        so that the evaluation's mixed lists can be written in one loop.
+        Titles, axis titles, ``Sumw2`` (from ``variances``), bin labels, entries, statistics,
+        drawn range and style are written as :class:`pymva.histogram.Histogram` holds them (another
+        object is read as :class:`HistogramLike` describes).  A :class:`~pymva.histogram.Profile`
+        is written as a TProfile and a graph (a :class:`~pymva.histogram.Graph`, or an object with
+        ``x`` and ``y`` and no ``counts``) as :meth:`write_graph` does, so that the evaluation's
+        mixed lists can be written in one loop.
+
+        Raises
+        ------
+        ValueError
+            If the bin arrays do not fit the edges, the edges do not increase, ``root_type`` does
+            not fit the number of dimensions, … (the message names the histogram).
+        TypeError
+            If an object that is not a :class:`~pymva.histogram.Histogram` has no bin edges.
         """
         self._check_open()
         if isinstance(hist, Profile):
             model = _profile_model(hist)
-        elif not hasattr(hist, "counts") and hasattr(hist, "x") and hasattr(hist, "y"):
-            model = _graph_model(hist)
+        elif isinstance(hist, Graph) or (
+            not hasattr(hist, "counts") and hasattr(hist, "x") and hasattr(hist, "y")
+        ):
+            model = _graph_model(_as_graph(hist))
         else:
-            model = _histogram_model(hist)
+            model = _histogram_model(_as_histogram(hist))
         path = _join(directory, str(hist.name))
         self._file[path] = model
         self._record(path)
@@ -750,7 +757,7 @@ class OutputFile:
         """Write a TGraph (``x``, ``y``; optional ``x_title``/``y_title``) into ``directory``."""
         self._check_open()
         path = _join(directory, str(graph.name))
-        self._file[path] = _graph_model(graph)
+        self._file[path] = _graph_model(_as_graph(graph))
         self._record(path)
 
     def write_histograms(self, directory: str, hists: Iterable[HistogramLike | Profile | GraphLike]) -> None:

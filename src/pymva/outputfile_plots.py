@@ -1,9 +1,8 @@
 """Histograms that pymva builds itself for the output file: input-variable plots and correlation matrices.
 
-The plain containers :class:`Histogram` (TH1/TH2) and :class:`Profile` (TProfile) hold what a ROOT
-histogram holds — bin edges, contents and squared weights including the under- and overflow bins,
-the number of entries and the fill statistics — as numpy arrays.  :mod:`pymva.outputfile` writes
-them (and any other object with the same attributes) with uproot.
+They are :class:`pymva.histogram.Histogram` (TH1F/TH2F, contents and squared weights including the
+under- and overflow bins, the number of entries and the fill statistics) and
+:class:`pymva.histogram.Profile` (TProfile) objects; :mod:`pymva.outputfile` writes them with uproot.
 
 Built here, following TMVA's ``TransformationHandler::PlotVariables`` and
 ``DataSetInfo::CreateCorrelationMatrixHist`` (``../shared/tmva/core.md`` §6):
@@ -25,24 +24,23 @@ to the underflow bin if ``x < lo`` and to the overflow bin if ``x >= hi`` (NaN t
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from .dataset import DataSet, Sample, VariableInfo
 from .errors import DataError
+from .histogram import Histogram, Profile, find_bins
 from .logger import get_logger
 
 __all__ = [
     "NBINS_1D",
     "NBINS_2D",
     "TIMES_RMS",
-    "Histogram",
     "InputVariablePlots",
-    "Profile",
     "correlation_matrix_histogram",
     "correlation_matrix_histograms",
     "input_variable_histograms",
@@ -62,123 +60,6 @@ TIMES_RMS = 8.0
 MAX_SCATTER_VARIABLES = 20
 
 _log = get_logger("TFHandler_Factory", "pymva.outputfile")
-
-
-@dataclass
-class Histogram:
-    """A one- or two-dimensional histogram as ROOT stores it (TH1F/TH1D, TH2F/TH2D).
-
-    Attributes
-    ----------
-    name, title : str
-        Object name (the key in the file) and title.
-    edges : ndarray of float64, shape (nx + 1,)
-        Bin edges of the x axis (uniform edges are written as a fixed-bin axis).
-    counts : ndarray of float64
-        Bin contents: shape ``(nx,)`` or, with the under- and overflow bins, ``(nx + 2,)``; for a
-        2-D histogram ``(nx, ny)`` or ``(nx + 2, ny + 2)`` indexed ``[ix, iy]``.
-    variances : ndarray of float64 or None
-        Sum of squared weights per bin (ROOT's ``fSumw2``), same shape as ``counts``; ``None``
-        writes a histogram without ``Sumw2``.
-    x_title, y_title, z_title : str
-        Axis titles.
-    y_edges : ndarray of float64 or None
-        Bin edges of the y axis; given only for 2-D histograms.
-    x_labels, y_labels : sequence of str or None
-        Alphanumeric bin labels (``TAxis::SetBinLabel``), one per bin.
-    entries : float or None
-        ROOT's ``fEntries`` (number of fills); ``None`` writes the sum of all contents.
-    stats : tuple of float or None
-        ``(Σw, Σw², Σwx, Σwx²)`` and for 2-D also ``(Σwy, Σwy², Σwxy)`` over the fills inside the
-        axis ranges; ``None`` computes them from the bin centres.
-    minimum, maximum : float
-        ROOT's ``fMinimum``/``fMaximum`` (drawn range of the contents); −1111 means automatic.
-    precision : {'F', 'D'}
-        Stored as TH1F/TH2F (float32 contents) or TH1D/TH2D (float64).
-    style : mapping of str to float
-        Extra drawing attributes; recognised keys: ``fMarkerSize``, ``fMarkerColor``,
-        ``fMarkerStyle``, ``fLineColor``, ``fFillColor``, ``xaxis.fLabelSize``,
-        ``yaxis.fLabelSize``, ``xaxis.fLabelOffset``, ``yaxis.fLabelOffset``.
-    """
-
-    name: str
-    title: str
-    edges: F64
-    counts: F64
-    variances: F64 | None = None
-    x_title: str = ""
-    y_title: str = ""
-    y_edges: F64 | None = None
-    z_title: str = ""
-    x_labels: Sequence[str] | None = None
-    y_labels: Sequence[str] | None = None
-    entries: float | None = None
-    stats: tuple[float, ...] | None = None
-    minimum: float = -1111.0
-    maximum: float = -1111.0
-    precision: Literal["F", "D"] = "F"
-    style: Mapping[str, float] = field(default_factory=dict)
-
-    @property
-    def ndim(self) -> int:
-        """1 or 2."""
-        return 1 if self.y_edges is None else 2
-
-    def values(self, flow: bool = False) -> F64:
-        """Bin contents, without (default) or with the under- and overflow bins."""
-        return _with_flow(self.counts, self._shape()) if flow else _without_flow(self.counts, self._shape())
-
-    def sum(self, flow: bool = False) -> float:
-        """Sum of the bin contents (the integral without bin widths)."""
-        return float(np.sum(self.values(flow)))
-
-    def _shape(self) -> tuple[int, ...]:
-        nx = len(self.edges) - 1
-        return (nx,) if self.y_edges is None else (nx, len(self.y_edges) - 1)
-
-
-@dataclass
-class Profile:
-    """A TProfile: per x bin the weighted mean of y (ROOT stores the sums).
-
-    All arrays have shape ``(nbins + 2,)`` and include the under- and overflow bins.
-
-    Attributes
-    ----------
-    name, title : str
-    edges : ndarray of float64, shape (nbins + 1,)
-    sum_w : ndarray
-        Σw per bin (``fBinEntries``).
-    sum_w2 : ndarray
-        Σw² per bin (``fBinSumw2``).
-    sum_wy : ndarray
-        Σwy per bin (the TH1D contents).
-    sum_wy2 : ndarray
-        Σwy² per bin (``fSumw2``).
-    entries : float
-        Number of fills.
-    stats : tuple of float
-        ``(Σw, Σw², Σwx, Σwx², Σwy, Σwy²)`` over the fills inside the x range.
-    x_title, y_title : str
-    """
-
-    name: str
-    title: str
-    edges: F64
-    sum_w: F64
-    sum_w2: F64
-    sum_wy: F64
-    sum_wy2: F64
-    entries: float
-    stats: tuple[float, float, float, float, float, float]
-    x_title: str = ""
-    y_title: str = ""
-
-    def means(self) -> F64:
-        """Mean of y per bin (0 where a bin is empty), without the flow bins."""
-        w = self.sum_w[1:-1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(w != 0, self.sum_wy[1:-1] / np.where(w != 0, w, 1.0), 0.0)
 
 
 @dataclass
@@ -219,26 +100,6 @@ class InputVariablePlots:
 # filling with ROOT's rules
 
 
-def _with_flow(a: npt.ArrayLike, shape: tuple[int, ...]) -> F64:
-    arr = np.asarray(a, dtype=np.float64)
-    if arr.shape == tuple(n + 2 for n in shape):
-        return arr
-    if arr.shape != shape:
-        raise ValueError(f"bin array of shape {arr.shape} does not fit axes with {shape} bins")
-    out = np.zeros(tuple(n + 2 for n in shape), dtype=np.float64)
-    out[tuple(slice(1, -1) for _ in shape)] = arr
-    return out
-
-
-def _without_flow(a: npt.ArrayLike, shape: tuple[int, ...]) -> F64:
-    arr = np.asarray(a, dtype=np.float64)
-    if arr.shape == shape:
-        return arr
-    if arr.shape != tuple(n + 2 for n in shape):
-        raise ValueError(f"bin array of shape {arr.shape} does not fit axes with {shape} bins")
-    return arr[tuple(slice(1, -1) for _ in shape)]
-
-
 def _bincount(index: npt.NDArray[np.integer[Any]], weights: F64, minlength: int) -> F64:
     """Weighted ``np.bincount`` as float64."""
     return np.asarray(np.bincount(index, weights=weights, minlength=minlength), dtype=np.float64)
@@ -247,21 +108,6 @@ def _bincount(index: npt.NDArray[np.integer[Any]], weights: F64, minlength: int)
 def _wsum(a: F64, b: F64) -> float:
     """Σ a·b without BLAS (``np.dot`` can be slow when BLAS threads compete for the cores)."""
     return float(np.einsum("i,i->", a, b))
-
-
-def find_bins(x: npt.ArrayLike, nbins: int, lo: float, hi: float) -> npt.NDArray[np.intp]:
-    """ROOT's ``TAxis::FindBin`` for a fixed-bin axis, vectorised.
-
-    Returns 0 for ``x < lo``, ``nbins + 1`` for ``x >= hi`` or NaN, else ``1 + int(nbins (x−lo)/(hi−lo))``.
-    """
-    x64 = np.asarray(x, dtype=np.float64)
-    out = np.full(x64.shape, nbins + 1, dtype=np.intp)
-    out[x64 < lo] = 0
-    inside = (x64 >= lo) & (x64 < hi)
-    out[inside] = 1 + (nbins * (x64[inside] - lo) / (hi - lo)).astype(np.intp)
-    # guard against rounding up to nbins + 1 for x just below hi
-    np.minimum(out, nbins + 1, out=out)
-    return out
 
 
 def fill_1d(

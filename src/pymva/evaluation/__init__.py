@@ -15,11 +15,15 @@ module                            contents
 :mod:`~.multiclass`               :func:`evaluate_multiclass`, :class:`MulticlassResult` (§5.7)
 :mod:`~.correlations`             :func:`evaluate_correlations` (``Correlations=True``)
 :mod:`~.tables`                   the printed tables (``format_*``), TMVA's ranking
-:mod:`~.histograms`               :class:`Histogram`, :class:`Histogram2D`, :class:`Graph`
 :mod:`~.plotting`                 matplotlib helpers (optional extra ``plot``)
 ================================  =============================================================
 
-See ``docs/evaluation.md`` for what every number means.
+The histograms and graphs of the results are :class:`pymva.histogram.Histogram` and
+:class:`pymva.histogram.Graph` objects named exactly as TMVA names them (core.md §5.2, §5.4, §5.6,
+§5.7, §6), written as the ROOT class TMVA uses (``root_type``: TH1D, TH1F or TH2F) or as TGraph.
+They hold only the in-range bins; ``variances`` are ROOT's ``fSumw2``: the sum of squared weights of
+a filled histogram, scaled like the contents, or ``|content|`` (ROOT's default error) for histograms
+whose contents TMVA sets directly.  See ``docs/evaluation.md`` for what every number means.
 """
 
 from __future__ import annotations
@@ -33,7 +37,6 @@ from .classification import (
     significance,
 )
 from .correlations import CorrelationResult, evaluate_correlations
-from .histograms import Graph, Histogram, Histogram2D
 from .multiclass import MulticlassResult, evaluate_multiclass
 from .plotting import MissingExtraError, plot_roc_curves
 from .regression import (
@@ -58,9 +61,6 @@ from .tables import (
 __all__ = [
     "ClassificationResult",
     "CorrelationResult",
-    "Graph",
-    "Histogram",
-    "Histogram2D",
     "MissingExtraError",
     "MulticlassResult",
     "ROCCurve",

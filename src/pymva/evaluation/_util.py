@@ -2,8 +2,8 @@
 
 Everything here reproduces one piece of ROOT/TMVA arithmetic on whole arrays:
 
-* :func:`find_bin` — ``TAxis::FindBin`` for equidistant bins (0 = underflow, ``n + 1`` = overflow);
-* :func:`fill` / :func:`fill2d` — ``TH1::Fill`` / ``TH2::Fill`` with weights, in-range bins only;
+* :func:`fill` / :func:`fill2d` — ``TH1::Fill`` / ``TH2::Fill`` with weights, in-range bins only
+  (bins found with :func:`pymva.histogram.find_bins`, ``TAxis::FindBin``);
 * :func:`bin_centers` — ``TAxis::GetBinCenter``;
 * :func:`spline1` — ``TMVA::TSpline1::Eval`` (linear interpolation of a graph, linear
   extrapolation with the end segments);
@@ -21,9 +21,9 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import DataError
+from ..histogram import find_bins
 
 F64 = npt.NDArray[np.float64]
-I64 = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
 
 
@@ -60,30 +60,12 @@ def check_same_length(what: str, *arrays: npt.NDArray[np.generic]) -> int:
     return int(lengths.pop())
 
 
-def find_bin(x: F64, lo: float, hi: float, nbins: int) -> I64:
-    """``TAxis::FindBin`` for ``nbins`` equal bins on ``[lo, hi)``: 0 underflow, ``nbins + 1`` overflow.
-
-    As in ROOT, a value equal to ``hi`` (or NaN) goes to the overflow bin, and the in-range
-    bin is ``1 + int(nbins * (x - lo) / (hi - lo))``.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    out = np.full(x.shape, nbins + 1, dtype=np.int64)
-    under = x < lo
-    inside = ~under & (x < hi)
-    out[under] = 0
-    if hi > lo:
-        out[inside] = 1 + (nbins * (x[inside] - lo) / (hi - lo)).astype(np.int64)
-    else:  # an empty axis: nothing is inside
-        out[inside] = nbins + 1
-    return out
-
-
 def fill(x: F64, w: F64 | None, lo: float, hi: float, nbins: int) -> tuple[F64, F64]:
     """Weighted 1-D histogram as ``TH1::Fill`` makes it: (sum of weights, sum of squared weights).
 
     Only the bins ``1..nbins`` are returned; under- and overflow are dropped.
     """
-    idx = find_bin(x, lo, hi, nbins)
+    idx = find_bins(x, nbins, lo, hi)
     ww = np.ones(idx.shape, np.float64) if w is None else np.asarray(w, np.float64)
     counts = np.bincount(idx, weights=ww, minlength=nbins + 2)[1 : nbins + 1]
     sumw2 = np.bincount(idx, weights=ww * ww, minlength=nbins + 2)[1 : nbins + 1]
@@ -99,22 +81,14 @@ def fill2d(
 ) -> tuple[F64, F64]:
     """Weighted 2-D histogram as ``TH2::Fill`` makes it; returns (counts, sumw2) of shape (nx, ny)."""
     (xlo, xhi, nx), (ylo, yhi, ny) = xaxis, yaxis
-    ix = find_bin(x, xlo, xhi, nx)
-    iy = find_bin(y, ylo, yhi, ny)
+    ix = find_bins(x, nx, xlo, xhi)
+    iy = find_bins(y, ny, ylo, yhi)
     inside = (ix >= 1) & (ix <= nx) & (iy >= 1) & (iy <= ny)
     flat = (ix[inside] - 1) * ny + (iy[inside] - 1)
     ww = np.ones(flat.shape, np.float64) if w is None else np.asarray(w, np.float64)[inside]
     counts = np.bincount(flat, weights=ww, minlength=nx * ny).reshape(nx, ny)
     sumw2 = np.bincount(flat, weights=ww * ww, minlength=nx * ny).reshape(nx, ny)
     return counts.astype(np.float64), sumw2.astype(np.float64)
-
-
-def bin_edges(lo: float, hi: float, nbins: int) -> F64:
-    """Bin edges of an equidistant ROOT axis, computed as ``TAxis::GetBinLowEdge`` does."""
-    width = (hi - lo) / nbins
-    edges = lo + np.arange(nbins + 1, dtype=np.float64) * width
-    edges[-1] = hi
-    return edges
 
 
 def bin_centers(lo: float, hi: float, nbins: int) -> F64:

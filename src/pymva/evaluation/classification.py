@@ -42,6 +42,7 @@ import numpy.typing as npt
 from scipy.special import kolmogorov
 
 from ..errors import DataError
+from ..histogram import Histogram
 from ._util import (
     F64,
     as_bool_array,
@@ -55,7 +56,6 @@ from ._util import (
     spline1,
     weighted_mean_rms,
 )
-from .histograms import Histogram
 from .roc import ROCCurve, roc_curve
 
 __all__ = [
@@ -288,24 +288,32 @@ def kolmogorov_test(h1: Histogram, h2: Histogram) -> float:
     ``z = D sqrt(n1 n2 / (n1 + n2))`` (``D sqrt(n)`` of the other histogram when one has no errors)
     and the probability is the Kolmogorov distribution ``scipy.special.kolmogorov(z)``
     (ROOT's ``TMath::KolmogorovProb``).  Deterministic: ROOT's pseudo-experiment option "X" is not
-    used.  Returns 0 if a histogram is empty or both have zero errors, as ROOT does.
+    used.  Returns 0 if a histogram is empty or both have zero errors, as ROOT does.  Only 1-D
+    histograms of the same binning make sense; the under- and overflow bins are not used, and a
+    histogram without ``variances`` has ROOT's errors ``sqrt(|content|)``.
+
+    Raises
+    ------
+    ValueError
+        If the histograms have different numbers of bins.
     """
-    if h1.counts.shape != h2.counts.shape:
+    if h1.shape != h2.shape:
         raise ValueError(f"KolmogorovTest: different numbers of bins {h1.nbins} and {h2.nbins}")
-    sum1 = float(np.sum(h1.counts))
-    sum2 = float(np.sum(h2.counts))
+    c1, c2 = h1.values(), h2.values()
+    sum1 = float(np.sum(c1))
+    sum2 = float(np.sum(c2))
     if sum1 == 0.0 or sum2 == 0.0:
         return 0.0
-    w1 = float(np.sum(h1.variances))
-    w2 = float(np.sum(h2.variances))
+    w1 = float(np.sum(h1.sumw2()))
+    w2 = float(np.sum(h2.sumw2()))
     afunc1 = not w1 > 0
     afunc2 = not w2 > 0
     if afunc1 and afunc2:
         return 0.0
     esum1 = 0.0 if afunc1 else sum1 * sum1 / w1
     esum2 = 0.0 if afunc2 else sum2 * sum2 / w2
-    rsum1 = np.add.accumulate(h1.counts * (1.0 / sum1))
-    rsum2 = np.add.accumulate(h2.counts * (1.0 / sum2))
+    rsum1 = np.add.accumulate(c1 * (1.0 / sum1))
+    rsum2 = np.add.accumulate(c2 * (1.0 / sum2))
     dfmax = float(np.max(np.abs(rsum1 - rsum2)))
     if afunc1:
         z = dfmax * np.sqrt(esum2)
@@ -517,7 +525,7 @@ def evaluate_classification(
     def response_hist(name: str, y: F64, w: F64, nbins: int) -> Histogram:
         c, v = fill(y, w, xmin, hi, nbins)
         f = norm_factor(c, xmin, hi)
-        return Histogram.regular(name, name, xmin, hi, c * f, v * f * f)
+        return Histogram.regular(name, name, xmin, hi, c * f, v * f * f, precision="D")
 
     # 2. response histograms
     h_s = response_hist(f"{tv}_S", yt[st], wt[st], NBINS_MVA)
@@ -531,8 +539,12 @@ def evaluate_classification(
     centers = bin_centers(xmin, hi, NBINS_HIGH)
     es_c, es_v = _cumulative_efficiency(yt[st], wt[st], xmin, hi, positive)
     eb_c, eb_v = _cumulative_efficiency(yt[~st], wt[~st], xmin, hi, positive)
-    hists[f"{tv}_effS"] = Histogram.regular(f"{tv}_effS", f"{tv} (signal)", xmin, hi, es_c, es_v)
-    hists[f"{tv}_effB"] = Histogram.regular(f"{tv}_effB", f"{tv} (background)", xmin, hi, eb_c, eb_v)
+    hists[f"{tv}_effS"] = Histogram.regular(
+        f"{tv}_effS", f"{tv} (signal)", xmin, hi, es_c, es_v, precision="D"
+    )
+    hists[f"{tv}_effB"] = Histogram.regular(
+        f"{tv}_effB", f"{tv} (background)", xmin, hi, eb_c, eb_v, precision="D"
+    )
     test_curve = _EffCurve(centers, es_c, eb_c)
 
     # 4. effBvsS, rejBvsS, invBeffvsSeff
@@ -546,7 +558,7 @@ def evaluate_classification(
     ):
         name = f"{tv}_{suffix}"
         hists[name] = Histogram.regular(
-            name, tv, 0.0, 1.0, counts, np.abs(counts), x_title="Signal eff", y_title=ytitle
+            name, tv, 0.0, 1.0, counts, np.abs(counts), x_title="Signal eff", y_title=ytitle, precision="D"
         )
 
     # 5.–6. working points, area, reference cut
@@ -567,17 +579,17 @@ def evaluate_classification(
     ts_c, ts_v = _cumulative_efficiency(yr[sr], wr[sr], xmin, hi, positive)
     tb_c, tb_v = _cumulative_efficiency(yr[~sr], wr[~sr], xmin, hi, positive)
     hists[f"{tv}_trainingEffS"] = Histogram.regular(
-        f"{tv}_trainingEffS", f"{tv} (signal)", xmin, hi, ts_c, ts_v
+        f"{tv}_trainingEffS", f"{tv} (signal)", xmin, hi, ts_c, ts_v, precision="D"
     )
     hists[f"{tv}_trainingEffB"] = Histogram.regular(
-        f"{tv}_trainingEffB", f"{tv} (background)", xmin, hi, tb_c, tb_v
+        f"{tv}_trainingEffB", f"{tv} (background)", xmin, hi, tb_c, tb_v, precision="D"
     )
     train_curve = _EffCurve(centers, ts_c, tb_c)
     root_curve = test_curve if training_cut_from_test_sample else train_curve
     tr_bvss = _eff_b_vs_s(root_curve, train_curve, xmin, xmax, positive)
     for suffix, counts in (("trainingEffBvsS", tr_bvss), ("trainingRejBvsS", 1.0 - tr_bvss)):
         name = f"{tv}_{suffix}"
-        hists[name] = Histogram.regular(name, tv, 0.0, 1.0, counts, np.abs(counts))
+        hists[name] = Histogram.regular(name, tv, 0.0, 1.0, counts, np.abs(counts), precision="D")
     train_effs = [_eff_s_at_eff_b(tr_bvss, float(np.float32(b))) for b in EFF_B_POINTS]
 
     # 8. separation, significance, KS, ROC integrals

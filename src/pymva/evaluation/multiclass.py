@@ -23,9 +23,9 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import DataError
+from ..histogram import Graph, Histogram
 from ._util import F64, as_float_array, fill, html_table, norm_factor
 from .classification import EFF_B_POINTS, NBINS_MVA
-from .histograms import Graph, Histogram
 from .roc import ROCCurve, roc_curve
 
 __all__ = ["MulticlassResult", "evaluate_multiclass"]
@@ -163,9 +163,7 @@ def _evaluate_sample(
             name = f"{prefix}_{names[j]}_prob_for_{names[i]}"
             c_, v_ = fill(out[mask, j], w[mask], _PROB_LO, _PROB_HI, NBINS_MVA)
             f = norm_factor(c_, _PROB_LO, _PROB_HI)
-            hists[name] = Histogram.regular(
-                name, name, _PROB_LO, _PROB_HI, c_ * f, v_ * f * f, root_type="TH1F"
-            )
+            hists[name] = Histogram.regular(name, name, _PROB_LO, _PROB_HI, c_ * f, v_ * f * f)
     graphs: dict[str, Graph] = {}
     for i in range(k):
         name = f"{prefix}_rejBvsS_{names[i]}"

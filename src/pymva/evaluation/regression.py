@@ -31,8 +31,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import DataError
-from ._util import F64, as_float_array, bin_edges, fill, fill2d, html_table, sequential_sum
-from .histograms import Histogram, Histogram2D
+from ..histogram import Histogram, bin_edges
+from ._util import F64, as_float_array, fill, fill2d, html_table, sequential_sum
 
 __all__ = [
     "RegressionResult",
@@ -196,7 +196,7 @@ class RegressionResult:
     target_names : tuple of str
     test, train : RegressionStats
         Figures of merit of the first target on the test and the training sample.
-    histograms : dict of str to Histogram or Histogram2D
+    histograms : dict of str to Histogram
         The histograms TMVA writes to ``Method_<Type>/<Title>/``, by name.
     """
 
@@ -205,7 +205,7 @@ class RegressionResult:
     target_names: tuple[str, ...]
     test: RegressionStats
     train: RegressionStats
-    histograms: dict[str, Histogram | Histogram2D] = field(default_factory=dict, repr=False)
+    histograms: dict[str, Histogram] = field(default_factory=dict, repr=False)
 
     def plot(self, ax: Any = None, sample: str = "test", target: int = 0) -> Any:
         """Draw the deviation of target ``target`` against its true value (needs the ``plot`` extra).
@@ -219,8 +219,7 @@ class RegressionResult:
         ax = new_axes(ax)
         name = f"MVA_{self.title}{sample}_reg_tgt{target}_rtgt{target}"
         h = self.histograms[name]
-        assert isinstance(h, Histogram2D)
-        mesh = ax.pcolormesh(h.x_edges, h.y_edges, h.counts.T, cmap="viridis")
+        mesh = ax.pcolormesh(h.edges, h.y_edges, h.values().T, cmap="viridis")
         ax.figure.colorbar(mesh, ax=ax, label="events")
         ax.set_xlabel(h.x_title)
         ax.set_ylabel(h.y_title)
@@ -260,7 +259,7 @@ def _widen(lo: float, hi: float) -> tuple[float, float]:
 
 def _deviation_hist(
     name: str, x: F64, diff: F64, x_range: tuple[float, float] | None, x_title: str, y_title: str
-) -> Histogram2D:
+) -> Histogram:
     """``ResultsRegression::DeviationAsAFunctionOf``: 50×50 bins, unweighted."""
     xmin, xmax = float(x.min()), float(x.max())
     if x_range is not None:
@@ -271,8 +270,15 @@ def _deviation_hist(
     eps = (ymax - ymin) / 49.0
     ymin, ymax = _widen(ymin - 1.01 * eps, ymax + 1.01 * eps)
     counts, var = fill2d(x, diff, None, (xmin, xmax, 50), (ymin, ymax, 50))
-    return Histogram2D(
-        name, name, bin_edges(xmin, xmax, 50), bin_edges(ymin, ymax, 50), counts, var, x_title, y_title
+    return Histogram(
+        name,
+        name,
+        bin_edges(xmin, xmax, 50),
+        counts,
+        var,
+        x_title,
+        y_title,
+        y_edges=bin_edges(ymin, ymax, 50),
     )
 
 
@@ -306,7 +312,7 @@ def _quadratic_deviation_hists(prefix: str, j: int, d2: F64, w: F64) -> tuple[Hi
     c, v = fill(d2, w, 0.0, hi, 500)
     name = f"{prefix}_Quadr_Deviation_target_{j}_"
     full = Histogram.regular(
-        name, name, 0.0, hi, c, v, x_title="Quadratic Deviation", y_title="Weighted Entries", root_type="TH1F"
+        name, name, 0.0, hi, c, v, x_title="Quadratic Deviation", y_title="Weighted Entries"
     )
     q90 = _quantile(full.counts, full.edges, 0.9)
     hi_t = q90 * 1.1 if q90 > 0 else 1.0
@@ -322,7 +328,6 @@ def _quadratic_deviation_hists(prefix: str, j: int, d2: F64, w: F64) -> tuple[Hi
         v,
         x_title="Quadratic Deviation",
         y_title="Weighted Entries",
-        root_type="TH1F",
     )
     return full, trunc
 
@@ -344,8 +349,8 @@ def _regression_histograms(
     target_names: Sequence[str],
     variable_ranges: Sequence[tuple[float, float]] | None,
     target_ranges: Sequence[tuple[float, float]] | None,
-) -> dict[str, Histogram | Histogram2D]:
-    out: dict[str, Histogram | Histogram2D] = {}
+) -> dict[str, Histogram]:
+    out: dict[str, Histogram] = {}
     ntgt = target.shape[1]
     diffs = [pred[:, j] - target[:, j] for j in range(ntgt)]
     ytitles = [f"{target_names[j]}_{{regression}} - {target_names[j]}_{{true}}" for j in range(ntgt)]
@@ -436,7 +441,7 @@ def evaluate_regression(
     nvar = next((x.shape[1] for *_, x in samples.values() if x is not None), 0)
     vnames = list(variable_names) if variable_names is not None else [f"var{i}" for i in range(nvar)]
     stats = {k: regression_stats(p[:, 0], t[:, 0], w) for k, (p, t, w, _) in samples.items()}
-    hists: dict[str, Histogram | Histogram2D] = {}
+    hists: dict[str, Histogram] = {}
     for label in ("test", "train"):
         p, t, w, x = samples[label]
         hists.update(
