@@ -8,27 +8,30 @@ as ROOT's tutorial does, then to all events at once.
 equals the regression target here because ``VarTransform=D,G`` transforms only the input variables.
 ``EvaluateRegression`` returns the targets passed back through the inverse target transforms.
 
-Only the ROOT-specific lines changed (marked "pymva:"): the import and reading the tree with
-uproot instead of ``SetBranchAddress``/``GetEntry``.
+The tutorial's code runs unchanged: ``TFile.Open``, ``Get``, ``GetListOfBranches``, ``GetName``,
+``SetBranchAddress``, ``GetEntry`` and ``TString`` come from pymva's ROOT-compatibility layer
+(``pymva.tfile``).  Lines marked "pymva:" differ from ROOT's tutorial: the import line, the input
+file generated with pymva.toydata instead of downloaded, running the training script when its
+weights file is missing, and the vectorised part at the end.
 
 Run:  python examples/application_regression_pytorch.py  [--epochs N]  (N for the training run, if any)
 """
 
-import runpy
+import runpy  # pymva: runpy, sys and Path run the training script when needed
 import sys
 from array import array
 from os.path import isfile
 from pathlib import Path
 
-import numpy as np
+import numpy as np  # pymva: for the vectorised part at the end
 import torch
-import uproot  # pymva: trees are read with uproot
 
-from pymva import TMVA  # pymva: was "from ROOT import TMVA, TFile, TString, gROOT"
+from pymva import TMVA, TFile, TString  # pymva: was "from ROOT import TMVA, TFile, TString"
+from pymva.toydata import create_regression_example  # pymva: was "from subprocess import call"
 
-WEIGHTS = "dataset/weights/TMVARegression_PyTorch.weights.xml"
-if not isfile(WEIGHTS):  # pymva: the tutorial expects RegressionPyTorch.py to have been run
-    print(f"{WEIGHTS} not found: running regression_pytorch.py first")
+# pymva: the tutorial expects RegressionPyTorch.py to have been run; run it if it has not
+if not isfile("dataset/weights/TMVARegression_PyTorch.weights.xml"):
+    print("TMVARegression_PyTorch.weights.xml not found: running regression_pytorch.py first")
     argv = sys.argv
     sys.argv = [str(Path(__file__).with_name("regression_pytorch.py")), *sys.argv[1:]]
     runpy.run_path(sys.argv[0], run_name="__training__")
@@ -40,20 +43,23 @@ TMVA.PyMethodBase.PyInitialize()
 reader = TMVA.Reader("Color:!Silent")
 
 # Load data
-data = uproot.open("tmva_reg_example.root")  # pymva: was TFile.Open(...)
-tree = data["TreeR"]  # pymva: was data.Get("TreeR")
+if not isfile("tmva_reg_example.root"):
+    create_regression_example("tmva_reg_example.root")  # pymva: generated instead of downloaded with curl
+
+data = TFile.Open("tmva_reg_example.root")
+tree = data.Get("TreeR")
 
 branches = {}
-for branch in tree.branches:  # pymva: was tree.GetListOfBranches()
-    branchName = branch.name  # pymva: was branch.GetName()
+for branch in tree.GetListOfBranches():
+    branchName = branch.GetName()
     branches[branchName] = array("f", [-999])
-    # pymva: no SetBranchAddress; the entries are copied into the buffers below
+    tree.SetBranchAddress(branchName, branches[branchName])
     if branchName != "fvalue":
         reader.AddVariable(branchName, branches[branchName])
 
 
 # Book methods
-reader.BookMVA("PyTorch", WEIGHTS)  # pymva: was TString(...)
+reader.BookMVA("PyTorch", TString("dataset/weights/TMVARegression_PyTorch.weights.xml"))
 
 
 # Define predict function
@@ -82,17 +88,15 @@ load_model_custom_objects = {
     "predict_func": predict,
 }
 
-names = list(branches)
-arrays = tree.arrays(names, library="np")  # pymva: replaces SetBranchAddress + GetEntry
-
 # Print some example regressions
 print("Some example regressions:")
 for i in range(20):
-    for name in names:  # pymva: was tree.GetEntry(i)
-        branches[name][0] = arrays[name][i]
+    tree.GetEntry(i)
     print(f"True/MVA value: {branches['fvalue'][0]}/{reader.EvaluateMVA('PyTorch')}")
 
-# Beyond ROOT: the same, vectorised over all events of the tree at once
+# pymva: beyond the tutorial, the same vectorised over all events of the tree at once
+names = list(branches)
+arrays = tree.uproot_tree.arrays(names, library="np")
 variables = [n for n in names if n != "fvalue"]
 X = np.column_stack([arrays[n] for n in variables]).astype(np.float32)
 regression = reader.EvaluateRegression(X, "PyTorch")  # shape (n_events, n_targets)

@@ -1,22 +1,24 @@
 """ROOT's ClassificationPyTorch.py tutorial, run with pymva.
 
-Only the ROOT-specific lines changed (marked "pymva:"): the import, opening the input file with
-uproot, and the output file given as a path.  The input ``tmva_class_example.root`` is generated
-when it is absent (ROOT's tutorial downloads it).
+The tutorial's code runs unchanged: ``TFile.Open``, ``Get``, ``GetListOfBranches``, ``GetName`` and
+``roc.SaveAs`` come from pymva's ROOT-compatibility layer (``pymva.tfile``).  Lines marked "pymva:"
+differ from ROOT's tutorial: the import line, the input ``tmva_class_example.root`` generated with
+pymva.toydata when it is absent (ROOT's tutorial downloads it with curl), the ``--epochs`` option,
+the scheduler call and the printed ROC integral.
 
 Run:  python examples/classification_pytorch.py  [--epochs N]
 """
 
-import argparse
+import argparse  # pymva: for --epochs
 from os.path import isfile
 
 import torch
-import uproot  # pymva: trees are read with uproot
 from torch import nn
 
-from pymva import TMVA, TCut  # pymva: was "from ROOT import TMVA, TFile, TTree, TCut"
-from pymva.toydata import create_class_example
+from pymva import TMVA, TCut, TFile  # pymva: was "from ROOT import TMVA, TFile, TTree, TCut"
+from pymva.toydata import create_class_example  # pymva: was "from subprocess import call"
 
+# pymva: --epochs N overrides the tutorial's NumEpochs=20 (the tests train 2 epochs)
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--epochs", type=int, default=20, help="NumEpochs (the tutorial uses 20)")
 args = parser.parse_args()
@@ -25,23 +27,25 @@ args = parser.parse_args()
 TMVA.Tools.Instance()
 TMVA.PyMethodBase.PyInitialize()
 
+# (as in ROOT 6.22-6.28's version of the tutorial; later versions create the factory without output file)
+output = TFile.Open("TMVA.root", "RECREATE")
 factory = TMVA.Factory(
     "TMVAClassification",
-    "TMVA_Classification_PyTorch.root",  # pymva: a path instead of TFile.Open(..., "RECREATE")
+    output,
     "!V:!Silent:Color:DrawProgressBar:Transformations=D,G:AnalysisType=Classification",
 )
 
 # Load data
 if not isfile("tmva_class_example.root"):
-    create_class_example("tmva_class_example.root")  # pymva: generated instead of downloaded
+    create_class_example("tmva_class_example.root")  # pymva: generated instead of downloaded with curl
 
-data = uproot.open("tmva_class_example.root")  # pymva: was TFile.Open(...)
-signal = data["TreeS"]  # pymva: was data.Get("TreeS")
-background = data["TreeB"]
+data = TFile.Open("tmva_class_example.root")
+signal = data.Get("TreeS")
+background = data.Get("TreeB")
 
 dataloader = TMVA.DataLoader("dataset")
-for branch in signal.branches:  # pymva: was signal.GetListOfBranches()
-    dataloader.AddVariable(branch.name)  # pymva: was branch.GetName()
+for branch in signal.GetListOfBranches():
+    dataloader.AddVariable(branch.GetName())
 
 dataloader.AddSignalTree(signal, 1.0)
 dataloader.AddBackgroundTree(background, 1.0)
@@ -150,6 +154,7 @@ factory.BookMethod(
     TMVA.Types.kPyTorch,
     "PyTorch",
     "H:!V:VarTransform=D,G:FilenameModel=modelClassification.pt:"
+    # pymva: NumEpochs from --epochs (the tutorial: 20)
     f"FilenameTrainedModel=trainedModelClassification.pt:NumEpochs={args.epochs}:BatchSize=32",
 )
 
@@ -158,8 +163,8 @@ factory.TrainAllMethods()
 factory.TestAllMethods()
 factory.EvaluateAllMethods()
 
-print("ROC integral of PyTorch:", factory.GetROCIntegral(dataloader, "PyTorch"))
+print("ROC integral of PyTorch:", factory.GetROCIntegral(dataloader, "PyTorch"))  # pymva: beyond the tutorial
 
 # Plot ROC Curves
 roc = factory.GetROCCurve(dataloader)
-roc.savefig("ROC_ClassificationPyTorch.png")  # pymva: a matplotlib figure (ROOT: roc.SaveAs)
+roc.SaveAs("ROC_ClassificationPyTorch.png")

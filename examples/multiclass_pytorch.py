@@ -1,24 +1,26 @@
 """ROOT's MulticlassPyTorch.py tutorial, run with pymva.
 
-Only the ROOT-specific lines changed (marked "pymva:"): the import, opening the input file with
-uproot, and generating ``tmva_example_multiple_background.root`` with pymva.toydata instead of
-ROOT's ``createData.C`` macro.  Fisher is booked as in the tutorial: TMVA's Fisher cannot do
+The tutorial's code runs unchanged: ``TFile.Open``, ``Get``, ``GetListOfBranches``, ``GetName`` and
+``roc.SaveAs`` come from pymva's ROOT-compatibility layer (``pymva.tfile``).  Lines marked "pymva:"
+differ from ROOT's tutorial: the import line, ``tmva_example_multiple_background.root`` generated
+with pymva.toydata instead of ROOT's ``createData.C`` macro, the ``--epochs`` option and the
+scheduler call.  Fisher is booked as in the tutorial: TMVA's Fisher cannot do
 multiclass classification, so booking it logs a warning and returns None, and only PyTorch is
 trained.  A few lines at the end print the per-class ROC integrals.
 
 Run:  python examples/multiclass_pytorch.py  [--epochs N]
 """
 
-import argparse
+import argparse  # pymva: for --epochs
 from os.path import isfile
 
 import torch
-import uproot  # pymva: trees are read with uproot
 from torch import nn
 
-from pymva import TMVA, TCut  # pymva: was "from ROOT import TMVA, TFile, TCut, gROOT"
-from pymva.toydata import create_multiple_background
+from pymva import TMVA, TCut, TFile  # pymva: was "from ROOT import TMVA, TFile, TCut, gROOT"
+from pymva.toydata import create_multiple_background  # pymva: replaces ROOT's createData.C
 
+# pymva: --epochs N overrides the tutorial's NumEpochs=20 (the tests train 2 epochs)
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--epochs", type=int, default=20, help="NumEpochs (the tutorial uses 20)")
 args = parser.parse_args()
@@ -38,15 +40,15 @@ if not isfile("tmva_example_multiple_background.root"):
     # pymva: was gROOT.ProcessLine(".L createData.C") and gROOT.ProcessLine("create_MultipleBackground(4000)")
     create_multiple_background("tmva_example_multiple_background.root", n_events=4000)
 
-data = uproot.open("tmva_example_multiple_background.root")  # pymva: was TFile.Open(...)
-signal = data["TreeS"]  # pymva: was data.Get("TreeS")
-background0 = data["TreeB0"]
-background1 = data["TreeB1"]
-background2 = data["TreeB2"]
+data = TFile.Open("tmva_example_multiple_background.root")
+signal = data.Get("TreeS")
+background0 = data.Get("TreeB0")
+background1 = data.Get("TreeB1")
+background2 = data.Get("TreeB2")
 
 dataloader = TMVA.DataLoader("dataset")
-for branch in signal.branches:  # pymva: was signal.GetListOfBranches()
-    dataloader.AddVariable(branch.name)  # pymva: was branch.GetName()
+for branch in signal.GetListOfBranches():
+    dataloader.AddVariable(branch.GetName())
 
 dataloader.AddTree(signal, "Signal")
 dataloader.AddTree(background0, "Background_0")
@@ -166,6 +168,7 @@ factory.BookMethod(
     TMVA.Types.kPyTorch,
     "PyTorch",
     "H:!V:VarTransform=D,G:FilenameModel=modelMultiClass.pt:"
+    # pymva: NumEpochs from --epochs (the tutorial: 20)
     f"FilenameTrainedModel=trainedModelMultiClass.pt:NumEpochs={args.epochs}:BatchSize=32",
 )
 
@@ -184,4 +187,4 @@ for iClass, className in enumerate(["Signal", "Background_0", "Background_1", "B
 
 # Plot ROC Curves
 roc = factory.GetROCCurve(dataloader)
-roc.savefig("ROC_MulticlassPyTorch.png")  # pymva: a matplotlib figure (ROOT: roc.SaveAs)
+roc.SaveAs("ROC_MulticlassPyTorch.png")

@@ -1,22 +1,24 @@
 """ROOT's RegressionPyTorch.py tutorial, run with pymva.
 
-Only the ROOT-specific lines changed (marked "pymva:"): the import and opening the input file with
-uproot; a few lines at the end print the regression figures of merit as numbers.  The input ``tmva_reg_example.root`` is generated
-when it is absent (ROOT's tutorial downloads it).
+The tutorial's code runs unchanged: ``TFile.Open``, ``Get``, ``GetListOfBranches`` and ``GetName`` come
+from pymva's ROOT-compatibility layer (``pymva.tfile``).  Lines marked "pymva:" differ from ROOT's
+tutorial: the import line, the input ``tmva_reg_example.root`` generated with pymva.toydata when it
+is absent (ROOT's tutorial downloads it with curl), the ``--epochs`` option, the scheduler call, and
+a few lines at the end that print the regression figures of merit as numbers.
 
 Run:  python examples/regression_pytorch.py  [--epochs N]
 """
 
-import argparse
+import argparse  # pymva: for --epochs
 from os.path import isfile
 
 import torch
-import uproot  # pymva: trees are read with uproot
 from torch import nn
 
-from pymva import TMVA, TCut  # pymva: was "from ROOT import TMVA, TFile, TTree, TCut"
-from pymva.toydata import create_regression_example
+from pymva import TMVA, TCut, TFile  # pymva: was "from ROOT import TMVA, TFile, TTree, TCut"
+from pymva.toydata import create_regression_example  # pymva: was "from subprocess import call"
 
+# pymva: --epochs N overrides the tutorial's NumEpochs=20 (the tests train 2 epochs)
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--epochs", type=int, default=20, help="NumEpochs (the tutorial uses 20)")
 args = parser.parse_args()
@@ -32,14 +34,14 @@ factory = TMVA.Factory(
 
 # Load data
 if not isfile("tmva_reg_example.root"):
-    create_regression_example("tmva_reg_example.root")  # pymva: generated instead of downloaded
+    create_regression_example("tmva_reg_example.root")  # pymva: generated instead of downloaded with curl
 
-data = uproot.open("tmva_reg_example.root")  # pymva: was TFile.Open(...)
-tree = data["TreeR"]  # pymva: was data.Get("TreeR")
+data = TFile.Open("tmva_reg_example.root")
+tree = data.Get("TreeR")
 
 dataloader = TMVA.DataLoader("dataset")
-for branch in tree.branches:  # pymva: was tree.GetListOfBranches()
-    name = branch.name  # pymva: was branch.GetName()
+for branch in tree.GetListOfBranches():
+    name = branch.GetName()
     if name != "fvalue":
         dataloader.AddVariable(name)
 dataloader.AddTarget("fvalue")
@@ -155,6 +157,7 @@ factory.BookMethod(
     TMVA.Types.kPyTorch,
     "PyTorch",
     "H:!V:VarTransform=D,G:FilenameModel=modelRegression.pt:"
+    # pymva: NumEpochs from --epochs (the tutorial: 20)
     f"FilenameTrainedModel=trainedModelRegression.pt:NumEpochs={args.epochs}:BatchSize=32",
 )
 factory.BookMethod(

@@ -1,8 +1,8 @@
 """Every script in ``examples/`` runs to completion, as a user runs it, and prints a meaningful result.
 
 Each script runs in a subprocess in a fresh directory (the scripts generate their input files there)
-with ``--epochs 2``; an application script runs after its training script, in the same directory.
-One torch thread per process keeps the small networks fast on a busy two-core machine.
+with ``--epochs 2`` (multiclass: 5); an application script runs after its training script, in the same
+directory.  One torch thread per process keeps the small networks fast on a busy two-core machine.
 """
 
 from __future__ import annotations
@@ -91,36 +91,38 @@ def _check_compare(out: str) -> None:
 
 Check = Callable[[str], None]
 
-#: (script, arguments, output check, file it writes); scripts of one group share a directory, in order
-GROUPS: dict[str, list[tuple[str, tuple[str, ...], Check, str]]] = {
+#: (script, arguments, output check, files it writes); scripts of one group share a directory, in order
+GROUPS: dict[str, list[tuple[str, tuple[str, ...], Check, tuple[str, ...]]]] = {
     "classification": [
         (
             "classification_pytorch.py",
             ("--epochs", "2"),
             _check_classification,
-            "ROC_ClassificationPyTorch.png",
+            ("ROC_ClassificationPyTorch.png", "TMVA.root"),  # roc.SaveAs, TFile.Open("TMVA.root", "RECREATE")
         ),
         (
             "application_classification_pytorch.py",
             (),
             _check_application_classification,
-            "dataset/weights/TMVAClassification_PyTorch.weights.xml",
+            ("dataset/weights/TMVAClassification_PyTorch.weights.xml",),
         ),
     ],
     "regression": [
-        ("regression_pytorch.py", ("--epochs", "2"), _check_regression, "trainedModelRegression.pt"),
+        ("regression_pytorch.py", ("--epochs", "2"), _check_regression, ("trainedModelRegression.pt",)),
         (
             "application_regression_pytorch.py",
             (),
             _check_application_regression,
-            "dataset/weights/TMVARegression_PyTorch.weights.xml",
+            ("dataset/weights/TMVARegression_PyTorch.weights.xml",),
         ),
     ],
     "multiclass": [
-        ("multiclass_pytorch.py", ("--epochs", "2"), _check_multiclass, "ROC_MulticlassPyTorch.png"),
+        # 5 epochs: after 2 epochs of the tutorial's unseeded SGD one class's ROC integral stays below 0.6
+        # in about one run in six; after 5 the smallest of 8 runs was 0.86 (and it costs well under a second)
+        ("multiclass_pytorch.py", ("--epochs", "5"), _check_multiclass, ("ROC_MulticlassPyTorch.png",)),
     ],
     "compare": [
-        ("compare_methods.py", ("--epochs", "2"), _check_compare, "ROC_CompareMethods.png"),
+        ("compare_methods.py", ("--epochs", "2"), _check_compare, ("ROC_CompareMethods.png",)),
     ],
 }
 
@@ -133,7 +135,8 @@ def test_example_scripts(group: str, tmp_path: Path) -> None:
             pytest.fail(f"{EXAMPLES / script} is missing")
         out = _run(script, tmp_path, *args)
         check(out)
-        assert (tmp_path / written).is_file(), f"{script} did not leave {written}"
+        for name in written:
+            assert (tmp_path / name).is_file(), f"{script} did not leave {name}"
 
 
 @pytest.mark.slow

@@ -1,12 +1,14 @@
 """pymva — ROOT's TMVA with its PyMVA methods (PyTorch first), in pure Python.
 
-A TMVA script runs with only the ROOT import and file-opening lines changed::
+A TMVA script runs with only its ROOT import line changed::
 
-    from pymva import TMVA                        # was: from ROOT import TMVA
-    factory = TMVA.Factory("TMVAClassification", "TMVA.root", "!V:AnalysisType=Classification")
+    from pymva import TMVA, TFile, TCut           # was: from ROOT import TMVA, TFile, TCut
+    output = TFile.Open("TMVA.root", "RECREATE")
+    factory = TMVA.Factory("TMVAClassification", output, "!V:AnalysisType=Classification")
+    data = TFile.Open("tmva_class_example.root")
     loader = TMVA.DataLoader("dataset")
     loader.AddVariable("var1")
-    loader.AddSignalTree("tmva_class_example.root:TreeS")   # was: TFile.Open(...).Get("TreeS")
+    loader.AddSignalTree(data.Get("TreeS"))       # or simply "tmva_class_example.root:TreeS"
     ...
 
 Submodules, one TMVA concept each:
@@ -26,6 +28,7 @@ Submodules, one TMVA concept each:
 ``outputfile``         the output ROOT file
 ``weightsfile``        the weights XML file
 ``reader``             ``Reader`` and ``Experimental.RReader``
+``tfile``              ROOT's ``TFile``, ``TTree``, ``TString`` for scripts written for PyROOT
 =====================  =====================================================================
 
 Heavy modules (torch, uproot) are imported on first use of the names that need them.
@@ -45,6 +48,7 @@ if TYPE_CHECKING:
     from .dataloader import DataLoader
     from .factory import Factory
     from .reader import Reader
+    from .tfile import TFile, TString, TTree
 
 __all__ = [
     "TMVA",
@@ -57,11 +61,22 @@ __all__ = [
     "PyMVAError",
     "Reader",
     "TCut",
+    "TFile",
+    "TString",
+    "TTree",
     "Types",
     "__version__",
 ]
 
-_LAZY = {"Factory": "factory", "DataLoader": "dataloader", "Reader": "reader"}
+_LAZY = {
+    "Factory": "factory",
+    "DataLoader": "dataloader",
+    "Reader": "reader",
+    # ROOT has these in ROOT, not in TMVA: from pymva import TMVA, TFile, TTree, TCut, TString
+    "TFile": "tfile",
+    "TString": "tfile",
+    "TTree": "tfile",
+}
 
 
 def __getattr__(name: str) -> Any:

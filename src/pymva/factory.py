@@ -39,6 +39,7 @@ from .types import EMVA, EAnalysisType, ETreeType
 
 if TYPE_CHECKING:
     from .dataloader import DataLoader
+    from .tfile import TFile
 
 __all__ = ["Factory", "FactoryOptions"]
 
@@ -113,10 +114,11 @@ class Factory:
     ----------
     jobName : str
         Job name: first part of every weights-file name (``<JobName>_<Title>.weights.xml``).
-    outputFile : str, os.PathLike or None
-        Path of the output ROOT file (TMVA's ``TFile``); ``None`` for no output file.  As in TMVA's
-        two-argument form ``Factory(jobName, options)``, a string that does not end in ``.root`` and
-        looks like an option string is taken as ``options``.
+    outputFile : str, os.PathLike, pymva.tfile.TFile or None
+        Path of the output ROOT file (TMVA's ``TFile``), or a :class:`~pymva.tfile.TFile` opened with
+        ``TFile.Open(path, "RECREATE")`` (its path is taken; the Factory writes the file itself);
+        ``None`` for no output file.  As in TMVA's two-argument form ``Factory(jobName, options)``, a
+        string that does not end in ``.root`` and looks like an option string is taken as ``options``.
     options : str
         TMVA option string (see :class:`FactoryOptions`).
     **kwargs
@@ -125,7 +127,8 @@ class Factory:
     Raises
     ------
     OptionError
-        On options that cannot be interpreted.
+        On options that cannot be interpreted, or an ``outputFile`` that is neither a path nor a
+        ``TFile`` opened for writing.
 
     Examples
     --------
@@ -135,11 +138,16 @@ class Factory:
     def __init__(
         self,
         jobName: str,
-        outputFile: str | os.PathLike[str] | None = None,
+        outputFile: str | os.PathLike[str] | TFile | None = None,
         options: str = "",
         **kwargs: Any,
     ) -> None:
-        if isinstance(outputFile, str) and not options and _looks_like_options(outputFile):
+        path: str | os.PathLike[str] | None
+        if outputFile is not None and not isinstance(outputFile, (str, os.PathLike)):
+            from .tfile import output_file_path
+
+            path = output_file_path(outputFile)  # TFile.Open(name, "RECREATE"): its name
+        elif isinstance(outputFile, str) and not options and _looks_like_options(outputFile):
             options, path = outputFile, None
         else:
             path = outputFile
@@ -654,7 +662,9 @@ class Factory:
         ``GetROCCurve(loader, title)`` returns the :class:`~pymva.evaluation.ROCCurve` (arrays
         ``sensitivity`` = signal efficiency and ``specificity`` = background rejection);
         ``GetROCCurve(loader)`` or ``GetROCCurve(loader, iClass)`` draws every tested method of the
-        loader and returns the :class:`matplotlib.figure.Figure` (needs the ``plot`` extra).
+        loader and returns the :class:`matplotlib.figure.Figure` (needs the ``plot`` extra); the
+        figure also has ROOT's ``TCanvas`` methods ``SaveAs(filename)``, ``Print(filename)`` and
+        ``Draw()`` (see :func:`pymva.tfile.canvas_class`), so ``roc.SaveAs("roc.png")`` works as in ROOT.
 
         Raises
         ------
@@ -678,7 +688,10 @@ class Factory:
         name = loader if isinstance(loader, str) else loader.GetName()
         if name not in self._methods:
             raise KeyError(f"no methods booked on dataset '{name}'; datasets: {sorted(self._methods)}")
-        fig, ax = plt.subplots(figsize=(6, 5))
+        from .tfile import canvas_class
+
+        # a matplotlib Figure that also has ROOT's TCanvas SaveAs/Print/Draw
+        fig, ax = plt.subplots(figsize=(6, 5), FigureClass=canvas_class())
         for title, rec in self._methods[name].items():
             if rec.test_values is None:
                 continue
