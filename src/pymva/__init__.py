@@ -24,11 +24,13 @@ Submodules, one TMVA concept each:
 ``methods``            method plugins: PyTorch, PyRandomForest, PyAdaBoost, PyGTB, Fisher, BDT
 ``pytorch``            ready-made ``train``/``predict`` for ``load_model_custom_objects``
 ``evaluation``         ROC, efficiencies, separation, KS test, regression and multiclass metrics
+``histogram``          ROOT histograms, profiles and graphs as numpy arrays
 ``factory``            ``Factory``
-``outputfile``         the output ROOT file
+``outputfile``         the output ROOT file (``outputwriter`` assembles it for the Factory)
 ``weightsfile``        the weights XML file
 ``reader``             ``Reader`` and ``Experimental.RReader``
 ``tfile``              ROOT's ``TFile``, ``TTree``, ``TString`` for scripts written for PyROOT
+``toydata``            toy input files like ROOT's ``createData.C``
 =====================  =====================================================================
 
 Heavy modules (torch, uproot) are imported on first use of the names that need them.
