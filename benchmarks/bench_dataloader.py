@@ -2,7 +2,8 @@
 
 Writes a ROOT file with two trees (``TreeS``, ``TreeB``) of ``--entries`` entries and ``--branches``
 float branches each (uproot ``mktree``/``extend``, uproot's default compression), then measures in
-fresh processes, alternating, ``--repeat`` times each:
+fresh processes, alternating (and alternating which kind goes first), ``--repeat`` times each
+(default 5; the machine may be shared, so medians are compared):
 
 * **bare**: ``tree.arrays(names, library="np")`` and ``np.column_stack`` for both trees — the least
   any reader has to do to get the two float32 matrices;
@@ -154,7 +155,7 @@ def main() -> None:
     )
     parser.add_argument("--entries", type=int, default=1_000_000, help="entries per tree")
     parser.add_argument("--branches", type=int, default=20, help="float branches per tree")
-    parser.add_argument("--repeat", type=int, default=3, help="measurements of each kind")
+    parser.add_argument("--repeat", type=int, default=5, help="measurements of each kind")
     parser.add_argument("--file", type=Path, default=None, help="ROOT file to use (written if missing)")
     parser.add_argument("--measure", choices=("bare", "pymva"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -173,8 +174,9 @@ def main() -> None:
             print(f"wrote {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f} s")
         run_child("bare", path, args.branches)  # warm the page cache
         results: dict[str, list[dict[str, float]]] = {"bare": [], "pymva": []}
-        for _ in range(args.repeat):
-            for kind in ("bare", "pymva"):
+        for i in range(args.repeat):
+            # alternate which kind runs first, so that a drift in the machine's load hits both alike
+            for kind in ("bare", "pymva") if i % 2 == 0 else ("pymva", "bare"):
                 results[kind].append(run_child(kind, path, args.branches))
         med = {k: float(np.median([r["time"] for r in v])) for k, v in results.items()}
         best = {k: float(np.min([r["time"] for r in v])) for k, v in results.items()}

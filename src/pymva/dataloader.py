@@ -14,7 +14,16 @@ use, a :class:`~pymva.dataset.DataSet` (``loader.GetDataSetInfo().GetDataSet()``
    :class:`~pymva.errors.DataError` naming each expression and how often it happened;
 3. the events are split into training and testing samples, the training weights renormalised and the
    classes mixed (:mod:`pymva.split`);
-4. training ranges of every variable and the weighted correlation matrix of every class are computed.
+4. training ranges of every variable and the weighted correlation matrix of every class are computed
+   (one pass over the training events, :func:`pymva.split.weighted_moments`).
+
+How the event values travel: when the numbers of events are known before reading (no class or tree
+cut, every expression one value per entry), the split and the mixing are decided first, with the same
+random draws in the same order, and every block of events goes straight from the branches to its
+final row (``_DirectPlan``).  Otherwise the events are kept in float32 slabs while reading and
+scattered to their rows after the split (:func:`pymva.split.scatter_rows`).  Both give the same
+DataSet.  The training and testing arrays (``X``, ``targets``, ``spectators``) are the two parts of
+one array each (views).
 
 The TMVA log lines go through :mod:`logging` (logger ``pymva.dataloader``) with TMVA's source names
 ``DataLoader``, ``DataSetInfo`` and ``DataSetFactory`` (see :mod:`pymva.logger`).
@@ -28,10 +37,11 @@ from __future__ import annotations
 
 import copy
 import ctypes
+import logging
 import math
 import sys
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
@@ -46,7 +56,9 @@ from .options import kwargs_to_tokens
 from .split import (
     Chunk,
     ClassCounts,
+    ClassSplit,
     SplitConfig,
+    as_rows,
     is_constant,
     make_rng,
     mix_order,
@@ -56,6 +68,7 @@ from .split import (
     scatter_rows,
     split_classes,
     training_ranges,
+    weighted_moments,
 )
 from .tcut import TCut
 from .treesource import MemorySource, TreeSource, open_source
@@ -67,6 +80,7 @@ _MODULE = "pymva.dataloader"
 _log_loader = get_logger("DataLoader", _MODULE)
 _log_info = get_logger("DataSetInfo", _MODULE)
 _log_factory = get_logger("DataSetFactory", _MODULE)
+_log_split = logging.getLogger("pymva.split")
 
 #: Bytes of float64 event values built per chunk; sets the number of entries read at a time.
 CHUNK_BYTES = 16 * 1024 * 1024
@@ -75,7 +89,6 @@ MIN_CHUNK_ENTRIES, MAX_CHUNK_ENTRIES = 4096, 1 << 20
 _SCATTER_ROWS: int | None = None  # automatic (see pymva.split.scatter_rows)
 #: Minimum size of the slabs that hold event values while reading (above glibc's largest mmap threshold).
 SLAB_BYTES = 33 * 1024 * 1024
-_MOMENT_ROWS = 1024
 
 _SPECIAL = "$&|!%^()'<>?= "
 
@@ -1023,20 +1036,21 @@ class _Slabs:
         self.slabs: deque[npt.NDArray[np.float32]] = deque()
         self.filled: deque[int] = deque()
 
-    def append(self, values: npt.NDArray[np.float64]) -> None:
-        """Append rows (converted to float32)."""
-        n, ncols = values.shape
-        i = 0
-        while i < n:
-            if not self.slabs or self.filled[-1] == self.slabs[-1].shape[0]:
-                rows = max(SLAB_BYTES // (4 * max(ncols, 1)), 1024)
-                self.slabs.append(np.empty((rows, ncols), dtype=np.float32))
-                self.filled.append(0)
-            slab, f = self.slabs[-1], self.filled[-1]
-            take = min(n - i, slab.shape[0] - f)
-            slab[f : f + take] = values[i : i + take]
-            self.filled[-1] = f + take
-            i += take
+    def reserve(self, n: int, ncols: int) -> npt.NDArray[np.float32]:
+        """The next ``n`` rows, to be written by the caller: in the current slab if they fit, else in a new one.
+
+        The rows of a block stay contiguous; the unused tail of a slab is never written, so its pages
+        never become resident.
+        """
+        if n <= 0:
+            return np.empty((0, ncols), dtype=np.float32)
+        if not self.slabs or self.slabs[-1].shape[0] - self.filled[-1] < n:
+            rows = max(SLAB_BYTES // (4 * max(ncols, 1)), 1024, n)
+            self.slabs.append(np.empty((rows, ncols), dtype=np.float32))
+            self.filled.append(0)
+        slab, f = self.slabs[-1], self.filled[-1]
+        self.filled[-1] = f + n
+        return slab[f : f + n]
 
     def drain(self) -> Iterator[npt.NDArray[np.float32]]:
         """Yield the filled part of every slab, dropping the store's reference to it."""
@@ -1051,11 +1065,95 @@ class _ClassStore:
     """Events of one class while reading: event values per tree type (in slabs), weights, counts."""
 
     name: str
+    index: int = 0
     chunks: dict[ETreeType, _Slabs] = field(default_factory=lambda: {t: _Slabs() for t in _TYPE_ORDER})
     weights: dict[ETreeType, list[npt.NDArray[np.float32]]] = field(
         default_factory=lambda: {t: [] for t in _TYPE_ORDER}
     )
     counts: ClassCounts = field(default_factory=lambda: ClassCounts(""))
+
+
+class _PlanMismatch(Exception):
+    """The events read differ from the numbers a :class:`_DirectPlan` was made for (internal)."""
+
+
+@dataclass
+class _DirectPlan:
+    """The split and mixing decided before reading, when the numbers of events are known in advance.
+
+    Without cuts and with expressions that give exactly one value per entry, every entry of every
+    tree is one event, so the numbers of events per class and tree type are the numbers of entries.
+    The split (same random draws, same order as after reading) then tells the final row of every
+    event, and each block of events is written straight to its rows while the trees are read: no
+    intermediate copy of the events, and nothing but the final arrays held.
+
+    Attributes
+    ----------
+    counts : list of ClassCounts
+        The numbers the plan was made for; the events read must match them.
+    splits : list of ClassSplit
+    warnings : list of (format, args)
+        The split's warnings, logged after reading where TMVA logs them.
+    order : (train_src, test_src, train_cls, test_cls)
+        See :func:`_final_order`.
+    destination : ndarray of int
+        Final row (training rows first, then testing rows) of every global event index, -1 if unused.
+    outputs : list of (array, first column, end column)
+        The final float32 X, targets and spectators (training rows, then testing rows) and which
+        event columns go into each.
+    arrays : list (train, test) of [X, targets, spectators]
+        The views of ``outputs`` that make up the two samples.
+    n_train : int
+        Training events (rows of ``destination`` at or above it are testing rows).
+    starts : list of dict
+        Per class, the class-local index of the first event of each tree type.
+    """
+
+    counts: list[ClassCounts]
+    splits: list[ClassSplit]
+    warnings: list[tuple[str, tuple[Any, ...]]]
+    order: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.int32]]
+    destination: npt.NDArray[np.integer[Any]]
+    outputs: list[tuple[npt.NDArray[np.float32], int, int]]
+    arrays: list[list[npt.NDArray[np.float32]]]
+    n_train: int
+    offsets: npt.NDArray[np.int64]
+    starts: list[dict[ETreeType, int]]
+    written: list[dict[ETreeType, int]] = field(default_factory=list)
+    stage: npt.NDArray[np.float32] = field(default_factory=lambda: np.empty((0, 0), dtype=np.float32))
+
+    def buffer(self, n: int, ncols: int) -> npt.NDArray[np.float32]:
+        """A reusable float32 block of ``n`` rows that :func:`build_events` fills."""
+        if self.stage.shape[0] < n or self.stage.shape[1] != ncols:
+            self.stage = np.empty((max(n, self.stage.shape[0]), ncols), dtype=np.float32)
+        return self.stage[:n]
+
+    def write(self, cls: int, tt: ETreeType, values: npt.NDArray[np.floating[Any]]) -> None:
+        """Copy the next events of class ``cls`` from tree type ``tt`` to their final rows."""
+        n = values.shape[0]
+        done = self.written[cls][tt]
+        expected = getattr(self.counts[cls], _COUNT_FIELD[tt])
+        if done + n > expected:
+            raise _PlanMismatch
+        self.written[cls][tt] = done + n
+        g0 = int(self.offsets[cls]) + self.starts[cls][tt] + done
+        dest = self.destination[g0 : g0 + n]
+        if n and int(dest.min()) < 0:  # events left out by the split
+            sel = np.flatnonzero(dest >= 0)
+            dest = dest[sel]
+            values = np.take(values, sel, axis=0)
+        for arr, c0, c1 in self.outputs:
+            if c1 > c0:
+                part = np.ascontiguousarray(values[:, c0:c1], dtype=np.float32)
+                # rows as single items: numpy copies them ~3x faster than rows of a 2-d array
+                np.put(as_rows(arr), dest, as_rows(part))
+
+
+_COUNT_FIELD = {
+    ETreeType.kTraining: "n_train_typed",
+    ETreeType.kTesting: "n_test_typed",
+    ETreeType.kMaxTreeType: "n_undefined",
+}
 
 
 def _chunk_entries(n_columns: int, n_branches: int) -> int:
@@ -1078,8 +1176,60 @@ def _mask_arrays(arrays: Mapping[str, Any], mask: npt.NDArray[np.bool_]) -> dict
     return {k: v[mask] for k, v in arrays.items()}
 
 
+def _add_count(c: ClassCounts, tt: ETreeType, n: int) -> None:
+    """Count ``n`` events of tree type ``tt`` that all pass (no cut)."""
+    setattr(c, _COUNT_FIELD[tt], getattr(c, _COUNT_FIELD[tt]) + n)
+    c.n_before_cut += n
+    c.n_after_cut += n
+
+
+def _same_counts(a: ClassCounts, b: ClassCounts) -> bool:
+    return (a.n_train_typed, a.n_test_typed, a.n_undefined, a.n_before_cut, a.n_after_cut) == (
+        b.n_train_typed,
+        b.n_test_typed,
+        b.n_undefined,
+        b.n_before_cut,
+        b.n_after_cut,
+    )
+
+
+def _final_order(
+    splits: Sequence[ClassSplit], offsets: npt.NDArray[np.int64], mix: str, rng: np.random.Generator
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+    """Global index and class of the event at every row of the training and the testing sample.
+
+    Mixes the training sample, then the testing sample (:func:`~pymva.split.mix_order`, in that order
+    of random draws).
+    """
+    result: list[Any] = []
+    classes = np.arange(len(splits), dtype=np.int32)
+    for part in ("train", "test"):
+        pieces = [offsets[k] + getattr(sp, part) for k, sp in enumerate(splits)]
+        sizes = [len(p) for p in pieces]
+        order = mix_order(sizes, mix, rng)
+        cat = np.concatenate(pieces or [np.zeros(0, np.int64)])
+        result.append((cat[order], np.repeat(classes, sizes)[order]))
+    (train_src, train_cls), (test_src, test_cls) = result
+    return train_src, test_src, train_cls, test_cls
+
+
+def _destination(
+    train_src: npt.NDArray[np.int64], test_src: npt.NDArray[np.int64], n_events: int
+) -> npt.NDArray[np.integer[Any]]:
+    """Row of every global event index: training rows, then testing rows after them; -1 if unused."""
+    n_train, n_test = len(train_src), len(test_src)
+    index_type = np.int32 if n_train + n_test < np.iinfo(np.int32).max else np.int64
+    destination = np.full(n_events, -1, dtype=index_type)
+    destination[train_src] = np.arange(n_train, dtype=index_type)
+    destination[test_src] = n_train + np.arange(n_test, dtype=index_type)
+    return destination
+
+
 class _DataSetBuilder:
     """TMVA's ``DataSetFactory``: from the loader's description to a :class:`DataSet`."""
+
+    #: Write events straight to their final rows when their numbers are known before reading.
+    direct = True
 
     def __init__(self, dsi: DataSetInfo, loader: DataLoader) -> None:
         self.dsi = dsi
@@ -1087,6 +1237,8 @@ class _DataSetBuilder:
         self.name = dsi.GetName()
         self.nan_errors: dict[str, int] = {}
         self.nan_warnings: dict[str, int] = {}
+        self.plan: _DirectPlan | None = None
+        self.n_columns = len(dsi.variables) + len(dsi.targets) + len(dsi.spectators)
 
     # -------------------------------------------------------------- entry point
     def build(self) -> DataSet:
@@ -1108,7 +1260,21 @@ class _DataSetBuilder:
                 opts.SplitMode.upper(),
                 opts.MixMode.upper(),
             )
-        stores = [self._read_class(c) for c in dsi.classes]
+        self.plan = self._plan_direct(config) if self.direct else None
+        try:
+            stores = [self._read_class(c, k) for k, c in enumerate(dsi.classes)]
+            if self.plan is not None and any(
+                not _same_counts(s.counts, c) for s, c in zip(stores, self.plan.counts, strict=True)
+            ):
+                raise _PlanMismatch
+        except _PlanMismatch:  # a tree gave other numbers of events than announced
+            _log_factory.debug(
+                "Dataset[%s] : the numbers of events changed while reading; reading again", self.name
+            )
+            self.plan = None
+            self.nan_errors.clear()
+            self.nan_warnings.clear()
+            stores = [self._read_class(c, k) for k, c in enumerate(dsi.classes)]
         _release_free_memory()
         self._report_nan()
         self._report_counts(stores, opts.ScaleWithPreselEff)
@@ -1131,8 +1297,8 @@ class _DataSetBuilder:
         cols += [("Spectator", _formula(s.expression, f"spectator '{s.label}'")) for s in dsi.spectators]
         return cols
 
-    def _read_class(self, cinfo: ClassInfo) -> _ClassStore:
-        store = _ClassStore(cinfo.name)
+    def _read_class(self, cinfo: ClassInfo, index: int) -> _ClassStore:
+        store = _ClassStore(cinfo.name, index)
         store.counts = ClassCounts(cinfo.name)
         _log_factory.debug("\tWeight expression for class '%s': \"%s\"", cinfo.name, cinfo.weight)
         columns = self._columns()
@@ -1211,7 +1377,9 @@ class _DataSetBuilder:
                         "for the other variables and events "
                     )
                     warned_longer = True
-            block = build_events(arrays, columns, weight=weight, cut=cut)
+            block = build_events(
+                arrays, columns, weight=weight, cut=cut, out=self._values_out(store, tinfo.tree_type)
+            )
             self._add_block(store, block, tinfo.weight, tinfo.tree_type)
             n_missing += block.n_entries_missing
         if n_missing:
@@ -1245,8 +1413,18 @@ class _DataSetBuilder:
             c.n_test_typed += n
         else:
             c.n_undefined += n
-        store.chunks[tt].append(block.values)
+        if self.plan is not None:  # else the values are in the store's slabs already (_values_out)
+            self.plan.write(store.index, tt, block.values)
         store.weights[tt].append(weights)
+
+    def _values_out(self, store: _ClassStore, tt: ETreeType) -> Callable[[int], npt.NDArray[np.float32]]:
+        """Where :func:`build_events` writes the values of a block: the plan's buffer, or the store's slabs."""
+        ncols = self.n_columns
+        if self.plan is not None:
+            plan = self.plan
+            return lambda n: plan.buffer(n, ncols)
+        slabs = store.chunks[tt]
+        return lambda n: slabs.reserve(n, ncols)
 
     def _note_nan(self, target: dict[str, int], kind: str, expr: str, n_nan: int, n_inf: int) -> None:
         if n_nan:
@@ -1300,7 +1478,9 @@ class _DataSetBuilder:
                     f"the cut '{cut.text}' of class '{store.name}' reads {', '.join(missing)}, which events added "
                     f"one by one do not have (they have: {', '.join(usable)})"
                 )
-        block = build_events(arrays, cols, weight=parse_formula("pymva_event_weight"), cut=cut)
+        block = build_events(
+            arrays, cols, weight=parse_formula("pymva_event_weight"), cut=cut, out=self._values_out(store, tt)
+        )
         self._add_block(store, block, 1.0, tt)
 
     def _report_nan(self) -> None:
@@ -1367,11 +1547,97 @@ class _DataSetBuilder:
             _log_factory.debug("    No preselection cuts applied on event classes")
 
     # -------------------------------------------------------------- split and assembly
+    def _plan_direct(self, config: SplitConfig) -> _DirectPlan | None:
+        """The split decided before reading (see :class:`_DirectPlan`), or ``None`` when it cannot be.
+
+        Possible when no class and no tree has a cut and every expression (inputs, targets,
+        spectators, weights) reads only branches with one number per entry, without indexing or
+        special functions: then each entry gives exactly one event.  Anything that the split would
+        reject (too many events requested, …) also gives ``None``: the DataSet is then built the
+        ordinary way, which reports the problem after reading, as TMVA does.
+        """
+        dsi, loader = self.dsi, self.loader
+        if any(str(c.cut) for c in dsi.classes) or any(t.cut for t in loader._trees):
+            return None
+        try:
+            columns = self._columns()
+            weights = {c.name: (parse_formula(c.weight) if c.weight else None) for c in dsi.classes}
+            counts = [ClassCounts(c.name) for c in dsi.classes]
+            for t in loader._trees:
+                k = dsi.GetClassNames().index(t.class_name)
+                formulas = [f for _, f in columns] + [f for f in (weights[t.class_name],) if f is not None]
+                if any("[" in f.text or "$" in f.text for f in formulas):
+                    return None
+                if not t.source.scalar_branches(frozenset().union(*(f.branches for f in formulas))):
+                    return None
+                _add_count(counts[k], t.tree_type, t.source.num_entries)
+            for name, assigned in loader._assigned.items():
+                k = dsi.GetClassNames().index(name)
+                _add_count(counts[k], ETreeType.kTraining, len(assigned.train))
+                _add_count(counts[k], ETreeType.kTesting, len(assigned.test))
+            opts = config.options
+            requested = [
+                requested_numbers(req, c, opts.ScaleWithPreselEff, dataset=self.name)
+                for req, c in zip(config.requests, counts, strict=True)
+            ]
+            rng = make_rng(opts.SplitSeed)
+            warnings: list[tuple[str, tuple[Any, ...]]] = []
+            splits = split_classes(
+                counts, requested, opts.SplitMode, rng, dataset=self.name, warnings=warnings
+            )
+        except DataError:
+            return None
+        offsets = np.concatenate([[0], np.cumsum([c.n_total for c in counts])]).astype(np.int64)
+        order = _final_order(splits, offsets, opts.mix_mode, rng)
+        n_train, n_test = len(order[0]), len(order[1])
+        arrays, outputs = self._final_arrays(n_train, n_test)
+        return _DirectPlan(
+            counts=counts,
+            splits=splits,
+            warnings=warnings,
+            order=order,
+            destination=_destination(order[0], order[1], int(offsets[-1])),
+            outputs=outputs,
+            arrays=arrays,
+            n_train=n_train,
+            offsets=offsets,
+            starts=[
+                {
+                    ETreeType.kTraining: 0,
+                    ETreeType.kTesting: c.n_train_typed,
+                    ETreeType.kMaxTreeType: c.n_train_typed + c.n_test_typed,
+                }
+                for c in counts
+            ],
+            written=[dict.fromkeys(_TYPE_ORDER, 0) for _ in counts],
+        )
+
+    def _final_arrays(
+        self, n_train: int, n_test: int
+    ) -> tuple[list[list[npt.NDArray[np.float32]]], list[tuple[npt.NDArray[np.float32], int, int]]]:
+        """The empty X, targets and spectators of both samples, and which event columns go into each.
+
+        Each of X, targets, spectators is one array of ``n_train + n_test`` rows, of which the
+        training sample gets the first rows and the testing sample a view of the others: an event is
+        written to its row with one copy, wherever it goes.
+
+        Returns
+        -------
+        (per sample [X, targets, spectators], [(whole array, first column, end column)])
+        """
+        dsi = self.dsi
+        nvar, ntgt, nspec = len(dsi.variables), len(dsi.targets), len(dsi.spectators)
+        whole = [np.empty((n_train + n_test, m), dtype=np.float32) for m in (nvar, ntgt, nspec)]
+        out = [[a[:n_train] for a in whole], [a[n_train:] for a in whole]]
+        col = [(0, nvar), (nvar, nvar + ntgt), (nvar + ntgt, nvar + ntgt + nspec)]
+        return out, [(arr, c0, c1) for arr, (c0, c1) in zip(whole, col, strict=True)]
+
     def _split_and_assemble(self, stores: list[_ClassStore], config: SplitConfig) -> DataSet:
         dsi = self.dsi
         opts = config.options
+        plan = self.plan
         counts = [s.counts for s in stores]
-        rng = make_rng(opts.SplitSeed)
+        rng = make_rng(opts.SplitSeed)  # used when the split was not planned before reading
         requested = []
         for req, c in zip(config.requests, counts, strict=True):
             scaling = c.cut_scaling()
@@ -1387,10 +1653,16 @@ class _DataSetBuilder:
                     "events\n to be the number of events AFTER your preselection cuts",
                     self.name,
                 )
-            requested.append(requested_numbers(req, c, opts.ScaleWithPreselEff, dataset=self.name))
-        splits = split_classes(counts, requested, opts.SplitMode, rng, dataset=self.name)
+            if plan is None:
+                requested.append(requested_numbers(req, c, opts.ScaleWithPreselEff, dataset=self.name))
+        if plan is None:
+            splits = split_classes(counts, requested, opts.SplitMode, rng, dataset=self.name)
+        else:
+            splits = plan.splits
+            for fmt, args in plan.warnings:
+                _log_split.warning(fmt, *args)
 
-        # weights and class ids of every event, global index = class offset + class-local index
+        # weights of every event, global index = class offset + class-local index
         offsets = np.concatenate([[0], np.cumsum([c.n_total for c in counts])]).astype(np.int64)
         w_all = np.concatenate(
             [w for s in stores for t in _TYPE_ORDER for w in s.weights[t]] or [np.zeros(0, np.float32)]
@@ -1445,15 +1717,11 @@ class _DataSetBuilder:
                         "last event of the smaller class.",
                         self.name,
                     )
-        train_cat = np.concatenate(
-            [offsets[k] + sp.train for k, sp in enumerate(splits)] or [np.zeros(0, np.int64)]
-        )
-        test_cat = np.concatenate(
-            [offsets[k] + sp.test for k, sp in enumerate(splits)] or [np.zeros(0, np.int64)]
-        )
-        train_src = train_cat[mix_order(train_sizes, mix, rng)]
-        test_src = test_cat[mix_order(test_sizes, mix, rng)]
-        del train_cat, test_cat, splits
+        if plan is None:
+            train_src, test_src, train_cls, test_cls = _final_order(splits, offsets, mix, rng)
+        else:
+            train_src, test_src, train_cls, test_cls = plan.order
+        del splits
         n_train, n_test = len(train_src), len(test_src)
         if n_train < 1:
             raise DataError(
@@ -1467,29 +1735,28 @@ class _DataSetBuilder:
                 self.name,
             )
 
-        # weights (training ones renormalised) and class ids
-        factor_arr = np.asarray(factors, dtype=np.float64)
-        train_cls = (np.searchsorted(offsets, train_src, side="right") - 1).astype(np.int32)
-        train_w = (w_all[train_src].astype(np.float64) * factor_arr[train_cls]).astype(np.float32)
-        test_cls = (np.searchsorted(offsets, test_src, side="right") - 1).astype(np.int32)
-        test_w = w_all[test_src].copy()
+        # weights (training ones renormalised)
+        train_w = w_all[train_src]
+        if any(f != 1.0 for f in factors):
+            factor_arr = np.asarray(factors, dtype=np.float64)
+            train_w = np.multiply(train_w, factor_arr[train_cls]).astype(np.float32)
+        test_w = w_all[test_src]
         del w_all
 
-        # values: written block by block while the chunks are released
-        nvar, ntgt, nspec = len(dsi.variables), len(dsi.targets), len(dsi.spectators)
-        index_type = np.int32 if n_train + n_test < np.iinfo(np.int32).max else np.int64
-        destination = np.full(int(offsets[-1]), -1, dtype=index_type)
-        destination[train_src] = np.arange(n_train, dtype=index_type)
-        destination[test_src] = n_train + np.arange(n_test, dtype=index_type)
-        del train_src, test_src
-        out: list[list[npt.NDArray[np.float32]]] = [
-            [np.empty((n, m), dtype=np.float32) for m in (nvar, ntgt, nspec)] for n in (n_train, n_test)
-        ]
-        col = [(0, nvar), (nvar, nvar + ntgt), (nvar + ntgt, nvar + ntgt + nspec)]
-        outputs = [[(arr, c0, c1) for arr, (c0, c1) in zip(sample, col, strict=True)] for sample in out]
-        _release_free_memory()
-        scatter_rows(self._drain(stores, offsets), destination, outputs, [n_train, n_test], _SCATTER_ROWS)
-        del destination
+        # values: already in place (plan), or written block by block while the chunks are released
+        if plan is None:
+            destination = _destination(train_src, test_src, int(offsets[-1]))
+            del train_src, test_src
+            out, whole = self._final_arrays(n_train, n_test)
+            _release_free_memory()
+            scatter_rows(
+                self._drain(stores, offsets), destination, [whole], [n_train + n_test], _SCATTER_ROWS
+            )
+            del destination
+        else:
+            out = plan.arrays
+            self.plan = None
+            del plan, train_src, test_src
 
         train = Sample(
             X=out[0][0], targets=out[0][1], spectators=out[0][2], weights=train_w, class_id=train_cls
@@ -1500,8 +1767,13 @@ class _DataSetBuilder:
         spectators = [copy.copy(v) for v in dsi.spectators]
         correlations: dict[str, npt.NDArray[np.float64]] = {}
         if opts.CalcCorrelations and n_train > 1:
-            self._ranges(train, variables, targets, spectators)
-            correlations = self._correlations(train, dsi.GetClassNames(), opts.Correlations)
+            # one pass over the training events: ranges of the variables and moments of every class
+            x_ranges = (np.zeros(train.X.shape[1]), np.zeros(train.X.shape[1]))
+            moments = weighted_moments(
+                train.X, train.weights, train.class_id, len(dsi.classes), ranges=x_ranges
+            )
+            self._ranges(train, x_ranges, variables, targets, spectators)
+            correlations = self._correlations(moments, dsi.GetClassNames(), opts.Correlations)
         return DataSet(
             name=self.name,
             train=train,
@@ -1606,10 +1878,12 @@ class _DataSetBuilder:
     def _ranges(
         self,
         train: Sample,
+        x_ranges: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
         variables: list[VariableInfo],
         targets: list[VariableInfo],
         spectators: list[VariableInfo],
     ) -> None:
+        """Training minimum and maximum of every variable (``x_ranges``), target and spectator."""
         dsi = self.dsi
         for arr, infos, live, kind in (
             (train.X, variables, dsi.variables, "Variable"),
@@ -1618,7 +1892,7 @@ class _DataSetBuilder:
         ):
             if not infos:
                 continue
-            lo, hi = training_ranges(arr)
+            lo, hi = x_ranges if kind == "Variable" else training_ranges(arr)
             for j, info in enumerate(infos):
                 info.min, info.max = float(lo[j]), float(hi[j])
                 live[j].min, live[j].max = info.min, info.max
@@ -1637,28 +1911,18 @@ class _DataSetBuilder:
                     )
 
     def _correlations(
-        self, train: Sample, class_names: list[str], show: bool
+        self,
+        moments: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]],
+        class_names: list[str],
+        show: bool,
     ) -> dict[str, npt.NDArray[np.float64]]:
-        """Weighted correlation matrices of the input variables per class, accumulated block-wise.
+        """Weighted correlation matrices of the input variables per class.
 
-        The moments are summed over blocks of :data:`_MOMENT_ROWS` events: small enough to stay in
-        OpenBLAS's single-threaded regime (its threaded ``(n x k)ᵀ (n x k)`` products can be a hundred
-        times slower on a loaded machine) and to bound the temporary float64 copies.
+        ``moments`` are ``Σw``, ``Σw·x``, ``Σw·x·xᵀ`` of every class over the training events,
+        accumulated in float64 (:func:`~pymva.split.weighted_moments`).
         """
-        nvar = train.X.shape[1]
-        ncls = len(class_names)
-        sw = np.zeros(ncls)
-        sx = np.zeros((ncls, nvar))
-        sxx = np.zeros((ncls, nvar, nvar))
-        for k in range(ncls):
-            idx = np.flatnonzero(train.class_id == k)
-            for a in range(0, len(idx), _MOMENT_ROWS):
-                rows = idx[a : a + _MOMENT_ROWS]
-                xk = train.X[rows].astype(np.float64)
-                wk = train.weights[rows].astype(np.float64)
-                sw[k] += wk.sum()
-                sx[k] += wk @ xk
-                sxx[k] += (xk * wk[:, None]).T @ xk
+        sw, sx, sxx = moments
+        nvar = sx.shape[1]
         out: dict[str, npt.NDArray[np.float64]] = {}
         for k, name in enumerate(class_names):
             if sw[k] == 0:

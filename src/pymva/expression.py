@@ -1460,7 +1460,8 @@ class EventBlock:
     Attributes
     ----------
     values : numpy.ndarray
-        float64 (n_events, n_columns): one column per expression given to :func:`build_events`.
+        float64 (n_events, n_columns): one column per expression given to :func:`build_events`
+        (or the float32/float64 array its ``out`` returned).
     weights : numpy.ndarray
         float64 (n_events,): the value of the weight expression (1.0 without one).  The tree weight
         is not included.
@@ -1482,7 +1483,7 @@ class EventBlock:
         ``Alt$(arr[4],0)``.
     """
 
-    values: F64
+    values: npt.NDArray[np.floating[Any]]
     weights: F64
     entry: I64
     n_candidates: int
@@ -1545,6 +1546,28 @@ class _EventIndex:
         return v.data[pos], _simplify(valid)
 
 
+#: dtypes whose conversion to float64 is exact, so that a float32 output rounds them only once
+_EXACT_IN_F64 = frozenset(
+    np.dtype(t) for t in (np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32)
+) | frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64))
+
+
+def _plain_leaf(f: Formula, ctx: _Ctx) -> _Scalar | None:
+    """The value of an expression that is just a flat numeric branch, without conversion to float64.
+
+    The data keep their own type (float32, int32, …: types whose float64 conversion is exact) and are
+    converted once when they are written to the output block, which gives the same float32 or
+    float64 values as converting to float64 first.  ``None`` for every other expression.
+    """
+    name = f._root.leaf
+    if name is None:
+        return None
+    raw = ctx.arrays[name]
+    if isinstance(raw, np.ndarray) and raw.ndim == 1 and raw.dtype in _EXACT_IN_F64:
+        return _Scalar(raw, None)
+    return None
+
+
 def _count_nan_inf(x: F64, as_float32: bool) -> tuple[Mask, Mask] | None:
     """(NaN mask, ±inf mask), or None when every value is finite."""
     if x.size == 0:
@@ -1565,6 +1588,7 @@ def build_events(
     *,
     weight: Formula | None = None,
     cut: Formula | None = None,
+    out: Callable[[int], npt.NDArray[np.floating[Any]]] | None = None,
 ) -> EventBlock:
     """Build TMVA events from one chunk of entries (``core.md`` §3.3), vectorised.
 
@@ -1578,6 +1602,12 @@ def build_events(
         The weight expression; 1 for every event without one.
     cut : Formula, optional
         The selection; an event is rejected when its value is < 0.5.
+    out : callable, optional
+        Called once with the number ``n`` of selected events; returns the array, float32 or float64
+        of shape ``(n, len(columns))``, that receives the event values (it becomes
+        :attr:`EventBlock.values`).  The values are computed in float64 and rounded once to the
+        array's type, so a float32 array holds exactly what a float64 block cast to float32 would.
+        By default a new float64 array.
 
     Returns
     -------
@@ -1612,13 +1642,13 @@ def build_events(
     n = _n_entries(arrays, formulas)
     ctx = _Ctx(arrays, n)
     with np.errstate(all="ignore"):
-        vals = [f._value(ctx) for _, f in columns]
+        vals = [_plain_leaf(f, ctx) or f._value(ctx) for _, f in columns]
         wval: _Num = weight._value(ctx) if weight is not None else 1.0
         cval: _Num | None = cut._value(ctx) if cut is not None else None
 
         # number of events of each entry, from the multi-valued input expressions
         size: I64 | None = None
-        ref = np.full(n, -1, dtype=np.int64)
+        ref = np.empty(0, dtype=np.int64)
         for i, ((kind, f), v) in enumerate(zip(columns, vals, strict=True)):
             if kind != "Input" or not isinstance(v, _Jagged):
                 continue
@@ -1626,6 +1656,7 @@ def build_events(
             multi = counts != 1
             if size is None:
                 size = np.ones(n, dtype=np.int64)
+                ref = np.full(n, -1, dtype=np.int64)
             clash = multi & (ref >= 0) & (counts != size)
             if clash.any():
                 e = int(np.flatnonzero(clash)[0])
@@ -1661,7 +1692,9 @@ def build_events(
         cdata = gathered[len(vals) + 1][0] if cval is not None else None
         cand_w = wdata if keep is None else wdata[keep]
         n_cand = n_events if keep is None else int(keep.sum())
-        sumw = float(np.nansum(cand_w))
+        sumw = float(np.sum(cand_w))
+        if math.isnan(sumw):  # the same sum with the NaN skipped (nansum copies the array)
+            sumw = float(np.nansum(cand_w))
 
         if cdata is None:
             passed = keep
@@ -1712,13 +1745,27 @@ def build_events(
 
         idx = None if passed is None else np.flatnonzero(passed)
         n_out = n_events if idx is None else len(idx)
-        values = np.empty((n_out, len(columns)), dtype=np.float64)
+        values: npt.NDArray[np.floating[Any]]
+        if out is None:
+            values = np.empty((n_out, len(columns)), dtype=np.float64)
+        else:
+            values = out(n_out)
+            if values.shape != (n_out, len(columns)) or values.dtype not in (np.float32, np.float64):
+                raise DataError(
+                    f"build_events: out({n_out}) returned a {values.dtype} array of shape {values.shape}; "
+                    f"expected float32 or float64 of shape ({n_out}, {len(columns)})"
+                )
         for j in range(len(columns)):
             col = gathered[j][0]
             values[:, j] = col if idx is None else col[idx]
-        weights_out = np.array(wdata if idx is None else wdata[idx], dtype=np.float64)
+        if idx is not None:
+            weights_out = np.asarray(wdata[idx], dtype=np.float64)
+        elif weight is None:  # a new array of ones, not shared with anything
+            weights_out = np.asarray(wdata, dtype=np.float64)
+        else:  # may be a branch of the input: copy
+            weights_out = np.array(wdata, dtype=np.float64)
         if idx is None:
-            entry_out = np.array(ix.entry, dtype=np.int64)
+            entry_out = ix.entry if ix.size is None else np.array(ix.entry, dtype=np.int64)
         else:
             entry_out = idx if ix.size is None else ix.entry[idx]
 

@@ -30,11 +30,12 @@ non-reproducible seed, as in ROOT.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -48,6 +49,7 @@ __all__ = [
     "ClassRequest",
     "SplitConfig",
     "SplitOptions",
+    "as_rows",
     "is_constant",
     "make_rng",
     "mix_order",
@@ -58,6 +60,7 @@ __all__ = [
     "split_class",
     "split_classes",
     "training_ranges",
+    "weighted_moments",
 ]
 
 log = logging.getLogger("pymva.split")
@@ -323,6 +326,7 @@ def split_class(
     undefined_order: IntArray | None = None,
     *,
     dataset: str = "default",
+    warnings: list[tuple[str, tuple[Any, ...]]] | None = None,
 ) -> ClassSplit:
     """Choose the training and testing events of one class (§3.4 steps 2–4).
 
@@ -340,6 +344,10 @@ def split_class(
         ``Random`` by :func:`split_classes`); defaults to ``r + s + arange(u)``.
     dataset : str
         DataLoader name, used in messages.
+    warnings : list, optional
+        When given, TMVA's warnings (``requested number of training samples larger than size of
+        eventVectorTraining``) are appended to it as ``(format, args)`` instead of being logged, so
+        that a caller splitting ahead of time can log them later, in TMVA's order.
 
     Returns
     -------
@@ -421,10 +429,12 @@ def split_class(
     else:
         for what, arr, want in (("training", train, big_r), ("testing", test, big_s)):
             if len(arr) < want:
-                log.warning(
+                fmt = (
                     "%sDataSetFactory/requested number of %s samples larger than size of eventVector%s.\n"
                     "There is probably an issue. Please contact the TMVA developers. (class '%s': %d "
-                    "requested, %d available)",
+                    "requested, %d available)"
+                )
+                args = (
                     where,
                     what,
                     "Training" if what == "training" else "Testing",
@@ -432,6 +442,10 @@ def split_class(
                     want,
                     len(arr),
                 )
+                if warnings is None:
+                    log.warning(fmt, *args)
+                else:
+                    warnings.append((fmt, args))
         train = train[:big_r]
         test = test[:big_s]
     return ClassSplit(train, test, big_r, big_s)
@@ -455,11 +469,12 @@ def split_classes(
     rng: np.random.Generator,
     *,
     dataset: str = "default",
+    warnings: list[tuple[str, tuple[Any, ...]]] | None = None,
 ) -> list[ClassSplit]:
     """Split every class, drawing random numbers in TMVA's order.
 
     For ``Random`` the undefined events of every class are shuffled first (class by class), then each
-    class is split and trimmed.  See :func:`split_class`.
+    class is split and trimmed.  See :func:`split_class` (also for ``warnings``).
     """
     orders: list[IntArray | None] = []
     for c in counts:
@@ -470,7 +485,7 @@ def split_classes(
         else:
             orders.append(None)
     return [
-        split_class(c, req, split_mode, rng, order, dataset=dataset)
+        split_class(c, req, split_mode, rng, order, dataset=dataset, warnings=warnings)
         for c, req, order in zip(counts, requested, orders, strict=True)
     ]
 
@@ -677,15 +692,163 @@ def scatter_rows(
                 positions[bi][f : f + (b - a)] = d[a:b] - b_global[bi]
                 fill[bi] = f + (b - a)
         del chunk
+    scratch: dict[np.dtype[Any], npt.NDArray[Any]] = {}  # one reusable copy per row size
     for bi in range(len(b_global)):
         k, first, n = b_sample[bi], b_local[bi], b_rows[bi]
-        inverse = np.empty(n, dtype=np.int64)  # arrival row of the event at each final position
-        inverse[positions[bi]] = np.arange(n, dtype=np.int64)
-        positions[bi] = positions[bi][:0]
         for arr, c0, c1 in outputs[k]:
             if c1 > c0:
-                block = arr[first : first + n]
-                np.take(block.copy(), inverse, axis=0, out=block, mode="clip")
+                block = as_rows(arr[first : first + n])
+                if block.dtype not in scratch or len(scratch[block.dtype]) < n:
+                    scratch[block.dtype] = np.empty(max(n, block_rows), dtype=block.dtype)
+                arrived = scratch[block.dtype][:n]
+                np.copyto(arrived, block)
+                # the event that arrived as row i goes to position positions[bi][i] of the block
+                np.put(block, positions[bi], arrived)
+        positions[bi] = positions[bi][:0]
+
+
+def as_rows(a: npt.NDArray[Any]) -> npt.NDArray[np.void]:
+    """A C-contiguous 2-d array as a 1-d array with one opaque item per row (a view).
+
+    numpy moves such items (``np.put``, fancy assignment) several times faster than the rows of a
+    2-d array.
+
+    Parameters
+    ----------
+    a : ndarray, shape (n, m), C-contiguous
+
+    Returns
+    -------
+    ndarray of void, shape (n,)
+        Item ``i`` is row ``i`` of ``a`` (``m × a.itemsize`` bytes); writing it writes ``a``.
+    """
+    rows: npt.NDArray[np.void] = a.view(np.dtype((np.void, a.shape[1] * a.itemsize))).reshape(a.shape[0])
+    return rows
+
+
+#: Bytes of each float64 scratch block of :func:`weighted_moments` (sets the rows per block).
+MOMENT_BLOCK_BYTES = 4 << 20
+
+_BLAS_CONTROLLER: Any = None
+
+
+def _blas_single_thread() -> contextlib.AbstractContextManager[Any]:
+    """Context limiting BLAS to one thread (``threadpoolctl``; a no-op when it cannot).
+
+    The products of :func:`weighted_moments` are thin (``(n, k)ᵀ (n, k)`` with small ``k``); a
+    threaded BLAS gains nothing on them and loses many times on a machine with few or busy cores.
+    """
+    global _BLAS_CONTROLLER
+    try:
+        if _BLAS_CONTROLLER is None:
+            from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
+
+            _BLAS_CONTROLLER = ThreadpoolController()
+        return cast(
+            "contextlib.AbstractContextManager[Any]", _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
+        )
+    except Exception:  # noqa: BLE001  (threadpoolctl missing or unable to inspect the libraries)
+        return contextlib.nullcontext()
+
+
+def weighted_moments(
+    x: npt.NDArray[np.floating[Any]],
+    weights: npt.NDArray[np.floating[Any]],
+    class_id: npt.NDArray[np.integer[Any]],
+    n_classes: int,
+    block_rows: int | None = None,
+    *,
+    ranges: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Weighted sums ``Σw``, ``Σw·x`` and ``Σw·x·xᵀ`` of the rows of every class, in one pass.
+
+    The rows are taken a block at a time, converted to float64 and accumulated in float64 (the
+    products too), so the result does not depend on the storage type beyond the values themselves.
+    Within a block, the rows of a class with one common weight ``c`` are summed as ``c·xᵀx``, those
+    with non-negative weights as ``(x·√w)ᵀ(x·√w)`` (symmetric products, half the work of a general
+    one) and others as ``(x·w)ᵀ x``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, m)
+        The rows (float32 or float64, C-contiguous for speed).
+    weights : ndarray, shape (n,)
+        Event weights.
+    class_id : ndarray of int, shape (n,)
+        Class index of every row, in ``0 … n_classes - 1``.
+    n_classes : int
+    block_rows : int, optional
+        Rows per block (bounds the float64 temporaries); by default blocks of
+        :data:`MOMENT_BLOCK_BYTES` in float64, at least 1024 rows.
+    ranges : (ndarray, ndarray) of float64, shape (m,), optional
+        When given, filled with the minimum and maximum of every column over all rows (as
+        :func:`training_ranges`; zeros when there are no rows) in the same pass.
+
+    Returns
+    -------
+    (sw, sx, sxx) : ndarrays of float64, shapes (n_classes,), (n_classes, m), (n_classes, m, m)
+    """
+    n, m = x.shape
+    sw = np.zeros(n_classes)
+    sx = np.zeros((n_classes, m))
+    sxx = np.zeros((n_classes, m, m))
+    if block_rows is None:
+        block_rows = max(MOMENT_BLOCK_BYTES // (8 * max(m, 1)), 1024)
+    rows = max(min(int(block_rows), n), 1)
+    y = np.empty((rows, m))
+    g = np.empty((rows, m))
+    root = np.empty(rows)
+    w64 = np.empty(rows)
+    ones = np.ones(rows)
+    lo: list[npt.NDArray[np.floating[Any]]] = []
+    hi: list[npt.NDArray[np.floating[Any]]] = []
+    with _blas_single_thread():
+        for a in range(0, n, rows):
+            xb, wb, cb = x[a : a + rows], weights[a : a + rows], class_id[a : a + rows]
+            if ranges is not None:
+                lo.append(_column_reduce(xb, np.minimum))
+                hi.append(_column_reduce(xb, np.maximum))
+            for k in range(n_classes):
+                if n_classes == 1:
+                    xk, wk = xb, wb
+                else:
+                    idx = np.flatnonzero(cb == k)
+                    if not len(idx):
+                        continue
+                    xk, wk = np.take(xb, idx, axis=0), np.take(wb, idx)
+                nk = len(xk)
+                if not nk:
+                    continue
+                wf = w64[:nk]
+                np.copyto(wf, wk)
+                sw[k] += wf.sum()
+                w_min, w_max = float(wf.min()), float(wf.max())
+                if w_min == w_max:  # one weight: c·Σx, c·xᵀx
+                    gk = g[:nk]
+                    np.copyto(gk, xk)
+                    sx[k] += w_min * (ones[:nk] @ gk)
+                    sxx[k] += w_min * (gk.T @ gk)
+                elif w_min >= 0:
+                    rt = root[:nk]
+                    np.sqrt(wf, out=rt)
+                    yk = y[:nk]
+                    np.multiply(xk, rt[:, None], out=yk)
+                    sx[k] += rt @ yk
+                    sxx[k] += yk.T @ yk
+                else:
+                    gk, yk = g[:nk], y[:nk]
+                    np.copyto(gk, xk)
+                    np.multiply(gk, wf[:, None], out=yk)
+                    sx[k] += wf @ gk
+                    sxx[k] += yk.T @ gk
+    if ranges is not None:
+        if lo:
+            ranges[0][:] = np.min(lo, axis=0)
+            ranges[1][:] = np.max(hi, axis=0)
+        else:
+            ranges[0][:] = 0.0
+            ranges[1][:] = 0.0
+    return sw, sx, sxx
 
 
 def training_ranges(x: npt.NDArray[np.floating]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:

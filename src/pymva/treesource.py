@@ -129,6 +129,23 @@ class TreeSource(ABC):
         if problems:
             raise DataError("; ".join(problems))
 
+    def scalar_branches(self, branches: Iterable[str]) -> bool:
+        """Whether every named branch exists and holds exactly one number per entry.
+
+        Then an expression that reads only these branches, without indexing, gives one value per
+        entry, and the number of events is known before reading.
+
+        Parameters
+        ----------
+        branches : iterable of str
+
+        Returns
+        -------
+        bool
+        """
+        kinds = self.branch_kinds()
+        return all(kinds.get(b, (OTHER, ""))[0] == NUMBER for b in branches)
+
     def iterate(self, branches: Iterable[str], step: int) -> Iterator[Arrays]:
         """Read ``branches`` in chunks of at most ``step`` entries.
 
@@ -414,6 +431,11 @@ class ChainSource(TreeSource):
         materialised = [(what, list(b)) for what, b in uses]
         for part in self.parts:
             part.check_branches(materialised)
+
+    def scalar_branches(self, branches: Iterable[str]) -> bool:
+        """Whether the branches hold one number per entry in every file of the chain."""
+        names = list(branches)
+        return all(part.scalar_branches(names) for part in self.parts)
 
     def _iterate(self, branches: Sequence[str], step: int) -> Iterator[Arrays]:
         for part in self.parts:
