@@ -30,16 +30,16 @@ non-reproducible seed, as in ROOT.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
+from ._blas import blas_single_thread
 from .errors import DataError
 from .options import OptionDecl, OptionsBase, non_negative, option, parse_option_string
 
@@ -729,26 +729,6 @@ def as_rows(a: npt.NDArray[Any]) -> npt.NDArray[np.void]:
 #: Bytes of each float64 scratch block of :func:`weighted_moments` (sets the rows per block).
 MOMENT_BLOCK_BYTES = 4 << 20
 
-_BLAS_CONTROLLER: Any = None
-
-
-def _blas_single_thread() -> contextlib.AbstractContextManager[Any]:
-    """Context limiting BLAS to one thread (``threadpoolctl``; a no-op when it cannot).
-
-    The products of :func:`weighted_moments` are thin (``(n, k)ᵀ (n, k)`` with small ``k``); a
-    threaded BLAS gains nothing on them and loses many times on a machine with few or busy cores.
-    """
-    global _BLAS_CONTROLLER
-    try:
-        if _BLAS_CONTROLLER is None:
-            from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
-
-            _BLAS_CONTROLLER = ThreadpoolController()
-        return cast(
-            "contextlib.AbstractContextManager[Any]", _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
-        )
-    except Exception:  # noqa: BLE001  (threadpoolctl missing or unable to inspect the libraries)
-        return contextlib.nullcontext()
 
 
 def weighted_moments(
@@ -802,7 +782,7 @@ def weighted_moments(
     ones = np.ones(rows)
     lo: list[npt.NDArray[np.floating[Any]]] = []
     hi: list[npt.NDArray[np.floating[Any]]] = []
-    with _blas_single_thread():
+    with blas_single_thread():
         for a in range(0, n, rows):
             xb, wb, cb = x[a : a + rows], weights[a : a + rows], class_id[a : a + rows]
             if ranges is not None:

@@ -22,17 +22,17 @@ bit-identical parameters (TMVA writes some of them with 7 digits only).
 from __future__ import annotations
 
 import abc
-import contextlib
 import os
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
+from .._blas import blas_single_thread
 from ..dataset import VariableInfo
 from ..errors import DataError, ModelError, NotTrainedError
 from ..logger import get_logger
@@ -155,24 +155,6 @@ def moments(Z: F32, w: F32 | None, *, chunk: int = 1 << 16) -> tuple[float, F64,
     return sw, mean, cov
 
 
-_CONTROLLER: Any = None
-
-
-def blas_single_thread() -> contextlib.AbstractContextManager[Any]:
-    """Context limiting BLAS to one thread (``threadpoolctl``; a no-op when it is not installed).
-
-    The products here are skinny (``(n, k)ᵀ (n, k)`` with small ``k``) and memory-bound; a threaded
-    BLAS gains nothing on them and on machines with few or shared cores loses up to ten times.
-    """
-    global _CONTROLLER
-    try:
-        if _CONTROLLER is None:
-            from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
-
-            _CONTROLLER = ThreadpoolController()
-        return cast("contextlib.AbstractContextManager[Any]", _CONTROLLER.limit(limits=1, user_api="blas"))
-    except Exception:  # noqa: BLE001  (threadpoolctl missing or unable to inspect the libraries)
-        return contextlib.nullcontext()
 
 
 def map_columns(fn: Callable[[int], Any], k: int, n_rows: int) -> list[Any]:
