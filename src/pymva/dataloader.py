@@ -489,6 +489,17 @@ class DataSetInfo:
         )
 
 
+def _placeholder_number(value: Any, name: str, what: str, expression: str) -> float:
+    """``min``/``max`` of a declaration as a float (a placeholder: ranges come from the data)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise DataError(
+            f"{name} of {what} '{expression}' must be a number (a placeholder: the range is recomputed "
+            f"from the training events), not {value!r}"
+        ) from None
+
+
 class DataLoader:
     """TMVA's ``DataLoader``: which variables to read from which trees, and how to split them.
 
@@ -625,16 +636,19 @@ class DataLoader:
         Raises
         ------
         DataError
-            An expression that does not parse (the message shows where), or a type other than F/I.
+            An expression that does not parse (the message shows where), a type other than F/I, or a
+            ``min``/``max`` that is not a number.
         """
-        title, unit, vtype, vmin, vmax = self._variable_args(args, kwargs)
+        title, unit, vtype, vmin, vmax = self._variable_args(args, kwargs, expression)
         info = self._make_info(expression, title, unit, vtype, vmin, vmax, "variable", "input variable")
         self._dsi.variables.append(info)
         self._dsi._columns.append(_ColumnSpec("Input", info.expression))
         self._dsi._changed()
 
     @staticmethod
-    def _variable_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, str, str, float, float]:
+    def _variable_args(
+        args: tuple[Any, ...], kwargs: dict[str, Any], expression: str = ""
+    ) -> tuple[str, str, str, float, float]:
         names_long = ["title", "unit", "type", "min", "max"]
         names_short = ["type", "min", "max"]
         type_form = (
@@ -656,13 +670,9 @@ class DataLoader:
                     f"AddVariable got an unexpected keyword argument '{k}'{did_you_mean(k, values)}"
                 )
             values[k] = v
-        return (
-            str(values["title"]),
-            str(values["unit"]),
-            str(values["type"]),
-            float(values["min"]),
-            float(values["max"]),
-        )
+        vmin = _placeholder_number(values["min"], "min", "input variable", expression)
+        vmax = _placeholder_number(values["max"], "max", "input variable", expression)
+        return str(values["title"]), str(values["unit"]), str(values["type"]), vmin, vmax
 
     def AddVariablesArray(
         self, expression: str, size: int, type: str = "F", min: float = 0.0, max: float = 0.0
@@ -689,20 +699,56 @@ class DataLoader:
         for v in theVariables:
             self.AddVariable(v)
 
+    @staticmethod
+    def _placeholder_range(expression: str, what: str, vmin: Any, vmax: Any) -> tuple[float, float]:
+        """``min``/``max`` of ``AddSpectator``/``AddTarget`` as floats.
+
+        TMVA's tutorials call ``AddSpectator(expr, title, unit, 'F')`` although the signature has no
+        type: C++ turns the char into the placeholder minimum (recomputed from the data anyway).  A
+        type letter ``'F'``/``'I'`` there is therefore accepted and read as 0.
+        """
+        if isinstance(vmin, str) and vmin.upper() in ("F", "I"):
+            vmin = 0.0
+        return (
+            _placeholder_number(vmin, "min", what, expression),
+            _placeholder_number(vmax, "max", what, expression),
+        )
+
     def AddSpectator(
         self, expression: str, title: str = "", unit: str = "", min: float = 0.0, max: float = 0.0
     ) -> None:
-        """Add a spectator: read and carried along (TrainTree/TestTree), never used for training."""
+        """Add a spectator: read and carried along (TrainTree/TestTree), never used for training.
+
+        ``min``/``max`` are placeholders; a type letter in their place (``AddSpectator(expr, title,
+        unit, 'F')``, as TMVA's tutorials write it) is accepted.
+
+        Raises
+        ------
+        DataError
+            An expression that does not parse, or a ``min``/``max`` that is not a number.
+        """
+        vmin, vmax = self._placeholder_range(expression, "spectator", min, max)
         self._dsi.spectators.append(
-            self._make_info(expression, title, unit, "F", min, max, "spectator", "spectator")
+            self._make_info(expression, title, unit, "F", vmin, vmax, "spectator", "spectator")
         )
         self._dsi._changed()
 
     def AddTarget(
         self, expression: str, title: str = "", unit: str = "", min: float = 0.0, max: float = 0.0
     ) -> None:
-        """Add a regression target (an expression, like a variable)."""
-        self._dsi.targets.append(self._make_info(expression, title, unit, "F", min, max, "target", "target"))
+        """Add a regression target (an expression, like a variable).
+
+        ``min``/``max`` as in :meth:`AddSpectator`.
+
+        Raises
+        ------
+        DataError
+            An expression that does not parse, or a ``min``/``max`` that is not a number.
+        """
+        vmin, vmax = self._placeholder_range(expression, "target", min, max)
+        self._dsi.targets.append(
+            self._make_info(expression, title, unit, "F", vmin, vmax, "target", "target")
+        )
         self._dsi._changed()
 
     AddRegressionTarget = AddTarget

@@ -228,6 +228,7 @@ class Factory:
             weight_dir=Path(ds_name) / "weights",
             draw_progress_bar=self.options.DrawProgressBar and not self.options.Silent,
             verbose=self.options.V,
+            model_persistence=self.options.ModelPersistence,
         )
 
     def BookMethod(

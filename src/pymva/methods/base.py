@@ -31,7 +31,7 @@ import numpy.typing as npt
 from ..dataset import Sample, VariableInfo
 from ..errors import ModelError, NotTrainedError, OptionError, did_you_mean
 from ..logger import get_logger
-from ..options import OptionsBase, option
+from ..options import _INDEXED, OptionDecl, OptionsBase, option, parse_option_string
 from ..types import EMVA, EAnalysisType
 
 __all__ = [
@@ -70,6 +70,44 @@ class BaseMethodOptions(OptionsBase):
     NsmoothMVAPdf: int = option(2, "Number of smoothing iterations for classifier PDFs")
 
 
+def _mva_pdf_declarations() -> tuple[OptionDecl, ...]:
+    """Options of the response PDFs that ``CreateMVAPdfs`` makes a method read (TMVA ``PDF::DeclareOptions``).
+
+    TMVA declares them with the suffixes ``MVAPdf``, ``MVAPdfBkg`` and ``MVAPdfSig``
+    (``PDFInterpolMVAPdf=Spline2``); ``NbinsMVAPdf`` and ``NsmoothMVAPdf`` are base options already.
+    """
+    decls = []
+    for suffix in ("MVAPdf", "MVAPdfBkg", "MVAPdfSig"):
+        for name, tp, default, allowed in (
+            ("NSmooth", int, 0, None),
+            ("MinNSmooth", int, -1, None),
+            ("MaxNSmooth", int, -1, None),
+            ("NAvEvtPerBin", int, 50, None),
+            ("Nbins", int, 0, None),
+            ("CheckHist", bool, False, None),
+            ("PDFInterpol", str, "Spline2", ("Spline0", "Spline1", "Spline2", "Spline3", "Spline5", "KDE")),
+            ("KDEtype", str, "Gauss", ("Gauss",)),
+            ("KDEiter", str, "Nonadaptive", ("Nonadaptive", "Adaptive")),
+            ("KDEFineFactor", float, 1.0, None),
+            ("KDEborder", str, "None", ("None", "Renorm", "Mirror")),
+        ):
+            if suffix == "MVAPdf" and name in ("NSmooth", "Nbins"):
+                continue  # NsmoothMVAPdf, NbinsMVAPdf: declared by BaseMethodOptions
+            decls.append(
+                OptionDecl(f"{name}{suffix}", tp, default, "MVA PDF option (ignored by pymva)", allowed)
+            )
+    return tuple(decls)
+
+
+_MVA_PDF_DECLS = _mva_pdf_declarations()
+_MVA_PDF_NAMES = frozenset(d.name.lower() for d in _MVA_PDF_DECLS)
+
+
+def _is_mva_pdf_option(token: str) -> bool:
+    name = token.strip().lstrip("!").partition("=")[0]
+    return _INDEXED.sub(r"\1", name).strip().lower() in _MVA_PDF_NAMES
+
+
 @dataclass(frozen=True)
 class MethodContext:
     """Everything a method may know about the job, without any access to trees or files of data.
@@ -90,6 +128,9 @@ class MethodContext:
         The Factory's ``DrawProgressBar`` and not ``Silent``.
     verbose : bool
         The Factory's ``V``.
+    model_persistence : bool
+        The Factory's ``ModelPersistence``: whether the method may write its trained model to files
+        (TMVA ``MethodBase::IsModelPersistence``); always true in the Reader.
     """
 
     job_name: str
@@ -102,6 +143,7 @@ class MethodContext:
     weight_dir: Path = field(default_factory=lambda: Path("dataset/weights"))
     draw_progress_bar: bool = False
     verbose: bool = False
+    model_persistence: bool = True
 
     @property
     def n_variables(self) -> int:
@@ -242,9 +284,23 @@ class MethodBase(abc.ABC):
         self.title = title
         self.context = context
         self.log = get_logger(title, f"pymva.method.{self.method_type.type_name}")
+        component = f"method {self.method_type.type_name} ('{title}')"
+        # the options of the response PDFs are read (and ignored: pymva builds no PDFs) only with
+        # CreateMVAPdfs, as TMVA's ProcessBaseOptions reads them only then
+        tokens = [t for t in str(options).split(":") if t.strip()]
+        pdf_tokens = [t for t in tokens if _is_mva_pdf_option(t)]
+        pdf_kwargs = {k: v for k, v in kwargs.items() if _is_mva_pdf_option(k)}
         self.options: BaseMethodOptions = self.Options.parse(
-            options, component=f"method {self.method_type.type_name} ('{title}')", **kwargs
+            ":".join(t for t in tokens if not _is_mva_pdf_option(t)),
+            component=component,
+            **{k: v for k, v in kwargs.items() if k not in pdf_kwargs},
         )
+        if pdf_tokens or pdf_kwargs:
+            if not self.options.CreateMVAPdfs:
+                self.Options.parse(options, component=component, **kwargs)  # TMVA: unknown options
+            parse_option_string(
+                _MVA_PDF_DECLS, ":".join(pdf_tokens), pdf_kwargs, component=f"{component} (MVA PDFs)"
+            )
         self.transformations = TransformationHandler.parse(
             self.options.VarTransform,
             variables=context.variables,
@@ -278,6 +334,9 @@ class MethodBase(abc.ABC):
     def train(self, sample: Sample) -> None:
         """Fit the ``VarTransform`` chain on ``sample`` and train the method on the result.
 
+        With ``IgnoreNegWeightsInTraining`` negative weights read as 0 for both steps, as in TMVA
+        (``Event::SetIsTraining`` precedes ``CalcTransformations``, core.md §3.5).
+
         Parameters
         ----------
         sample : Sample
@@ -292,12 +351,21 @@ class MethodBase(abc.ABC):
 
         if self.options.H and self.help_text:
             self.print_help()
+        if self.options.CreateMVAPdfs:
+            self.log.warning(
+                "CreateMVAPdfs: pymva does not build the PDFs of the response (no prob_%s output, no "
+                "MVA_%s_Proba/_Rarity histograms; Reader.GetProba and GetRarity return -1); the MVA PDF "
+                "options are ignored",
+                self.title,
+                self.title,
+            )
+        if self.options.IgnoreNegWeightsInTraining:
+            # TMVA's Event::SetIsTraining comes before CalcTransformations: the weighted transforms
+            # (Decorrelate, Gauss/Uniform) are fitted with negative weights read as 0 as well
+            weights = np.where(sample.weights < 0, np.float32(0), sample.weights).astype(np.float32)
+            sample = sample.replace(weights=weights)
         self.transformations.fit(sample)
         transformed = self.transformations.transform(sample)
-        weights = transformed.weights
-        if self.options.IgnoreNegWeightsInTraining:
-            weights = np.where(weights < 0, np.float32(0), weights).astype(np.float32)
-            transformed = transformed.replace(weights=weights)
         start = time.perf_counter()
         self._train(transformed)
         self.training_time_ = time.perf_counter() - start

@@ -21,8 +21,10 @@ Bagging         regression             (implied)        ``BaggingRegressor(Decis
 
 As in TMVA, training drops events with zero weight, and for classification rescales the weights so
 that signal and background have sums ``N·f/(1+f)`` and ``N/(1+f)`` (``f = SigToBkgFraction``, N the
-number of events) unless ``SkipNormalization``.  The defaults depend on the analysis type as TMVA's
-do: regression uses ``MaxDepth=50``, ``MinNodeSize=0.2%``, ``BoostType=AdaBoostR2``,
+number of events) unless ``SkipNormalization``.  ``Shrinkage`` is the learning rate, times
+Friedman's ``(K−1)/K`` for multiclass histogram gradient boosting (TMVA's multiclass leaf value
+carries that factor; ``GradientBoostingClassifier`` applies it itself).  The defaults depend on
+the analysis type as TMVA's do: regression uses ``MaxDepth=50``, ``MinNodeSize=0.2%``, ``BoostType=AdaBoostR2``,
 ``SeparationType=RegressionVariance`` and ``!UseYesNoLeaf``.
 
 The fitted estimator is pickled to ``<weight dir>/BDTModel_<title>.PyData``; the weights file
@@ -631,9 +633,14 @@ class MethodBDT(SklearnMethodBase):
                 )
             kwargs["max_features"] = n_features / self.context.n_variables
         self.plan_ = _Plan("hist_grad", "min_samples_leaf", None)
+        # TMVA's multiclass leaf value is Shrinkage·(K−1)/K times the Newton step (Friedman's factor,
+        # which GradientBoostingClassifier applies itself); histogram boosting takes the plain Newton
+        # step, so the factor goes into its learning rate.  Binary: TMVA's step is the Newton step.
+        k = self.context.n_classes
+        rate = o.Shrinkage * (k - 1) / k if k > 2 else o.Shrinkage
         return HistGradientBoostingClassifier(
             loss="log_loss",
-            learning_rate=o.Shrinkage,
+            learning_rate=rate,
             max_iter=o.NTrees,
             max_leaf_nodes=None,
             max_depth=max_depth,

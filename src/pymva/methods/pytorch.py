@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..dataset import Sample
-from ..errors import ModelError, OptionError
+from ..errors import ModelError, OptionError, closest
 from ..options import non_negative, option, positive
 from ..types import EMVA, EAnalysisType
 from .base import BaseMethodOptions, MethodBase, MethodContext, register_method
@@ -242,6 +242,19 @@ def save_scripted(model: Any, path: str | os.PathLike[str]) -> None:
         raise ModelError(f"Failed to save trained model: {target} ({type(exc).__name__}: {exc})") from exc
 
 
+def _similar_files(path: str) -> str:
+    """``"; did you mean '<dir>/<name>'?"`` for the files beside ``path`` closest to its name, or ``""``."""
+    directory = os.path.dirname(path)
+    try:
+        present = sorted(os.listdir(directory or "."))
+    except OSError:
+        return f"; the directory '{directory}' does not exist" if directory else ""
+    sugg = closest(os.path.basename(path), present, n=3, cutoff=0.5)
+    if not sugg:
+        return ""
+    return "; did you mean " + " or ".join(repr(os.path.join(directory, s)) for s in sugg) + "?"
+
+
 def load_torchscript(path: str | os.PathLike[str]) -> Any:
     """``torch.jit.load(path, map_location="cpu")`` with pymva's error messages.
 
@@ -262,7 +275,7 @@ def load_torchscript(path: str | os.PathLike[str]) -> Any:
     if not os.path.isfile(p):
         raise ModelError(
             f"Failed to load PyTorch model from file: {p} (the file does not exist; working directory "
-            f"{os.getcwd()})"
+            f"{os.getcwd()}){_similar_files(p)}"
         )
     try:
         with _quiet_jit():
@@ -451,7 +464,9 @@ class MethodPyTorch(MethodBase):
             return
         self.log.info("Executing user initialization code from %s", code)
         if not os.path.isfile(code):
-            raise ModelError(f"Input user code is not existing : {code} (working directory {os.getcwd()})")
+            raise ModelError(
+                f"Input user code is not existing : {code} (working directory {os.getcwd()}){_similar_files(code)}"
+            )
         main = sys.modules["__main__"].__dict__
         source = Path(code).read_text(encoding="utf-8")
         added_file = "__file__" not in main

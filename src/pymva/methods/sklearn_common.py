@@ -517,8 +517,16 @@ class SklearnMethodBase(MethodBase):
         try:
             return estimator.fit(X, y, sample_weight=w)
         except (ValueError, TypeError) as exc:
+            n_negative = int(np.count_nonzero(np.asarray(w) < 0))
+            hint = (
+                f"; {n_negative} of {len(w)} training events have negative weights, which scikit-learn's "
+                f"{type(estimator).__name__} does not accept: book the method with "
+                "IgnoreNegWeightsInTraining to read them as 0 in the training"
+                if n_negative
+                else ""
+            )
             raise ModelError(
-                f"method {self.method_name}: scikit-learn could not train the estimator: {exc}"
+                f"method {self.method_name}: scikit-learn could not train the estimator: {exc}{hint}"
             ) from exc
 
     def _train(self, sample: Sample) -> None:
@@ -532,6 +540,8 @@ class SklearnMethodBase(MethodBase):
         if params:
             estimator.set_params(**params)
         self.classifier_ = self._fit(estimator, X, y, w)
+        if not self.context.model_persistence:
+            return  # TMVA serialises the estimator only with ModelPersistence
         path = self.model_path
         self.log.info("Saving state file: %s", path)
         save_pickle_atomic(self.classifier_, path)
