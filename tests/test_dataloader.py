@@ -262,9 +262,14 @@ def test_per_tree_cut_and_set_input_trees(sb_file: Any, caplog: pytest.LogCaptur
     loader.PrepareTrainingAndTestTree("", "NormMode=None")
     with caplog.at_level(logging.DEBUG, logger="pymva"):
         ds = loader.GetDataSetInfo().GetDataSet()
-    k = data["TreeS"]["k"]
+    k, x = data["TreeS"]["k"], data["TreeS"]["x"]
     n_s, n_b = int((k == 1).sum()), int((k >= 3).sum())
     assert len(ds.train) + len(ds.test) == n_s // 2 * 2 + n_b // 2 * 2
+    # the signal cut selects signal, the background cut background: the events themselves
+    for cls, sel in ((0, k == 1), (1, k >= 3)):
+        got = np.concatenate([ds.train.X[ds.train.class_id == cls, 0], ds.test.X[ds.test.class_id == cls, 0]])
+        assert len(got) == int(sel.sum()) // 2 * 2
+        assert set(got.tolist()) <= set(x[sel].tolist())
     # tree cuts are applied before counting (TMVA copies the tree with the cut): no requirement lines
     assert "requirement" not in caplog.text
     loader2 = DataLoader()
@@ -398,11 +403,14 @@ def test_norm_modes(sb_file: Any, mode: str) -> None:
         w_by_x = dict(zip(data[tree]["x"].tolist(), data[tree]["w"].tolist(), strict=True))
         expected = sum(w_by_x[v] for v in test_x.tolist())
         assert ds.test.sum_of_weights(cls) == pytest.approx(expected, rel=1e-6)
-    if mode == "None":
-        for cls, tree in ((0, "TreeS"), (1, "TreeB")):
-            w_by_x = dict(zip(data[tree]["x"].tolist(), data[tree]["w"].tolist(), strict=True))
-            train_x = ds.train.X[ds.train.class_id == cls, 0]
-            assert ds.train.sum_of_weights(cls) == pytest.approx(sum(w_by_x[v] for v in train_x), rel=1e-6)
+    # every training weight is the event's own weight times one factor per class (core.md §3.4 step 5)
+    targets = {"None": None, "NumEvents": (250.0, 150.0), "EqualNumEvents": (250.0, 250.0)}[mode]
+    for cls, tree in ((0, "TreeS"), (1, "TreeB")):
+        w_by_x = dict(zip(data[tree]["x"].tolist(), data[tree]["w"].tolist(), strict=True))
+        sel = ds.train.class_id == cls
+        original = np.array([w_by_x[v] for v in ds.train.X[sel, 0].tolist()])
+        factor = 1.0 if targets is None else targets[cls] / original.sum()
+        np.testing.assert_allclose(ds.train.weights[sel], original * factor, rtol=1e-6)
 
 
 def test_norm_table(sb_file: Any, caplog: pytest.LogCaptureFixture) -> None:
@@ -717,6 +725,8 @@ def test_ascii_signal_tree(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> 
         sorted(ds.train.X[ds.train.class_id == 1, 0].tolist() + ds.test.X[ds.test.class_id == 1, 0].tolist())
         == [0.0] * 10
     )
+    signal = ds.train.X[ds.train.class_id == 0, 0].tolist() + ds.test.X[ds.test.class_id == 0, 0].tolist()
+    assert sorted(signal) == [3.0 * i for i in range(10)]  # x + y = i + 2i
 
 
 # --------------------------------------------------------------------------- event-wise input
@@ -810,6 +820,15 @@ def test_multiclass_equal_num_events(sb_file: Any) -> None:
     n0 = int((ds.train.class_id == 0).sum())
     for c in range(3):
         assert ds.train.sum_of_weights(c) == pytest.approx(n0, rel=1e-6)
+    # one factor per class: c0 and c2 have equal weights, c1 weights proportional to w
+    _, data = sb_file
+    w_by_x = dict(zip(data["TreeS"]["x"].tolist(), data["TreeS"]["w"].tolist(), strict=True))
+    for c in (0, 2):
+        expected = n0 / (ds.train.class_id == c).sum()
+        np.testing.assert_allclose(ds.train.weights[ds.train.class_id == c], expected, rtol=1e-6)
+    sel = ds.train.class_id == 1
+    w1 = np.array([w_by_x[v] for v in ds.train.X[sel, 0].tolist()])
+    np.testing.assert_allclose(ds.train.weights[sel], w1 * n0 / w1.sum(), rtol=1e-6)
     info = loader.GetDataSetInfo()
     assert info.GetSignalClassIndex() == 0  # no class named Signal: class 0 counts as signal
     assert info.GetTrainingSumSignalWeights() == pytest.approx(n0, rel=1e-6)
@@ -831,9 +850,18 @@ def test_ranges_and_correlations(sb_file: Any, caplog: pytest.LogCaptureFixture)
         assert (loader.variables[j].min, loader.variables[j].max) == (v.min, v.max)
     for c, name in enumerate(ds.class_names):
         m = ds.train.class_id == c
-        expected = weighted_correlation(ds.train.X[m], ds.train.weights[m])
+        # core.md §3.4 step 8: C_ij = <x_i x_j>_w - <x_i>_w <x_j>_w, rho_ij = C_ij / sqrt(C_ii C_jj)
+        x = ds.train.X[m].astype(np.float64)
+        w = ds.train.weights[m].astype(np.float64)
+        mean = w @ x / w.sum()
+        cov = (x * w[:, None]).T @ x / w.sum() - np.outer(mean, mean)
+        expected = cov / np.sqrt(np.outer(np.diag(cov), np.diag(cov)))
+        assert abs(expected[0, 2]) > 0.3  # x+y is correlated with x: a non-trivial matrix
         np.testing.assert_allclose(ds.correlations[name], expected, atol=1e-9)
         np.testing.assert_allclose(loader.GetCorrelationMatrix(name), expected, atol=1e-9)
+        np.testing.assert_allclose(
+            weighted_correlation(ds.train.X[m], ds.train.weights[m]), expected, atol=1e-9
+        )
     assert "Correlation matrix (Signal):" in caplog.text
     for line in format_correlation_matrix(ds.correlations["Signal"], ["x", "y", "x_P_y"]):
         assert line in caplog.text

@@ -193,6 +193,8 @@ def test_direct_path_equals_the_general_one(
     general, log_general, writes_general = build(lambda: make(files), False, monkeypatch)
     assert writes > 0  # the events were written straight to their rows
     assert writes_general == 0
+    assert isinstance(direct, DataSet), direct  # an error on both paths would compare equal below
+    assert isinstance(general, DataSet), general
     assert_same(direct, general)
     assert log_direct == log_general
     if case == "alternate_short":
@@ -254,6 +256,8 @@ def test_general_path_where_numbers_are_unknown(
     if case == "too_many_requested":
         assert isinstance(result, str)
         assert "More events requested for training (800) than available (700)" in result
+    else:
+        assert isinstance(result, DataSet), result
 
 
 def test_nan_error_after_reading_on_the_direct_path(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -288,6 +292,8 @@ def test_numbers_that_change_while_reading_fall_back(monkeypatch: pytest.MonkeyP
         return ld
 
     expected, _, _ = build(lambda: make(300), False, monkeypatch)
+    assert isinstance(expected, DataSet), expected
+    assert len(expected.train) + len(expected.test) == 500
     for claimed in (250, 350):  # too many events arrive, or too few
         result, log, writes = build(lambda c=claimed: make(c), True, monkeypatch)  # type: ignore[misc]
         assert writes > 0

@@ -52,11 +52,18 @@ def test_gaussian_auc_and_area(gauss: tuple[ClassificationResult, float, int]) -
 
 
 def test_gaussian_significance(gauss: tuple[ClassificationResult, float, int]) -> None:
-    r, d, _ = gauss
+    r, d, n = gauss
     assert r.significance == pytest.approx(d / np.sqrt(2), abs=0.01)
     assert r.mean_signal == pytest.approx(d, abs=0.01)
     assert r.rms_background == pytest.approx(1.0, abs=0.01)
     assert r.cut_orientation == 1
+    # exactly core.md §5.3 on the test sample: |mu_S - mu_B| / sqrt(sigma_S^2 + sigma_B^2)
+    y, _, sig = gaussian_sample(np.random.default_rng(2024), n, d)  # the fixture's test sample
+    ys, yb = y[sig].astype(np.float64), y[~sig].astype(np.float64)
+    assert r.mean_signal == pytest.approx(ys.mean(), rel=1e-9)
+    assert r.rms_background == pytest.approx(yb.std(), rel=1e-9)
+    expected = abs(ys.mean() - yb.mean()) / np.sqrt(ys.var() + yb.var())
+    assert r.significance == pytest.approx(expected, rel=1e-9)
 
 
 @pytest.mark.parametrize(("b", "key"), [(0.01, "01"), (0.10, "10"), (0.30, "30")])
@@ -77,7 +84,7 @@ def test_gaussian_signal_efficiency_at_background_efficiency(
 def test_gaussian_separation_matches_numerical_integral(
     gauss: tuple[ClassificationResult, float, int],
 ) -> None:
-    r, d, _ = gauss
+    r, d, n = gauss
 
     def integrand(x: float) -> float:
         s, b = norm.pdf(x, d), norm.pdf(x)
@@ -86,6 +93,16 @@ def test_gaussian_separation_matches_numerical_integral(
     expected = 0.5 * quad(integrand, -15, 15)[0]
     assert r.separation_hist == pytest.approx(expected, abs=0.01)
     assert r.separation == pytest.approx(expected, abs=0.01)
+    # the histogram version exactly (core.md §5.3): 40 bins on [xmin, xmax + 1e-5] of the test sample,
+    # s_i, b_i = content / (sum * width), separation = sum (s - b)^2 / (s + b) * width / 2
+    y, _, sig = gaussian_sample(np.random.default_rng(2024), n, d)
+    edges = np.linspace(r.xmin, r.xmax + 0.00001, 41)
+    width = edges[1] - edges[0]
+    hs = np.histogram(y[sig].astype(np.float64), edges)[0] / (sig.sum() * width)
+    hb = np.histogram(y[~sig].astype(np.float64), edges)[0] / ((~sig).sum() * width)
+    ok = hs + hb > 0
+    by_hand = 0.5 * width * np.sum((hs[ok] - hb[ok]) ** 2 / (hs[ok] + hb[ok]))
+    assert r.separation_hist == pytest.approx(by_hand, rel=1e-6)
 
 
 def test_gaussian_reference_cut_is_where_eff_s_equals_background_rejection(
@@ -97,10 +114,24 @@ def test_gaussian_reference_cut_is_where_eff_s_equals_background_rejection(
     assert r.is_signal_like([d, 0.0]).tolist() == [True, False]
 
 
-def test_gaussian_ks_probabilities_are_sane(gauss: tuple[ClassificationResult, float, int]) -> None:
-    r, _, _ = gauss
-    assert 0.0 < r.ks_signal <= 1.0
-    assert 0.0 < r.ks_background <= 1.0
+def test_gaussian_ks_probabilities_match_a_hand_computation(
+    gauss: tuple[ClassificationResult, float, int],
+) -> None:
+    """core.md §5.5: binned KS of the 40-bin test and training histograms on the test range, unit weights:
+    n_eff = in-range entries, z = D sqrt(n1 n2 / (n1 + n2)), p = kolmogorov(z)."""
+    r, d, n = gauss
+    rng = np.random.default_rng(2024)  # the fixture's samples, drawn again
+    test = gaussian_sample(rng, n, d)
+    train = gaussian_sample(rng, n, d)
+    edges = np.linspace(r.xmin, r.xmax + 0.00001, 41)
+    for flag, got in ((True, r.ks_signal), (False, r.ks_background)):
+        h_test = np.histogram(test[0][test[2] == flag].astype(np.float64), edges)[0]
+        h_train = np.histogram(train[0][train[2] == flag].astype(np.float64), edges)[0]
+        n1, n2 = h_test.sum(), h_train.sum()
+        dist = np.max(np.abs(np.cumsum(h_test) / n1 - np.cumsum(h_train) / n2))
+        expected = kolmogorov(dist * np.sqrt(n1 * n2 / (n1 + n2)))
+        assert got == pytest.approx(expected, rel=1e-6, abs=1e-9)
+    assert r.ks_signal != r.ks_background
 
 
 def test_overtrained_response_has_tiny_ks_probability() -> None:
@@ -367,6 +398,9 @@ def test_vectorised_efficiencies_match_tmva_loops(flip: bool) -> None:
     assert r.cut_orientation == (-1 if flip else 1)
     for key in ("eff_at_01", "eff_at_10", "eff_at_30", "eff_area"):
         assert getattr(r, key) == pytest.approx(ref[key], abs=1e-9), key
+    for key in ("eff_at_01", "eff_at_10", "eff_at_30"):  # error: sqrt(eff (1 - eff) / sum of signal weights)
+        eff = getattr(r, key)
+        assert getattr(r, f"{key}_error") == pytest.approx(np.sqrt(eff * (1 - eff) / w[s].sum()), rel=1e-12)
     assert r.signal_reference_cut == pytest.approx(ref["signal_reference_cut"], abs=1e-9)
     assert (r.train_eff_at_01, r.train_eff_at_10, r.train_eff_at_30) == (
         r.eff_at_01,

@@ -78,18 +78,26 @@ def test_mutual_information_of_independent_and_identical_variables() -> None:
     assert mutual_information(x, x) == pytest.approx(np.log(50) - np.log(2) / 3, abs=0.01)
 
 
-@pytest.fixture(scope="module")
-def result() -> RegressionResult:
+Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _regression_samples() -> tuple[Arrays, Arrays]:
     rng = np.random.default_rng(6)
     n = 4000
 
-    def sample() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def sample() -> Arrays:
         x = rng.normal(size=(n, 3))
         tgt = np.column_stack([x[:, 0] * 2 + x[:, 1], x[:, 2] ** 2])
-        pred = tgt + rng.normal(0, 0.3, (n, 2))
+        # the two targets have different biases and noise: a figure of merit of the wrong target shows
+        pred = tgt + rng.normal([0.1, -0.5], [0.3, 0.8], (n, 2))
         return pred, tgt, rng.uniform(0.5, 1.5, n), x
 
-    (pt, tt, wt, xt), (pr, tr, wr, xr) = sample(), sample()
+    return sample(), sample()
+
+
+@pytest.fixture(scope="module")
+def result() -> RegressionResult:
+    (pt, tt, wt, xt), (pr, tr, wr, xr) = _regression_samples()
     return evaluate_regression(
         "PyTorch",
         "dataset",
@@ -107,8 +115,17 @@ def result() -> RegressionResult:
 
 
 def test_first_target_only_for_the_figures_of_merit(result: RegressionResult) -> None:
+    (pt, tt, wt, _), (pr, tr, wr, _) = _regression_samples()
+    for stats, (p, t, w) in ((result.test, (pt, tt, wt)), (result.train, (pr, tr, wr))):
+        d = p[:, 0] - t[:, 0]  # core.md §5.6: first target only
+        bias = np.average(d, weights=w)
+        rms = np.sqrt(np.average((d - bias) ** 2, weights=w))
+        assert stats.bias == pytest.approx(bias, rel=1e-10)
+        assert stats.rms == pytest.approx(rms, rel=1e-10)
+        assert stats.dev == pytest.approx(np.average(np.abs(d), weights=w), rel=1e-10)
+        assert stats.n_events == len(d)
     assert result.test.rms == pytest.approx(0.3, abs=0.02)
-    assert result.train.rms == pytest.approx(0.3, abs=0.02)
+    assert result.train.bias == pytest.approx(0.1, abs=0.02)
     assert result.target_names == ("fvalue", "fsq")
     assert result.test.mutual_info > 1.0
 

@@ -339,15 +339,42 @@ def test_correlations_of_one_method_and_long_names() -> None:
     corr = evaluate_correlations("ds", ["AVeryLongMethodTitle"], y[:, None], x, ["v1", "v2"], s, [0.0])
     ref = np.corrcoef(np.column_stack([y[s], x[s]]).T)
     np.testing.assert_allclose(corr.variable_mva_correlation_signal[:, 0], ref[1:, 0], rtol=1e-12)
+    ref_b = np.corrcoef(np.column_stack([y[~s], x[~s]]).T)
+    np.testing.assert_allclose(corr.variable_mva_correlation_background[:, 0], ref_b[1:, 0], rtol=1e-12)
     assert corr.mva_correlation_signal.shape == (1, 1)
-    frac = np.mean(y[s] > 0) ** 2 + np.mean(y[s] < 0) ** 2
-    assert corr.overlap_signal[0, 0] == pytest.approx(np.mean(y[s] != 0), rel=1e-12)
-    assert frac <= 1.0
+    assert corr.overlap_signal[0, 0] == 1.0  # a method always agrees with itself
     text = ev.render_correlation_tables(corr)
     assert "Inter-MVA" not in text  # only with more than one method
     assert "       AVeryLongMethodTitle" in text
     assert "AVeryLongMethodTitle:" in text
     assert "ds" in corr._repr_html_()
+
+
+def test_correlations_and_overlaps_of_two_methods_by_hand() -> None:
+    """core.md §2.5: Pearson correlations per class, and the overlap = fraction of the class's test events
+    with (y_i - cut_i)(y_j - cut_j) > 0."""
+    rng = np.random.default_rng(3)
+    n = 500
+    x = rng.normal(size=(n, 2))
+    s = rng.random(n) < 0.4
+    y = np.column_stack([x[:, 0] + 0.7 * rng.normal(size=n), x[:, 1] - x[:, 0] + rng.normal(size=n)])
+    cuts = [0.2, -0.3]
+    corr = evaluate_correlations("ds", ["A", "B"], y, x, ["v1", "v2"], s, cuts)
+    for mask, mva, var, overlap in (
+        (s, corr.mva_correlation_signal, corr.variable_mva_correlation_signal, corr.overlap_signal),
+        (
+            ~s,
+            corr.mva_correlation_background,
+            corr.variable_mva_correlation_background,
+            corr.overlap_background,
+        ),
+    ):
+        ref = np.corrcoef(np.column_stack([y[mask], x[mask]]).T)
+        np.testing.assert_allclose(mva, ref[:2, :2], rtol=1e-12)
+        np.testing.assert_allclose(var, ref[2:, :2], rtol=1e-12)  # rows: variables, columns: methods
+        agree = np.mean((y[mask, 0] - cuts[0]) * (y[mask, 1] - cuts[1]) > 0)
+        assert 0.2 < agree < 0.8
+        np.testing.assert_allclose(overlap, [[1.0, agree], [agree, 1.0]], rtol=1e-12)
 
 
 def test_tables_through_the_tmva_logger_prefix(base: ClassificationResult) -> None:
@@ -370,5 +397,4 @@ def test_package_namespace() -> None:
     assert dir(ev) == sorted(ev.__all__)
     for name in ev.__all__:
         assert getattr(ev, name) is not None
-    assert isinstance(ev.MulticlassResult, type)
-    assert issubclass(MulticlassResult, object)
+    assert ev.MulticlassResult is MulticlassResult

@@ -6,7 +6,6 @@ under test.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import pickle
@@ -359,8 +358,16 @@ def test_constant_expression_needs_entries() -> None:
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.text(max_size=40))
 def test_arbitrary_text_raises_only_data_error(text: str) -> None:
-    with contextlib.suppress(DataError):
-        Formula(text)
+    try:
+        f = Formula(text)
+    except DataError:
+        return
+    # what parses evaluates to one value per entry, or raises DataError (e.g. an unknown branch)
+    try:
+        out = f.evaluate({"x": np.array([0.5, -1.0, 2.0])})
+    except DataError:
+        return
+    assert len(out) == 3
 
 
 _TOKENS = st.sampled_from(

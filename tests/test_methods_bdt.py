@@ -463,12 +463,27 @@ def test_regression_equals_scikit_learn_trained_directly(
 
 
 def test_multiclass_grad(tmp_path: Path) -> None:
-    train = _sample(n=80, n_classes=3, seed=7)
-    m = _trained(tmp_path, "BoostType=Grad:NTrees=10", train, EAnalysisType.kMulticlass, 3)
-    out = m.evaluate(train.X)
-    assert out.shape == (240, 3)
+    train, test = _sample(n=80, n_classes=3, seed=7), _sample(n=50, n_classes=3, seed=8)
+    m = _trained(tmp_path, "BoostType=Grad:NTrees=10:RandomState=3", train, EAnalysisType.kMulticlass, 3)
+    out = m.evaluate(test.X)
+    assert out.shape == (150, 3)
     np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
-    assert (out.argmax(axis=1) == train.class_id).mean() > 0.5
+    # the same as scikit-learn trained directly, with TMVA's defaults (MaxDepth=3, MinNodeSize=5%,
+    # nCuts=20, Shrinkage=1) and TMVA's normalisation: signal (class 0) against all other classes;
+    # TMVA's multiclass leaf value carries Friedman's factor (K-1)/K (MethodBDT::GradBoost), which
+    # histogram boosting takes through its learning rate: Shrinkage*(K-1)/K = 2/3 for three classes
+    clf = HistGradientBoostingClassifier(
+        max_iter=10,
+        max_depth=3,
+        learning_rate=1.0 * (3 - 1) / 3,
+        min_samples_leaf=math.ceil(0.05 * len(train)),
+        max_bins=21,
+        max_leaf_nodes=None,
+        early_stopping=False,
+        random_state=3,
+    ).fit(train.X, train.class_id, sample_weight=_tmva_weights(train))
+    np.testing.assert_allclose(out, clf.predict_proba(test.X).astype(np.float32), atol=1e-6)
+    assert (out.argmax(axis=1) == test.class_id).mean() > 0.4  # three classes: chance is 1/3
 
 
 # ----------------------------------------------------------------------------- files and ranking
@@ -504,3 +519,18 @@ def test_ranking_covers_every_variable(tmp_path: Path, boost: str) -> None:
     assert sum(v for _, v in ranking) == pytest.approx(1.0)
     assert ranking[-1][0] == "var2"  # the useless variable
     assert MethodBDT.ranking_criterion == "Variable Importance"
+    clf = m.classifier_
+    if boost == "Bagging":  # scikit-learn's bagging has no feature_importances_: the trees' mean
+        imp = np.mean([t.feature_importances_ for t in clf.estimators_], axis=0)
+        assert all(len(f) == 3 for f in clf.estimators_features_)  # every tree sees every variable
+    elif boost == "Grad":  # histogram gradient boosting has none either: split gains, summed
+        imp = np.zeros(3)
+        for predictors in clf._predictors:
+            for p in predictors:
+                split = ~p.nodes["is_leaf"].astype(bool)
+                np.add.at(imp, p.nodes["feature_idx"][split], p.nodes["gain"][split])
+    else:
+        imp = clf.feature_importances_
+    imp = imp / imp.sum()
+    assert dict(ranking) == pytest.approx({f"var{i}": imp[i] for i in range(3)}, rel=1e-9)
+    assert [v for _, v in ranking] == sorted((v for _, v in ranking), reverse=True)

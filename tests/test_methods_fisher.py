@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from pymva.dataset import Sample, VariableInfo
-from pymva.errors import ModelError, OptionError
+from pymva.errors import ModelError, NotTrainedError, OptionError
 from pymva.methods.base import MethodContext, get_method_class
 from pymva.methods.fisher import FisherOptions, MethodFisher, fisher_coefficients
 from pymva.types import EAnalysisType, Types
@@ -52,6 +52,15 @@ def _hand_fisher(
     X: np.ndarray, sig: np.ndarray, w: np.ndarray, mahalanobis: bool = False
 ) -> tuple[np.ndarray, float]:
     """Textbook weighted Fisher discriminant, written out with loops."""
+    F, F0, _, _ = _hand_fisher_matrices(X, sig, w, mahalanobis)
+    return F, F0
+
+
+def _hand_fisher_matrices(
+    X: np.ndarray, sig: np.ndarray, w: np.ndarray, mahalanobis: bool = False
+) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+    """The coefficients, the offset and the within-class (W) and between-class (B) matrices of
+    MethodFisher::GetCov_WithinClass / GetCov_BetweenClass, written out with loops."""
     X = X.astype(np.float64)
     w = w.astype(np.float64)
     nvar = X.shape[1]
@@ -73,7 +82,7 @@ def _hand_fisher(
     M = W + B if mahalanobis else W
     F = np.sqrt(sw_s * sw_b) / (sw_s + sw_b) * np.linalg.solve(M, ms - mb)
     F0 = -0.5 * float(F @ (ms + mb))
-    return F, F0
+    return F, F0, W, B
 
 
 # ----------------------------------------------------------------------------- options
@@ -140,23 +149,31 @@ def test_discrimination_power_ranking(tmp_path: Path) -> None:
     s = _sample(n=200, seed=7)
     m = MethodFisher("F", _context(tmp_path))
     m.train(s)
-    res = fisher_coefficients(s.X, s.class_id == 0, s.weights)
-    power = np.diag(res.between) / np.diag(res.within + res.between)
+    # TMVA's MethodFisher::GetDiscrimPower: B_ii / C_ii with C = W + B
+    _, _, W, B = _hand_fisher_matrices(s.X, s.class_id == 0, s.weights)
+    power = np.diag(B) / np.diag(W + B)
     ranking = m.ranking()
     assert ranking is not None
     assert [name for name, _ in ranking] == [f"var{i}" for i in np.argsort(-power, kind="stable")]
-    np.testing.assert_allclose(sorted((v for _, v in ranking), reverse=True), np.sort(power)[::-1])
+    np.testing.assert_allclose([v for _, v in ranking], np.sort(power)[::-1], rtol=1e-10)
+    res = fisher_coefficients(s.X, s.class_id == 0, s.weights)
+    np.testing.assert_allclose(res.within, W, rtol=1e-10)
+    np.testing.assert_allclose(res.between, B, rtol=1e-10)
 
 
 def test_coefficient_table_is_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="pymva")
     m = MethodFisher("F", _context(tmp_path, n_vars=2))
-    m.train(_sample(n=50, n_vars=2))
+    s = _sample(n=50, n_vars=2)
+    m.train(s)
+    F, F0 = _hand_fisher(s.X, s.class_id == 0, s.weights)
     msgs = [r.getMessage() for r in caplog.records]
     i = msgs.index("Results for Fisher coefficients:")
     assert msgs[i + 2] == "Variable:  Coefficient:"
-    assert msgs[i + 4].startswith("    var0:")
-    assert msgs[i + 6].startswith("(offset):")
+    # TMVA's FormattedOutput rows: the label right-aligned to 8, the value as %+1.3f right-aligned to 13
+    assert msgs[i + 4] == "    var0:" + f"{F[0]:+1.3f}".rjust(13)
+    assert msgs[i + 5] == "    var1:" + f"{F[1]:+1.3f}".rjust(13)
+    assert msgs[i + 6] == "(offset):" + f"{F0:+1.3f}".rjust(13)
 
 
 def test_singular_and_one_class_errors(tmp_path: Path) -> None:
@@ -186,7 +203,7 @@ def test_weights_xml_round_trip_is_exact(tmp_path: Path) -> None:
     text = ET.tostring(weights)
 
     m2 = MethodFisher("F", _context(tmp_path))
-    with pytest.raises(Exception, match="not been trained"):
+    with pytest.raises(NotTrainedError, match="not been trained"):
         m2.evaluate(s.X)
     m2.read_weights_xml(ET.fromstring(text))
     np.testing.assert_array_equal(m2.coefficients_, m.coefficients_)
@@ -197,7 +214,7 @@ def test_weights_xml_round_trip_is_exact(tmp_path: Path) -> None:
 
 def test_weights_xml_errors(tmp_path: Path) -> None:
     m = MethodFisher("F", _context(tmp_path))
-    with pytest.raises(ModelError):
+    with pytest.raises(ModelError, match="has no <Weights> element"):
         m.read_weights_xml(None)
     with pytest.raises(ModelError, match="coefficients for 3 variables"):
         m.read_weights_xml(ET.fromstring('<Weights NCoeff="3"/>'))

@@ -382,9 +382,13 @@ def test_user_code_defines_the_dict_in_main(main: dict[str, Any]) -> None:
     assert "__file__" not in main
     m.train(sample(60))
     main["keep_model_file"] = True
-    out = m.evaluate(sample(60).X)
+    X = sample(60).X
+    out = m.evaluate(X)
     assert out.shape == (60,)
     assert main["user_code_runs"] == 2  # re-run before loading the trained model, as TMVA does
+    trained = torch.jit.load("dataset/weights/TrainedModel_PyTorch.pt")  # type: ignore[no-untyped-call]
+    with torch.no_grad():
+        np.testing.assert_allclose(out, trained(torch.from_numpy(X)).numpy()[:, 0], rtol=1e-6)
 
 
 def test_missing_user_code_file(main: dict[str, Any]) -> None:
@@ -705,7 +709,11 @@ def test_prediction_uses_the_saved_file_and_the_signal_column(main: dict[str, An
 def test_background_first_uses_the_signal_class_column(main: dict[str, Any]) -> None:
     m = _trained(main, ctx=context(classes=("Background", "Signal")))
     X = sample(10, seed=5).X
-    np.testing.assert_allclose(m.evaluate(X), m.raw_outputs(X)[:, 1])
+    ref = torch.jit.load("dataset/weights/TrainedModel_PyTorch.pt")  # type: ignore[no-untyped-call]
+    with torch.no_grad():
+        expected = ref(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(m.evaluate(X), expected[:, 1], rtol=1e-6)  # Signal is class index 1
+    assert not np.allclose(expected[:, 0], expected[:, 1])
 
 
 def test_recreated_method_loads_the_trained_model_lazily(main: dict[str, Any]) -> None:

@@ -91,5 +91,5 @@ def test_formatted_table_layout() -> None:
         bar,
     ]
     assert lines[3] == "    var1:       +0.500"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="1 values for 2 names"):
         formatted_table([1.0], ["a", "b"], "Variable", "Coefficient")

@@ -289,7 +289,7 @@ def test_python_valued_options_are_parsed(tmp_path: Path) -> None:
 
 def test_literal_and_estimator_parsers_never_evaluate() -> None:
     assert literal_option(" {0: 1.5} ", name="X", component="c", expected="e") == {0: 1.5}
-    with pytest.raises(OptionError):
+    with pytest.raises(OptionError, match="not a Python literal"):
         literal_option("open('/etc/passwd')", name="X", component="c", expected="e")
     est = estimator_option(
         "sklearn.tree.DecisionTreeClassifier(max_depth=2)",
@@ -400,7 +400,7 @@ def test_model_file_reloads_exactly_and_lazily(
     assert weights.get("Estimator") == type(m.classifier_).__name__
 
     m2 = cls("Title", _context(tmp_path), options)
-    with pytest.raises(NotTrainedError):
+    with pytest.raises(NotTrainedError, match="not been trained"):
         m2.evaluate(test.X)
     m2.read_weights_xml(ET.fromstring(ET.tostring(weights)))
     assert m2.classifier_ is None  # not loaded yet
@@ -440,7 +440,7 @@ def test_pickle_helpers(tmp_path: Path) -> None:
         def __reduce__(self) -> Any:
             raise TypeError("no")
 
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="no"):
         save_pickle_atomic(Unpicklable(), path)
     assert load_pickle(path) == {"a": 2}  # the old file is intact
     assert sorted(p.name for p in path.parent.iterdir()) == ["obj.PyData"]
@@ -450,14 +450,24 @@ def test_pickle_helpers(tmp_path: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- multiclass, ranking
-@pytest.mark.parametrize("cls", [MethodPyRandomForest, MethodPyAdaBoost, MethodPyGTB])
-def test_multiclass_rows(tmp_path: Path, cls: type[SklearnMethodBase]) -> None:
-    train = _sample(n=80, n_classes=3, seed=8)
+@pytest.mark.parametrize(
+    ("cls", "direct"),
+    [
+        (MethodPyRandomForest, lambda: RandomForestClassifier(n_estimators=5, random_state=0, n_jobs=1)),
+        (MethodPyAdaBoost, lambda: AdaBoostClassifier(n_estimators=5, random_state=0)),
+        (MethodPyGTB, lambda: GradientBoostingClassifier(n_estimators=5, random_state=0)),
+    ],
+)
+def test_multiclass_rows(tmp_path: Path, cls: type[SklearnMethodBase], direct: Any) -> None:
+    train, test = _sample(n=80, n_classes=3, seed=8), _sample(n=30, n_classes=3, seed=9)
     m = _trained(cls, tmp_path, "NEstimators=5:RandomState=0", train, classes=CLASSES3)
-    out = m.evaluate(train.X)
-    assert out.shape == (len(train), 3)
+    out = m.evaluate(test.X)
+    assert out.shape == (len(test), 3)
     assert out.dtype == np.float32
     np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
+    # one column per class index, as scikit-learn trained directly with the event weights gives them
+    clf = direct().fit(train.X, train.class_id, sample_weight=train.weights)
+    np.testing.assert_allclose(out, clf.predict_proba(test.X).astype(np.float32), atol=1e-6)
 
 
 def test_ranking_from_feature_importances(tmp_path: Path) -> None:
@@ -467,6 +477,7 @@ def test_ranking_from_feature_importances(tmp_path: Path) -> None:
     assert ranking is not None
     imp = m.classifier_.feature_importances_
     assert [name for name, _ in ranking] == [f"lab{i}" for i in np.argsort(-imp, kind="stable")]
+    np.testing.assert_allclose([v for _, v in ranking], np.sort(imp)[::-1], rtol=1e-12)
     assert ranking[-1][0] == "lab2"  # the useless variable ranks last
     assert MethodPyRandomForest.ranking_criterion == "Variable Importance"
 

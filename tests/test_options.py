@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import FrozenInstanceError, dataclass
 
@@ -180,8 +179,12 @@ def test_parse_option_string_with_dynamic_declarations() -> None:
 @settings(max_examples=400, deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
 def test_any_string_raises_only_option_error(text: str) -> None:
-    with contextlib.suppress(OptionError):
-        Demo.parse(text)
+    try:
+        o = Demo.parse(text)
+    except OptionError:
+        return
+    # whatever parses is written back to a string that parses to the same options
+    assert Demo.parse(o.to_option_string()) == o
 
 
 @settings(max_examples=300, deadline=None)
@@ -199,5 +202,12 @@ def test_any_string_raises_only_option_error(text: str) -> None:
     )
 )
 def test_token_soup_raises_only_option_error(tokens: list[str]) -> None:
-    with contextlib.suppress(OptionError):
-        Demo.parse(":".join(tokens))
+    try:
+        o = Demo.parse(":".join(tokens))
+    except OptionError:
+        return
+    assert Demo.parse(o.to_option_string()) == o
+    # the last bare H / !H token decides H (a later H=... token may override it)
+    flags = [t for t in tokens if t in ("H", "!H") or t.startswith("H=")]
+    if flags and flags[-1] in ("H", "!H"):
+        assert o.H is (flags[-1] == "H")

@@ -355,6 +355,10 @@ def test_correlation_matrix_histograms_per_analysis(classification):
     assert [h.name for h in hs] == ["CorrelationMatrixS", "CorrelationMatrixB"]
     assert [h.title for h in hs] == ["Correlation Matrix (signal)", "Correlation Matrix (background)"]
     assert hs[0].x_labels == [v.title for v in ds.variables]
+    # content int(100 rho) of the class named in the title (the two matrices differ)
+    for h, cls in ((hs[0], "Signal"), (hs[1], "Background")):
+        np.testing.assert_array_equal(h.values(), np.trunc(100 * ds.correlations[cls]).T)
+    assert not np.array_equal(hs[0].values(), hs[1].values())
     hm = correlation_matrix_histograms(ds, multiclass=True)
     assert [h.name for h in hm] == ["CorrelationMatrixSignal", "CorrelationMatrixBackground"]
     assert hm[1].title == "Correlation Matrix (Background)"
@@ -404,6 +408,13 @@ def test_input_variable_histograms(tmp_path):
                 assert len(h.edges) == 41
                 assert h.edges[0] == pytest.approx(lo)
                 assert h.edges[-1] == pytest.approx(hi)
+            # every bin, flow bins included: TAxis::FindFixBin on the histogram's axis, weighted
+            nb = len(h.edges) - 1
+            x = sample.X[mask, k].astype(np.float64)
+            b = np.floor(nb * (x - h.edges[0]) / (h.edges[-1] - h.edges[0])).astype(np.int64) + 1
+            b = np.clip(b, 0, nb + 1)
+            w = sample.weights[mask].astype(np.float64)
+            np.testing.assert_allclose(h.values(flow=True), np.bincount(b, w, nb + 2), rtol=1e-6, atol=1e-9)
     outlier_class = ds.class_names[sample.class_id[0]]
     assert plots.histogram(f"x__{outlier_class}_Id").values(flow=True)[-1] == pytest.approx(sample.weights[0])
     assert plots.histogram("y__Signal_Id").x_title == "y  [cm]"
@@ -434,6 +445,18 @@ def test_input_variable_histograms(tmp_path):
         scat = f[f"{directory}/CorrelationPlots/scat_y_vs_x_Signal_Id"]
         assert scat.classname == "TH2F"
         assert scat.values().shape == (300, 300)
+        # x on the first axis, y on the second, 300 bins on [min, max] of each over all classes, weighted;
+        # the maximum of each variable is on the upper edge: overflow, as in ROOT
+        sig = sample.class_id == 0
+        cells = []
+        for k in (0, 1):
+            lo, hi = float(sample.X[:, k].min()), float(sample.X[:, k].max())
+            np.testing.assert_allclose(scat.axis(k).edges()[[0, -1]], [lo, hi], rtol=1e-6)
+            v = sample.X[sig, k].astype(np.float64)
+            cells.append(np.clip(np.floor(300 * (v - lo) / (hi - lo)).astype(np.int64) + 1, 0, 301))
+        expected = np.zeros((302, 302))
+        np.add.at(expected, (cells[0], cells[1]), sample.weights[sig].astype(np.float64))
+        np.testing.assert_allclose(scat.values(flow=True), expected, rtol=1e-6, atol=1e-9)
         prof = f[f"{directory}/CorrelationPlots/prof_n_vs_y_Background_Id"]
         assert prof.classname == "TProfile"
         mask = (

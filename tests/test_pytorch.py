@@ -132,6 +132,31 @@ def test_train_follows_the_tutorial_loop_and_calls_save_best_each_epoch(
     assert calls[0][0] == calls[0][1]
     assert [h["val_loss"] for h in history] == [c[0] for c in calls]
     assert history[-1]["val_loss"] < history[0]["val_loss"]
+
+    # the tutorial's loop written out (pytorch.md §4.2): same model, same batches, same numbers
+    ref = _model()
+    trainer = torch.optim.SGD(ref.parameters(), lr=0.5)
+    criterion = nn.MSELoss()
+    ref_val, ref_train = [], []
+    for _ in range(4):
+        ref.train()
+        running = []
+        for x, y in tr:
+            trainer.zero_grad()
+            loss = criterion(ref(x), y)
+            loss.backward()
+            trainer.step()
+            running.append(loss.item())
+        ref_train.append(sum(running) / len(running))
+        ref.eval()
+        with torch.no_grad():
+            ref_val.append(sum(criterion(ref(x), y).item() for x, y in va) / len(va))
+    for a, b in zip(model.parameters(), ref.parameters(), strict=True):
+        assert torch.allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert [c[0] for c in calls] == pytest.approx(ref_val, rel=1e-6)
+    assert [h["train_loss"] for h in history] == pytest.approx(ref_train, rel=1e-6)
+    # best_val handed to save_best: the best of the epochs before (the first epoch's own loss at first)
+    assert [c[1] for c in calls] == pytest.approx([min(ref_val[: max(i, 1)]) for i in range(4)], rel=1e-6)
     assert "[1] val loss:" in caplog.text
     assert "Finished Training on 4 Epochs!" in caplog.text
     assert next(out.parameters()).device.type == "cpu"
@@ -172,6 +197,14 @@ def test_train_with_no_optimizer_uses_sgd() -> None:
     tr, va = _loaders(64)
     pt.train(model, tr, va, 1, 32, None, nn.MSELoss(), None, None, device="cpu")
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+    # exactly what torch.optim.SGD at the tutorials' learning rate 0.01 does
+    ref = _model()
+    pt.train(ref, tr, va, 1, 32, torch.optim.SGD, nn.MSELoss(), None, None, lr=0.01, device="cpu")
+    for a, b in zip(model.parameters(), ref.parameters(), strict=True):
+        assert torch.equal(a, b)
+    other = _model()
+    pt.train(other, tr, va, 1, 32, torch.optim.Adam, nn.MSELoss(), None, None, lr=0.01, device="cpu")
+    assert any(not torch.equal(a, b) for a, b in zip(model.parameters(), other.parameters(), strict=True))
 
 
 def test_weighted_loss_is_keras_sum_over_batch_size() -> None:
@@ -243,7 +276,33 @@ def test_train_without_validation_batches_uses_the_training_loss() -> None:
         device="cpu",
     )  # fmt: skip
     assert len(calls) == 1
-    assert np.isfinite(calls[0])
+    # the mean of the epoch's two training-batch losses, each taken before its optimiser step
+    ref = _model()
+    trainer = torch.optim.SGD(ref.parameters(), lr=0.01)
+    losses = []
+    for xb, yb in tr:
+        trainer.zero_grad()
+        loss = nn.MSELoss()(ref(xb), yb)
+        loss.backward()
+        trainer.step()
+        losses.append(loss.item())
+    assert calls[0] == pytest.approx(sum(losses) / 2, rel=1e-6)
+
+
+def test_validation_loss_is_computed_in_eval_mode() -> None:
+    """The tutorial loop switches to model.eval() for the validation loss: dropout is off there."""
+    torch.manual_seed(4)
+    model = nn.Sequential(nn.Linear(3, 16), nn.Dropout(0.5), nn.Linear(16, 2))
+    tr, va = _loaders(64)
+    history: list[dict[str, float]] = []
+    pt.train(
+        model, tr, va, 1, 32, torch.optim.SGD, nn.MSELoss(), None, None,
+        lr=0.0, device="cpu", history=history,
+    )  # fmt: skip
+    model.eval()
+    with torch.no_grad():
+        expected = sum(nn.MSELoss()(model(x), y).item() for x, y in va) / len(va)
+    assert history[0]["val_loss"] == pytest.approx(expected, rel=1e-6)
 
 
 def test_train_stops_early_with_patience() -> None:
@@ -288,9 +347,12 @@ def test_predict_returns_float32_c_contiguous_in_batches_and_restores_the_mode()
 
 def test_predict_on_torchscript_read_only_and_empty_inputs() -> None:
     model = torch.jit.script(_model())
-    x = np.ones((4, 3), np.float32)
+    x = np.random.default_rng(1).normal(size=(4, 3)).astype(np.float32)
     x.flags.writeable = False
-    assert pt.predict(model, x).shape == (4, 2)
+    out = pt.predict(model, x)
+    assert out.shape == (4, 2)
+    with torch.no_grad():
+        np.testing.assert_allclose(out, _model()(torch.tensor(x)).numpy(), rtol=1e-6)
     assert pt.predict(model, np.zeros((0, 3), np.float32)).shape == (0, 2)
     with pytest.raises(ValueError, match="batch_size"):
         pt.predict(model, x, batch_size=0)

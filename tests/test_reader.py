@@ -136,12 +136,19 @@ def test_buffer_value_read_at_evaluation_time(clf_file: tuple[Path, ToyMethod]) 
 
 
 def test_label_and_expression_form(clf_file: tuple[Path, ToyMethod]) -> None:
-    path, _ = clf_file
+    """``label := expression`` is matched on the expression, as TMVA's Reader does."""
+    path, method = clf_file
     reader = Reader("Silent")
-    for e in ["v1 := var1", "v2:=var2", "var3"]:
-        reader.AddVariable(e, np.zeros(1, np.float32))
+    refs = [np.zeros(1, np.float32) for _ in range(3)]
+    for e, r in zip(["v1 := var1", "v2:=var2", "var3"], refs, strict=True):
+        reader.AddVariable(e, r)
     reader.AddSpectator("spec1*2")
     reader.BookMVA("Toy", path)
+    X = events()
+    for r, v in zip(refs, X[7], strict=True):
+        r[0] = v
+    assert reader.EvaluateMVA("Toy") == float(method.mva_value(X[7:8])[0])
+    np.testing.assert_array_equal(reader.EvaluateMVA(X, "Toy"), method.mva_value(X))
 
 
 def test_vectorised_path_calls_the_method_once(

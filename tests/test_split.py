@@ -56,13 +56,13 @@ def tmva_split_reference(
     elif big_s == 0:
         use_train = max(big_r, r)
         if n_all < use_train:
-            raise DataError("training")
+            raise DataError("More events requested for training")
         use_test = n_all - use_train
         big_s = use_test
     elif big_r == 0:
         use_test = max(big_s, s)
         if n_all < use_test:
-            raise DataError("testing")
+            raise DataError("More events requested for testing")
         use_train = n_all - use_test
         big_r = use_train
     else:
@@ -84,7 +84,7 @@ def tmva_split_reference(
                 it += 1
     else:
         if u < use_train - r or u < use_test - s or u < use_train + use_test - r - s:
-            raise DataError("more")
+            raise DataError("More events requested than available")
         if use_train > r:
             train += undefined[: use_train - r]
             undefined = undefined[use_train - r :]
@@ -185,10 +185,18 @@ def test_deprecated_equal_train_sample_is_rejected() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["SplitMode=Shuffle", "NormMode=Equal", "SplitSeed=-1", "SplitSeed=abc", "V=maybe", "!SplitMode"]
+    ("text", "message"),
+    [
+        ("SplitMode=Shuffle", 'SplitMode .* does not have predefined value: "Shuffle"'),
+        ("NormMode=Equal", "did you mean 'EqualNumEvents'"),
+        ("SplitSeed=-1", "'SplitSeed' .* must not be negative"),
+        ("SplitSeed=abc", "'abc' of option 'SplitSeed' .* is not an integer"),
+        ("V=maybe", "'maybe' of option 'V' .* can not be interpreted as boolean"),
+        ("!SplitMode", "Negating a non-boolean variable SplitMode"),
+    ],
 )
-def test_bad_values(text: str) -> None:
-    with pytest.raises(OptionError):
+def test_bad_values(text: str, message: str) -> None:
+    with pytest.raises(OptionError, match=message):
         parse_split_options(text, ["Signal"])
 
 
@@ -346,8 +354,8 @@ def test_block_warns_when_fewer_than_requested(caplog: pytest.LogCaptureFixture)
 def test_matches_tmva_loops(r: int, s: int, u: int, big_r: int, big_s: int, mode: str) -> None:
     try:
         expected = tmva_split_reference(r, s, u, big_r, big_s, mode)
-    except DataError:
-        with pytest.raises(DataError):
+    except DataError as exc:
+        with pytest.raises(DataError, match=str(exc)):  # the same one of TMVA's three errors
             split(r, s, u, (big_r, big_s), mode)
         return
     assert split(r, s, u, (big_r, big_s), mode) == expected
@@ -364,8 +372,8 @@ def test_matches_tmva_loops(r: int, s: int, u: int, big_r: int, big_s: int, mode
 def test_random_has_block_sizes(r: int, s: int, u: int, big_r: int, big_s: int) -> None:
     try:
         expected = tmva_split_reference(r, s, u, big_r, big_s, "Block")
-    except DataError:
-        with pytest.raises(DataError):
+    except DataError as exc:
+        with pytest.raises(DataError, match=str(exc)):
             split(r, s, u, (big_r, big_s), "Random")
         return
     train, test = split(r, s, u, (big_r, big_s), "Random")

@@ -270,6 +270,13 @@ def test_gauss_class_sets_and_xml_round_trip() -> None:
         a = el.forward(X.astype(np.float32), class_index=0)
         b = el.forward(X.astype(np.float32), class_index=2)
         assert not np.allclose(a, b)
+        # parameter set k comes from the events of class k alone; the last one from all events
+        for k, mask in ((0, cls == 0), (1, cls == 1), (2, np.ones(n, bool))):
+            alone = type(el)(_inputs(2), n_classes=1)
+            alone.fit(X[mask].astype(np.float32), w[mask].astype(np.float32), np.zeros(mask.sum(), np.int32))
+            np.testing.assert_array_equal(
+                el.forward(X.astype(np.float32), class_index=k), alone.forward(X.astype(np.float32))
+            )
         text = ET.tostring(h.to_xml())
         h2 = TransformationHandler.from_xml(
             ET.fromstring(text), variables=_infos(2), class_names=["Signal", "Background"]

@@ -224,11 +224,11 @@ def test_decorrelate_on_targets_has_no_inverse() -> None:
 
 def test_not_fitted() -> None:
     h = _handler("N")
-    with pytest.raises(NotTrainedError):
+    with pytest.raises(NotTrainedError, match="'N' have not been fitted"):
         h.transform(_sample())
-    with pytest.raises(NotTrainedError):
+    with pytest.raises(NotTrainedError, match="'N' have not been fitted"):
         h.transform_variables(np.zeros((2, 3), np.float32))
-    with pytest.raises(NotTrainedError):
+    with pytest.raises(NotTrainedError, match="'N' have not been fitted"):
         h.to_xml()
     assert _handler("None").transform_variables(np.ones((2, 3))).dtype == np.float32
 

@@ -64,6 +64,26 @@ def test_sign_convention_largest_component_positive(sample: Sample) -> None:
     assert not np.allclose(t.params_[0][0], t.params_[2][0])  # per-class means differ from the all-class one
 
 
+def test_class_reference_uses_that_class(sample: Sample) -> None:
+    """P_Background: the mean and principal axes of the background events, unweighted (core.md §4.3)."""
+    h = TransformationHandler.parse("P_Background", variables=VARS, class_names=CLASSES)
+    h.fit(sample)
+    bkg = sample.class_id == 1
+    Xb = sample.X[bkg].astype(np.float64)
+    val, vec = np.linalg.eigh(np.cov(Xb.T, bias=True))
+    vec = vec[:, np.argsort(val)[::-1]]
+    expected = (sample.X.astype(np.float64) - Xb.mean(axis=0)) @ vec
+    out = h.transform(sample).X.astype(np.float64)
+    scale = np.sqrt(val.max())
+    for j in range(4):  # eigenvector signs are a convention
+        sign = np.sign(out[:, j] @ expected[:, j])
+        np.testing.assert_allclose(sign * out[:, j], expected[:, j], atol=1e-4 * scale)
+    cov_b = np.cov(out[bkg].T, bias=True)
+    assert np.abs(cov_b - np.diag(np.diag(cov_b))).max() < 1e-5 * cov_b.max()
+    cov_all = np.cov(out.T, bias=True)
+    assert np.abs(cov_all - np.diag(np.diag(cov_all))).max() > 1e-3 * cov_all.max()  # not the all-class axes
+
+
 def test_unweighted(sample: Sample) -> None:
     t = PCA([InputRef("v", i) for i in range(4)], n_classes=1)
     t.fit(sample.X, sample.weights, np.zeros(len(sample), np.int32))
