@@ -28,3 +28,10 @@ def test_empty_operand_is_neutral() -> None:
     assert TCut("x>0") + "" == "x>0"
     assert TCut() + TCut() == ""
     assert isinstance(TCut("") + "a", TCut)
+
+
+def test_product_gives_weight_times_selection_not_string_repetition() -> None:
+    assert TCut("w") * TCut("x>0") == "(w)*(x>0)"
+    assert TCut("w") * 2 == "(w)*(2)"
+    assert 2 * TCut("w") == "(2)*(w)"
+    assert TCut("") * "x>0" == "x>0"

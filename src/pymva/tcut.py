@@ -9,8 +9,9 @@ class TCut(str):
     """A selection expression, behaving like ROOT's ``TCut``.
 
     ``TCut`` is a :class:`str`, so it can be passed wherever a cut string is accepted.  As in ROOT,
-    ``a + b`` and ``a & b`` give ``(a)&&(b)``, ``a | b`` gives ``(a)||(b)`` and ``~a`` (ROOT's
-    ``!a``) gives ``!(a)``; an empty operand is neutral.
+    ``a + b`` and ``a & b`` give ``(a)&&(b)``, ``a | b`` gives ``(a)||(b)``, ``a * b`` gives
+    ``(a)*(b)`` (a weight times a selection) and ``~a`` (ROOT's ``!a``) gives ``!(a)``; an empty
+    operand is neutral.
 
     Parameters
     ----------
@@ -53,6 +54,12 @@ class TCut(str):
 
     def __ror__(self, other: object) -> TCut:
         return TCut(str(other))._combine(self, "||")
+
+    def __mul__(self, other: object) -> TCut:  # type: ignore[override]
+        return self._combine(other, "*")
+
+    def __rmul__(self, other: object) -> TCut:  # type: ignore[override]
+        return TCut(str(other))._combine(self, "*")
 
     def __invert__(self) -> TCut:
         return TCut(f"!({self})") if self else TCut("")
