@@ -55,10 +55,10 @@ class TCut(str):
     def __ror__(self, other: object) -> TCut:
         return TCut(str(other))._combine(self, "||")
 
-    def __mul__(self, other: object) -> TCut:  # type: ignore[override]
+    def __mul__(self, other: object) -> TCut:
         return self._combine(other, "*")
 
-    def __rmul__(self, other: object) -> TCut:  # type: ignore[override]
+    def __rmul__(self, other: object) -> TCut:
         return TCut(str(other))._combine(self, "*")
 
     def __invert__(self) -> TCut:
