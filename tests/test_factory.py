@@ -354,3 +354,18 @@ def test_correlations_tables_and_silent_still_prints_the_final_tables(
 
     res = factory.GetResults(loader, "Fisher")
     assert res.roc_integral == pytest.approx(norm.cdf(np.sqrt(3) / np.sqrt(2)), abs=0.03)
+
+
+def test_progress_bar_only_when_asked(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(3)
+    loader = TMVA.DataLoader("dataset")
+    loader.AddVariable("x")
+    loader.AddSignalTree({"x": rng.normal(1, 1, 200).astype(np.float32)})
+    loader.AddBackgroundTree({"x": rng.normal(-1, 1, 200).astype(np.float32)})
+    for options, expect_bar in (("!Silent:!Color:DrawProgressBar", True), ("!Silent:!Color:!DrawProgressBar", False)):
+        factory = Factory("Job", options=options + ":AnalysisType=Classification")
+        factory.BookMethod(loader, "Fisher", "Fisher")
+        factory.TrainAllMethods()
+        captured = capsys.readouterr()
+        assert "Train method: Fisher for Classification" in captured.out
+        assert ("method/s" in captured.err) is expect_bar

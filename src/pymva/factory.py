@@ -184,12 +184,21 @@ class Factory:
         }
 
     def _progress(self, iterable: Sequence[Any], desc: str) -> Iterator[Any]:
-        if self.options.DrawProgressBar and not self.options.Silent and len(iterable) > 1:
-            from tqdm.auto import tqdm
+        """Iterate with a tqdm progress bar when ``DrawProgressBar`` and not ``Silent``.
 
-            yield from tqdm(iterable, desc=desc, leave=False)
-        else:
+        While the bar is shown, pymva's log lines go through ``tqdm.write`` so that they do not
+        break the bar's line.
+        """
+        if not self.options.DrawProgressBar or self.options.Silent:
             yield from iterable
+            return
+        import logging
+
+        from tqdm.auto import tqdm
+        from tqdm.contrib.logging import logging_redirect_tqdm
+
+        with logging_redirect_tqdm(loggers=[logging.getLogger("pymva")], tqdm_class=tqdm):
+            yield from tqdm(iterable, desc=desc, leave=False, unit="method")
 
     def _records(self) -> Iterator[tuple[str, str, MethodRecord]]:
         for ln in sorted(self._methods, key=lambda s: s.encode()):
