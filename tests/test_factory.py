@@ -340,9 +340,13 @@ def test_correlations_tables_and_silent_still_prints_the_final_tables(
     factory.BookMethod(loader, "Fisher", "Fisher")
     factory.BookMethod(loader, "BDT", "BDT", "NTrees=20:MaxDepth=2")
     factory.TrainAllMethods()
+    html = factory._repr_html_()
+    assert "<td>Fisher</td>" in html
+    assert "<td>trained</td>" in html
     factory.TestAllMethods()
     capsys.readouterr()
     factory.EvaluateAllMethods()
+    assert f"<td>{factory.GetROCIntegral(loader, 'BDT'):.3f}</td>" in factory._repr_html_()
     out = capsys.readouterr().out
     assert "Evaluation results ranked by best signal efficiency and purity (area)" in out
     assert "Inter-MVA correlation matrix (signal)" in out

@@ -773,6 +773,26 @@ class Factory:
         else:
             self._closed = True
 
+    def _repr_html_(self) -> str:
+        """A table of the booked methods and their state, for Jupyter."""
+        from .evaluation._util import html_table
+
+        rows = []
+        for ds_name, title, rec in self._records():
+            roc = ""
+            if rec.test_values is not None and rec.method.context.analysis_type != EAnalysisType.kRegression:
+                roc = f"{self.GetROCIntegral(ds_name, title):.3f}"
+            state = "evaluated" if rec.result is not None else "tested" if rec.test_values is not None else (
+                "trained" if rec.trained else "booked"
+            )
+            rows.append((ds_name, title, rec.method.method_type.type_name, state, roc))
+        analysis = self._analysis_type.type_name if self._analysis_type is not None else "Auto"
+        return html_table(
+            f"Factory '{self.job_name}' ({analysis})",
+            rows,
+            ("DataSet", "Method", "Type", "State", "ROC-integ"),
+        )
+
     def __repr__(self) -> str:
         n = sum(len(v) for v in self._methods.values())
         return f"<Factory {self.job_name!r}: {n} method(s), output {self.output_path}>"
