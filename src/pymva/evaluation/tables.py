@@ -102,6 +102,19 @@ def _ranked_sections(
 # ----------------------------------------------------------------------------------------------
 # classification
 # ----------------------------------------------------------------------------------------------
+def _section_rows(
+    methods: Sequence[ClassificationResult],
+    variables: Sequence[ClassificationResult],
+    row: Callable[[ClassificationResult], str],
+) -> list[str]:
+    """One row per method, then TMVA's ``Input Variables:`` section for ``Variable`` methods."""
+    lines = [row(r) for r in methods]
+    if variables:
+        h = HLINE_CLASSIFICATION
+        lines += [h, "Input Variables: ", h, *(row(r) for r in variables)]
+    return lines
+
+
 def _classification_block(dataset: str, results: Sequence[ClassificationResult]) -> list[str]:
     h = HLINE_CLASSIFICATION
     methods, variables = _ranked_sections(results)
@@ -112,12 +125,12 @@ def _classification_block(dataset: str, results: Sequence[ClassificationResult])
         "DataSet       MVA                       ",
         "Name:         Method:          ROC-integ",
     ]
-    for k, section in enumerate((methods, variables)):
-        if k == 1 and section:
-            lines += [h, "Input Variables: ", h]
-        for r in section:
-            value = r.eff_area if (r.separation < 0 or r.significance < 0) else r.roc_integral
-            lines.append("%-13s %-15s: %#1.3f" % (dataset, _display_title(r), value))
+    lines += _section_rows(
+        methods,
+        variables,
+        lambda r: "%-13s %-15s: %#1.3f"
+        % (dataset, _display_title(r), r.eff_area if (r.separation < 0 or r.significance < 0) else r.roc_integral),
+    )
     lines += [
         h,
         "",
@@ -127,23 +140,21 @@ def _classification_block(dataset: str, results: Sequence[ClassificationResult])
         "Name:                Method:          @B=0.01             @B=0.10            @B=0.30   ",
         h,
     ]
-    for k, section in enumerate((methods, variables)):
-        if k == 1 and section:
-            lines += [h, "Input Variables: ", h]
-        for r in section:
-            lines.append(
-                "%-20s %-15s: %#1.3f (%#1.3f)       %#1.3f (%#1.3f)      %#1.3f (%#1.3f)"
-                % (
-                    dataset,
-                    _display_title(r),
-                    r.eff_at_01,
-                    r.train_eff_at_01,
-                    r.eff_at_10,
-                    r.train_eff_at_10,
-                    r.eff_at_30,
-                    r.train_eff_at_30,
-                )
-            )
+    lines += _section_rows(
+        methods,
+        variables,
+        lambda r: "%-20s %-15s: %#1.3f (%#1.3f)       %#1.3f (%#1.3f)      %#1.3f (%#1.3f)"
+        % (
+            dataset,
+            _display_title(r),
+            r.eff_at_01,
+            r.train_eff_at_01,
+            r.eff_at_10,
+            r.train_eff_at_10,
+            r.eff_at_30,
+            r.train_eff_at_30,
+        ),
+    )
     lines += [h, ""]
     return lines
 
@@ -158,13 +169,11 @@ def _ks_block(dataset: str, results: Sequence[ClassificationResult]) -> list[str
         "Name:                Method:",
         h,
     ]
-    for k, section in enumerate((methods, variables)):
-        if k == 1 and section:
-            lines += [h, "Input Variables: ", h]
-        for r in section:
-            lines.append(
-                "%-20s %-15s: %#.3g (%#.3g)" % (dataset, _display_title(r), r.ks_signal, r.ks_background)
-            )
+    lines += _section_rows(
+        methods,
+        variables,
+        lambda r: "%-20s %-15s: %#.3g (%#.3g)" % (dataset, _display_title(r), r.ks_signal, r.ks_background),
+    )
     lines += [h, ""]
     return lines
 
