@@ -775,7 +775,7 @@ class Factory:
 
     def _repr_html_(self) -> str:
         """A table of the booked methods and their state, for Jupyter."""
-        from .evaluation._util import html_table
+        from ._html import html_table
 
         rows = []
         for ds_name, title, rec in self._records():

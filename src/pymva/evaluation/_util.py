@@ -14,9 +14,6 @@ Everything here reproduces one piece of ROOT/TMVA arithmetic on whole arrays:
 
 from __future__ import annotations
 
-import html
-from collections.abc import Iterable, Sequence
-
 import numpy as np
 import numpy.typing as npt
 
@@ -149,17 +146,3 @@ def sequential_sum(x: F64) -> float:
     return float(np.add.accumulate(x)[-1])
 
 
-def html_table(caption: str, rows: Iterable[Sequence[object]], header: Sequence[str] | None = None) -> str:
-    """A small HTML table for ``_repr_html_``."""
-    parts = [f"<table><caption style='text-align:left'><b>{html.escape(caption)}</b></caption>"]
-    if header is not None:
-        parts.append("<tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in header) + "</tr>")
-    parts.extend("<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row) + "</tr>" for row in rows)
-    parts.append("</table>")
-    return "".join(parts)
-
-
-def _fmt(v: object) -> str:
-    if isinstance(v, (float, np.floating)):
-        return f"{float(v):.4g}"
-    return str(v)

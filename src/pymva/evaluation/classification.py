@@ -41,6 +41,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import kolmogorov
 
+from .._html import html_table
 from ..errors import DataError
 from ..histogram import Histogram
 from ._util import (
@@ -50,7 +51,6 @@ from ._util import (
     bin_centers,
     check_same_length,
     fill,
-    html_table,
     norm_factor,
     sequential_sum,
     spline1,

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from .._html import html_table
 from ..errors import DataError
-from ._util import F64, as_bool_array, html_table
+from ._util import F64, as_bool_array
 
 __all__ = ["CorrelationResult", "correlation_matrix", "evaluate_correlations"]
 

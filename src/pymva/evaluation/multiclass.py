@@ -22,9 +22,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .._html import html_table
 from ..errors import DataError
 from ..histogram import Graph, Histogram
-from ._util import F64, as_float_array, fill, html_table, norm_factor
+from ._util import F64, as_float_array, fill, norm_factor
 from .classification import EFF_B_POINTS, NBINS_MVA
 from .roc import ROCCurve, roc_curve
 

@@ -30,9 +30,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .._html import html_table
 from ..errors import DataError
 from ..histogram import Histogram, bin_edges
-from ._util import F64, as_float_array, fill, fill2d, html_table, sequential_sum
+from ._util import F64, as_float_array, fill, fill2d, sequential_sum
 
 __all__ = [
     "RegressionResult",

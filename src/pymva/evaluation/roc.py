@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._util import F64, as_bool_array, as_float_array, check_same_length, html_table, sequential_sum, spline1
+from .._html import html_table
+from ._util import F64, as_bool_array, as_float_array, check_same_length, sequential_sum, spline1
 
 __all__ = ["ROCCurve", "roc_curve"]
 

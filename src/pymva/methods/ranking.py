@@ -76,16 +76,10 @@ class Ranking:
         return "\n".join(self.lines())
 
     def _repr_html_(self) -> str:
-        from html import escape
+        from .._html import html_table
 
-        rows = "".join(
-            f"<tr><td>{i}</td><td>{escape(name)}</td><td>{value:.3e}</td></tr>"
-            for i, (name, value) in enumerate(self.entries, start=1)
-        )
-        return (
-            "<table><thead><tr><th>Rank</th><th>Variable</th>"
-            f"<th>{escape(self.criterion)}</th></tr></thead><tbody>{rows}</tbody></table>"
-        )
+        rows = [(i, name, f"{value:.3e}") for i, (name, value) in enumerate(self.entries, start=1)]
+        return html_table(RANKING_TITLE, rows, ("Rank", "Variable", self.criterion))
 
 
 def format_ranking(entries: Sequence[tuple[str, float]], criterion: str) -> str:
