@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from . import evaluation as ev
 from .dataset import DataSet, Sample
 from .errors import DataError, NotTrainedError, OptionError, did_you_mean
 from .logger import configure, get_logger
@@ -498,23 +499,21 @@ class Factory:
         NotTrainedError
             If no method has been tested (call ``TestAllMethods`` first).
         """
-        from . import evaluation as ev
-
         self.log.header("Evaluate all methods")
         tested = [(ln, t, r) for ln, t, r in self._records() if r.test_values is not None]
         if not tested:
             raise NotTrainedError("no tested method to evaluate: call TrainAllMethods() and TestAllMethods() first")
         for ds_name, title, rec in tested:
             ds = self._dataset(self._loaders[ds_name])
-            rec.result = self._evaluate_one(ev, ds, title, rec)
-        self._print_tables(ev, tested)
+            rec.result = self._evaluate_one(ds, title, rec)
+        self._print_tables(tested)
         if self.output_path is not None:
             self._write_output_file()
         self.log.info("")
         self.log.info("Thank you for using TMVA!")
         self.log.info("For citation information, please visit: http://tmva.sf.net/citeTMVA.html")
 
-    def _evaluate_one(self, ev: Any, ds: DataSet, title: str, rec: MethodRecord) -> Any:
+    def _evaluate_one(self, ds: DataSet, title: str, rec: MethodRecord) -> Any:
         at = rec.method.context.analysis_type
         assert rec.test_values is not None
         assert rec.train_values is not None
@@ -566,7 +565,7 @@ class Factory:
             ds.train.weights,
         )
 
-    def _print_tables(self, ev: Any, tested: list[tuple[str, str, MethodRecord]]) -> None:
+    def _print_tables(self, tested: list[tuple[str, str, MethodRecord]]) -> None:
         at = self._analysis_type
         results = [r.result for _, _, r in tested]
         if at == EAnalysisType.kClassification:
@@ -654,10 +653,8 @@ class Factory:
         NotTrainedError
             Before ``TestAllMethods``.
         """
-        from .evaluation import roc_curve
-
         values, weights, is_signal = self._roc_inputs(loader, theMethodName, iClass, type)
-        return float(roc_curve(values, weights, is_signal).auc)
+        return float(ev.roc_curve(values, weights, is_signal).auc)
 
     def GetROCCurve(
         self,
@@ -681,17 +678,14 @@ class Factory:
         KeyError, OptionError, NotTrainedError
             As :meth:`GetROCIntegral`.
         """
-        from .evaluation import roc_curve
-
         if theMethodName is None or isinstance(theMethodName, int):
             if isinstance(theMethodName, int):
                 iClass = theMethodName
             return self._draw_roc_curves(loader, iClass, type)
         values, weights, is_signal = self._roc_inputs(loader, theMethodName, iClass, type)
-        return roc_curve(values, weights, is_signal)
+        return ev.roc_curve(values, weights, is_signal)
 
     def _draw_roc_curves(self, loader: str | DataLoader, iClass: int, tree_type: ETreeType | int) -> Any:
-        from .evaluation import roc_curve
         from .evaluation.plotting import pyplot
 
         plt = pyplot()
@@ -706,7 +700,7 @@ class Factory:
             if rec.test_values is None:
                 continue
             values, weights, is_signal = self._roc_inputs(name, title, iClass, tree_type)
-            curve = roc_curve(values, weights, is_signal)
+            curve = ev.roc_curve(values, weights, is_signal)
             ax.plot(curve.sensitivity, curve.specificity, label=f"{title} (AUC {curve.auc:.3f})")
         ax.set_xlabel("Signal efficiency (Sensitivity)")
         ax.set_ylabel("Background rejection (Specificity)")
