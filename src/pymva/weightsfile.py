@@ -654,7 +654,7 @@ def method_from_content(
         raise ModelError(
             f"weights file '{content.source}': the stored options cannot be read back: {exc}"
         ) from exc
-    decl_names = {d.name.lower(): d.name for d in method_cls.Options.declarations()}
+    decl_names = {d.name.lower(): d.name for d in type(method.options).declarations()}
     changes: dict[str, Any] = dict(arrays)
     changes["modified_options"] = frozenset(decl_names[m.lower()] for m in content.modified)
     method.options = dataclasses.replace(method.options, **changes)

@@ -290,14 +290,15 @@ class MethodBase(abc.ABC):
         tokens = [t for t in str(options).split(":") if t.strip()]
         pdf_tokens = [t for t in tokens if _is_mva_pdf_option(t)]
         pdf_kwargs = {k: v for k, v in kwargs.items() if _is_mva_pdf_option(k)}
-        self.options: BaseMethodOptions = self.Options.parse(
+        options_cls = self.options_class(context)
+        self.options: BaseMethodOptions = options_cls.parse(
             ":".join(t for t in tokens if not _is_mva_pdf_option(t)),
             component=component,
             **{k: v for k, v in kwargs.items() if k not in pdf_kwargs},
         )
         if pdf_tokens or pdf_kwargs:
             if not self.options.CreateMVAPdfs:
-                self.Options.parse(options, component=component, **kwargs)  # TMVA: unknown options
+                options_cls.parse(options, component=component, **kwargs)  # TMVA: unknown options
             parse_option_string(
                 _MVA_PDF_DECLS, ":".join(pdf_tokens), pdf_kwargs, component=f"{component} (MVA PDFs)"
             )
@@ -312,6 +313,15 @@ class MethodBase(abc.ABC):
         self.training_time_: float | None = None
         self.n_training_events_: int | None = None
         self._trained = False
+
+    @classmethod
+    def options_class(cls, context: MethodContext) -> type[BaseMethodOptions]:
+        """The options dataclass for this job (default: :attr:`Options`).
+
+        Methods whose TMVA declarations have analysis-type dependent defaults (BDT for regression)
+        override this.
+        """
+        return cls.Options
 
     # ------------------------------------------------------------------ capabilities
     @classmethod

@@ -343,12 +343,13 @@ class MethodBDT(SklearnMethodBase):
     )
 
     def __init__(self, title: str, context: MethodContext, options: str = "", **kwargs: Any) -> None:
-        if context.analysis_type == EAnalysisType.kRegression:
-            # TMVA declares different defaults for regression: parse with that options class
-            # (MethodBase.__init__ looks the class up on the instance)
-            vars(self)["Options"] = BDTRegressionOptions
         super().__init__(title, context, options, **kwargs)
         self.plan_: _Plan | None = None
+
+    @classmethod
+    def options_class(cls, context: MethodContext) -> type[BaseMethodOptions]:
+        """TMVA declares different defaults for regression: :class:`BDTRegressionOptions` then."""
+        return BDTRegressionOptions if context.analysis_type == EAnalysisType.kRegression else BDTOptions
 
     @classmethod
     def has_analysis_type(cls, analysis_type: EAnalysisType, n_classes: int, n_targets: int) -> bool:
