@@ -88,12 +88,12 @@ def measure(kind: str, path: Path, branches: int) -> dict[str, float]:
 
     import uproot
 
-    from pymva.dataloader import DataLoader
+    from pymva.data.loader import DataLoader
 
     logging.getLogger("pymva").setLevel(logging.ERROR)
     names = [f"var{i}" for i in range(branches)]
     # one-time set-up excluded like the imports: compiling the expression grammar (lark)
-    from pymva.expression import Formula
+    from pymva.data.expression import Formula
 
     t_grammar = time.perf_counter()
     Formula("warm_up")

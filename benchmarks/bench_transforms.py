@@ -33,7 +33,7 @@ from sklearn.decomposition import PCA as SkPCA
 from sklearn.preprocessing import MinMaxScaler, QuantileTransformer
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
-from pymva.dataset import Sample, VariableInfo
+from pymva.data.dataset import Sample, VariableInfo
 from pymva.transforms import TransformationHandler
 
 

@@ -6,7 +6,7 @@ event as ROOT's tutorial does (``SetBranchAddress`` + ``GetEntry``), then to all
 
 The tutorial's code runs unchanged: ``TFile.Open``, ``Get``, ``GetListOfBranches``, ``GetName``,
 ``SetBranchAddress``, ``GetEntry`` and ``TString`` come from pymva's ROOT-compatibility layer
-(``pymva.tfile``).  Lines marked "pymva:" differ from ROOT's tutorial: the import line, the input
+(``pymva.io.rootfile``).  Lines marked "pymva:" differ from ROOT's tutorial: the import line, the input
 file generated with pymva.toydata instead of downloaded, running the training script when its
 weights file is missing, and the vectorised part at the end.
 

@@ -10,7 +10,7 @@ equals the regression target here because ``VarTransform=D,G`` transforms only t
 
 The tutorial's code runs unchanged: ``TFile.Open``, ``Get``, ``GetListOfBranches``, ``GetName``,
 ``SetBranchAddress``, ``GetEntry`` and ``TString`` come from pymva's ROOT-compatibility layer
-(``pymva.tfile``).  Lines marked "pymva:" differ from ROOT's tutorial: the import line, the input
+(``pymva.io.rootfile``).  Lines marked "pymva:" differ from ROOT's tutorial: the import line, the input
 file generated with pymva.toydata instead of downloaded, running the training script when its
 weights file is missing, and the vectorised part at the end.
 

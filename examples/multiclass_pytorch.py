@@ -1,7 +1,7 @@
 """ROOT's MulticlassPyTorch.py tutorial, run with pymva.
 
 The tutorial's code runs unchanged: ``TFile.Open``, ``Get``, ``GetListOfBranches``, ``GetName`` and
-``roc.SaveAs`` come from pymva's ROOT-compatibility layer (``pymva.tfile``).  Lines marked "pymva:"
+``roc.SaveAs`` come from pymva's ROOT-compatibility layer (``pymva.io.rootfile``).  Lines marked "pymva:"
 differ from ROOT's tutorial: the import line, ``tmva_example_multiple_background.root`` generated
 with pymva.toydata instead of ROOT's ``createData.C`` macro, the ``--epochs`` option and the
 scheduler call.  Fisher is booked as in the tutorial: TMVA's Fisher cannot do

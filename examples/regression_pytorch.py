@@ -1,7 +1,7 @@
 """ROOT's RegressionPyTorch.py tutorial, run with pymva.
 
 The tutorial's code runs unchanged: ``TFile.Open``, ``Get``, ``GetListOfBranches`` and ``GetName`` come
-from pymva's ROOT-compatibility layer (``pymva.tfile``).  Lines marked "pymva:" differ from ROOT's
+from pymva's ROOT-compatibility layer (``pymva.io.rootfile``).  Lines marked "pymva:" differ from ROOT's
 tutorial: the import line, the input ``tmva_reg_example.root`` generated with pymva.toydata when it
 is absent (ROOT's tutorial downloads it with curl), the ``--epochs`` option, the scheduler call, and
 a few lines at the end that print the regression figures of merit as numbers.

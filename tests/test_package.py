@@ -26,7 +26,7 @@ def test_error_hierarchy() -> None:
 
 def test_tmva_namespace_replaces_root_tmva() -> None:
     from pymva import TMVA
-    from pymva.dataloader import DataLoader
+    from pymva.data.loader import DataLoader
     from pymva.factory import Factory
     from pymva.reader import Reader, RReader
 

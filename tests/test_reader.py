@@ -14,7 +14,7 @@ import pytest
 from pymva.errors import DataError, ModelError, OptionError
 from pymva.reader import Experimental, Reader, ReaderOptions, RReader
 from pymva.types import EAnalysisType, Types
-from test_weightsfile import ToyMethod, make_sample, toy, trained_toy, write_toy
+from toymethod import ToyMethod, make_sample, toy, trained_toy, write_toy
 
 __all__ = ["toy"]  # the fixture, imported so that pytest finds it here
 

@@ -11,27 +11,30 @@ A TMVA script runs with only its ROOT import line changed::
     loader.AddSignalTree(data.Get("TreeS"))       # or simply "tmva_class_example.root:TreeS"
     ...
 
-Submodules, one TMVA concept each:
+The package follows the data flow (``docs/architecture.md``); one TMVA concept per module:
 
-=====================  =====================================================================
-``options``            the option-string grammar shared by every component
-``expression``         ROOT TTreeFormula expressions evaluated on awkward arrays
-``treesource``         reading trees (uproot), chains, in-memory inputs
-``dataloader``         ``DataLoader`` and ``DataSetInfo``
-``split``              the train/test split, NormMode, MixMode
-``dataset``            ``DataSet``, ``Sample``, ``VariableInfo``
-``transforms``         VarTransform chains: Normalize, Decorrelate, PCA, Gauss, Uniform
-``methods``            method plugins: PyTorch, PyRandomForest, PyAdaBoost, PyGTB, Fisher, BDT
-``pytorch``            ready-made ``train``/``predict`` for ``load_model_custom_objects``
-``evaluation``         ROC, efficiencies, separation, KS test, regression and multiclass metrics
-``histogram``          ROOT histograms, profiles and graphs as numpy arrays
-``factory``            ``Factory``
-``outputfile``         the output ROOT file (``outputwriter`` assembles it for the Factory)
-``weightsfile``        the weights XML file
-``reader``             ``Reader`` and ``Experimental.RReader``
-``tfile``              ROOT's ``TFile``, ``TTree``, ``TString`` for scripts written for PyROOT
-``toydata``            toy input files like ROOT's ``createData.C``
-=====================  =====================================================================
+=======================  ===================================================================
+``tmva``, ``types``      the ``TMVA`` namespace and ``Types`` (the face, with ``factory`` and
+                         ``reader``)
+``errors``, ``options``  the exception hierarchy; the option-string grammar of every component
+``logger``, ``tcut``     TMVA-style log lines; ``TCut``
+``safety``               the rules for names, paths and atomic writes
+``extras``               optional dependencies, each with the pip command that installs it
+``histograms``           ROOT histograms, profiles and graphs as numpy arrays
+``data``                 sources (uproot trees, chains, in-memory) → ``expression``
+                         (TTreeFormula) → ``loader`` (``DataLoader``) → ``info``
+                         (``DataSetInfo``) → ``build`` → ``split`` → ``dataset``
+``transforms``           VarTransform chains: Normalize, Decorrelate, PCA, Gauss, Uniform
+``methods``              ``base`` and ``registry``; one module per method: PyTorch,
+                         PyRandomForest, PyAdaBoost, PyGTB, Fisher, BDT; ``ranking``
+``pytorch``              ready-made ``train``/``predict`` for ``load_model_custom_objects``
+``evaluation``           ROC, efficiencies, separation, KS test, regression and multiclass
+``io``                   ``rootfile`` (PyROOT-style ``TFile``/``TTree``), ``weights`` (the
+                         weights XML), ``output`` (the Factory's output ROOT file)
+``factory``              ``Factory``
+``reader``               ``Reader`` and ``Experimental.RReader``
+``toydata``              toy input files like ROOT's ``createData.C``
+=======================  ===================================================================
 
 Heavy modules (torch, uproot) are imported on first use of the names that need them.
 """
@@ -47,10 +50,10 @@ from .tmva import TMVA
 from .types import Types
 
 if TYPE_CHECKING:
-    from .dataloader import DataLoader
+    from .data.loader import DataLoader
     from .factory import Factory
+    from .io.rootfile import TFile, TString, TTree
     from .reader import Reader
-    from .tfile import TFile, TString, TTree
 
 __all__ = [
     "TMVA",
@@ -72,12 +75,12 @@ __all__ = [
 
 _LAZY = {
     "Factory": "factory",
-    "DataLoader": "dataloader",
+    "DataLoader": "data.loader",
     "Reader": "reader",
     # ROOT has these in ROOT, not in TMVA: from pymva import TMVA, TFile, TTree, TCut, TString
-    "TFile": "tfile",
-    "TString": "tfile",
-    "TTree": "tfile",
+    "TFile": "io.rootfile",
+    "TString": "io.rootfile",
+    "TTree": "io.rootfile",
 }
 
 

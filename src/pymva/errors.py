@@ -17,6 +17,8 @@ class                  raised for
                        ``load_model_custom_objects``, a prediction of the wrong shape
 ``NotTrainedError``    asking for results of a method that has not been trained or tested yet
                        (also a :class:`RuntimeError`)
+``MissingExtraError``  an optional dependency that is not installed; the message names the
+                       ``pip install`` command (also a :class:`ModuleNotFoundError`)
 =====================  ==========================================================================
 """
 
@@ -27,6 +29,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "DataError",
+    "MissingExtraError",
     "ModelError",
     "NotTrainedError",
     "OptionError",
@@ -58,6 +61,10 @@ class ModelError(PyMVAError):
 
 class NotTrainedError(PyMVAError, RuntimeError):
     """Results were requested from a method that has not been trained, tested or evaluated yet."""
+
+
+class MissingExtraError(PyMVAError, ModuleNotFoundError):
+    """An optional dependency of pymva is not installed (see :mod:`pymva.extras`)."""
 
 
 def closest(word: str, candidates: Iterable[str], n: int = 3, cutoff: float = 0.6) -> list[str]:

@@ -31,16 +31,18 @@ import numpy as np
 import numpy.typing as npt
 
 from . import evaluation as ev
-from .dataset import DataSet, Sample
+from .data.dataset import DataSet, Sample
 from .errors import DataError, NotTrainedError, OptionError, did_you_mean
+from .io.output.layout import write_job_output
 from .logger import configure, get_logger
-from .methods.base import MethodBase, MethodContext, get_method_class
+from .methods.base import MethodBase, MethodContext
+from .methods.registry import get_method_class
 from .options import OptionsBase, option
 from .types import EMVA, EAnalysisType, ETreeType
 
 if TYPE_CHECKING:
-    from .dataloader import DataLoader
-    from .tfile import TFile
+    from .data.loader import DataLoader
+    from .io.rootfile import TFile
 
 __all__ = ["Factory", "FactoryOptions"]
 
@@ -115,8 +117,8 @@ class Factory:
     ----------
     jobName : str
         Job name: first part of every weights-file name (``<JobName>_<Title>.weights.xml``).
-    outputFile : str, os.PathLike, pymva.tfile.TFile or None
-        Path of the output ROOT file (TMVA's ``TFile``), or a :class:`~pymva.tfile.TFile` opened with
+    outputFile : str, os.PathLike, pymva.io.rootfile.TFile or None
+        Path of the output ROOT file (TMVA's ``TFile``), or a :class:`~pymva.io.rootfile.TFile` opened with
         ``TFile.Open(path, "RECREATE")`` (its path is taken; the Factory writes the file itself);
         ``None`` for no output file.  As in TMVA's two-argument form ``Factory(jobName, options)``, a
         string that does not end in ``.root`` and looks like an option string is taken as ``options``.
@@ -145,7 +147,7 @@ class Factory:
     ) -> None:
         path: str | os.PathLike[str] | None
         if outputFile is not None and not isinstance(outputFile, (str, os.PathLike)):
-            from .tfile import output_file_path
+            from .io.rootfile import output_file_path
 
             path = output_file_path(outputFile)  # TFile.Open(name, "RECREATE"): its name
         elif isinstance(outputFile, str) and not options and _looks_like_options(outputFile):
@@ -421,7 +423,7 @@ class Factory:
         method.train(ds.train)
         rec.trained = True
         if self.options.ModelPersistence:
-            from .weightsfile import write_weights_file
+            from .io.weights import write_weights_file
 
             path = method.context.weight_dir / f"{self.job_name}_{title}.weights.xml"
             rec.weights_file = write_weights_file(
@@ -436,7 +438,7 @@ class Factory:
         self.log.info("")
 
     def _reload(self, rec: MethodRecord) -> MethodBase:
-        from .weightsfile import load_method
+        from .io.weights import load_method
 
         assert rec.weights_file is not None
         old = rec.method
@@ -671,7 +673,7 @@ class Factory:
         ``GetROCCurve(loader)`` or ``GetROCCurve(loader, iClass)`` draws every tested method of the
         loader and returns the :class:`matplotlib.figure.Figure` (needs the ``plot`` extra); the
         figure also has ROOT's ``TCanvas`` methods ``SaveAs(filename)``, ``Print(filename)`` and
-        ``Draw()`` (see :func:`pymva.tfile.canvas_class`), so ``roc.SaveAs("roc.png")`` works as in ROOT.
+        ``Draw()`` (see :func:`pymva.io.rootfile.canvas_class`), so ``roc.SaveAs("roc.png")`` works as in ROOT.
 
         Raises
         ------
@@ -686,13 +688,13 @@ class Factory:
         return ev.roc_curve(values, weights, is_signal)
 
     def _draw_roc_curves(self, loader: str | DataLoader, iClass: int, tree_type: ETreeType | int) -> Any:
-        from .evaluation.plotting import pyplot
+        from .extras import pyplot
 
         plt = pyplot()
         name = loader if isinstance(loader, str) else loader.GetName()
         if name not in self._methods:
             raise KeyError(f"no methods booked on dataset '{name}'; datasets: {sorted(self._methods)}")
-        from .tfile import canvas_class
+        from .io.rootfile import canvas_class
 
         # a matplotlib Figure that also has ROOT's TCanvas SaveAs/Print/Draw
         fig, ax = plt.subplots(figsize=(6, 5), FigureClass=canvas_class())
@@ -728,10 +730,14 @@ class Factory:
 
     # ------------------------------------------------------------------ output file
     def _write_output_file(self) -> None:
-        from .outputwriter import write_factory_output
-
         assert self.output_path is not None
-        write_factory_output(self, self.output_path)
+        jobs = [
+            (self._dataset(self._loaders[name]), self._methods[name])
+            for name in sorted(self._methods, key=lambda s: s.encode())
+        ]
+        write_job_output(
+            self.output_path, jobs, transformations=self.options.Transformations, analysis_type=self.analysis_type
+        )
         self._output_written = True
 
     def Close(self) -> None:

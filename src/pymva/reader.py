@@ -37,11 +37,11 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import DataError, ModelError, OptionError, did_you_mean
+from .io.weights import WeightsFileContent, method_from_content, parse_weights_xml, read_weights_file
 from .logger import configure, get_logger
 from .methods.base import MethodBase
 from .options import OptionsBase, option
 from .types import EMVA, EAnalysisType
-from .weightsfile import WeightsFileContent, method_from_content, parse_weights_xml, read_weights_file
 
 __all__ = ["Experimental", "RReader", "Reader", "ReaderOptions"]
 

@@ -71,7 +71,7 @@ class _TMVANamespace:
 
             return Factory
         if name == "DataLoader":
-            from .dataloader import DataLoader
+            from .data.loader import DataLoader
 
             return DataLoader
         if name == "Reader":

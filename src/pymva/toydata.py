@@ -44,7 +44,7 @@ def write_trees(path: str | os.PathLike[str], trees: Mapping[str, Mapping[str, n
     """
     import uproot
 
-    from ._atomic import atomic_path
+    from .safety import atomic_path
 
     dest = Path(path)
     with atomic_path(dest) as tmp, uproot.recreate(tmp) as f:

@@ -18,8 +18,8 @@ module                            contents
 :mod:`~.plotting`                 matplotlib helpers (optional extra ``plot``)
 ================================  =============================================================
 
-The histograms and graphs of the results are :class:`pymva.histogram.Histogram` and
-:class:`pymva.histogram.Graph` objects named exactly as TMVA names them (core.md §5.2, §5.4, §5.6,
+The histograms and graphs of the results are :class:`pymva.histograms.Histogram` and
+:class:`pymva.histograms.Graph` objects named exactly as TMVA names them (core.md §5.2, §5.4, §5.6,
 §5.7, §6), written as the ROOT class TMVA uses (``root_type``: TH1D, TH1F or TH2F) or as TGraph.
 They hold only the in-range bins; ``variances`` are ROOT's ``fSumw2``: the sum of squared weights of
 a filled histogram, scaled like the contents, or ``|content|`` (ROOT's default error) for histograms
@@ -28,6 +28,7 @@ whose contents TMVA sets directly.  See ``docs/evaluation.md`` for what every nu
 
 from __future__ import annotations
 
+from ..errors import MissingExtraError
 from .classification import (
     ClassificationResult,
     evaluate_classification,
@@ -38,7 +39,7 @@ from .classification import (
 )
 from .correlations import CorrelationResult, evaluate_correlations
 from .multiclass import MulticlassResult, evaluate_multiclass
-from .plotting import MissingExtraError, plot_roc_curves
+from .plotting import plot_roc_curves
 from .regression import (
     RegressionResult,
     RegressionStats,

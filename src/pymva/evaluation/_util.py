@@ -3,7 +3,7 @@
 Everything here reproduces one piece of ROOT/TMVA arithmetic on whole arrays:
 
 * :func:`fill` / :func:`fill2d` — ``TH1::Fill`` / ``TH2::Fill`` with weights, in-range bins only
-  (bins found with :func:`pymva.histogram.find_bins`, ``TAxis::FindBin``);
+  (bins found with :func:`pymva.histograms.find_bins`, ``TAxis::FindBin``);
 * :func:`bin_centers` — ``TAxis::GetBinCenter``;
 * :func:`spline1` — ``TMVA::TSpline1::Eval`` (linear interpolation of a graph, linear
   extrapolation with the end segments);
@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import DataError
-from ..histogram import find_bins
+from ..histograms import find_bins
 
 F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]

@@ -43,7 +43,7 @@ from scipy.special import kolmogorov
 
 from .._html import html_table
 from ..errors import DataError
-from ..histogram import Histogram
+from ..histograms import Histogram
 from ._util import (
     F64,
     as_bool_array,

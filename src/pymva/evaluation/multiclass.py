@@ -24,10 +24,11 @@ import numpy.typing as npt
 
 from .._html import html_table
 from ..errors import DataError
-from ..histogram import Graph, Histogram
+from ..extras import new_axes
+from ..histograms import Graph, Histogram
 from ._util import F64, as_float_array, fill, norm_factor
 from .classification import EFF_B_POINTS, NBINS_MVA
-from .roc import ROCCurve, roc_curve
+from .roc import ROCCurve, roc_curve, style_roc_axes
 
 __all__ = ["MulticlassResult", "evaluate_multiclass"]
 
@@ -99,7 +100,6 @@ class MulticlassResult:
 
     def plot(self, ax: Any = None, sample: str = "test") -> Any:
         """Draw the 1-vs-rest ROC curve of every class (needs the ``plot`` extra); returns the Axes."""
-        from .plotting import new_axes, style_roc_axes
 
         ax = new_axes(ax)
         curves = self.test_roc_curves if sample == "test" else self.train_roc_curves

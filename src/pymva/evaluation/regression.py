@@ -32,7 +32,8 @@ import numpy.typing as npt
 
 from .._html import html_table
 from ..errors import DataError
-from ..histogram import Histogram, bin_edges
+from ..extras import new_axes
+from ..histograms import Histogram, bin_edges
 from ._util import F64, as_float_array, fill, fill2d, sequential_sum
 
 __all__ = [
@@ -215,7 +216,6 @@ class RegressionResult:
         -------
         matplotlib.axes.Axes
         """
-        from .plotting import new_axes
 
         ax = new_axes(ax)
         name = f"MVA_{self.title}{sample}_reg_tgt{target}_rtgt{target}"

@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._html import html_table
+from ..extras import new_axes
 from ._util import F64, as_bool_array, as_float_array, check_same_length, sequential_sum, spline1
 
 __all__ = ["ROCCurve", "roc_curve"]
@@ -103,7 +104,6 @@ class ROCCurve:
         -------
         matplotlib.axes.Axes
         """
-        from .plotting import new_axes, style_roc_axes
 
         fresh = ax is None
         ax = new_axes(ax)
@@ -164,3 +164,13 @@ def roc_curve(values: npt.ArrayLike, weights: npt.ArrayLike | None, is_signal: n
     fnr = 1.0 - sens
     terms = 0.5 * (fnr[1:] - fnr[:-1]) * (spec[:-1] + spec[1:])
     return ROCCurve(sens, spec, sequential_sum(terms))
+
+
+def style_roc_axes(ax: Any, title: str) -> None:
+    """Axis titles and ranges of TMVA's ROC canvas (``Factory::GetROCCurve``)."""
+    ax.set_xlabel("Signal efficiency (Sensitivity)")
+    ax.set_ylabel("Background rejection (Specificity)")
+    ax.set_title(title)
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(0.0, 1.02)
+    ax.grid(True, alpha=0.3)

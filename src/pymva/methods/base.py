@@ -4,16 +4,15 @@ A method plugin only sees arrays and options (``../shared/tmva/core.md`` §2.2�
 
 * it is created with a title, a :class:`MethodContext` (job and loader names, weight directory,
   analysis type, variable/target/spectator descriptions, class names) and its option string;
-* :meth:`MethodBase.train` receives the training :class:`~pymva.dataset.Sample`, fits the method's
+* :meth:`MethodBase.train` receives the training :class:`~pymva.data.dataset.Sample`, fits the method's
   ``VarTransform`` chain on it and hands the transformed arrays to the subclass's :meth:`_train`;
 * :meth:`MethodBase.evaluate` applies the chain to any sample and returns the responses
   (classification: the signal-class output; multiclass: one column per class; regression: one
   column per target, passed back through the inverse target transforms);
-* the weights file (:mod:`pymva.weightsfile`) stores the options and the fitted chain, plus what
+* the weights file (:mod:`pymva.io.weights`) stores the options and the fitted chain, plus what
   :meth:`MethodBase.add_weights_xml` adds; :meth:`MethodBase.read_weights_xml` reads it back.
 
-Subclasses register themselves with :func:`register_method`; :func:`get_method_class` finds them
-by ``Types`` member or by name (``"PyTorch"``), with a "did you mean" on a typo.
+Subclasses register themselves with :func:`pymva.methods.registry.register_method`.
 """
 
 from __future__ import annotations
@@ -23,13 +22,13 @@ import logging
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
-from ..dataset import Sample, VariableInfo
-from ..errors import ModelError, NotTrainedError, OptionError, did_you_mean
+from ..data.dataset import Sample, VariableInfo
+from ..errors import ModelError, NotTrainedError
 from ..logger import get_logger
 from ..options import _INDEXED, OptionDecl, OptionsBase, option, parse_option_string
 from ..types import EMVA, EAnalysisType
@@ -38,9 +37,6 @@ __all__ = [
     "BaseMethodOptions",
     "MethodBase",
     "MethodContext",
-    "available_methods",
-    "get_method_class",
-    "register_method",
 ]
 
 F32 = npt.NDArray[np.float32]
@@ -171,73 +167,6 @@ class MethodContext:
         if self.analysis_type == EAnalysisType.kRegression:
             return self.n_targets
         return self.n_classes
-
-
-M = TypeVar("M", bound="type[MethodBase]")
-_REGISTRY: dict[EMVA, type[MethodBase]] = {}
-
-
-def register_method(cls: M) -> M:
-    """Class decorator: register a method class under its ``method_type``."""
-    _REGISTRY[cls.method_type] = cls
-    return cls
-
-
-def available_methods() -> list[str]:
-    """Names of the registered method types (``["BDT", "Fisher", "PyTorch", …]``)."""
-    _load_builtin_methods()
-    return sorted(m.type_name for m in _REGISTRY)
-
-
-def get_method_class(method: EMVA | int | str) -> type[MethodBase]:
-    """Find the method class for a ``Types`` member, its integer value or its name.
-
-    Parameters
-    ----------
-    method : EMVA, int or str
-        ``Types.kPyTorch``, ``27`` or ``"PyTorch"`` (case-insensitive; ``"kPyTorch"`` too).
-
-    Returns
-    -------
-    type
-        The registered :class:`MethodBase` subclass.
-
-    Raises
-    ------
-    OptionError
-        For an unknown or unimplemented method type, listing the available ones.
-    """
-    _load_builtin_methods()
-    names = available_methods()
-    if isinstance(method, str):
-        key = method.strip()
-        low = key.lower()
-        for m, cls in _REGISTRY.items():
-            if low in (m.type_name.lower(), m.name.lower()):
-                return cls
-        raise OptionError(
-            f"unknown method '{key}'{did_you_mean(key, names)} Available methods: {', '.join(names)}"
-        )
-    try:
-        emva = EMVA(int(method))
-    except ValueError:
-        raise OptionError(f"unknown method type {method!r}; available methods: {', '.join(names)}") from None
-    if emva not in _REGISTRY:
-        raise OptionError(
-            f"method type {emva.type_name} is not implemented in pymva; available methods: {', '.join(names)}"
-        )
-    return _REGISTRY[emva]
-
-
-def _load_builtin_methods() -> None:
-    """Import the modules of pymva's own methods so that they register themselves."""
-    import importlib
-    import importlib.util
-
-    for mod in ("pytorch", "pyrandomforest", "pyadaboost", "pygtb", "fisher", "bdt"):
-        name = f"pymva.methods.{mod}"
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
 
 
 class MethodBase(abc.ABC):

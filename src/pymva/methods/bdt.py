@@ -42,11 +42,12 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from ..dataset import Sample
+from ..data.dataset import Sample
 from ..errors import ModelError, OptionError
 from ..options import option
 from ..types import EMVA, EAnalysisType
-from .base import BaseMethodOptions, MethodContext, register_method
+from .base import BaseMethodOptions, MethodContext
+from .registry import register_method
 from .sklearn_common import SklearnMethodBase, adaboost_algorithm_kwargs, proba_by_class
 
 __all__ = ["SUPPORTED_OPTIONS", "UNSUPPORTED_OPTIONS", "BDTOptions", "BDTRegressionOptions", "MethodBDT"]

@@ -29,12 +29,13 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from ..dataset import Sample
+from ..data.dataset import Sample
 from ..errors import ModelError
 from ..options import option
 from ..types import EMVA, EAnalysisType
-from .base import BaseMethodOptions, MethodBase, MethodContext, register_method
+from .base import BaseMethodOptions, MethodBase, MethodContext
 from .ranking import Ranking, formatted_table
+from .registry import register_method
 
 __all__ = ["FisherOptions", "MethodFisher", "fisher_coefficients"]
 

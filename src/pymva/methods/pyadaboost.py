@@ -15,7 +15,8 @@ from typing import Any, ClassVar
 
 from ..options import option
 from ..types import EMVA
-from .base import BaseMethodOptions, register_method
+from .base import BaseMethodOptions
+from .registry import register_method
 from .sklearn_common import (
     SklearnMethodBase,
     adaboost_algorithm_kwargs,

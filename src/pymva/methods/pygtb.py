@@ -14,7 +14,8 @@ from typing import Any, ClassVar
 from ..errors import OptionError
 from ..options import option
 from ..types import EMVA, EAnalysisType
-from .base import BaseMethodOptions, register_method
+from .base import BaseMethodOptions
+from .registry import register_method
 from .sklearn_common import (
     SklearnMethodBase,
     estimator_option,

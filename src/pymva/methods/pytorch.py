@@ -34,11 +34,12 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from ..dataset import Sample
+from ..data.dataset import Sample
 from ..errors import ModelError, OptionError, closest
 from ..options import non_negative, option, positive
 from ..types import EMVA, EAnalysisType
-from .base import BaseMethodOptions, MethodBase, MethodContext, register_method
+from .base import BaseMethodOptions, MethodBase, MethodContext
+from .registry import register_method
 
 __all__ = ["MethodPyTorch", "PyTorchOptions", "parse_learning_rate_schedule", "validation_size"]
 
@@ -230,7 +231,7 @@ def save_scripted(model: Any, path: str | os.PathLike[str]) -> None:
             f"Model not scriptable. Failed to convert to torch script. ({type(exc).__name__}: {exc}) "
             "The model must stay TorchScript-compatible: torch.jit.script(model) has to work on it."
         ) from exc
-    from .._atomic import atomic_path
+    from ..safety import atomic_path
 
     try:
         with atomic_path(target) as tmp, open(tmp, "wb") as fh:

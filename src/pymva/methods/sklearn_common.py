@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from ..dataset import Sample
+from ..data.dataset import Sample
 from ..errors import ModelError, OptionError, did_you_mean
 from ..options import option
 from ..types import EAnalysisType

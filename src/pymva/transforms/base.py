@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._blas import blas_single_thread
-from ..dataset import VariableInfo
+from ..data.dataset import VariableInfo
 from ..errors import DataError, ModelError, NotTrainedError
 from ..logger import get_logger
 

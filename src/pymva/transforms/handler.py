@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..dataset import Sample, VariableInfo
+from ..data.dataset import Sample, VariableInfo
 from ..errors import DataError, ModelError, NotTrainedError
 from ..logger import get_logger
 from .base import F32, InputRef, VariableTransform, blas_single_thread, int_attr

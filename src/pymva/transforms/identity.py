@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..dataset import VariableInfo
+from ..data.dataset import VariableInfo
 from .base import F32, VariableTransform
 
 __all__ = ["Identity"]

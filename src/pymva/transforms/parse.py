@@ -25,7 +25,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..dataset import VariableInfo
+from ..data.dataset import VariableInfo
 from ..errors import OptionError, did_you_mean
 from .base import InputRef
 

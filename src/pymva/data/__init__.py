@@ -1,0 +1,21 @@
+"""The data side of TMVA: from trees to the DataSet that methods train on.
+
+Data flows one way through these modules::
+
+    sources (TTree, RNTuple, in-memory, chains) → expression (TTreeFormula) → loader (DataLoader)
+        → info (DataSetInfo) → build (DataSetFactory) → split → dataset (DataSet, Sample)
+
+==================  ===========================================================================
+``sources``         reading trees with uproot: files, globs, chains, in-memory arrays
+``expression``      ROOT ``TTreeFormula`` expressions evaluated vectorised, and event building
+``loader``          ``DataLoader``: what the user declares
+``info``            ``DataSetInfo``, ``ClassInfo``: the description the loader keeps
+``build``           TMVA's ``DataSetFactory``: reading, cuts, weights, split, mixing
+``split``           the train/test split, NormMode and MixMode on index arrays
+``dataset``         ``DataSet``, ``Sample``, ``VariableInfo``: what methods see
+==================  ===========================================================================
+
+Nothing here imports transforms, methods, evaluation or io.
+"""
+
+from __future__ import annotations

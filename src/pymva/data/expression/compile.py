@@ -1,0 +1,727 @@
+"""Compiling a parsed expression into numpy closures: :class:`Formula` and :func:`parse_formula`."""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import awkward as ak
+import numpy as np
+import numpy.typing as npt
+
+from ...errors import DataError, did_you_mean
+from .branches import _convert, _Ctx, _Eval, _fields, _ndim, _to_numpy_f64
+from .functions import _BINARY, _FUNCTIONS, _OP_SYMBOL, _SPECIAL, _UNSUPPORTED, _bool
+from .grammar import _parse, _show
+from .values import (
+    _and_valid,
+    _bcast,
+    _f64,
+    _Jagged,
+    _nary,
+    _Num,
+    _Scalar,
+    _simplify,
+    _Str,
+    _StrConst,
+    _valid_or_true,
+    _Value,
+)
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+Mask = npt.NDArray[np.bool_]
+
+
+def _n_entries(arrays: Any, formulas: Sequence[Formula]) -> int:
+    """Check that every branch exists and all have the same length; return that length."""
+    fields = _fields(arrays)
+    known = set(fields)
+    lengths: dict[str, int] = {}
+    for f in formulas:
+        for name in sorted(f.branches):
+            if name not in known:
+                raise DataError(
+                    f"unknown branch {name!r} in expression {f.text!r}{did_you_mean(name, fields)}"
+                )
+            if name not in lengths:
+                lengths[name] = len(arrays[name])
+    if lengths:
+        distinct = set(lengths.values())
+        if len(distinct) > 1:
+            desc = ", ".join(f"{k!r}: {v}" for k, v in sorted(lengths.items()))
+            raise DataError(f"the branches have different numbers of entries ({desc})")
+        return distinct.pop()
+    if isinstance(arrays, ak.Array):
+        return len(arrays)
+    if fields:
+        return len(arrays[fields[0]])
+    raise DataError(
+        "cannot tell the number of entries: the expressions read no branch and no array was given"
+    )
+
+
+@dataclass(frozen=True)
+class _Node:
+    fn: _Eval
+    const: float | None = None
+    string: str | None = None
+    leaf: str | None = None
+    pos: int = 0
+
+
+def _num(v: _Value, ctx: _Ctx) -> _Num:
+    if isinstance(v, _Str):
+        raise DataError(
+            f"branch {v.name!r} holds strings and cannot be used as a number in expression "
+            f"{ctx.text!r}; a string branch can only be compared with a string constant, "
+            f'e.g. {v.name}=="abc"'
+        )
+    if isinstance(v, _StrConst):  # pragma: no cover - rejected at compile time
+        raise DataError(f"a string constant cannot be used as a number in expression {ctx.text!r}")
+    return v
+
+
+def _index(v: _Num, idx: float | _Scalar | None, fixed_text: str) -> _Num:
+    """``v[idx]`` per entry; an element that does not exist is missing."""
+    if idx is None:
+        return v
+    if isinstance(v, (float, _Scalar)):
+        # a single value per entry: [0] is the value itself, anything else does not exist
+        if isinstance(idx, float):
+            if idx == 0:
+                return v
+            if isinstance(v, float):
+                raise DataError(f"index {int(idx)} of a single value in expression {fixed_text!r}")
+            return _Scalar(v.data, np.zeros(len(v.data), dtype=bool))
+        if isinstance(v, float):
+            return _Scalar(np.full(len(idx.data), v), _simplify(_and_valid([idx.valid, idx.data == 0])))
+        return _Scalar(v.data, _simplify(_and_valid([v.valid, idx.valid, idx.data == 0])))
+    counts = v.counts
+    n = v.n
+    if isinstance(idx, float):
+        k = int(idx)
+        if v.fixed is not None and k >= v.fixed:
+            raise DataError(
+                f"index {k} is beyond the size of a fixed-size array (max is {v.fixed - 1}) in "
+                f"expression {fixed_text!r}"
+            )
+        ok = counts > k
+        pos = v.offsets[:-1] + k
+    else:
+        kf = np.trunc(idx.data)
+        ok = (kf >= 0) & (kf < counts)
+        if idx.valid is not None:
+            ok &= idx.valid
+        pos = v.offsets[:-1] + np.where(ok, kf, 0).astype(np.int64)
+    if v.data.size == 0:
+        return _Scalar(np.zeros(n, dtype=np.float64), np.zeros(n, dtype=bool))
+    pos = np.where(ok, pos, 0)
+    valid = ok if v.valid is None else (ok & v.valid[pos])
+    return _Scalar(v.data[pos], _simplify(valid))
+
+
+def _index_nd(raw: Any, idxs: Sequence[float | _Scalar | None], text: str) -> _Num:
+    """Indexing of a branch with more than one array dimension (``m[1][2]``, ``m[][2]``)."""
+    arr = raw if isinstance(raw, ak.Array) else ak.from_numpy(np.asarray(raw))
+    axis = 1
+    for idx in idxs:
+        if arr.ndim <= axis:
+            raise DataError(f"too many indices in expression {text!r}")
+        if idx is None:
+            axis += 1
+            continue
+        if isinstance(idx, float):
+            k = int(idx)
+            t = arr.type.content
+            for _ in range(axis - 1):
+                while isinstance(t, ak.types.OptionType):
+                    t = t.content
+                t = t.content
+            while isinstance(t, ak.types.OptionType):
+                t = t.content
+            if isinstance(t, ak.types.RegularType) and k >= t.size:
+                raise DataError(
+                    f"index {k} for dimension #{axis} is beyond the fixed size {t.size} in expression "
+                    f"{text!r}"
+                )
+            arr = ak.pad_none(arr, k + 1, axis=axis)
+            arr = arr[(slice(None),) * axis + (k,)]
+        else:
+            if axis != 1:
+                raise DataError(
+                    f"a per-entry index is only supported for the first dimension, in expression {text!r}"
+                )
+            sel = idx.data if idx.valid is None else np.where(idx.valid, idx.data, -1.0)
+            sel = np.where(np.isfinite(sel), np.trunc(sel), -1.0).astype(np.int64)
+            arr = ak.firsts(arr[ak.local_index(arr, axis=1) == sel], axis=1)
+    v = _convert("", arr, text)
+    if isinstance(v, _Str):  # pragma: no cover - numeric branches only reach here
+        raise DataError(f"cannot index strings in expression {text!r}")
+    if isinstance(v, _Jagged):
+        v.fixed = None
+    return v
+
+
+def _reduce(kind: str, x: _Num, cond: _Num | None, n: int) -> _Num:
+    """Length$, Sum$, Min$, Max$, MinIf$, MaxIf$ over the values of each entry."""
+    if cond is not None:
+        # keep the values whose condition is non-zero (and exists)
+        bc = _bcast([x, cond])
+        xd, cd = bc.datas
+        vx, vc = bc.valids
+        shape = np.broadcast(np.asarray(xd), np.asarray(cd)).shape
+        if shape == ():
+            return float(xd) if (cd != 0) else 0.0
+        sel = np.broadcast_to(np.not_equal(cd, 0) & _valid_or_true(vc) & _valid_or_true(vx), shape)
+        x = bc.wrap(np.broadcast_to(xd, shape), sel.copy())
+    if isinstance(x, float):
+        return 1.0 if kind == "Length$" else x
+    if isinstance(x, _Scalar):
+        has = np.ones(n, dtype=bool) if x.valid is None else x.valid
+        if kind == "Length$":
+            return _Scalar(has.astype(np.float64), None)
+        return _Scalar(np.where(has, x.data, 0.0), None)
+    ent, data = x.ent, x.data
+    if x.valid is not None:
+        ent, data = ent[x.valid], data[x.valid]
+    if kind == "Length$":
+        return _Scalar(np.bincount(ent, minlength=n).astype(np.float64), None)
+    if kind == "Sum$":
+        return _Scalar(np.bincount(ent, weights=data, minlength=n).astype(np.float64), None)
+    counts = np.bincount(ent, minlength=n)
+    out = np.zeros(n, dtype=np.float64)
+    nonempty = counts > 0
+    if data.size:
+        starts = (np.cumsum(counts) - counts)[nonempty]
+        red = np.fmin if kind in ("Min$", "MinIf$") else np.fmax
+        res = red.reduceat(data, starts)
+        # ROOT keeps the first value and replaces it by any smaller (larger) one: NaN elements are
+        # skipped unless the first value of the entry is NaN
+        res[np.isnan(data[starts])] = np.nan
+        out[nonempty] = res
+    return _Scalar(out, None)
+
+
+def _logic(is_and: bool, a: _Num, b: _Num) -> _Num:
+    """``a && b`` / ``a || b`` with ROOT's lazy evaluation of the right side."""
+    bc = _bcast([a, b])
+    x, y = bc.datas
+    va, vb = bc.valids
+    nx, ny = np.not_equal(x, 0), np.not_equal(y, 0)
+    data = _bool((nx & ny) if is_and else (nx | ny))
+    # ROOT evaluates the right side only when the left does not decide: a missing value on the
+    # right does not matter when the left side is 0 (&&) or non-zero (||)
+    valid = va
+    if vb is not None:
+        decided = ~nx if is_and else nx
+        valid = (decided | vb) if va is None else (va & (decided | vb))
+    if valid is not None:
+        valid = np.broadcast_to(valid, np.shape(data)).copy()
+    return bc.wrap(data, valid)
+
+
+def _pairwise(kind: str) -> Callable[[_Num, _Num], _Num]:
+    if kind == "and_":
+        return functools.partial(_logic, True)
+    if kind == "or_":
+        return functools.partial(_logic, False)
+    fn = _BINARY[kind]
+    return lambda a, b: _nary(fn, [a, b])
+
+
+#: operators compiled as loops over a run (see _Compiler.chain); ROOT groups these to the left
+_LEFT_ASSOC = frozenset({"add", "sub", "div"})
+_PAIRWISE = {k: _pairwise(k) for k in ("add", "sub", "mul", "div", "and_", "or_", "bitand", "bitor")}
+
+
+def _fold_values(op: Callable[[_Num, _Num], _Num], vals: Sequence[_Num], left: bool) -> _Num:
+    if left:
+        acc = vals[0]
+        for v in vals[1:]:
+            acc = op(acc, v)
+        return acc
+    acc = vals[-1]
+    for v in reversed(vals[:-1]):
+        acc = op(v, acc)
+    return acc
+
+
+class _Compiler:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.branches: set[str] = set()
+
+    def error(self, pos: int, message: str) -> DataError:
+        return DataError(_show(self.text, pos, f"in expression {self.text!r}: {message}"))
+
+    @staticmethod
+    def pos_of(tree: Any) -> int:
+        if hasattr(tree, "start_pos"):
+            return int(tree.start_pos or 0)
+        meta = getattr(tree, "meta", None)
+        return int(getattr(meta, "start_pos", 0) or 0) if meta is not None else 0
+
+    def compile(self, tree: Any) -> _Node:
+        kind = tree.data
+        pos = self.pos_of(tree)
+        method = getattr(self, f"c_{kind}", None)
+        if method is not None:
+            node: _Node = method(tree, pos)
+            return node
+        if kind in _PAIRWISE:
+            return self.chain(kind, tree, pos)
+        if kind in _BINARY:
+            return self.binary(kind, tree, pos)
+        raise self.error(pos, f"unsupported construct {kind!r}")  # pragma: no cover
+
+    # -- leaves ------------------------------------------------------------------------------------
+
+    def c_number(self, tree: Any, pos: int) -> _Node:
+        tok = str(tree.children[0])
+        value = float(int(tok, 16)) if tok[:2].lower() == "0x" else float(tok)
+        return _Node(lambda ctx: value, const=value, pos=pos)
+
+    def c_string(self, tree: Any, pos: int) -> _Node:
+        s = str(tree.children[0])[1:-1]
+        return _Node(lambda ctx: _StrConst(s), string=s, pos=pos)
+
+    def c_name(self, tree: Any, pos: int) -> _Node:
+        name = str(tree.children[0])
+        if name == "pi":
+            return _Node(lambda ctx: math.pi, const=math.pi, pos=pos)
+        if name in _UNSUPPORTED:
+            raise self.error(pos, f"{name!r} is not supported ({_UNSUPPORTED[name]})")
+        if name in _SPECIAL or name.endswith("$"):
+            raise self.error(pos, f"special function {name!r} needs arguments in parentheses")
+        if "::" in name:
+            if name in _FUNCTIONS:
+                raise self.error(pos, f"{name!r} is a function; call it as {name}()")
+            raise self.error(pos, f"unknown name {name!r}{did_you_mean(name, _FUNCTIONS)}")
+        self.branches.add(name)
+        return _Node(lambda ctx: ctx.leaf(name), leaf=name, pos=pos)
+
+    # -- operators ---------------------------------------------------------------------------------
+
+    def operands(self, tree: Any, kind: str) -> list[_Node]:
+        nodes = [self.compile(c) for c in tree.children]
+        for nd in nodes:
+            if nd.string is not None and kind not in ("eq", "ne"):
+                raise self.error(
+                    nd.pos,
+                    f"a string constant can only be compared (== or !=) with a string branch, "
+                    f"not used with {_OP_SYMBOL.get(kind, kind)!r}",
+                )
+        return nodes
+
+    @staticmethod
+    def fold(nodes: Sequence[_Node], fn: Callable[..., Any], pos: int) -> _Node | None:
+        if all(nd.const is not None for nd in nodes):
+            with np.errstate(all="ignore"):
+                value = float(_f64(fn(*[np.float64(nd.const) for nd in nodes])))
+            return _Node(lambda ctx: value, const=value, pos=pos)
+        return None
+
+    def binary(self, kind: str, tree: Any, pos: int) -> _Node:
+        a, b = self.operands(tree, kind)
+        fn = _BINARY[kind]
+        if kind in ("eq", "ne") and (a.string is not None or b.string is not None):
+            return self.string_compare(kind, a, b, pos)
+        folded = self.fold([a, b], fn, pos)
+        if folded is not None:
+            return folded
+        fa, fb = a.fn, b.fn
+        if kind in ("eq", "ne"):
+
+            def ev_cmp(ctx: _Ctx) -> _Value:
+                va, vb = fa(ctx), fb(ctx)
+                if isinstance(va, _Str) or isinstance(vb, _Str):
+                    return _string_eq(kind, va, vb, ctx)
+                return _nary(fn, [_num(va, ctx), _num(vb, ctx)])
+
+            return _Node(ev_cmp, pos=pos)
+
+        def ev(ctx: _Ctx) -> _Value:
+            return _nary(fn, [_num(fa(ctx), ctx), _num(fb(ctx), ctx)])
+
+        return _Node(ev, pos=pos)
+
+    def string_compare(self, kind: str, a: _Node, b: _Node, pos: int) -> _Node:
+        if a.string is not None and b.string is not None:
+            value = float((a.string == b.string) == (kind == "eq"))
+            return _Node(lambda ctx: value, const=value, pos=pos)
+        other = b if a.string is not None else a
+        if other.leaf is None:
+            raise self.error(other.pos, "only a string branch can be compared with a string constant")
+        fa, fb = a.fn, b.fn
+
+        def ev(ctx: _Ctx) -> _Value:
+            return _string_eq(kind, fa(ctx), fb(ctx), ctx)
+
+        return _Node(ev, pos=pos)
+
+    def c_neg(self, tree: Any, pos: int) -> _Node:
+        (a,) = self.operands(tree, "neg")
+        folded = self.fold([a], np.negative, pos)
+        if folded is not None:
+            return folded
+        fa = a.fn
+        return _Node(lambda ctx: _nary(np.negative, [_num(fa(ctx), ctx)]), pos=pos)
+
+    def c_not_(self, tree: Any, pos: int) -> _Node:
+        (a,) = self.operands(tree, "not_")
+
+        def not_fn(x: Any) -> F64:
+            return _bool(np.equal(x, 0))
+
+        folded = self.fold([a], not_fn, pos)
+        if folded is not None:
+            return folded
+        fa = a.fn
+        return _Node(lambda ctx: _nary(not_fn, [_num(fa(ctx), ctx)]), pos=pos)
+
+    def chain(self, kind: str, tree: Any, pos: int) -> _Node:
+        """A run of one associative-in-ROOT operator (``a+b+c``, ``a&&b&&c``), compiled as a loop.
+
+        Long runs (cuts built by joining many conditions) would otherwise nest as deeply as they
+        are long.  The grouping is ROOT's: ``+ - / ^`` to the left, the others to the right.
+        """
+        left = kind in _LEFT_ASSOC
+        trees: list[Any] = []
+        node = tree
+        while getattr(node, "data", None) == kind:
+            if left:
+                trees.append(node.children[1])
+                node = node.children[0]
+            else:
+                trees.append(node.children[0])
+                node = node.children[1]
+        trees.append(node)
+        if left:
+            trees.reverse()
+        nodes = [self.compile(t) for t in trees]
+        for nd in nodes:
+            if nd.string is not None:
+                raise self.error(
+                    nd.pos,
+                    f"a string constant can only be compared (== or !=) with a string branch, "
+                    f"not used with {_OP_SYMBOL.get(kind, kind)!r}",
+                )
+        op = _PAIRWISE[kind]
+        if (
+            kind in ("and_", "or_")
+            and nodes[0].const is not None
+            and (nodes[0].const == 0) == (kind == "and_")
+        ):
+            # the left side decides: 0 && b is 0 and 1 || b is 1 whatever b is
+            value = 0.0 if kind == "and_" else 1.0
+            return _Node(lambda ctx: value, const=value, pos=pos)
+        if all(nd.const is not None for nd in nodes):
+            consts = [float(nd.const) for nd in nodes if nd.const is not None]
+            with np.errstate(all="ignore"):
+                acc = _fold_values(op, consts, left)
+            value = float(acc) if isinstance(acc, float) else 0.0
+            return _Node(lambda ctx: value, const=value, pos=pos)
+        fns = [nd.fn for nd in nodes]
+
+        def ev(ctx: _Ctx) -> _Value:
+            return _fold_values(op, [_num(f(ctx), ctx) for f in fns], left)
+
+        return _Node(ev, pos=pos)
+
+    def c_and_(self, tree: Any, pos: int) -> _Node:
+        return self.chain("and_", tree, pos)
+
+    def c_or_(self, tree: Any, pos: int) -> _Node:
+        return self.chain("or_", tree, pos)
+
+    def c_cond(self, tree: Any, pos: int) -> _Node:
+        c, a, b = self.operands(tree, "cond")
+        if c.const is not None:
+            return a if c.const != 0 else b
+        fc, fa, fb = c.fn, a.fn, b.fn
+
+        def ev(ctx: _Ctx) -> _Value:
+            bc = _bcast([_num(fc(ctx), ctx), _num(fa(ctx), ctx), _num(fb(ctx), ctx)])
+            cd, ad, bd = bc.datas
+            vc, va, vb = bc.valids
+            take_a = np.not_equal(cd, 0)
+            data = np.where(take_a, ad, bd)
+            valid: Mask | None = None
+            if va is not None or vb is not None:
+                valid = np.where(take_a, True if va is None else va, True if vb is None else vb).astype(bool)
+            if vc is not None:
+                valid = vc if valid is None else (vc & valid)
+            if valid is not None:
+                valid = np.broadcast_to(valid, np.shape(data)).copy()
+            return bc.wrap(data, valid)
+
+        return _Node(ev, pos=pos)
+
+    # -- indexing ----------------------------------------------------------------------------------
+
+    def c_index(self, tree: Any, pos: int) -> _Node:
+        # collect the chain base[i0][i1]...
+        chain: list[Any] = []
+        base = tree
+        while getattr(base, "data", None) == "index":
+            chain.append(base.children[1])
+            base = base.children[0]
+        chain.reverse()
+        b = self.compile(base)
+        if b.string is not None:
+            raise self.error(b.pos, "a string constant cannot be indexed")
+        idx_nodes: list[_Node | None] = []
+        for c in chain:
+            if c is None:
+                idx_nodes.append(None)
+                continue
+            nd = self.compile(c)
+            if nd.string is not None:
+                raise self.error(nd.pos, "an index must be a number")
+            if nd.const is not None and not (np.isfinite(nd.const) and 0 <= nd.const < 2**62):
+                raise self.error(nd.pos, f"invalid index {nd.const:g}")
+            idx_nodes.append(nd)
+        text = self.text
+        leaf = b.leaf
+        fb = b.fn
+
+        def resolve(ctx: _Ctx) -> list[float | _Scalar | None]:
+            out: list[float | _Scalar | None] = []
+            for nd in idx_nodes:
+                if nd is None:
+                    out.append(None)
+                elif nd.const is not None:
+                    out.append(float(np.trunc(nd.const)))
+                else:
+                    v = _num(nd.fn(ctx), ctx)
+                    if isinstance(v, _Jagged):
+                        raise DataError(f"an index must give one value per entry, in expression {text!r}")
+                    out.append(v)
+            return out
+
+        def ev(ctx: _Ctx) -> _Value:
+            idxs = resolve(ctx)
+            if leaf is not None and _ndim(ctx.raw(leaf)) > 2:
+                return _index_nd(ctx.raw(leaf), idxs, text)
+            v = _num(fb(ctx), ctx)
+            for i in idxs:
+                v = _index(v, i, text)
+            return v
+
+        return _Node(ev, pos=pos)
+
+    # -- function calls ----------------------------------------------------------------------------
+
+    def c_call(self, tree: Any, pos: int) -> _Node:
+        name_tok = tree.children[0]
+        name = str(name_tok)
+        arg_trees = [c for c in tree.children[1:] if c is not None]
+        nargs = len(arg_trees)
+        if name in _UNSUPPORTED:
+            raise self.error(pos, f"{name!r} is not supported ({_UNSUPPORTED[name]})")
+        if name in _SPECIAL:
+            lo, hi = _SPECIAL[name]
+        elif name in _FUNCTIONS:
+            lo, hi = _FUNCTIONS[name].min_args, _FUNCTIONS[name].max_args
+        else:
+            raise self.error(pos, f"unknown function {name!r}{did_you_mean(name, [*_FUNCTIONS, *_SPECIAL])}")
+        if not lo <= nargs <= hi:
+            want = str(lo) if lo == hi else f"{lo} to {hi}"
+            raise self.error(pos, f"{name} takes {want} argument{'s' if hi != 1 else ''}, got {nargs}")
+        args = [self.compile(c) for c in arg_trees]
+        for nd in args:
+            if nd.string is not None:
+                raise self.error(nd.pos, f"{name} takes numbers, not a string")
+        if name in _SPECIAL:
+            return self.special(name, args, pos)
+        impl = _FUNCTIONS[name].impl
+        if nargs == 0:
+            value = float(impl())
+            return _Node(lambda ctx: value, const=value, pos=pos)
+        folded = self.fold(args, impl, pos)
+        if folded is not None:
+            return folded
+        fns = [a.fn for a in args]
+
+        def ev(ctx: _Ctx) -> _Value:
+            return _nary(impl, [_num(f(ctx), ctx) for f in fns])
+
+        return _Node(ev, pos=pos)
+
+    def special(self, name: str, args: list[_Node], pos: int) -> _Node:
+        fns = [a.fn for a in args]
+        if name == "Alt$":
+            fp, fd = fns
+
+            def ev_alt(ctx: _Ctx) -> _Value:
+                # ROOT: the primary value where it exists, the alternate one elsewhere
+                bc = _bcast([_num(fp(ctx), ctx), _num(fd(ctx), ctx)])
+                pd, dd = bc.datas
+                vp, vd = bc.valids
+                shape = np.broadcast(np.asarray(pd), np.asarray(dd)).shape
+                if vp is None:
+                    return bc.wrap(np.broadcast_to(pd, shape), None)
+                data = np.where(vp, pd, dd)
+                return bc.wrap(data, None if vd is None else (vp | vd))
+
+            return _Node(ev_alt, pos=pos)
+        fx = fns[0]
+        fcond = fns[1] if len(fns) > 1 else None
+
+        def ev_red(ctx: _Ctx) -> _Value:
+            x = _num(fx(ctx), ctx)
+            c = _num(fcond(ctx), ctx) if fcond is not None else None
+            return _reduce(name, x, c, ctx.n)
+
+        return _Node(ev_red, pos=pos)
+
+
+def _string_eq(kind: str, a: _Value, b: _Value, ctx: _Ctx) -> _Value:
+    def arr(v: _Value) -> Any:
+        if isinstance(v, _Str):
+            return v.array
+        if isinstance(v, _StrConst):
+            return v.value
+        raise DataError(
+            f"cannot compare a number with a string in expression {ctx.text!r}; "
+            "== and != with a string need a string branch on one side and a string (or string "
+            "branch) on the other"
+        )
+
+    res = arr(a) == arr(b)
+    if kind == "ne":
+        res = ~res
+    data, valid = _to_numpy_f64(ak.values_astype(res, np.float64))
+    return _Scalar(data, valid)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------------------------------
+
+
+class Formula:
+    """A ROOT ``TTreeFormula`` expression, parsed once and evaluated on chunks of entries.
+
+    Parameters
+    ----------
+    text : str
+        The expression in ROOT's syntax (``"Muon_Px[0]*(NMuon>1)"``, ``"TMath::Abs(x)<2 && y!=0"``).
+        See ``docs/expressions.md`` for what is supported.
+
+    Attributes
+    ----------
+    text : str
+        The original text.
+    branches : frozenset of str
+        The branch names the expression reads (what must be read from the tree).
+
+    Raises
+    ------
+    DataError
+        If the text does not parse, names an unknown function, or calls one with the wrong number
+        of arguments; the message shows the expression with a caret under the offending position.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f = Formula("x > 1 && y < 2")
+    >>> sorted(f.branches)
+    ['x', 'y']
+    >>> f.evaluate({"x": np.array([0.0, 2.0]), "y": np.array([1.0, 1.0])}).tolist()
+    [0.0, 1.0]
+    """
+
+    __slots__ = ("_root", "branches", "text")
+
+    def __init__(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise DataError(f"an expression must be a string, got {type(text).__name__}")
+        text = str(text)  # a TCut or other str subclass becomes a plain string
+        self.text = text
+        if not text.strip():
+            raise DataError("empty expression")
+        compiler = _Compiler(text)
+        try:
+            self._root: _Node = compiler.compile(_parse(text))
+        except RecursionError:
+            raise DataError(f"expression {text[:80]!r}... is nested too deeply") from None
+        if self._root.string is not None:
+            raise DataError(_show(text, self._root.pos, f"expression {text!r} is a string, not a number"))
+        self.branches: frozenset[str] = frozenset(compiler.branches)
+
+    def __repr__(self) -> str:
+        return f"Formula({self.text!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Formula) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(("Formula", self.text))
+
+    def __reduce__(self) -> tuple[type[Formula], tuple[str]]:
+        return (Formula, (self.text,))
+
+    @property
+    def is_constant(self) -> bool:
+        """Whether the expression reads no branch."""
+        return self._root.const is not None
+
+    def _value(self, ctx: _Ctx) -> _Num:
+        ctx.text = self.text
+        try:
+            return _num(self._root.fn(ctx), ctx)
+        except RecursionError:  # pragma: no cover - compilation fails first
+            raise DataError(f"expression {self.text[:80]!r}... is nested too deeply") from None
+
+    def evaluate(self, arrays: Mapping[str, Any]) -> Any:
+        """Evaluate the expression for every entry.
+
+        Parameters
+        ----------
+        arrays : mapping of str to array, or awkward record array
+            Branch name -> one value or one array per entry, as returned by uproot's
+            ``tree.arrays(..., library="ak")`` or ``library="np"`` (a dict of numpy arrays or a
+            pandas DataFrame work too).  Only the branches in :attr:`branches` are read.
+
+        Returns
+        -------
+        awkward.Array
+            One element per entry: a float64 number, ``None`` when an indexed element does not
+            exist (``Muon_Px[2]`` with two muons), or a list of float64 numbers for a
+            multi-valued expression (``Muon_Px*2``).
+
+        Raises
+        ------
+        DataError
+            For a missing branch (with the closest branch names), a string branch used as a number,
+            branches of different lengths, or an index beyond a fixed-size array.
+        """
+        n = _n_entries(arrays, [self])
+        ctx = _Ctx(arrays, n)
+        with np.errstate(all="ignore"):
+            value = self._value(ctx)
+        return _to_awkward(value, n)
+
+
+def _to_awkward(value: _Num, n: int) -> Any:
+    if isinstance(value, float):
+        return ak.Array(np.full(n, value, dtype=np.float64))
+    content: Any = ak.contents.NumpyArray(value.data)
+    if value.valid is not None:
+        content = ak.contents.ByteMaskedArray(
+            ak.index.Index8(value.valid.astype(np.int8)), content, valid_when=True
+        )
+    if isinstance(value, _Jagged):
+        content = ak.contents.ListOffsetArray(ak.index.Index64(value.offsets), content)
+    return ak.Array(content)
+
+
+@functools.lru_cache(maxsize=2048)
+def parse_formula(text: str) -> Formula:
+    """Return ``Formula(text)``, cached (formulas are immutable)."""
+    return Formula(text)

@@ -1,0 +1,677 @@
+"""Tree sources: everything in pymva that touches uproot.
+
+A *tree* handed to :meth:`~pymva.data.loader.DataLoader.AddTree` becomes a :class:`TreeSource` here,
+which knows its name, its number of entries and its branches, and reads the branches an expression
+needs in chunks of entries.  Accepted trees (:func:`open_source`):
+
+* an uproot ``TTree`` (``uproot.open("file.root")["TreeS"]``);
+* a string or :class:`os.PathLike` ``"file.root:TreeS"`` (a tree in a sub-directory:
+  ``"file.root:dir/TreeS"``); ``"file.root"`` alone when the file holds exactly one tree;
+* a glob (``"data/*.root:events"``), a list of such strings, or a mapping ``{file: tree}``, read one
+  file after the other as one chain (ROOT's ``TChain``); an element without a tree name uses the tree
+  name of the element before it;
+* beyond TMVA, events in memory: a mapping of column name to array (numpy arrays, lists, awkward
+  arrays; 2-D numpy arrays and jagged awkward arrays are array branches), a pandas ``DataFrame``,
+  an awkward record array, or a numpy structured array.
+
+Files are opened when the tree is added (to count the entries and to report a missing file or tree at
+once) and opened again when the data set is built; only the branches that the expressions name are
+read, ``step`` entries at a time.
+
+Every problem is a :class:`~pymva.errors.DataError` naming what is wrong and what exists instead:
+missing file (and similar file names), missing tree (the trees in the file), missing branch (the
+closest branch names).  A string branch used as a number is reported by
+:mod:`pymva.data.expression` when the expression is evaluated.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import awkward as ak
+import numpy as np
+import uproot
+
+from ..errors import DataError, closest
+
+__all__ = [
+    "ChainSource",
+    "FileTreeSource",
+    "MemorySource",
+    "TreeSource",
+    "UprootTreeSource",
+    "open_source",
+    "read_ascii_tree",
+    "split_file_spec",
+]
+
+#: Arrays of one chunk: branch name to a numpy array (flat numeric branches) or an awkward array.
+Arrays = dict[str, Any]
+
+# a file path with ``.root`` followed by ``:object`` (uproot's own rule), e.g. "f.root:dir/TreeS"
+_OBJECT_IN_PATH = re.compile(r"^(.+\.root(?:\.[0-9]+)?):(.*)$")
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+#: Kinds of branches: usable as numbers, as arrays of numbers, strings, other objects.
+NUMBER, ARRAY, STRING, OTHER = "number", "array", "string", "other"
+
+
+def _list_names(names: Sequence[str], limit: int = 30) -> str:
+    shown = ", ".join(names[:limit])
+    if len(names) > limit:
+        shown += f", … ({len(names) - limit} more)"
+    return shown or "(none)"
+
+
+class TreeSource(ABC):
+    """Something events can be read from: a tree, a chain of trees, or arrays in memory.
+
+    Attributes
+    ----------
+    name : str
+        The name TMVA prints (``Add Tree <name> of type …``): the tree name, or the kind of
+        in-memory object.
+    description : str
+        Where the events come from, for messages (``tree 'TreeS' in file 'data.root'``).
+    """
+
+    name: str
+    description: str
+
+    @property
+    @abstractmethod
+    def num_entries(self) -> int:
+        """Number of entries (rows)."""
+
+    @abstractmethod
+    def branch_kinds(self) -> dict[str, tuple[str, str]]:
+        """Branch name to ``(kind, type name)``; kind is ``number``, ``array``, ``string`` or ``other``."""
+
+    @abstractmethod
+    def _iterate(self, branches: Sequence[str], step: int) -> Iterator[Arrays]:
+        """Yield chunks of at most ``step`` entries holding the given (existing) branches."""
+
+    def check_branches(self, uses: Iterable[tuple[str, Iterable[str]]]) -> None:
+        """Check that every branch exists.
+
+        Whether a branch can be used the way an expression uses it (a string branch only in a
+        comparison with a string constant, for instance) is checked when the expression is evaluated.
+
+        Parameters
+        ----------
+        uses : iterable of (description, branch names)
+            E.g. ``("Input expression 'x+y'", {"x", "y"})``.
+
+        Raises
+        ------
+        DataError
+            Naming every missing branch, where it is used, the closest branch names and the available
+            ones.
+        """
+        kinds = self.branch_kinds()
+        names = list(kinds)
+        problems = []
+        for what, branches in uses:
+            for b in sorted(set(branches)):
+                if b not in kinds:
+                    sugg = closest(b, names, n=3, cutoff=0.5)
+                    hint = f"; did you mean {' or '.join(repr(s) for s in sugg)}?" if sugg else ""
+                    problems.append(
+                        f"branch '{b}' used in {what} does not exist in {self.description}{hint} "
+                        f"(branches: {_list_names(names)})"
+                    )
+        if problems:
+            raise DataError("; ".join(problems))
+
+    def scalar_branches(self, branches: Iterable[str]) -> bool:
+        """Whether every named branch exists and holds exactly one number per entry.
+
+        Then an expression that reads only these branches, without indexing, gives one value per
+        entry, and the number of events is known before reading.
+
+        Parameters
+        ----------
+        branches : iterable of str
+
+        Returns
+        -------
+        bool
+        """
+        kinds = self.branch_kinds()
+        return all(kinds.get(b, (OTHER, ""))[0] == NUMBER for b in branches)
+
+    def iterate(self, branches: Iterable[str], step: int) -> Iterator[Arrays]:
+        """Read ``branches`` in chunks of at most ``step`` entries.
+
+        Parameters
+        ----------
+        branches : iterable of str
+            Branch names (checked with :meth:`check_branches`).  When empty, one numeric branch is
+            read anyway so that chunks know their length.
+        step : int
+            Entries per chunk.
+
+        Yields
+        ------
+        dict of str to array
+            Flat numeric branches as 1-D numpy arrays, everything else as awkward arrays.
+        """
+        wanted = sorted(set(branches))
+        self.check_branches([("the expressions", wanted)])
+        if not wanted:
+            kinds = self.branch_kinds()
+            first = next((b for b, (k, _) in kinds.items() if k == NUMBER), None)
+            if first is None:
+                first = next((b for b, (k, _) in kinds.items() if k == ARRAY), None)
+            if first is not None:
+                wanted = [first]
+        yield from self._iterate(wanted, max(int(step), 1))
+
+
+def _to_chunk_array(arr: Any) -> Any:
+    """Flat numeric awkward arrays become numpy (zero-copy); everything else stays awkward."""
+    if isinstance(arr, ak.Array):
+        layout = arr.layout
+        if isinstance(layout, ak.contents.NumpyArray) and layout.data.ndim == 1:
+            return np.asarray(layout.data)
+        return arr
+    return arr
+
+
+def _uproot_kind(branch: Any) -> tuple[str, str]:
+    """Classify an uproot branch by its interpretation."""
+    from uproot.interpretation.identify import UnknownInterpretation
+    from uproot.interpretation.jagged import AsJagged
+    from uproot.interpretation.numerical import AsDtype
+    from uproot.interpretation.objects import AsObjects
+    from uproot.interpretation.strings import AsStrings
+
+    typename = str(getattr(branch, "typename", "?"))
+    try:
+        interp = branch.interpretation
+    except (UnknownInterpretation, ValueError, TypeError, KeyError, NotImplementedError):
+        return OTHER, typename
+    if isinstance(interp, UnknownInterpretation):
+        return OTHER, typename
+    if isinstance(interp, AsStrings):
+        return STRING, typename
+    if isinstance(interp, AsDtype):
+        dt = interp.to_dtype
+        if dt.names:
+            return OTHER, typename
+        base = dt.subdtype[0] if dt.subdtype else dt
+        if base.kind not in "biuf":
+            return OTHER, typename
+        return (ARRAY if dt.subdtype else NUMBER), typename
+    if isinstance(interp, AsJagged):
+        content = interp.content
+        if isinstance(content, AsDtype) and content.to_dtype.kind in "biuf" and not content.to_dtype.names:
+            return ARRAY, typename
+        return OTHER, typename
+    if isinstance(interp, AsObjects):
+        low = typename.lower()
+        if "string" in low or "char*" in low:
+            return STRING, typename
+        return OTHER, typename
+    return OTHER, typename
+
+
+def _tree_branch_kinds(tree: Any) -> dict[str, tuple[str, str]]:
+    out: dict[str, tuple[str, str]] = {}
+    for key in tree.keys(recursive=True, full_paths=True):
+        out[key] = _uproot_kind(tree[key])
+    for key in tree.keys(recursive=True, full_paths=False):
+        if key not in out:
+            out[key] = _uproot_kind(tree[key])
+    return out
+
+
+_EXECUTOR: Any = None
+_EXECUTOR_PID = -1
+
+
+def decompression_executor() -> Any:
+    """The thread pool that decompresses baskets (shared; one thread per usable CPU, at most 8).
+
+    ROOT's compression codecs release the GIL, so the baskets of the branches of one chunk are
+    decompressed in parallel while everything else stays in the calling thread.  ``None`` (uproot's
+    default, decompression in the calling thread) on a single CPU.  A forked child process gets a new
+    pool (threads do not survive ``fork``).
+    """
+    global _EXECUTOR, _EXECUTOR_PID
+    if _EXECUTOR is None or os.getpid() != _EXECUTOR_PID:
+        try:
+            n_cpu = len(os.sched_getaffinity(0))
+        except AttributeError:  # pragma: no cover - not on Linux
+            n_cpu = os.cpu_count() or 1
+        _EXECUTOR = uproot.ThreadPoolExecutor(min(n_cpu, 8)) if n_cpu > 1 else False
+        _EXECUTOR_PID = os.getpid()
+    return _EXECUTOR or None
+
+
+def _iterate_uproot_tree(
+    tree: Any, branches: Sequence[str], step: int, kinds: Mapping[str, tuple[str, str]]
+) -> Iterator[Arrays]:
+    """Read the named branches of an uproot tree in chunks (uproot's ``TTree.iterate``).
+
+    Branches are selected by name (``filter_name``), never through uproot's expression language, which
+    would read ``a.b`` as an attribute access and ``&`` with Python's precedence.  When every branch
+    holds one number per entry they are read as numpy arrays (no awkward wrapping), otherwise as
+    awkward arrays.
+    """
+    n_entries = int(tree.num_entries)
+    if n_entries == 0 or not branches:
+        return
+    wanted = frozenset(branches)
+    flat = all(kinds.get(b, (OTHER, ""))[0] == NUMBER for b in branches)
+    start = 0
+    for chunk in tree.iterate(
+        filter_name=lambda name: name in wanted,
+        step_size=step,
+        library="np" if flat else "ak",
+        how=dict,
+        decompression_executor=decompression_executor(),
+    ):
+        n = len(next(iter(chunk.values()))) if chunk else min(step, n_entries - start)
+        arrays: Arrays = {}
+        for name in branches:
+            if name in chunk:
+                arrays[name] = _to_chunk_array(chunk[name])
+            else:  # a name uproot reports differently (full path of a sub-branch): read it directly
+                arrays[name] = _to_chunk_array(
+                    tree[name].array(entry_start=start, entry_stop=start + n, library="ak")
+                )
+        start += n
+        yield arrays
+
+
+class UprootTreeSource(TreeSource):
+    """An uproot ``TTree`` object handed over by the user (``uproot.open(path)["TreeS"]``)."""
+
+    def __init__(self, tree: Any) -> None:
+        self.tree = tree
+        self.name = str(tree.name)
+        path = getattr(getattr(tree, "file", None), "file_path", "?")
+        self.description = f"tree '{tree.object_path.lstrip('/').split(';')[0]}' in file '{path}'"
+        self._kinds: dict[str, tuple[str, str]] | None = None
+
+    @property
+    def num_entries(self) -> int:
+        return int(self.tree.num_entries)
+
+    def branch_kinds(self) -> dict[str, tuple[str, str]]:
+        if self._kinds is None:
+            self._kinds = _tree_branch_kinds(self.tree)
+        return self._kinds
+
+    def _iterate(self, branches: Sequence[str], step: int) -> Iterator[Arrays]:
+        yield from _iterate_uproot_tree(self.tree, branches, step, self.branch_kinds())
+
+
+def _check_file(path: str) -> None:
+    if _URL.match(path) or os.path.exists(path):
+        return
+    directory = os.path.dirname(path) or "."
+    hint = ""
+    if os.path.isdir(directory):
+        base = os.path.basename(path)
+        sugg = closest(base, sorted(os.listdir(directory)), n=3, cutoff=0.5)
+        if sugg:
+            hint = (
+                f"; did you mean {' or '.join(repr(os.path.join(os.path.dirname(path), s)) for s in sugg)}?"
+            )
+    else:
+        hint = f" (directory '{directory}' does not exist either)"
+    raise DataError(f"file '{path}' does not exist{hint}")
+
+
+def _open_file(path: str) -> Any:
+    _check_file(path)
+    try:
+        return uproot.open(path)
+    except FileNotFoundError as exc:
+        raise DataError(f"file '{path}' does not exist ({exc})") from None
+    except (OSError, ValueError, KeyError, TypeError, uproot.deserialization.DeserializationError) as exc:
+        raise DataError(f"cannot open '{path}' as a ROOT file: {exc}") from None
+
+
+def _trees_in(file: Any) -> tuple[list[str], dict[str, str]]:
+    """Names (without cycles) of the TTrees in an open file, and the class name of every object."""
+    classes: dict[str, str] = {}
+    for key, cls in file.classnames().items():
+        classes.setdefault(key.split(";")[0], cls)
+    trees = [k for k, c in classes.items() if c in ("TTree", "TNtuple", "TNtupleD")]
+    return trees, classes
+
+
+def _get_tree(file: Any, path: str, treename: str | None) -> tuple[Any, str]:
+    trees, classes = _trees_in(file)
+    if treename is None:
+        if len(trees) == 1:
+            treename = trees[0]
+        elif not trees:
+            others = _list_names([f"{k} ({c})" for k, c in classes.items()])
+            raise DataError(f"file '{path}' holds no TTree (objects in the file: {others})")
+        else:
+            raise DataError(
+                f"file '{path}' holds several trees ({_list_names(trees)}); name the one to read, "
+                f"e.g. '{path}:{trees[0]}'"
+            )
+    name = treename.strip().strip("/")
+    if name not in classes:
+        sugg = closest(name, trees, n=3, cutoff=0.4)
+        hint = f"; did you mean {' or '.join(repr(s) for s in sugg)}?" if sugg else ""
+        raise DataError(f"no tree '{name}' in file '{path}'{hint} (trees in the file: {_list_names(trees)})")
+    if name not in trees:
+        raise DataError(
+            f"'{name}' in file '{path}' is a {classes[name]}, not a TTree (trees in the file: {_list_names(trees)})"
+        )
+    return file[name], name
+
+
+class FileTreeSource(TreeSource):
+    """A tree in a ROOT file named by path; the file is opened again for reading.
+
+    Parameters
+    ----------
+    path : str
+        File path or URL.
+    treename : str, optional
+        Tree name (with sub-directories, ``dir/TreeS``); ``None`` takes the only tree in the file.
+    """
+
+    def __init__(self, path: str, treename: str | None = None) -> None:
+        self.path = path
+        with _open_file(path) as file:
+            tree, self.treename = _get_tree(file, path, treename)
+            self._num_entries = int(tree.num_entries)
+            self._kinds = _tree_branch_kinds(tree)
+            self.name = str(tree.name)
+        self.description = f"tree '{self.treename}' in file '{path}'"
+
+    @property
+    def num_entries(self) -> int:
+        return self._num_entries
+
+    def branch_kinds(self) -> dict[str, tuple[str, str]]:
+        return self._kinds
+
+    def _iterate(self, branches: Sequence[str], step: int) -> Iterator[Arrays]:
+        with _open_file(self.path) as file:
+            tree, _ = _get_tree(file, self.path, self.treename)
+            yield from _iterate_uproot_tree(tree, branches, step, self._kinds)
+
+
+class ChainSource(TreeSource):
+    """Several trees read one after the other as one (ROOT's ``TChain``)."""
+
+    def __init__(self, parts: Sequence[TreeSource]) -> None:
+        if not parts:
+            raise DataError("a chain needs at least one file")
+        self.parts = list(parts)
+        self.name = self.parts[0].name
+        files = [getattr(p, "path", p.description) for p in self.parts]
+        self.description = f"chain '{self.name}' of {len(self.parts)} files ({_list_names(files, 5)})"
+
+    @property
+    def num_entries(self) -> int:
+        return sum(p.num_entries for p in self.parts)
+
+    def branch_kinds(self) -> dict[str, tuple[str, str]]:
+        """The branches of the first file (every file is checked again when it is read)."""
+        return self.parts[0].branch_kinds()
+
+    def check_branches(self, uses: Iterable[tuple[str, Iterable[str]]]) -> None:
+        materialised = [(what, list(b)) for what, b in uses]
+        for part in self.parts:
+            part.check_branches(materialised)
+
+    def scalar_branches(self, branches: Iterable[str]) -> bool:
+        """Whether the branches hold one number per entry in every file of the chain."""
+        names = list(branches)
+        return all(part.scalar_branches(names) for part in self.parts)
+
+    def _iterate(self, branches: Sequence[str], step: int) -> Iterator[Arrays]:
+        for part in self.parts:
+            yield from part.iterate(branches, step)
+
+
+def _column_kind(arr: Any) -> tuple[str, str]:
+    if isinstance(arr, np.ndarray):
+        if arr.dtype.kind in "biuf":
+            return (NUMBER if arr.ndim == 1 else ARRAY), str(arr.dtype)
+        if arr.dtype.kind in "OSU" and arr.size and isinstance(arr.flat[0], (str, bytes)):
+            return STRING, str(arr.dtype)
+        return OTHER, str(arr.dtype)
+    typestr = str(ak.type(arr))
+    if "string" in typestr or "bytes" in typestr:
+        return STRING, typestr
+    layout = arr.layout
+    if isinstance(layout, ak.contents.NumpyArray) and layout.data.ndim == 1:
+        return NUMBER, typestr
+    return ARRAY, typestr
+
+
+def _as_column(name: str, value: Any) -> Any:
+    if isinstance(value, ak.Array):
+        if isinstance(value.layout, ak.contents.NumpyArray) and value.layout.data.ndim == 1:
+            return np.asarray(value.layout.data)
+        return value
+    if isinstance(value, np.ndarray):
+        if value.ndim >= 2 and value.dtype.kind in "biuf":
+            return ak.from_numpy(value, regulararray=True)
+        return value
+    if hasattr(value, "to_numpy") and not isinstance(value, (list, tuple)):  # pandas.Series and the like
+        return _as_column(name, np.asarray(value.to_numpy()))
+    try:
+        arr = np.asarray(value)
+    except ValueError:  # ragged lists
+        return ak.Array(value)
+    if arr.dtype == object and arr.size and isinstance(arr.flat[0], (list, tuple, np.ndarray)):
+        return ak.Array(list(value))
+    return _as_column(name, arr)
+
+
+class MemorySource(TreeSource):
+    """Columns in memory: numpy arrays, awkward arrays or lists of equal length.
+
+    Parameters
+    ----------
+    columns : mapping of str to array
+    name : str
+        Printed as the tree name.
+    description : str, optional
+        For messages.
+    """
+
+    def __init__(
+        self, columns: Mapping[str, Any], name: str = "dict", description: str | None = None
+    ) -> None:
+        self.name = name
+        self.description = description or f"in-memory {name}"
+        self.columns: dict[str, Any] = {}
+        for key, value in columns.items():
+            if not isinstance(key, str):
+                raise DataError(f"column names of an in-memory tree must be strings, not {key!r}")
+            self.columns[key] = _as_column(key, value)
+        lengths = {k: len(v) for k, v in self.columns.items()}
+        if len(set(lengths.values())) > 1:
+            raise DataError(
+                f"the columns of the {self.description} have different lengths: "
+                + ", ".join(f"{k}: {n}" for k, n in lengths.items())
+            )
+        self._n = next(iter(lengths.values()), 0)
+
+    @property
+    def num_entries(self) -> int:
+        return self._n
+
+    def branch_kinds(self) -> dict[str, tuple[str, str]]:
+        return {k: _column_kind(v) for k, v in self.columns.items()}
+
+    def _iterate(self, branches: Sequence[str], step: int) -> Iterator[Arrays]:
+        for start in range(0, self._n, step):
+            yield {b: self.columns[b][start : start + step] for b in branches}
+
+
+def split_file_spec(spec: str) -> tuple[str, str | None]:
+    """Split ``"file.root:tree"`` into ``("file.root", "tree")``; ``("file.root", None)`` without tree.
+
+    As uproot does, the object path follows a colon after ``.root``; for other file names the part after
+    the last colon is taken as the tree name when it is not part of a URL or a Windows drive.
+    """
+    text = spec.strip()
+    m = _OBJECT_IN_PATH.match(text)
+    if m:
+        obj = m.group(2).strip().strip("/")
+        return m.group(1), (obj or None)
+    head, sep, tail = text.rpartition(":")
+    is_drive = len(head) == 1 and head.isalpha()  # "C:\..." is a drive, not a tree
+    if sep and head and tail and "/" not in tail and "\\" not in tail and not is_drive:
+        return head, tail
+    return text, None
+
+
+def _expand(spec: str) -> list[tuple[str, str | None]]:
+    path, tree = split_file_spec(spec)
+    if not _URL.match(path) and _GLOB_CHARS.search(path) and not os.path.exists(path):
+        files = sorted(glob.glob(path))
+        if not files:
+            raise DataError(f"no file matches '{path}'")
+        return [(f, tree) for f in files]
+    return [(path, tree)]
+
+
+def _is_text_file(path: str) -> bool:
+    if path.endswith(".root") or _URL.match(path) or not os.path.isfile(path):
+        return False
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    return head != b"root"
+
+
+def read_ascii_tree(path: str, name: str) -> MemorySource:
+    """Read a text file in the format of ROOT's ``TTree::ReadFile`` into an in-memory tree.
+
+    The first line names the columns, separated by ``:``, each optionally with a type
+    (``x/F:y/F:n/I``); the following lines hold whitespace-separated numbers.  TMVA's
+    ``AddSignalTree("file.txt")`` and ``AddBackgroundTree("file.txt")`` read files like this into trees
+    named ``TreeS`` and ``TreeB``.
+
+    Raises
+    ------
+    DataError
+        A missing file, an empty header, or rows that do not have one number per column.
+    """
+    _check_file(path)
+    with open(path) as fh:
+        header = fh.readline().strip()
+        if not header:
+            raise DataError(f"text file '{path}' has no header line naming the columns (e.g. 'x/F:y/F')")
+        names = []
+        types = []
+        for part in header.split(":"):
+            col, _, typ = part.strip().partition("/")
+            if not col:
+                raise DataError(f"empty column name in the header '{header}' of '{path}'")
+            names.append(col)
+            types.append(typ.upper() or "F")
+        try:
+            data = np.loadtxt(fh, ndmin=2, dtype=np.float64)
+        except ValueError as exc:
+            raise DataError(f"cannot read the numbers in text file '{path}': {exc}") from None
+    if data.size and data.shape[1] != len(names):
+        raise DataError(
+            f"text file '{path}': rows have {data.shape[1]} numbers but the header names {len(names)} columns"
+        )
+    if not data.size:
+        data = np.zeros((0, len(names)))
+    cols: dict[str, Any] = {}
+    for i, (col, typ) in enumerate(zip(names, types, strict=True)):
+        dtype = {"F": np.float32, "D": np.float64, "I": np.int32, "L": np.int64}.get(typ, np.float64)
+        cols[col] = data[:, i].astype(dtype)
+    return MemorySource(cols, name=name, description=f"tree '{name}' read from text file '{path}'")
+
+
+def open_source(tree: Any, *, ascii_name: str | None = None) -> TreeSource:
+    """Turn the ``tree`` argument of ``AddTree`` into a :class:`TreeSource`.
+
+    Parameters
+    ----------
+    tree : object
+        See the module documentation for what is accepted.
+    ascii_name : str, optional
+        Tree name for a path to a text file (``TreeS``/``TreeB`` for ``AddSignalTree``/
+        ``AddBackgroundTree``); without it, text files are not accepted.
+
+    Raises
+    ------
+    DataError
+        A missing file or tree, a glob that matches nothing, or an object that is not a tree.
+    """
+    if isinstance(tree, TreeSource):
+        return tree
+    if isinstance(tree, uproot.behaviors.TTree.TTree):
+        return UprootTreeSource(tree)
+    wrapped = getattr(tree, "uproot_tree", None)  # pymva.io.rootfile.TTree, the ROOT-style wrapper
+    if isinstance(wrapped, uproot.behaviors.TTree.TTree):
+        return UprootTreeSource(wrapped)
+    if isinstance(tree, (str, os.PathLike)):
+        spec = os.fspath(tree)
+        if not isinstance(spec, str):
+            spec = spec.decode()
+        if (
+            ascii_name is not None
+            and _is_text_file(split_file_spec(spec)[0])
+            and split_file_spec(spec)[1] is None
+        ):
+            return read_ascii_tree(spec, ascii_name)
+        return _chain_or_file(_expand(spec))
+    if isinstance(tree, (list, tuple)) and tree and all(isinstance(t, (str, os.PathLike)) for t in tree):
+        parts: list[tuple[str, str | None]] = []
+        for t in tree:
+            s = os.fspath(t)
+            parts.extend(_expand(s if isinstance(s, str) else s.decode()))
+        return _chain_or_file(parts)
+    if isinstance(tree, Mapping) and tree and all(isinstance(v, str) for v in tree.values()):
+        parts = []
+        for f, t in tree.items():
+            parts.extend((p, t) for p, _ in _expand(os.fspath(f)))
+        return _chain_or_file(parts)
+    if isinstance(tree, Mapping):
+        return MemorySource(tree, name="dict")
+    if isinstance(tree, ak.Array):
+        fields = ak.fields(tree)
+        if not fields:
+            raise DataError(
+                "an awkward Array used as a tree must be a record array (fields are the branches), "
+                f"got type {ak.type(tree)}"
+            )
+        return MemorySource({f: tree[f] for f in fields}, name="awkward.Array")
+    if isinstance(tree, np.ndarray) and tree.dtype.names:
+        return MemorySource({f: tree[f] for f in tree.dtype.names}, name="ndarray")
+    if hasattr(tree, "columns") and hasattr(tree, "to_numpy"):  # pandas.DataFrame
+        cols = {str(c): tree[c] for c in tree.columns}
+        return MemorySource(cols, name=type(tree).__name__)
+    raise DataError(
+        f"cannot read events from a {type(tree).__module__}.{type(tree).__name__}; pass an uproot TTree, "
+        "'file.root:tree', a glob or list of such strings, a dict of arrays, a pandas DataFrame or an "
+        "awkward record array"
+    )
+
+
+def _chain_or_file(parts: list[tuple[str, str | None]]) -> TreeSource:
+    sources: list[TreeSource] = []
+    last: str | None = None
+    for path, tree in parts:
+        name = tree if tree is not None else last
+        src = FileTreeSource(path, name)
+        last = src.treename
+        sources.append(src)
+    return sources[0] if len(sources) == 1 else ChainSource(sources)

@@ -1,0 +1,302 @@
+"""The layout of TMVA's output ROOT file (``../shared/tmva/core.md`` §6): what goes where.
+
+Layout::
+
+    <loader>/CorrelationMatrixS, CorrelationMatrixB    TH2F  (see correlation_matrix_histograms)
+    <loader>/InputVariables_<chain>/...                 TH1F, CorrelationPlots/ TH2F + TProfile
+    <loader>/Method_<Type>/<Title>/...                  TH1/TH2 of the evaluation, TObjString
+    <loader>/TrainTree, <loader>/TestTree               TTree
+
+:func:`write_job_output` writes the whole file of a Factory job from its DataSets and its methods'
+results (the Factory calls it once, at the end of ``EvaluateAllMethods`` or from ``Close``); the
+histograms of the input variables and correlation matrices come from :mod:`pymva.io.output.plots`,
+the file itself is :class:`~pymva.io.output.writer.OutputFile`.
+
+:func:`event_tree_columns` lays out TrainTree/TestTree as TMVA does: ``classID/I``, ``className/C``,
+one ``/F`` branch per variable (internal name; an ``AddVariablesArray`` array as one branch
+``name[n]/F``), per target, per spectator, ``weight/F``, then one branch per result in byte-wise
+sorted order of the result name (the method title; ``prob_<title>`` …).  A classification result is
+``<title>/F``; TMVA's multiclass and multi-target regression branches are leaf lists
+(``<title>`` with leaves ``<Class0>/F:<Class1>/F:…``), which uproot cannot write — pymva writes one
+fixed-size array branch ``<title>[n]/F`` instead (values in class or target order); a single-target
+regression result is a plain ``<title>/F`` (what uproot reads from TMVA's one-leaf branch too).
+
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from ...data.dataset import DataSet, Sample, VariableInfo
+from ...logger import get_logger
+from ...methods.base import MethodBase
+from ...transforms import TransformationHandler, parse_transformations_list
+from ...types import EAnalysisType
+from .plots import correlation_matrix_histograms, input_variable_histograms, input_variables_directory
+from .writer import EventTreeColumns, OutputFile, TreeBranch
+
+# --------------------------------------------------------------------------------------------------
+# TrainTree / TestTree
+
+
+_ARRAY_ELEMENT = re.compile(r"^(?P<base>.+)\[(?P<index>\d+)\]$")
+
+
+def _variable_branches(
+    infos: Sequence[VariableInfo], values: npt.NDArray[np.float32], role: str
+) -> list[TreeBranch]:
+    """One branch per variable; runs ``name[0]``, ``name[1]``, … (AddVariablesArray) become ``name[n]``."""
+    out: list[TreeBranch] = []
+    i = 0
+    while i < len(infos):
+        m = _ARRAY_ELEMENT.match(infos[i].internal_name)
+        if m is None:
+            out.append(TreeBranch(infos[i].internal_name, "F", 0, role, values[:, i]))
+            i += 1
+            continue
+        base = m.group("base")
+        j = i
+        while j < len(infos):
+            mj = _ARRAY_ELEMENT.match(infos[j].internal_name)
+            if mj is None or mj.group("base") != base:
+                break
+            if int(mj.group("index")) != j - i:
+                raise ValueError(
+                    f"array variable '{base}': element '{infos[j].internal_name}' at position {j - i}; "
+                    f"array elements must be declared in order {base}[0], {base}[1], …"
+                )
+            j += 1
+        out.append(TreeBranch(base, "F", j - i, role, values[:, i:j]))
+        i = j
+    return out
+
+
+def method_directory(loader: str, method_type: str, title: str) -> str:
+    """``<loader>/Method_<Type>/<Title>``, a method's directory (``method_type`` without ``k``)."""
+    return f"{loader}/Method_{method_type}/{title}"
+
+
+def _analysis_kind(analysis_type: EAnalysisType | str) -> str:
+    if isinstance(analysis_type, EAnalysisType):
+        return analysis_type.type_name
+    text = str(analysis_type).strip()
+    for kind in ("Classification", "Regression", "Multiclass"):
+        if text.lower() in (kind.lower(), f"k{kind}".lower()):
+            return kind
+    raise ValueError(
+        f"unknown analysis type {analysis_type!r}; expected Classification, Regression or Multiclass"
+    )
+
+
+def event_tree_columns(
+    dataset: DataSet,
+    sample: Sample,
+    results: Mapping[str, npt.ArrayLike],
+    analysis_type: EAnalysisType | str,
+) -> EventTreeColumns:
+    """Lay out TMVA's TrainTree or TestTree for ``sample``.
+
+    Parameters
+    ----------
+    dataset : DataSet
+        Class names and the variable, target and spectator descriptions (branch names are the
+        internal names).
+    sample : Sample
+        ``dataset.train`` or ``dataset.test`` (rows in TMVA's final mixed order); ``weight`` is
+        ``sample.weights`` (the renormalised weights for training).
+    results : mapping of str to array_like
+        Per result name (the method title; ``prob_<title>`` for probabilities) the values per event:
+        classification shape ``(n,)``; multiclass ``(n, n_classes)``; regression ``(n, n_targets)``
+        or ``(n,)`` with one target.
+    analysis_type : EAnalysisType or str
+        ``Classification``, ``Regression`` or ``Multiclass``.
+
+    Returns
+    -------
+    EventTreeColumns
+
+    Raises
+    ------
+    ValueError
+        A result with the wrong number of rows or columns, or a result name that is already a
+        branch name (``weight``, a variable …).
+    """
+    kind = _analysis_kind(analysis_type)
+    n = len(sample)
+    for what, infos, width in (
+        ("variables", dataset.variables, sample.X.shape[1]),
+        ("targets", dataset.targets, sample.targets.shape[1]),
+        ("spectators", dataset.spectators, sample.spectators.shape[1]),
+    ):
+        if len(infos) != width:
+            raise ValueError(f"sample has {width} {what}; dataset '{dataset.name}' describes {len(infos)}")
+    branches: list[TreeBranch] = [
+        TreeBranch("classID", "I", 0, "classID", sample.class_id),
+        TreeBranch("className", "C", 0, "className", sample.class_id),
+    ]
+    branches += _variable_branches(dataset.variables, sample.X, "variable")
+    branches += [
+        TreeBranch(t.internal_name, "F", 0, "target", sample.targets[:, k])
+        for k, t in enumerate(dataset.targets)
+    ]
+    branches += [
+        TreeBranch(s.internal_name, "F", 0, "spectator", sample.spectators[:, k])
+        for k, s in enumerate(dataset.spectators)
+    ]
+    branches.append(TreeBranch("weight", "F", 0, "weight", sample.weights))
+    taken = {b.name: b.role for b in branches}
+    if len(taken) != len(branches):
+        seen: set[str] = set()
+        dup = [b.name for b in branches if b.name in seen or seen.add(b.name)]  # type: ignore[func-returns-value]
+        raise ValueError(f"dataset '{dataset.name}': duplicate TrainTree/TestTree branch names {dup}")
+    ntgt = len(dataset.targets)
+    ncls = dataset.n_classes
+    for name in sorted(results, key=lambda s: s.encode("utf-8")):
+        if name in taken:
+            raise ValueError(
+                f"result '{name}' would be written as a branch that already exists (the {taken[name]} "
+                f"branch '{name}'); give the method another title"
+            )
+        values = np.asarray(results[name], dtype=np.float32)
+        if values.shape[:1] != (n,):
+            raise ValueError(
+                f"result '{name}' has {values.shape[:1] or 'no'} rows; the sample has {n} events"
+            )
+        width = 0
+        if kind == "Multiclass" and not name.startswith("prob_"):
+            if values.ndim != 2 or values.shape[1] != ncls:
+                raise ValueError(
+                    f"multiclass result '{name}' must have shape (n, {ncls}), got {values.shape}"
+                )
+            width = ncls
+        elif kind == "Regression":
+            if values.ndim == 2 and values.shape[1] == 1:
+                values = values[:, 0]
+            if values.ndim == 2:
+                if values.shape[1] != ntgt:
+                    raise ValueError(
+                        f"regression result '{name}' must have {ntgt} columns, got {values.shape}"
+                    )
+                width = ntgt
+            elif ntgt > 1:
+                raise ValueError(
+                    f"regression result '{name}' must have shape (n, {ntgt}), got {values.shape}"
+                )
+        else:
+            if values.ndim == 2 and values.shape[1] == 1:
+                values = values[:, 0]
+            if values.ndim != 1:
+                raise ValueError(f"classification result '{name}' must have shape (n,), got {values.shape}")
+        branches.append(TreeBranch(name, "F", width, "result", values))
+        taken[name] = "result"
+    return EventTreeColumns(
+        branches=tuple(branches),
+        n_entries=n,
+        class_names=tuple(dataset.class_names),
+        dataset_name=dataset.name,
+    )
+
+
+#: TMVA plots input variables only when there are fewer than this many.
+MAX_VARIABLES_FOR_PLOTS = 200
+
+
+class MethodResults(Protocol):
+    """What the output file needs of one booked method (the Factory's ``MethodRecord`` has it)."""
+
+    method: MethodBase
+    weights_file: Path | None
+    trained: bool
+    train_values: npt.NDArray[np.float32] | None
+    test_values: npt.NDArray[np.float32] | None
+    result: Any
+
+
+def write_job_output(
+    path: str | os.PathLike[str],
+    jobs: Sequence[tuple[DataSet, Mapping[str, MethodResults]]],
+    *,
+    transformations: str,
+    analysis_type: EAnalysisType | None,
+) -> Path:
+    """Write the complete output file of a Factory job.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The output ROOT file; replaced atomically when complete.
+    jobs : sequence of (DataSet, mapping of title to MethodResults)
+        Per loader, in the order written (TMVA: byte-wise order of the loader names), its DataSet and
+        its booked methods by title, each trained (and usually tested and evaluated).
+    transformations : str
+        The Factory's ``Transformations`` option (``"I;D;P;U;G,D"``): one ``InputVariables_<chain>``
+        directory per chain.
+    analysis_type : EAnalysisType or None
+        The job's analysis type (``None``: classification).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    PyMVAError
+        From the DataSet construction or the transforms; the previous file at ``path`` stays intact.
+    """
+    log = get_logger("Factory", "pymva.factory")
+    at = analysis_type or EAnalysisType.kClassification
+    with OutputFile(path) as out:
+        for ds, records in jobs:
+            out.mkdir(ds.name)
+            for h in correlation_matrix_histograms(ds, multiclass=at == EAnalysisType.kMulticlass):
+                out.write_histogram(ds.name, h)
+            if len(ds.variables) < MAX_VARIABLES_FOR_PLOTS:
+                for chain in parse_transformations_list(transformations):
+                    handler = TransformationHandler.parse(
+                        chain,
+                        variables=ds.variables,
+                        targets=ds.targets,
+                        spectators=ds.spectators,
+                        class_names=ds.class_names,
+                        method_title=f"{ds.name}_{chain}",
+                    )
+                    handler.fit(ds.train)
+                    plots = input_variable_histograms(handler.transform(ds.train), ds, handler.short_name)
+                    directory = out.unique_name(ds.name, input_variables_directory(handler.short_name))
+                    out.write_input_variable_plots(f"{ds.name}/{directory}", plots)
+            for title, rec in records.items():
+                method = rec.method
+                directory = method_directory(ds.name, method.method_type.type_name, title)
+                out.mkdir(directory)
+                if rec.weights_file is not None:
+                    out.write_string(directory, "WeightFileName", str(rec.weights_file))
+                    out.write_string(directory, "TrainingPath", str(Path.cwd()))
+                if rec.result is not None:
+                    out.write_histograms(directory, rec.result.histograms.values())
+                if rec.trained and len(ds.variables) < MAX_VARIABLES_FOR_PLOTS and len(ds.test):
+                    test_t = method.transformations.transform(ds.test)
+                    plots = input_variable_histograms(
+                        test_t,
+                        ds,
+                        method.transformations.short_name,
+                        name_suffix=False,
+                        correlation_plots=False,
+                    )
+                    out.write_input_variable_plots(directory, plots)
+            tested = {
+                t: r for t, r in records.items() if r.test_values is not None and r.train_values is not None
+            }
+            train_results = {t: r.train_values for t, r in tested.items() if r.train_values is not None}
+            test_results = {t: r.test_values for t, r in tested.items() if r.test_values is not None}
+            out.write_event_tree(ds.name, "TrainTree", event_tree_columns(ds, ds.train, train_results, at))
+            out.write_event_tree(ds.name, "TestTree", event_tree_columns(ds, ds.test, test_results, at))
+    log.info("Output file written: %s", path)
+    return Path(path)
