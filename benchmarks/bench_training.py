@@ -88,7 +88,10 @@ def main() -> int:
         "", f"nTrain_Signal={n - 1}:nTrain_Background={n - 1}:nTest_Signal=1:nTest_Background=1:NormMode=None"
     )
     factory.BookMethod(
-        loader, TMVA.Types.kPyTorch, "PyTorch", f"!H:!V:FilenameModel=model.pt:NumEpochs={args.epochs}:BatchSize=32"
+        loader,
+        TMVA.Types.kPyTorch,
+        "PyTorch",
+        f"!H:!V:FilenameModel=model.pt:NumEpochs={args.epochs}:BatchSize=32",
     )
     ds = loader.GetDataSetInfo().GetDataSet()  # build the DataSet outside the timed region
     X = ds.train.X
@@ -99,8 +102,10 @@ def main() -> int:
     start = time.perf_counter()
     factory.TrainAllMethods()
     t_factory = time.perf_counter() - start
-    print(f"training: TrainAllMethods {t_factory:.2f} s, hand-written loop {t_hand:.2f} s, "
-          f"ratio {t_factory / t_hand:.3f} (target <= 1.05)")
+    print(
+        f"training: TrainAllMethods {t_factory:.2f} s, hand-written loop {t_hand:.2f} s, "
+        f"ratio {t_factory / t_hand:.3f} (target <= 1.05)"
+    )
 
     # TestAllMethods evaluates the test and the training sample: compare with a bare forward pass over both
     Xall = np.concatenate([ds.test.X, X])
@@ -121,8 +126,10 @@ def main() -> int:
         start = time.perf_counter()
         factory.TestAllMethods()
         t_eval = min(t_eval, time.perf_counter() - start)
-    print(f"testing: TestAllMethods {t_eval:.3f} s, bare batched forward {t_bare:.3f} s, "
-          f"ratio {t_eval / t_bare:.3f} (target <= 1.10)")
+    print(
+        f"testing: TestAllMethods {t_eval:.3f} s, bare batched forward {t_bare:.3f} s, "
+        f"ratio {t_eval / t_bare:.3f} (target <= 1.10)"
+    )
     return 0
 
 

@@ -74,7 +74,12 @@ def predict(model, test_X, batch_size=32):
     return preds.numpy()
 
 
-load_model_custom_objects = {"optimizer": None, "criterion": None, "train_func": None, "predict_func": predict}
+load_model_custom_objects = {
+    "optimizer": None,
+    "criterion": None,
+    "train_func": None,
+    "predict_func": predict,
+}
 
 # Book methods
 reader.BookMVA("PyTorch", TString("dataset/weights/TMVAClassification_PyTorch.weights.xml"))

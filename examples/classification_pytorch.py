@@ -69,7 +69,9 @@ optimizer = torch.optim.SGD
 
 
 # Define train function
-def train(model, train_loader, val_loader, num_epochs, batch_size, optimizer, criterion, save_best, scheduler):
+def train(
+    model, train_loader, val_loader, num_epochs, batch_size, optimizer, criterion, save_best, scheduler
+):
     trainer = optimizer(model.parameters(), lr=0.01)
     schedule, schedulerSteps = scheduler
     best_val = None
@@ -139,7 +141,12 @@ def predict(model, test_X, batch_size=32):
     return preds.numpy()
 
 
-load_model_custom_objects = {"optimizer": optimizer, "criterion": loss, "train_func": train, "predict_func": predict}
+load_model_custom_objects = {
+    "optimizer": optimizer,
+    "criterion": loss,
+    "train_func": train,
+    "predict_func": predict,
+}
 
 # Store model to file
 # Convert the model to torchscript before saving

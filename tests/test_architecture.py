@@ -46,7 +46,9 @@ def import_graph() -> dict[str, set[str]]:
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom):
-                base = _resolve(name, is_package, node.level, node.module) if node.level else (node.module or "")
+                base = (
+                    _resolve(name, is_package, node.level, node.module) if node.level else (node.module or "")
+                )
                 targets = [base] + [f"{base}.{a.name}" for a in node.names]
             for t in targets:
                 if t in modules and t != name:
@@ -140,7 +142,9 @@ def test_data_flows_one_way(module: str) -> None:
 def test_methods_never_open_root_files() -> None:
     graph = import_graph()
     methods = [m for m in graph if m.startswith("pymva.methods")]
-    offending = {m: sorted(t for t in graph[m] if t.startswith(("pymva.data.sources", "pymva.io"))) for m in methods}
+    offending = {
+        m: sorted(t for t in graph[m] if t.startswith(("pymva.data.sources", "pymva.io"))) for m in methods
+    }
     assert {m: t for m, t in offending.items() if t} == {}
     for m in methods:
         text = _modules()[m].read_text()

@@ -73,7 +73,8 @@ def _class_loader(n_events: int = 2000) -> Any:
     loader.AddBackgroundTree(data["TreeB"], 1.0)
     n_train = n_events * 2 // 3
     loader.PrepareTrainingAndTestTree(
-        TCut(""), f"nTrain_Signal={n_train}:nTrain_Background={n_train}:SplitMode=Random:NormMode=NumEvents:!V"
+        TCut(""),
+        f"nTrain_Signal={n_train}:nTrain_Background={n_train}:SplitMode=Random:NormMode=NumEvents:!V",
     )
     return loader
 
@@ -105,7 +106,15 @@ def test_classification_job_end_to_end(workdir: Path, custom_objects: dict[str, 
     train_tree = f["dataset/TrainTree"]
     assert test_tree.classname == "TTree"
     assert list(test_tree.keys()) == [
-        "classID", "className", "var1", "var2", "var3", "var4", "weight", "Fisher", "PyTorch"
+        "classID",
+        "className",
+        "var1",
+        "var2",
+        "var3",
+        "var4",
+        "weight",
+        "Fisher",
+        "PyTorch",
     ]
     assert test_tree.num_entries == 2 * (2000 - 1333)
     assert train_tree.num_entries == 2 * 1333
@@ -174,8 +183,15 @@ def test_keyword_options_and_output_file_untouched_on_error(
     loader = _class_loader(500)
     factory = Factory("Job", "TMVA.root", Silent=True, DrawProgressBar=False, AnalysisType="Classification")
     factory.BookMethod(
-        loader, TMVA.Types.kPyTorch, "PyTorch", H=False, V=False, VarTransform="N", FilenameModel="model.pt",
-        NumEpochs=1, BatchSize=50,
+        loader,
+        TMVA.Types.kPyTorch,
+        "PyTorch",
+        H=False,
+        V=False,
+        VarTransform="N",
+        FilenameModel="model.pt",
+        NumEpochs=1,
+        BatchSize=50,
     )
     factory.TrainAllMethods()
     factory.TestAllMethods()
@@ -283,8 +299,12 @@ def test_real_zmumu_z_window_against_scikit_learn(
     monkeypatch.setitem(sys.modules["__main__"].__dict__, "load_model_custom_objects", objs)
     torch.manual_seed(0)
     model = torch.nn.Sequential(
-        torch.nn.Linear(8, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64), torch.nn.ReLU(),
-        torch.nn.Linear(64, 2), torch.nn.Softmax(dim=1),
+        torch.nn.Linear(8, 64),
+        torch.nn.ReLU(),
+        torch.nn.Linear(64, 64),
+        torch.nn.ReLU(),
+        torch.nn.Linear(64, 2),
+        torch.nn.Softmax(dim=1),
     )
     torch.jit.save(torch.jit.script(model), "model.pt")
     tree = f"{shared_data / 'uproot-Zmumu.root'}:events"
@@ -298,7 +318,9 @@ def test_real_zmumu_z_window_against_scikit_learn(
     )
     factory = Factory("Zmumu", options="Silent:!DrawProgressBar:AnalysisType=Classification")
     factory.BookMethod(
-        loader, TMVA.Types.kPyTorch, "PyTorch",
+        loader,
+        TMVA.Types.kPyTorch,
+        "PyTorch",
         "VarTransform=N:FilenameModel=model.pt:NumEpochs=30:BatchSize=32:ValidationSize=10%",
     )
     factory.TrainAllMethods()
@@ -318,8 +340,9 @@ def test_real_zmumu_z_window_against_scikit_learn(
         warnings.simplefilter("ignore")  # ConvergenceWarning after the fixed number of epochs
         clf.fit(scaler.transform(ds.train.X), ds.train.class_id == 0)
     y_test = ds.test.class_id == 0
-    auc_sklearn = roc_auc_score(y_test, clf.predict_proba(scaler.transform(ds.test.X))[:, 1],
-                                sample_weight=ds.test.weights)
+    auc_sklearn = roc_auc_score(
+        y_test, clf.predict_proba(scaler.transform(ds.test.X))[:, 1], sample_weight=ds.test.weights
+    )
     assert auc > 0.9
     assert auc == pytest.approx(auc_sklearn, abs=0.04)
 
@@ -366,7 +389,10 @@ def test_progress_bar_only_when_asked(workdir: Path, capsys: pytest.CaptureFixtu
     loader.AddVariable("x")
     loader.AddSignalTree({"x": rng.normal(1, 1, 200).astype(np.float32)})
     loader.AddBackgroundTree({"x": rng.normal(-1, 1, 200).astype(np.float32)})
-    for options, expect_bar in (("!Silent:!Color:DrawProgressBar", True), ("!Silent:!Color:!DrawProgressBar", False)):
+    for options, expect_bar in (
+        ("!Silent:!Color:DrawProgressBar", True),
+        ("!Silent:!Color:!DrawProgressBar", False),
+    ):
         factory = Factory("Job", options=options + ":AnalysisType=Classification")
         factory.BookMethod(loader, "Fisher", "Fisher")
         factory.TrainAllMethods()

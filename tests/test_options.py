@@ -65,8 +65,19 @@ def test_bare_and_negated_booleans_and_leading_colon() -> None:
     assert "V" in o.modified_options
 
 
-@pytest.mark.parametrize(("text", "value"), [("1", True), ("TRUE", True), ("kTrue", True), ("t", True),
-                                            ("0", False), ("False", False), ("kFALSE", False), ("F", False)])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1", True),
+        ("TRUE", True),
+        ("kTrue", True),
+        ("t", True),
+        ("0", False),
+        ("False", False),
+        ("kFALSE", False),
+        ("F", False),
+    ],
+)
 def test_boolean_spellings(text: str, value: bool) -> None:
     assert Demo.parse(f"H={text}").H is value
 

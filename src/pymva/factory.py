@@ -65,7 +65,9 @@ class FactoryOptions(OptionsBase):
     component_name = "Factory"
 
     V: bool = option(False, "Verbose flag")
-    VerboseLevel: str = option("Info", "VerboseLevel (Debug/Verbose/Info)", allowed=("Debug", "Verbose", "Info"))
+    VerboseLevel: str = option(
+        "Info", "VerboseLevel (Debug/Verbose/Info)", allowed=("Debug", "Verbose", "Info")
+    )
     Color: bool = option(False, "Flag for coloured screen output (default: True, if in batch mode: False)")
     Transformations: str = option(
         "I", "List of transformations to test; formatting example: Transformations=I;D;P;U;G,D"
@@ -73,8 +75,12 @@ class FactoryOptions(OptionsBase):
     Correlations: bool = option(False, "boolean to show correlation in output")
     ROC: bool = option(True, "boolean to show ROC in output")
     Silent: bool = option(False, "Batch mode: boolean silent flag inhibiting any output from TMVA")
-    DrawProgressBar: bool = option(True, "Draw progress bar to display training, testing and evaluation schedule")
-    ModelPersistence: bool = option(True, "Option to save the trained model in xml file or using serialization")
+    DrawProgressBar: bool = option(
+        True, "Draw progress bar to display training, testing and evaluation schedule"
+    )
+    ModelPersistence: bool = option(
+        True, "Option to save the trained model in xml file or using serialization"
+    )
     AnalysisType: str = option(
         "Auto",
         "Set the analysis type (Classification, Regression, Multiclass, Auto)",
@@ -183,7 +189,8 @@ class Factory:
     def results(self) -> dict[str, dict[str, Any]]:
         """Evaluation results per loader name and method title (after ``EvaluateAllMethods``)."""
         return {
-            ln: {t: r.result for t, r in recs.items() if r.result is not None} for ln, recs in self._methods.items()
+            ln: {t: r.result for t, r in recs.items() if r.result is not None}
+            for ln, recs in self._methods.items()
         }
 
     def _progress(self, iterable: Sequence[Any], desc: str) -> Iterator[Any]:
@@ -402,7 +409,9 @@ class Factory:
         n_train = len(ds.train)
         if n_train < 10:
             self.log.warning(
-                "Method %s not trained (training tree has less entries [%d] than required [10]", title, n_train
+                "Method %s not trained (training tree has less entries [%d] than required [10]",
+                title,
+                n_train,
             )
             return
         at = method.context.analysis_type
@@ -504,7 +513,9 @@ class Factory:
         self.log.header("Evaluate all methods")
         tested = [(ln, t, r) for ln, t, r in self._records() if r.test_values is not None]
         if not tested:
-            raise NotTrainedError("no tested method to evaluate: call TrainAllMethods() and TestAllMethods() first")
+            raise NotTrainedError(
+                "no tested method to evaluate: call TrainAllMethods() and TestAllMethods() first"
+            )
         for ds_name, title, rec in tested:
             ds = self._dataset(self._loaders[ds_name])
             rec.result = self._evaluate_one(ds, title, rec)
@@ -618,7 +629,9 @@ class Factory:
         sample: Sample = ds.test if int(tree_type) == ETreeType.kTesting else ds.train
         if at == EAnalysisType.kMulticlass:
             if not 0 <= iClass < ds.n_classes:
-                raise OptionError(f"iClass={iClass} is out of range: dataset '{ds.name}' has classes {ds.class_names}")
+                raise OptionError(
+                    f"iClass={iClass} is out of range: dataset '{ds.name}' has classes {ds.class_names}"
+                )
             return values[:, iClass], sample.weights, sample.class_id == iClass
         return values, sample.weights, sample.class_id == ds.signal_class
 
@@ -725,7 +738,9 @@ class Factory:
         """
         rec = self._record(loader, title)
         if rec.result is None:
-            raise NotTrainedError(f"method '{title}' has not been evaluated yet: call EvaluateAllMethods() first")
+            raise NotTrainedError(
+                f"method '{title}' has not been evaluated yet: call EvaluateAllMethods() first"
+            )
         return rec.result
 
     # ------------------------------------------------------------------ output file
@@ -736,7 +751,10 @@ class Factory:
             for name in sorted(self._methods, key=lambda s: s.encode())
         ]
         write_job_output(
-            self.output_path, jobs, transformations=self.options.Transformations, analysis_type=self.analysis_type
+            self.output_path,
+            jobs,
+            transformations=self.options.Transformations,
+            analysis_type=self.analysis_type,
         )
         self._output_written = True
 
@@ -759,9 +777,10 @@ class Factory:
     def PrintHelpMessage(self, datasetname: str | DataLoader = "", title: str = "") -> None:
         """Log the help text of one method, or of all booked methods."""
         for ln, t, rec in self._records():
-            if (not datasetname or ln == (datasetname if isinstance(datasetname, str) else datasetname.GetName())) and (
-                not title or t == title
-            ):
+            if (
+                not datasetname
+                or ln == (datasetname if isinstance(datasetname, str) else datasetname.GetName())
+            ) and (not title or t == title):
                 rec.method.print_help()
 
     def __enter__(self) -> Factory:
@@ -782,8 +801,12 @@ class Factory:
             roc = ""
             if rec.test_values is not None and rec.method.context.analysis_type != EAnalysisType.kRegression:
                 roc = f"{self.GetROCIntegral(ds_name, title):.3f}"
-            state = "evaluated" if rec.result is not None else "tested" if rec.test_values is not None else (
-                "trained" if rec.trained else "booked"
+            state = (
+                "evaluated"
+                if rec.result is not None
+                else "tested"
+                if rec.test_values is not None
+                else ("trained" if rec.trained else "booked")
             )
             rows.append((ds_name, title, rec.method.method_type.type_name, state, roc))
         analysis = self._analysis_type.type_name if self._analysis_type is not None else "Auto"
@@ -801,4 +824,6 @@ class Factory:
 def _looks_like_options(text: str) -> bool:
     if text.lower().endswith(".root"):
         return False
-    return text.startswith(("!", ":")) or "=" in text or ":" in text or text.lower() in {"v", "silent", "color"}
+    return (
+        text.startswith(("!", ":")) or "=" in text or ":" in text or text.lower() in {"v", "silent", "color"}
+    )

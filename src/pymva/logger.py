@@ -89,8 +89,10 @@ class TMVAFormatter(logging.Formatter):
         if record.levelno == logging.INFO:
             tag = ""
         elif self.color:
-            tag = "" if record.levelno in (HEADER, logging.WARNING) else (
-                f"{_COLOURS.get(level, '')}<{level}>{_RESET} "
+            tag = (
+                ""
+                if record.levelno in (HEADER, logging.WARNING)
+                else (f"{_COLOURS.get(level, '')}<{level}>{_RESET} ")
             )
         else:
             tag = f"<{level}> "

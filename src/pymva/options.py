@@ -135,7 +135,7 @@ class OptionDecl:
             sugg = closest(text, self.allowed, n=1, cutoff=0.4)
             hint = f"; did you mean '{sugg[0]}'?" if sugg else ""
             raise OptionError(
-                f"Option {self.name} of {component} does not have predefined value: \"{raw}\"; "
+                f'Option {self.name} of {component} does not have predefined value: "{raw}"; '
                 f"accepted values: {', '.join(self.allowed)}{hint}"
             )
         return text

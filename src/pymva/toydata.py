@@ -27,7 +27,9 @@ import numpy.typing as npt
 __all__ = ["create_class_example", "create_multiple_background", "create_regression_example", "write_trees"]
 
 
-def write_trees(path: str | os.PathLike[str], trees: Mapping[str, Mapping[str, npt.NDArray[np.generic]]]) -> Path:
+def write_trees(
+    path: str | os.PathLike[str], trees: Mapping[str, Mapping[str, npt.NDArray[np.generic]]]
+) -> Path:
     """Write flat trees to a ROOT file as TTrees, atomically.
 
     Parameters
@@ -113,15 +115,27 @@ def create_regression_example(
     rng = np.random.default_rng(seed)
     v1 = rng.uniform(0.0, 5.0, n_events)
     v2 = rng.uniform(0.0, 5.0, n_events)
-    f = 200.0 * np.exp(-((v1 - 2.5) ** 2 + (v2 - 2.5) ** 2) / 4.0) + 10.0 * v1 + rng.normal(0.0, 2.0, n_events)
+    f = (
+        200.0 * np.exp(-((v1 - 2.5) ** 2 + (v2 - 2.5) ** 2) / 4.0)
+        + 10.0 * v1
+        + rng.normal(0.0, 2.0, n_events)
+    )
     return write_trees(
         path,
-        {"TreeR": {"var1": v1.astype(np.float32), "var2": v2.astype(np.float32), "fvalue": f.astype(np.float32)}},
+        {
+            "TreeR": {
+                "var1": v1.astype(np.float32),
+                "var2": v2.astype(np.float32),
+                "fvalue": f.astype(np.float32),
+            }
+        },
     )
 
 
 def create_multiple_background(
-    path: str | os.PathLike[str] = "tmva_example_multiple_background.root", n_events: int = 4000, seed: int = 3
+    path: str | os.PathLike[str] = "tmva_example_multiple_background.root",
+    n_events: int = 4000,
+    seed: int = 3,
 ) -> Path:
     """Write ``tmva_example_multiple_background.root``: ``TreeS``, ``TreeB0``, ``TreeB1``, ``TreeB2``.
 

@@ -214,7 +214,9 @@ class DataSet:
         try:
             return self.class_names.index(name)
         except ValueError:
-            raise KeyError(f"no class '{name}' in dataset '{self.name}'; classes: {self.class_names}") from None
+            raise KeyError(
+                f"no class '{name}' in dataset '{self.name}'; classes: {self.class_names}"
+            ) from None
 
     @property
     def signal_class(self) -> int:

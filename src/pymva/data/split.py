@@ -730,7 +730,6 @@ def as_rows(a: npt.NDArray[Any]) -> npt.NDArray[np.void]:
 MOMENT_BLOCK_BYTES = 4 << 20
 
 
-
 def weighted_moments(
     x: npt.NDArray[np.floating[Any]],
     weights: npt.NDArray[np.floating[Any]],

@@ -144,5 +144,3 @@ def sequential_sum(x: F64) -> float:
     if x.size == 0:
         return 0.0
     return float(np.add.accumulate(x)[-1])
-
-

@@ -128,8 +128,14 @@ def _classification_block(dataset: str, results: Sequence[ClassificationResult])
     lines += _section_rows(
         methods,
         variables,
-        lambda r: "%-13s %-15s: %#1.3f"
-        % (dataset, _display_title(r), r.eff_area if (r.separation < 0 or r.significance < 0) else r.roc_integral),
+        lambda r: (
+            "%-13s %-15s: %#1.3f"
+            % (
+                dataset,
+                _display_title(r),
+                r.eff_area if (r.separation < 0 or r.significance < 0) else r.roc_integral,
+            )
+        ),
     )
     lines += [
         h,
@@ -143,16 +149,18 @@ def _classification_block(dataset: str, results: Sequence[ClassificationResult])
     lines += _section_rows(
         methods,
         variables,
-        lambda r: "%-20s %-15s: %#1.3f (%#1.3f)       %#1.3f (%#1.3f)      %#1.3f (%#1.3f)"
-        % (
-            dataset,
-            _display_title(r),
-            r.eff_at_01,
-            r.train_eff_at_01,
-            r.eff_at_10,
-            r.train_eff_at_10,
-            r.eff_at_30,
-            r.train_eff_at_30,
+        lambda r: (
+            "%-20s %-15s: %#1.3f (%#1.3f)       %#1.3f (%#1.3f)      %#1.3f (%#1.3f)"
+            % (
+                dataset,
+                _display_title(r),
+                r.eff_at_01,
+                r.train_eff_at_01,
+                r.eff_at_10,
+                r.train_eff_at_10,
+                r.eff_at_30,
+                r.train_eff_at_30,
+            )
         ),
     )
     lines += [h, ""]

@@ -310,9 +310,7 @@ class MethodBase(abc.ABC):
         self.training_time_ = time.perf_counter() - start
         self.n_training_events_ = len(sample)
         self._trained = True
-        self.log.info(
-            "Elapsed time for training with %d events: %.3g sec", len(sample), self.training_time_
-        )
+        self.log.info("Elapsed time for training with %d events: %.3g sec", len(sample), self.training_time_)
 
     @abc.abstractmethod
     def _train(self, sample: Sample) -> None:
@@ -386,7 +384,9 @@ class MethodBase(abc.ABC):
     def check_trained(self) -> None:
         """Raise :class:`NotTrainedError` unless trained or read from a weights file."""
         if not self._trained:
-            raise NotTrainedError(f"method {self.method_name} has not been trained yet; call TrainAllMethods()")
+            raise NotTrainedError(
+                f"method {self.method_name} has not been trained yet; call TrainAllMethods()"
+            )
 
     # ------------------------------------------------------------------ ranking and help
     ranking_criterion: ClassVar[str] = ""

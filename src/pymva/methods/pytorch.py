@@ -493,9 +493,7 @@ class MethodPyTorch(MethodBase):
         objs = sys.modules["__main__"].__dict__.get(_DICT_NAME)
         predict = objs.get("predict_func") if isinstance(objs, Mapping) else None
         if predict is None:
-            self.log.info(
-                "No predict_func in %s: using pymva.pytorch.predict for the evaluation", _DICT_NAME
-            )
+            self.log.info("No predict_func in %s: using pymva.pytorch.predict for the evaluation", _DICT_NAME)
             predict = ready_made.predict
         found: Mapping[str, Any] = objs if isinstance(objs, Mapping) else {}
         return _CustomObjects(

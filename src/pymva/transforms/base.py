@@ -155,8 +155,6 @@ def moments(Z: F32, w: F32 | None, *, chunk: int = 1 << 16) -> tuple[float, F64,
     return sw, mean, cov
 
 
-
-
 def map_columns(fn: Callable[[int], Any], k: int, n_rows: int) -> list[Any]:
     """``[fn(0), …, fn(k-1)]``, on threads when the arrays are large (numpy releases the GIL)."""
     workers = min(k, os.cpu_count() or 1, 8)
