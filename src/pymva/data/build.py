@@ -19,6 +19,9 @@ final row (``_DirectPlan``).  Otherwise the events are kept in float32 slabs whi
 scattered to their rows after the split (:func:`pymva.data.split.scatter_rows`).  Both give the same
 DataSet.  The training and testing arrays (``X``, ``targets``, ``spectators``) are the two parts of
 one array each (views).
+
+Size: over 800 lines on purpose — this is one TMVA procedure (``DataSetFactory``), and its steps
+(reading, the direct plan, the slabs, the split, the moments) share the builder's state.
 """
 
 from __future__ import annotations

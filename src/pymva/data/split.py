@@ -26,6 +26,9 @@ training and testing events, then the ``MixMode=Random`` shuffles of the full tr
 samples.  ROOT uses ``TRandom3`` and ``std::shuffle``; pymva reproduces the semantics (which events
 can end up where, and how many), not ROOT's exact choice of events.  ``SplitSeed=0`` draws a
 non-reproducible seed, as in ROOT.
+
+Size: over 800 lines on purpose — the split, the renormalisation, the mixing and the moments are
+the steps of one TMVA procedure (``DataSetFactory::MixEvents``/``RenormEvents``) on the same index arrays.
 """
 
 from __future__ import annotations

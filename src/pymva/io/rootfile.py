@@ -52,6 +52,9 @@ What is not
 * Creating trees (``TTree(name, title)``), ``Fill``, ``Draw``, ``Scan``, ``SetBranchStatus``, friend
   trees, ``TChain``, sub-directories as ``TDirectory`` objects (``Get`` returns uproot's objects for
   anything that is not a tree) and every other ROOT class.
+
+Size: over 800 lines on purpose — ``TFile``, ``TTree``, ``TBranch``, ``TKey`` and ``TString`` are used
+together by the same scripts and share their uproot bindings.
 """
 
 from __future__ import annotations
