@@ -108,7 +108,8 @@ def test_the_cycle_finder_finds_a_circle() -> None:
 #: Layers in data-flow order; a module may import only from its own layer or an earlier one.
 LAYERS = [
     ("basics", ["pymva._version", "pymva.errors", "pymva.types", "pymva.options", "pymva.logger",
-                "pymva.tcut", "pymva.safety", "pymva.histograms", "pymva._blas", "pymva._html", "pymva.extras"]),
+                "pymva.tcut", "pymva.safety", "pymva.histograms", "pymva._blas", "pymva._html", "pymva.extras",
+                "pymva.stl", "pymva.config"]),
     ("data", ["pymva.data"]),
     ("transforms", ["pymva.transforms"]),
     ("methods", ["pymva.methods", "pymva.pytorch"]),

@@ -84,11 +84,32 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
+#: ROOT-wide functions that TMVA scripts call on ``ROOT`` (``import pymva as ROOT``): pymva.root
+_ROOT_FUNCTIONS = frozenset(
+    {
+        "Info",
+        "Warning",
+        "Error",
+        "EnableImplicitMT",
+        "DisableImplicitMT",
+        "IsImplicitMTEnabled",
+        "GetThreadPoolSize",
+    }
+)
 
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name in _LAZY:
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    root = importlib.import_module(".root", __name__)
+
+    if name in _ROOT_FUNCTIONS:
+        return getattr(root, name)
+    error = root.missing_global(name)
+    if error is not None:
+        raise error
     raise AttributeError(f"module 'pymva' has no attribute {name!r}")
 
 

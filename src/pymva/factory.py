@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import evaluation as ev
+from .config import Config
 from .data.dataset import DataSet, Sample
 from .errors import DataError, NotTrainedError, OptionError, did_you_mean
 from .io.output.layout import write_job_output
@@ -168,6 +169,11 @@ class Factory:
             opts = dataclasses.replace(opts, Color=sys.stdout.isatty())
         self.options = opts
         configure(color=self.options.Color, silent=self.options.Silent, verbose=self.options.V)
+        # TMVA's Factory hands its options to the global configuration
+        config = Config.Instance()
+        config.SetDrawProgressBar(self.options.DrawProgressBar)
+        config.SetUseColor(self.options.Color)
+        config.SetSilent(self.options.Silent)
         self.log = get_logger("Factory", "pymva.factory")
         self._analysis_type: EAnalysisType | None = _ANALYSIS_TYPES.get(self.options.AnalysisType)
         self._methods: dict[str, dict[str, MethodRecord]] = {}
@@ -244,7 +250,8 @@ class Factory:
             targets=tuple(loader.targets),
             spectators=tuple(loader.spectators),
             class_names=tuple(loader.class_names),
-            weight_dir=Path(ds_name) / "weights",
+            # Factory::BookMethod: [fWeightFileDirPrefix/]<loader>/fWeightFileDir, read when booking
+            weight_dir=Config.Instance().GetIONames().weight_dir(ds_name),
             draw_progress_bar=self.options.DrawProgressBar and not self.options.Silent,
             verbose=self.options.V,
             model_persistence=self.options.ModelPersistence,

@@ -1,9 +1,10 @@
 """The ``TMVA`` namespace: ``from pymva import TMVA`` replaces ``from ROOT import TMVA``.
 
 It holds the same names as ROOT's ``TMVA`` namespace that TMVA scripts use — ``TMVA.Factory``,
-``TMVA.DataLoader``, ``TMVA.Reader``, ``TMVA.Types``, ``TMVA.Experimental.RReader`` — plus
-``TMVA.Tools.Instance()`` and ``TMVA.PyMethodBase.PyInitialize()``, which do nothing in pymva and are
-kept so that existing scripts run unchanged.  ``TMVA.TCut`` is pymva's :class:`~pymva.tcut.TCut`
+``TMVA.DataLoader``, ``TMVA.Reader``, ``TMVA.Types``, ``TMVA.Experimental.RReader``, ``TMVA.Config``
+and ``TMVA.gConfig()`` (:mod:`pymva.config`: weight-file directories, the progress-bar, colour and
+silent flags) — plus ``TMVA.Tools.Instance()`` and ``TMVA.PyMethodBase.PyInitialize()``, which do
+nothing in pymva and are kept so that existing scripts run unchanged.  ``TMVA.TCut`` is pymva's :class:`~pymva.tcut.TCut`
 (ROOT scripts use ``ROOT.TCut``; the TMVA tutorials' ``TCut('')`` maps onto it).
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .config import Config, gConfig
 from .tcut import TCut
 from .types import Types
 
@@ -62,6 +64,8 @@ class _TMVANamespace:
     Types = Types
     TCut = TCut
     Tools = _Tools
+    Config = Config
+    gConfig = staticmethod(gConfig)
     PyMethodBase = _PyMethodBase
     Experimental = _Experimental()
 
@@ -85,7 +89,10 @@ class _TMVANamespace:
         )
 
     def __dir__(self) -> list[str]:
-        return ["DataLoader", "Experimental", "Factory", "PyMethodBase", "Reader", "TCut", "Tools", "Types"]
+        return [
+            "Config", "DataLoader", "Experimental", "Factory", "PyMethodBase", "Reader", "TCut", "Tools",
+            "Types", "gConfig",
+        ]  # fmt: skip
 
     def __repr__(self) -> str:
         return "<pymva TMVA namespace>"

@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from ..errors import DataError, did_you_mean
 from ..logger import get_logger
+from ..stl import StdVector
 from ..tcut import TCut
 from ..types import ETreeType
 from .dataset import DataSet, VariableInfo
@@ -172,9 +173,10 @@ class DataSetInfo:
     def __init__(self, name: str, build: Callable[[DataSetInfo], DataSet]) -> None:
         self._name = name
         self._build = build
-        self.variables: list[VariableInfo] = []
-        self.targets: list[VariableInfo] = []
-        self.spectators: list[VariableInfo] = []
+        # std::vector in TMVA: PyROOT's size()/at()/push_back() work on what the getters return
+        self.variables: StdVector[VariableInfo] = StdVector()
+        self.targets: StdVector[VariableInfo] = StdVector()
+        self.spectators: StdVector[VariableInfo] = StdVector()
         self._columns: list[_ColumnSpec] = []  # per variable: element of an array expression?
         self.classes: list[ClassInfo] = []
         self.split_options: str = ""
@@ -207,15 +209,15 @@ class DataSetInfo:
         """Number of classes."""
         return len(self.classes)
 
-    def GetVariableInfos(self) -> list[VariableInfo]:
+    def GetVariableInfos(self) -> StdVector[VariableInfo]:
         """The input variables."""
         return self.variables
 
-    def GetTargetInfos(self) -> list[VariableInfo]:
+    def GetTargetInfos(self) -> StdVector[VariableInfo]:
         """The regression targets."""
         return self.targets
 
-    def GetSpectatorInfos(self) -> list[VariableInfo]:
+    def GetSpectatorInfos(self) -> StdVector[VariableInfo]:
         """The spectators."""
         return self.spectators
 
@@ -231,9 +233,9 @@ class DataSetInfo:
         """Spectator ``i``."""
         return self.spectators[i]
 
-    def GetListOfVariables(self) -> list[str]:
-        """Internal names of the input variables."""
-        return [v.internal_name for v in self.variables]
+    def GetListOfVariables(self) -> StdVector[str]:
+        """Internal names of the input variables (a ``std::vector<TString>`` in TMVA, a copy)."""
+        return StdVector(v.internal_name for v in self.variables)
 
     def GetClassNames(self) -> list[str]:
         """Class names in class-index order."""

@@ -41,6 +41,7 @@ import numpy.typing as npt
 from ..errors import DataError, did_you_mean
 from ..logger import get_logger
 from ..options import kwargs_to_tokens
+from ..stl import StdVector
 from ..tcut import TCut
 from ..types import ETreeType
 from .build import _DataSetBuilder
@@ -622,9 +623,9 @@ class DataLoader:
     def MakeCopy(self, name: str) -> DataLoader:
         """A new loader named ``name`` with the same variables, classes, trees, events, cuts and options."""
         new = DataLoader(name)
-        new._dsi.variables = [copy.copy(v) for v in self.variables]
-        new._dsi.targets = [copy.copy(v) for v in self.targets]
-        new._dsi.spectators = [copy.copy(v) for v in self.spectators]
+        new._dsi.variables = StdVector(copy.copy(v) for v in self.variables)
+        new._dsi.targets = StdVector(copy.copy(v) for v in self.targets)
+        new._dsi.spectators = StdVector(copy.copy(v) for v in self.spectators)
         new._dsi._columns = list(self._dsi._columns)
         new._dsi.classes = [ClassInfo(c.name, c.number, TCut(c.cut), c.weight) for c in self._dsi.classes]
         new._dsi.split_options = self._dsi.split_options

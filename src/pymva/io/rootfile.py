@@ -32,7 +32,9 @@ What is mirrored
   (``for event in tree: event.var1``), as PyROOT offers.  ``GetEntry`` reads the branches it needs
   :attr:`TTree.chunk_entries` entries at a time and serves the following entries from memory, so an
   entry loop is not one file read per entry.
-* :class:`TString`: a :class:`str` with ``Data()`` and ``Length()``.
+* :class:`TString`: a :class:`str` with ``Data()``, ``Length()``, ``Append()`` (which returns the
+  new string: Python strings cannot change), ``IsNull``, ``Contains``, ``BeginsWith``, ``EndsWith``.
+* ``TTree.Print()``: the tree's branches in the layout of ROOT's ``TTree::Print``.
 * The figure that ``Factory.GetROCCurve(loader)`` returns is a matplotlib ``Figure`` with ROOT's
   ``TCanvas`` methods ``SaveAs``, ``Print`` and ``Draw`` added (:func:`canvas_class`).
 
@@ -119,6 +121,38 @@ class TString(str):
     def Length(self) -> int:
         """Number of characters."""
         return len(self)
+
+    def Append(self, s: str, n: int | None = None) -> TString:
+        """``s`` (or its first ``n`` characters) appended: ``name = name.Append(".root")``.
+
+        ROOT's ``TString::Append`` changes the string in place and returns it; a Python string
+        cannot change, so this returns the new string, which must be kept (``s.Append(x)`` alone
+        changes nothing).  Chains work as in ROOT: ``TString("a").Append("b").Append("c")``.
+        """
+        text = str(s) if n is None else str(s)[: int(n)]
+        return TString(str(self) + text)
+
+    def __add__(self, other: str) -> TString:
+        return TString(str(self) + str(other))
+
+    def __radd__(self, other: str) -> TString:
+        return TString(str(other) + str(self))
+
+    def IsNull(self) -> bool:
+        """Whether the string is empty."""
+        return not self
+
+    def Contains(self, s: str) -> bool:
+        """Whether ``s`` occurs in the string."""
+        return str(s) in self
+
+    def BeginsWith(self, s: str) -> bool:
+        """Whether the string starts with ``s``."""
+        return self.startswith(str(s))
+
+    def EndsWith(self, s: str) -> bool:
+        """Whether the string ends with ``s``."""
+        return self.endswith(str(s))
 
 
 # ------------------------------------------------------------------------------------------------ lists
@@ -538,6 +572,39 @@ class TTree:
     def GetReadEntry(self) -> int:
         """The entry last read by :meth:`GetEntry` (-1 before the first)."""
         return self._read_entry
+
+    def Print(self, option: str = "") -> None:
+        """Write the tree's description to standard output, in the layout of ROOT's ``TTree::Print``.
+
+        A header with the name, title, entries and sizes, then one block per branch (``option``
+        ``"all"`` includes sub-branches; ROOT's other options select branches by name pattern, which
+        pymva does not).  Sizes are uproot's: the uncompressed and compressed bytes of the baskets.
+        """
+        import sys
+
+        tree = self.uproot_tree
+        branches = list(tree.values(recursive=True)) if "all" in option.lower() else list(tree.branches)
+        total = sum(int(b.uncompressed_bytes) for b in tree.branches)
+        zipped = sum(int(b.compressed_bytes) for b in tree.branches)
+        factor = total / zipped if zipped else 1.0
+        bar = "*" * 78
+        lines = [
+            bar,
+            f"*Tree    :{self.GetName():<10}: {self.GetTitle()}".ljust(77) + "*",
+            f"*Entries : {self._n:>8} : Total = {total:>15} bytes  File  Size = {zipped:>10} *",
+            f"*        :          : Tree compression factor = {factor:6.2f}{'':>23}*",
+            bar,
+        ]
+        for i, b in enumerate(branches):
+            raw, comp = int(b.uncompressed_bytes), int(b.compressed_bytes)
+            ratio = raw / comp if comp else 1.0
+            lines += [
+                f"*Br {i:>4} :{b.name:<9} : {b.title}".ljust(76) + " *",
+                f"*Entries : {int(b.num_entries):>8} : Total  Size= {raw:>11} bytes  File Size  = {comp:>10} *",
+                f"*Baskets : {int(b.num_baskets):>8} : Basket Size= {'':>11}       Compression= {ratio:6.2f}     *",
+                "*" + "." * 76 + "*",
+            ]
+        sys.stdout.write("\n".join(lines) + "\n")
 
     def __iter__(self) -> Iterator[TTree]:
         """Loop over the entries as PyROOT does: each step reads the next entry and yields the tree."""
