@@ -4,7 +4,7 @@ A *tree* handed to :meth:`~pymva.data.loader.DataLoader.AddTree` becomes a :clas
 which knows its name, its number of entries and its branches, and reads the branches an expression
 needs in chunks of entries.  Accepted trees (:func:`open_source`):
 
-* an uproot ``TTree`` (``uproot.open("file.root")["TreeS"]``);
+* an uproot ``TTree`` or ``RNTuple`` (``uproot.open("file.root")["TreeS"]``);
 * a string or :class:`os.PathLike` ``"file.root:TreeS"`` (a tree in a sub-directory:
   ``"file.root:dir/TreeS"``); ``"file.root"`` alone when the file holds exactly one tree;
 * a glob (``"data/*.root:events"``), a list of such strings, or a mapping ``{file: tree}``, read one
@@ -13,6 +13,11 @@ needs in chunks of entries.  Accepted trees (:func:`open_source`):
 * beyond TMVA, events in memory: a mapping of column name to array (numpy arrays, lists, awkward
   arrays; 2-D numpy arrays and jagged awkward arrays are array branches), a pandas ``DataFrame``,
   an awkward record array, or a numpy structured array.
+
+Everywhere a TTree is accepted, an RNTuple (ROOT's successor format, which uproot ≥ 5.7 writes by
+default on ``file[name] = {...}``) is accepted too: its fields are read as branches (nested fields as
+``parent.child``), and chains may mix TTrees and RNTuples with the same fields.  "Tree" below means
+either.
 
 Files are opened when the tree is added (to count the entries and to report a missing file or tree at
 once) and opened again when the data set is built; only the branches that the expressions name are
@@ -222,7 +227,52 @@ def _uproot_kind(branch: Any) -> tuple[str, str]:
     return OTHER, typename
 
 
+def _is_rntuple(obj: Any) -> bool:
+    """Whether ``obj`` is an uproot ``ROOT::RNTuple``."""
+    return isinstance(obj, uproot.behaviors.RNTuple.RNTuple)
+
+
+def _is_uproot_tree(obj: Any) -> bool:
+    """Whether ``obj`` is an uproot ``TTree`` or ``ROOT::RNTuple``."""
+    return isinstance(obj, uproot.behaviors.TTree.TTree) or _is_rntuple(obj)
+
+
+def _form_kind(form: Any) -> str:
+    """Classify the awkward form of one RNTuple field like :func:`_uproot_kind` a TTree branch."""
+    if isinstance(form, ak.forms.NumpyForm):
+        if np.dtype(ak.types.numpytype.primitive_to_dtype(form.primitive)).kind not in "biuf":
+            return OTHER
+        return ARRAY if form.inner_shape else NUMBER
+    if isinstance(form, (ak.forms.ListOffsetForm, ak.forms.ListForm, ak.forms.RegularForm)):
+        if form.parameters.get("__array__") == "string":
+            return STRING
+        content = form.content
+        if isinstance(content, ak.forms.NumpyForm) and not content.inner_shape:
+            return ARRAY if _form_kind(content) == NUMBER else OTHER
+        return OTHER
+    return OTHER
+
+
+def _rntuple_field_kinds(ntuple: Any) -> dict[str, tuple[str, str]]:
+    """(kind, type name) of every field of an RNTuple, nested ones as ``parent.child``."""
+    out: dict[str, tuple[str, str]] = {}
+    for key in ntuple.keys(recursive=True, full_paths=True):
+        field = ntuple[key]
+        typename = str(getattr(field, "typename", "?"))
+        try:
+            record = field.to_akform()[0]
+            form = (
+                record.contents[0] if isinstance(record, ak.forms.RecordForm) and record.contents else record
+            )
+            out[key] = (_form_kind(form), typename)
+        except (ValueError, TypeError, KeyError, NotImplementedError, AttributeError):
+            out[key] = (OTHER, typename)
+    return out
+
+
 def _tree_branch_kinds(tree: Any) -> dict[str, tuple[str, str]]:
+    if _is_rntuple(tree):
+        return _rntuple_field_kinds(tree)
     out: dict[str, tuple[str, str]] = {}
     for key in tree.keys(recursive=True, full_paths=True):
         out[key] = _uproot_kind(tree[key])
@@ -291,14 +341,20 @@ def _iterate_uproot_tree(
         yield arrays
 
 
+def _kind_word(tree: Any) -> str:
+    return "RNTuple" if _is_rntuple(tree) else "tree"
+
+
 class UprootTreeSource(TreeSource):
-    """An uproot ``TTree`` object handed over by the user (``uproot.open(path)["TreeS"]``)."""
+    """An uproot ``TTree`` or ``RNTuple`` object handed over by the user (``uproot.open(path)["TreeS"]``)."""
 
     def __init__(self, tree: Any) -> None:
         self.tree = tree
         self.name = str(tree.name)
         path = getattr(getattr(tree, "file", None), "file_path", "?")
-        self.description = f"tree '{tree.object_path.lstrip('/').split(';')[0]}' in file '{path}'"
+        self.description = (
+            f"{_kind_word(tree)} '{tree.object_path.lstrip('/').split(';')[0]}' in file '{path}'"
+        )
         self._kinds: dict[str, tuple[str, str]] | None = None
 
     @property
@@ -346,8 +402,12 @@ def _trees_in(file: Any) -> tuple[list[str], dict[str, str]]:
     classes: dict[str, str] = {}
     for key, cls in file.classnames().items():
         classes.setdefault(key.split(";")[0], cls)
-    trees = [k for k, c in classes.items() if c in ("TTree", "TNtuple", "TNtupleD")]
+    trees = [k for k, c in classes.items() if c in _TREE_CLASSES]
     return trees, classes
+
+
+#: The ROOT classes read as trees: TTree (and its TNtuple subclasses) and RNTuple.
+_TREE_CLASSES = ("TTree", "TNtuple", "TNtupleD", "ROOT::RNTuple")
 
 
 def _get_tree(file: Any, path: str, treename: str | None) -> tuple[Any, str]:
@@ -357,20 +417,23 @@ def _get_tree(file: Any, path: str, treename: str | None) -> tuple[Any, str]:
             treename = trees[0]
         elif not trees:
             others = _list_names([f"{k} ({c})" for k, c in classes.items()])
-            raise DataError(f"file '{path}' holds no TTree (objects in the file: {others})")
+            raise DataError(f"file '{path}' holds no TTree or RNTuple (objects in the file: {others})")
         else:
             raise DataError(
-                f"file '{path}' holds several trees ({_list_names(trees)}); name the one to read, "
+                f"file '{path}' holds several trees (TTrees and RNTuples: {_list_names(trees)}); name the one to read, "
                 f"e.g. '{path}:{trees[0]}'"
             )
     name = treename.strip().strip("/")
     if name not in classes:
         sugg = closest(name, trees, n=3, cutoff=0.4)
         hint = f"; did you mean {' or '.join(repr(s) for s in sugg)}?" if sugg else ""
-        raise DataError(f"no tree '{name}' in file '{path}'{hint} (trees in the file: {_list_names(trees)})")
+        raise DataError(
+            f"no tree '{name}' in file '{path}'{hint} (TTrees and RNTuples in the file: {_list_names(trees)})"
+        )
     if name not in trees:
         raise DataError(
-            f"'{name}' in file '{path}' is a {classes[name]}, not a TTree (trees in the file: {_list_names(trees)})"
+            f"'{name}' in file '{path}' is a {classes[name]}, not a TTree or RNTuple "
+            f"(TTrees and RNTuples in the file: {_list_names(trees)})"
         )
     return file[name], name
 
@@ -393,7 +456,7 @@ class FileTreeSource(TreeSource):
             self._num_entries = int(tree.num_entries)
             self._kinds = _tree_branch_kinds(tree)
             self.name = str(tree.name)
-        self.description = f"tree '{self.treename}' in file '{path}'"
+        self.description = f"{_kind_word(tree)} '{self.treename}' in file '{path}'"
 
     @property
     def num_entries(self) -> int:
@@ -617,10 +680,10 @@ def open_source(tree: Any, *, ascii_name: str | None = None) -> TreeSource:
     """
     if isinstance(tree, TreeSource):
         return tree
-    if isinstance(tree, uproot.behaviors.TTree.TTree):
+    if _is_uproot_tree(tree):
         return UprootTreeSource(tree)
     wrapped = getattr(tree, "uproot_tree", None)  # pymva.io.rootfile.TTree, the ROOT-style wrapper
-    if isinstance(wrapped, uproot.behaviors.TTree.TTree):
+    if _is_uproot_tree(wrapped):
         return UprootTreeSource(wrapped)
     if isinstance(tree, (str, os.PathLike)):
         spec = os.fspath(tree)
@@ -660,7 +723,7 @@ def open_source(tree: Any, *, ascii_name: str | None = None) -> TreeSource:
         cols = {str(c): tree[c] for c in tree.columns}
         return MemorySource(cols, name=type(tree).__name__)
     raise DataError(
-        f"cannot read events from a {type(tree).__module__}.{type(tree).__name__}; pass an uproot TTree, "
+        f"cannot read events from a {type(tree).__module__}.{type(tree).__name__}; pass an uproot TTree or RNTuple, "
         "'file.root:tree', a glob or list of such strings, a dict of arrays, a pandas DataFrame or an "
         "awkward record array"
     )
