@@ -651,10 +651,10 @@ class MethodBDT(MethodBase):
             mva = 2.0 / (1.0 + np.exp(-2.0 * total)) - 1
         else:
             mva = self._weighted_average(X, st.yes_no_leaf)
-        out = np.empty((n, k), dtype=np.float32)
-        out[:] = (-mva)[:, None]
-        out[:, self.context.signal_class] = mva
-        return out
+        res = np.empty((n, k), dtype=np.float32)
+        res[:] = (-mva)[:, None]
+        res[:, self.context.signal_class] = mva
+        return res
 
     def _weighted_average(self, X: F32, yes_no_leaf: bool) -> F64:
         total = np.zeros(len(X))

@@ -304,7 +304,9 @@ class _Builder:
             sw = s + b if s + b != 0 else 1.0
             node["response"] = t / sw
             mean2, mean = t2 / sw, t / sw
-            node["rms"] = 0.0 if _almost_equal_double(mean2, mean * mean) else math.sqrt(mean2 - mean * mean)
+            node["rms"] = (
+                0.0 if _almost_equal_double(mean2, mean * mean) else math.sqrt(max(mean2 - mean * mean, 0.0))
+            )
         else:
             node["node_type"] = 1 if np.float32(node["purity"]) > self.cfg.purity_limit else -1
         return None
