@@ -144,8 +144,10 @@ def test_tree_split_on_the_node_local_grid_by_hand() -> None:
     assert t.cut[0] == np.float32(2.8)
     assert not t.cut_type[0]
     right, left = t.right[0], t.left[0]
-    assert t.purity[right] == 0.0 and t.node_type[right] == -1
-    assert t.purity[left] == np.float32(0.8) and t.node_type[left] == 1
+    assert t.purity[right] == 0.0
+    assert t.node_type[right] == -1
+    assert t.purity[left] == np.float32(0.8)
+    assert t.node_type[left] == 1
     np.testing.assert_array_equal(t.apply(X8.reshape(-1, 1)), np.where(X8 < 2.8, right, left))
 
 
@@ -153,7 +155,9 @@ def test_regression_tree_split_and_leaf_response_by_hand() -> None:
     """Targets ±0.5: RegressionVariance gains 0.6 at 2.8 and 4.2, 1/3 at 1.4 and 5.6 -> 2.8."""
     target = np.where(C8 == 0, 0.5, -0.5)
     t = _tree(None, target=target)
-    assert t.regression and t.cut[0] == np.float32(2.8) and t.cut_type[0]
+    assert t.regression
+    assert t.cut[0] == np.float32(2.8)
+    assert t.cut_type[0]
     leaf = t.apply(X8.reshape(-1, 1))
     assert t.response[leaf[0]] == pytest.approx(-0.5)
     assert t.response[leaf[-1]] == pytest.approx((4 * 0.5 - 0.5) / 5)
@@ -171,7 +175,9 @@ def test_clean_tree_merges_leaves_of_one_type() -> None:
     cleaned = clean_tree(t, 0.5)
     assert cleaned.n_nodes == 3
     leaf = int(cleaned.left[0])
-    assert cleaned.ivar[leaf] == -1 and cleaned.cut[leaf] == cut and cleaned.node_type[leaf] == 1
+    assert cleaned.ivar[leaf] == -1
+    assert cleaned.cut[leaf] == cut
+    assert cleaned.node_type[leaf] == 1
 
 
 def test_single_tree_partition_matches_scikit_learn_stump() -> None:
@@ -299,11 +305,13 @@ def test_weights_file_layout_and_round_trip(tmp_path: Path) -> None:
         m = _train(opt, _sample(X, cls), _context(n_vars=3))
         root = build_weights_xml(m)
         w = root.find("Weights")
-        assert w is not None and w.get("NTrees") == str(len(m.forest_))
+        assert w is not None
+        assert w.get("NTrees") == str(len(m.forest_))
         bt = w.findall("BinaryTree")
         assert [b.get("itree") for b in bt] == [str(i) for i in range(len(m.forest_))]
         node = bt[0].find("Node")
-        assert node is not None and node.get("pos") == "s"
+        assert node is not None
+        assert node.get("pos") == "s"
         assert list(node.attrib)[:3] == ["pos", "depth", "NCoef"]
         assert list(node.attrib)[-7:] == ["IVar", "Cut", "cType", "res", "rms", "purity", "nType"]
         assert not list(tmp_path.iterdir())  # no pickle or other file beside the XML
