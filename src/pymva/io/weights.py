@@ -573,7 +573,8 @@ def _stored_options(
 ) -> tuple[dict[str, str], dict[str, tuple[Any, ...]]]:
     """Stored options as scalar keyword arguments (texts) and typed array values, by declared name."""
     decls = {d.name.lower(): d for d in method_cls.Options.declarations()}
-    unknown = [name for name in content.options if name.lower() not in decls]
+    compat = method_cls.compatibility_options
+    unknown = [name for name in content.options if name.lower() not in decls and name.lower() not in compat]
     if unknown:
         names = [d.name for d in decls.values()]
         hints = []
@@ -591,6 +592,8 @@ def _stored_options(
     arrays: dict[str, tuple[Any, ...]] = {}
     component = f"method {content.method_type} ('{content.title}')"
     for name, text in content.options.items():
+        if name.lower() in compat and name.lower() not in decls:
+            continue  # read (and ignored) as TMVA's compatibility options are
         decl = decls[name.lower()]
         if decl.size is None:
             scalars[decl.name] = text
@@ -657,7 +660,9 @@ def method_from_content(
         ) from exc
     decl_names = {d.name.lower(): d.name for d in type(method.options).declarations()}
     changes: dict[str, Any] = dict(arrays)
-    changes["modified_options"] = frozenset(decl_names[m.lower()] for m in content.modified)
+    changes["modified_options"] = frozenset(
+        decl_names[m.lower()] for m in content.modified if m.lower() in decl_names
+    )
     method.options = dataclasses.replace(method.options, **changes)
     trafo = content.transformations
     if trafo is None:
@@ -674,6 +679,7 @@ def method_from_content(
         method.n_training_events_ = int(content.general_info["Training events"])
     with contextlib.suppress(KeyError, ValueError):
         method.training_time_ = float(content.general_info["TrainingTime"])
+    method.general_info_ = dict(content.general_info)
     method.read_weights_xml(content.weights)
     return method
 

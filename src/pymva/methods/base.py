@@ -206,6 +206,9 @@ class MethodBase(abc.ABC):
     Options: ClassVar[type[BaseMethodOptions]] = BaseMethodOptions
     #: Text printed when the ``H`` option is on.
     help_text: ClassVar[str] = ""
+    #: Lower-case names of options that TMVA accepts in weights files only (its
+    #: ``DeclareCompatibilityOptions``); the weights-file reader skips them.
+    compatibility_options: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, title: str, context: MethodContext, options: str = "", **kwargs: Any) -> None:
         from ..transforms import TransformationHandler
@@ -241,6 +244,8 @@ class MethodBase(abc.ABC):
         )
         self.training_time_: float | None = None
         self.n_training_events_: int | None = None
+        #: ``GeneralInfo`` of the weights file the method was read from (empty after training).
+        self.general_info_: dict[str, str] = {}
         self._trained = False
 
     @classmethod
