@@ -14,6 +14,9 @@ the training and test samples, the evaluation results, the weights files and the
 Methods only see arrays (:mod:`pymva.methods.base`); evaluation is pure numpy
 (:mod:`pymva.evaluation`); the output file is written in one go, atomically, at the end of
 :meth:`Factory.EvaluateAllMethods` (or by :meth:`Factory.Close`).
+
+The module is longer than most because TMVA's ``Factory`` is one class with the whole job's API
+(booking, training, testing, evaluation, ROC access, output); the work itself lives elsewhere.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from .logger import configure, get_logger
 from .methods.base import MethodBase, MethodContext
 from .methods.registry import get_method_class
 from .options import OptionsBase, option
+from .safety import check_file_stem, check_name, check_output_path
 from .types import EMVA, EAnalysisType, ETreeType
 
 if TYPE_CHECKING:
@@ -136,8 +140,13 @@ class Factory:
     Raises
     ------
     OptionError
-        On options that cannot be interpreted, or an ``outputFile`` that is neither a path nor a
-        ``TFile`` opened for writing.
+        On options that cannot be interpreted; a ``jobName`` that is not a name
+        (:func:`pymva.safety.check_name`: with ``/``, ``\\``, ``..`` or a control character, longer
+        than 200 bytes); an ``outputFile`` that is neither a path nor a ``TFile`` opened for
+        writing, holds a NUL character, or names a directory or another non-regular file.
+    DataError
+        If the directory of ``outputFile`` does not exist or no file can be created in it: checked
+        here, before any work, not when the file is written at the end of the job.
 
     Examples
     --------
@@ -160,8 +169,10 @@ class Factory:
             options, path = outputFile, None
         else:
             path = outputFile
-        self.job_name = str(jobName)
-        self.output_path: Path | None = Path(path) if path is not None else None
+        self.job_name = check_name(jobName, argument="Factory(jobName): the job name", allow_empty=True)
+        self.output_path: Path | None = (
+            check_output_path(path, argument="Factory(outputFile)") if path is not None else None
+        )
         opts = FactoryOptions.parse(options, **kwargs)
         if "Color" not in opts.modified_options:
             # TMVA: coloured output unless in batch mode
@@ -172,6 +183,8 @@ class Factory:
         self._analysis_type: EAnalysisType | None = _ANALYSIS_TYPES.get(self.options.AnalysisType)
         self._methods: dict[str, dict[str, MethodRecord]] = {}
         self._loaders: dict[str, DataLoader] = {}
+        # methods that BookMethod skipped (analysis type not supported): loader -> title -> reason
+        self._skipped: dict[str, dict[str, str]] = {}
         self._output_written = False
         self._closed = False
         from ._version import __version__
@@ -283,10 +296,21 @@ class Factory:
         ------
         OptionError
             Unknown method type (listing the available ones), a title already booked on this loader,
-            option errors of the method.
+            a title that is not a name (:func:`pymva.safety.check_name`) or that makes
+            ``<job>_<title>`` longer than 200 bytes, ``loader`` not a DataLoader, option errors of the
+            method.
         ModelError
             From the method's setup (e.g. the PyTorch model file cannot be loaded).
         """
+        from .data.loader import DataLoader
+
+        if not isinstance(loader, DataLoader):
+            raise OptionError(
+                f"BookMethod(loader, method, title, options): loader must be a TMVA.DataLoader, not "
+                f"{type(loader).__name__} ({loader!r})"
+            )
+        title = check_name(title, argument="BookMethod(title): the method title")
+        check_file_stem(self.job_name, title)
         ds_name = loader.GetName()
         cls = get_method_class(method)
         booked = self._methods.get(ds_name, {})
@@ -306,7 +330,12 @@ class Factory:
                 EAnalysisType.kMulticlass: f"multiclass classification with {n_classes} classes.",
             }[at]
             self.log.warning("Method %s is not capable of handling %s", cls.method_type.type_name, what)
+            self._skipped.setdefault(ds_name, {})[title] = (
+                f"{cls.method_type.type_name} is not capable of handling {what.rstrip('.')}, so BookMethod "
+                "skipped it"
+            )
             return None
+        self._skipped.get(ds_name, {}).pop(title, None)
         context = self._context(loader, at)
         if self.options.ModelPersistence:
             context.weight_dir.mkdir(parents=True, exist_ok=True)
@@ -333,6 +362,9 @@ class Factory:
 
     def _record(self, datasetname: str | DataLoader, title: str) -> MethodRecord:
         name = datasetname if isinstance(datasetname, str) else datasetname.GetName()
+        skipped = self._skipped.get(name, {}).get(title)
+        if skipped is not None and title not in self._methods.get(name, {}):
+            raise KeyError(f"method '{title}' was not booked on dataset '{name}': {skipped}")
         if name not in self._methods:
             raise KeyError(
                 f"no methods booked on dataset '{name}'{did_you_mean(name, self._methods)}; "
@@ -364,6 +396,7 @@ class Factory:
         """
         if not self._methods:
             self.log.header("...nothing found to train")
+            self._warn_skipped()
             return
         self.log.header("Train all methods")
         at = self._analysis_type
@@ -482,6 +515,10 @@ class Factory:
             Errors of the methods' evaluation (e.g. :class:`~pymva.errors.ModelError`).
         """
         self.log.header("Test all methods")
+        if not self._methods:
+            self.log.info("...nothing found to test")
+            self._warn_skipped()
+            return
         for ds_name, title, rec in list(self._progress(list(self._records()), "Testing")):
             if not rec.trained:
                 continue
@@ -505,12 +542,24 @@ class Factory:
     def EvaluateAllMethods(self) -> None:
         """Evaluate every tested method, print TMVA's tables and write the output file (core.md §2.5).
 
+        As in TMVA, nothing happens (``...nothing found to evaluate``) when no method is booked, for
+        instance because ``BookMethod`` skipped every method for the analysis type (a warning then
+        names them).
+
         Raises
         ------
         NotTrainedError
-            If no method has been tested (call ``TestAllMethods`` first).
+            If methods are booked but none has been tested (call ``TrainAllMethods`` and
+            ``TestAllMethods`` first).
+        DataError
+            If the output file cannot be written (disk full, directory removed); the earlier file
+            stays as it was.
         """
         self.log.header("Evaluate all methods")
+        if not self._methods:
+            self.log.info("...nothing found to evaluate")
+            self._warn_skipped()
+            return
         tested = [(ln, t, r) for ln, t, r in self._records() if r.test_values is not None]
         if not tested:
             raise NotTrainedError(
@@ -525,6 +574,11 @@ class Factory:
         self.log.info("")
         self.log.info("Thank you for using TMVA!")
         self.log.info("For citation information, please visit: http://tmva.sf.net/citeTMVA.html")
+
+    def _warn_skipped(self) -> None:
+        for ds_name, skipped in self._skipped.items():
+            for title, reason in skipped.items():
+                self.log.warning("Method '%s' of dataset '%s' was not booked: %s", title, ds_name, reason)
 
     def _evaluate_one(self, ds: DataSet, title: str, rec: MethodRecord) -> Any:
         at = rec.method.context.analysis_type

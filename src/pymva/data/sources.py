@@ -42,7 +42,8 @@ import awkward as ak
 import numpy as np
 import uproot
 
-from ..errors import DataError, closest
+from ..errors import DataError, PyMVAError, closest
+from .read_errors import exception_name, open_error, read_error
 
 __all__ = [
     "ChainSource",
@@ -314,6 +315,13 @@ def _iterate_uproot_tree(
     would read ``a.b`` as an attribute access and ``&`` with Python's precedence.  When every branch
     holds one number per entry they are read as numpy arrays (no awkward wrapping), otherwise as
     awkward arrays.
+
+    Raises
+    ------
+    DataError
+        If a basket cannot be read or decompressed (a truncated or corrupted file: uproot's
+        ``OSError``, ``zlib.error``, ``DeserializationError``, ``ValueError`` …), naming the file, the
+        tree, the branch, the basket and its entry range.
     """
     n_entries = int(tree.num_entries)
     if n_entries == 0 or not branches:
@@ -321,22 +329,32 @@ def _iterate_uproot_tree(
     wanted = frozenset(branches)
     flat = all(kinds.get(b, (OTHER, ""))[0] == NUMBER for b in branches)
     start = 0
-    for chunk in tree.iterate(
+    chunks = tree.iterate(
         filter_name=lambda name: name in wanted,
         step_size=step,
         library="np" if flat else "ak",
         how=dict,
         decompression_executor=decompression_executor(),
-    ):
-        n = len(next(iter(chunk.values()))) if chunk else min(step, n_entries - start)
-        arrays: Arrays = {}
-        for name in branches:
-            if name in chunk:
-                arrays[name] = _to_chunk_array(chunk[name])
-            else:  # a name uproot reports differently (full path of a sub-branch): read it directly
-                arrays[name] = _to_chunk_array(
-                    tree[name].array(entry_start=start, entry_stop=start + n, library="ak")
-                )
+    )
+    while True:
+        stop = min(start + step, n_entries)
+        try:
+            chunk = next(chunks, None)
+            if chunk is None:
+                return
+            n = len(next(iter(chunk.values()))) if chunk else min(step, n_entries - start)
+            arrays: Arrays = {}
+            for name in branches:
+                if name in chunk:
+                    arrays[name] = _to_chunk_array(chunk[name])
+                else:  # a name uproot reports differently (full path of a sub-branch): read it directly
+                    arrays[name] = _to_chunk_array(
+                        tree[name].array(entry_start=start, entry_stop=start + n, library="ak")
+                    )
+        except PyMVAError:
+            raise
+        except Exception as exc:  # anything uproot raises on a broken file's content
+            raise read_error(tree, branches, start, stop, exc) from exc
         start += n
         yield arrays
 
@@ -363,7 +381,13 @@ class UprootTreeSource(TreeSource):
 
     def branch_kinds(self) -> dict[str, tuple[str, str]]:
         if self._kinds is None:
-            self._kinds = _tree_branch_kinds(self.tree)
+            try:
+                self._kinds = _tree_branch_kinds(self.tree)
+            except Exception as exc:  # a broken file's metadata
+                raise DataError(
+                    f"cannot read the branches of {self.description}: {exception_name(exc)}: {exc}; the "
+                    "file is truncated or corrupted"
+                ) from exc
         return self._kinds
 
     def _iterate(self, branches: Sequence[str], step: int) -> Iterator[Arrays]:
@@ -387,14 +411,16 @@ def _check_file(path: str) -> None:
     raise DataError(f"file '{path}' does not exist{hint}")
 
 
-def _open_file(path: str) -> Any:
+def _open_file(path: str, treename: str | None = None) -> Any:
     _check_file(path)
     try:
         return uproot.open(path)
     except FileNotFoundError as exc:
         raise DataError(f"file '{path}' does not exist ({exc})") from None
-    except (OSError, ValueError, KeyError, TypeError, uproot.deserialization.DeserializationError) as exc:
-        raise DataError(f"cannot open '{path}' as a ROOT file: {exc}") from None
+    except PyMVAError:
+        raise
+    except Exception as exc:  # noqa: BLE001  (whatever uproot raises on a file that is not ROOT's)
+        raise open_error(path, treename, exc) from None
 
 
 def _trees_in(file: Any) -> tuple[list[str], dict[str, str]]:
@@ -451,11 +477,16 @@ class FileTreeSource(TreeSource):
 
     def __init__(self, path: str, treename: str | None = None) -> None:
         self.path = path
-        with _open_file(path) as file:
-            tree, self.treename = _get_tree(file, path, treename)
-            self._num_entries = int(tree.num_entries)
-            self._kinds = _tree_branch_kinds(tree)
-            self.name = str(tree.name)
+        with _open_file(path, treename) as file:
+            try:
+                tree, self.treename = _get_tree(file, path, treename)
+                self._num_entries = int(tree.num_entries)
+                self._kinds = _tree_branch_kinds(tree)
+                self.name = str(tree.name)
+            except PyMVAError:
+                raise
+            except Exception as exc:  # a broken file's directory or tree metadata
+                raise open_error(path, treename, exc) from exc
         self.description = f"{_kind_word(tree)} '{self.treename}' in file '{path}'"
 
     @property
@@ -466,8 +497,13 @@ class FileTreeSource(TreeSource):
         return self._kinds
 
     def _iterate(self, branches: Sequence[str], step: int) -> Iterator[Arrays]:
-        with _open_file(self.path) as file:
-            tree, _ = _get_tree(file, self.path, self.treename)
+        with _open_file(self.path, self.treename) as file:
+            try:
+                tree, _ = _get_tree(file, self.path, self.treename)
+            except PyMVAError:
+                raise
+            except Exception as exc:  # the file changed since the tree was added
+                raise open_error(self.path, self.treename, exc) from exc
             yield from _iterate_uproot_tree(tree, branches, step, self._kinds)
 
 
@@ -521,24 +557,81 @@ def _column_kind(arr: Any) -> tuple[str, str]:
     return ARRAY, typestr
 
 
-def _as_column(name: str, value: Any) -> Any:
+def _object_column(name: str, arr: np.ndarray, where: str) -> Any:
+    """An ``object`` array: numbers become a numeric array, sequences a jagged awkward array, strings
+    stay strings; anything else (Python objects, dicts, ``None``) is refused."""
+    items = arr.tolist()
+    if all(isinstance(v, (str, bytes)) for v in items):
+        return arr
+    if all(isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating)) for v in items):
+        return np.asarray(items, dtype=np.float64)
+    if all(isinstance(v, (list, tuple, np.ndarray)) for v in items):
+        try:
+            return ak.Array([np.asarray(v).tolist() for v in items])
+        except (ValueError, TypeError):
+            pass
+    kinds = sorted({f"{type(v).__module__}.{type(v).__name__}".removeprefix("builtins.") for v in items})
+    shown = ", ".join(kinds[:5]) + (", …" if len(kinds) > 5 else "")
+    raise DataError(
+        f"column '{name}' of the {where} holds Python objects (dtype object: {shown}); a column must "
+        "hold numbers, arrays of numbers or strings, one kind per column and one per entry"
+    )
+
+
+def _as_column(name: str, value: Any, where: str = "in-memory tree") -> Any:
+    """One column of an in-memory tree as a numpy or awkward array with one element per entry.
+
+    Raises
+    ------
+    DataError
+        A scalar (or 0-d array, ``None``, a string) instead of one value per entry, an ``object``
+        array of Python objects, or lists that do not form an array.
+    """
     if isinstance(value, ak.Array):
         if isinstance(value.layout, ak.contents.NumpyArray) and value.layout.data.ndim == 1:
             return np.asarray(value.layout.data)
         return value
     if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            raise DataError(
+                f"column '{name}' of the {where} is a single value ({value.dtype} {value!r}); give one "
+                "value per entry (an array or a list)"
+            )
+        if value.dtype == object:
+            rows = value if value.ndim == 1 else value.reshape(len(value), -1)
+            return _object_column(name, rows, where)
         if value.ndim >= 2 and value.dtype.kind in "biuf":
             return ak.from_numpy(value, regulararray=True)
         return value
     if hasattr(value, "to_numpy") and not isinstance(value, (list, tuple)):  # pandas.Series and the like
-        return _as_column(name, np.asarray(value.to_numpy()))
+        return _as_column(name, np.asarray(value.to_numpy()), where)
+    if value is None or isinstance(value, (str, bytes, int, float, complex, np.generic)):
+        raise DataError(
+            f"column '{name}' of the {where} is a single value ({type(value).__name__} {value!r}); give "
+            "one value per entry (an array or a list)"
+        )
+    if not hasattr(value, "__len__"):
+        raise DataError(
+            f"column '{name}' of the {where} is a {type(value).__name__}, not an array or a list with "
+            "one value per entry"
+        )
     try:
         arr = np.asarray(value)
-    except ValueError:  # ragged lists
-        return ak.Array(value)
+    except (ValueError, TypeError):  # ragged lists
+        try:
+            return ak.Array(value)
+        except (ValueError, TypeError) as exc:
+            raise DataError(
+                f"column '{name}' of the {where} cannot be read as an array ({type(exc).__name__}: {exc})"
+            ) from None
     if arr.dtype == object and arr.size and isinstance(arr.flat[0], (list, tuple, np.ndarray)):
-        return ak.Array(list(value))
-    return _as_column(name, arr)
+        try:
+            return ak.Array(list(value))
+        except (ValueError, TypeError) as exc:
+            raise DataError(
+                f"column '{name}' of the {where} cannot be read as an array ({type(exc).__name__}: {exc})"
+            ) from None
+    return _as_column(name, arr, where)
 
 
 class MemorySource(TreeSource):
@@ -562,7 +655,7 @@ class MemorySource(TreeSource):
         for key, value in columns.items():
             if not isinstance(key, str):
                 raise DataError(f"column names of an in-memory tree must be strings, not {key!r}")
-            self.columns[key] = _as_column(key, value)
+            self.columns[key] = _as_column(key, value, self.description)
         lengths = {k: len(v) for k, v in self.columns.items()}
         if len(set(lengths.values())) > 1:
             raise DataError(

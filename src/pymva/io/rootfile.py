@@ -838,7 +838,9 @@ def canvas_class() -> type[Any]:
 
     * ``SaveAs(filename, option="")`` and ``Print(filename, option="")``: save in the format of the
       extension (``.png``, ``.pdf``, ``.svg``, ``.eps`` …), atomically; ROOT's ``.C``, ``.root`` and
-      ``.tex`` are refused with an :class:`~pymva.errors.OptionError`;
+      ``.tex`` are refused with an :class:`~pymva.errors.OptionError`, as is a NUL in the name;
+      a file that cannot be written (missing permission, disk full) is a
+      :class:`~pymva.errors.DataError` and leaves an earlier file unchanged;
     * ``Draw(option="")``: nothing to do, returns ``None``.
 
     Raises
@@ -870,8 +872,16 @@ def canvas_class() -> type[Any]:
                         f"SaveAs('{path}'): cannot save a figure as '{suffix or '(no extension)'}'{root_only}"
                         f"{did_you_mean(ext, supported)}; formats: {', '.join(sorted(supported))}"
                     )
-                with atomic_path(path) as tmp:
-                    self.savefig(tmp, format=ext)
+                if "\x00" in path:
+                    raise OptionError(f"SaveAs({path!r}): a file name cannot hold a NUL character")
+                try:
+                    with atomic_path(path) as tmp:
+                        self.savefig(tmp, format=ext)
+                except OSError as exc:
+                    raise DataError(
+                        f"SaveAs('{path}'): cannot write the file: {exc.strerror or exc}; an earlier "
+                        "file of that name is unchanged"
+                    ) from exc
                 _log.info("%s file %s has been created", ext, path)
 
             def Print(self, filename: str | os.PathLike[str], option: str = "") -> None:

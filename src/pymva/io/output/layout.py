@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ...data.dataset import DataSet, Sample, VariableInfo
+from ...errors import DataError
 from ...logger import get_logger
 from ...methods.base import MethodBase
 from ...transforms import TransformationHandler, parse_transformations_list
@@ -248,9 +249,32 @@ def write_job_output(
 
     Raises
     ------
+    DataError
+        If the file cannot be written: any :class:`OSError` (disk full, quota, the directory removed
+        or made read-only during the job); the message names the file and the reason.
     PyMVAError
-        From the DataSet construction or the transforms; the previous file at ``path`` stays intact.
+        From the DataSet construction or the transforms.
+
+    In every case the temporary file is removed and the previous file at ``path`` stays intact.
     """
+    try:
+        _write_job_output(path, jobs, transformations=transformations, analysis_type=analysis_type)
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise DataError(
+            f"cannot write the output file '{os.fspath(path)}': {reason} (errno {exc.errno}); nothing was "
+            "written there, an earlier file of that name is unchanged"
+        ) from exc
+    return Path(path)
+
+
+def _write_job_output(
+    path: str | os.PathLike[str],
+    jobs: Sequence[tuple[DataSet, Mapping[str, MethodResults]]],
+    *,
+    transformations: str,
+    analysis_type: EAnalysisType | None,
+) -> None:
     log = get_logger("Factory", "pymva.factory")
     at = analysis_type or EAnalysisType.kClassification
     with OutputFile(path) as out:
@@ -299,4 +323,3 @@ def write_job_output(
             out.write_event_tree(ds.name, "TrainTree", event_tree_columns(ds, ds.train, train_results, at))
             out.write_event_tree(ds.name, "TestTree", event_tree_columns(ds, ds.test, test_results, at))
     log.info("Output file written: %s", path)
-    return Path(path)

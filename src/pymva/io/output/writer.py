@@ -28,6 +28,7 @@ import numpy.typing as npt
 import uproot
 import uproot.writing.identify as _uw
 
+from ...errors import OptionError
 from ...histograms import AUTO_RANGE, Graph, Histogram, Profile
 from ...logger import get_logger
 from ...safety import new_temporary_path
@@ -414,7 +415,9 @@ class OutputFile:
     ----------
     path : str or os.PathLike
         The final file name.  Nothing is written there before :meth:`close`: the content goes to
-        a temporary file ``.<name>.<random>.tmp`` in the same directory, which :meth:`close`
+        a temporary file ``.<name>.pymva-<host>-<pid>-<random>.tmp`` in the same directory
+        (:func:`pymva.safety.temporary_name`; a later write removes it if this process is killed
+        before it can), which :meth:`close`
         renames onto ``path`` (``os.replace``, atomic on POSIX and Windows).  An earlier file at
         ``path`` stays untouched until then, and untouched for good after :meth:`abort` or an
         exception inside a ``with`` block.
@@ -432,7 +435,7 @@ class OutputFile:
         self._path = os.path.abspath(os.fspath(path))
         _, base = os.path.split(self._path)
         if not base:
-            raise ValueError(f"output file path {os.fspath(path)!r} names a directory, not a file")
+            raise OptionError(f"output file path {os.fspath(path)!r} names a directory, not a file")
         # created with the usual permissions (0666 minus umask), as ROOT's TFile would
         self._tmp = os.fspath(new_temporary_path(self._path))
         try:
