@@ -34,6 +34,10 @@ def _run(script: str, cwd: Path, *args: str) -> str:
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"{script} exited with {proc.returncode}:\n{out[-4000:]}"
+    # output to a pipe or a log file: plain log lines, no progress bar and none of its \r redraws
+    assert "\r" not in out, f"{script} wrote carriage returns (a progress bar) to a pipe"
+    assert "Training dataset:" not in out  # the Factory's bar over the methods
+    assert "Epochs:" not in out  # pymva.pytorch.train's bar over the epochs
     return out
 
 

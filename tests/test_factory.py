@@ -7,6 +7,7 @@ rule of ``testPyTorchClassification.C`` (pytorch.md §7.6), and the Reader repro
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,24 @@ def test_classification_job_end_to_end(workdir: Path, custom_objects: dict[str, 
     curve = factory.GetROCCurve(loader, "PyTorch")
     assert curve.sensitivity[0] == 1.0
     assert curve.specificity[0] == 0.0
+
+    # GetROCCurve(loader): one Figure that pyplot does not hold, so that as the last line of a Jupyter
+    # cell it is shown once (a pyplot figure is shown again when the cell ends); TMVA's canvas title
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    fig = factory.GetROCCurve(loader)
+    assert plt.get_fignums() == before
+    (ax,) = fig.axes
+    assert ax.get_title() == "Signal efficiency vs. Background rejection"
+    assert ax.get_legend().get_title().get_text() == "MVA Method"
+    lines = {line.get_label().split(" (AUC ")[0]: line for line in ax.get_lines()}
+    assert set(lines) == {"Fisher", "PyTorch"}
+    np.testing.assert_array_equal(lines["PyTorch"].get_xdata(), curve.sensitivity)
+    np.testing.assert_array_equal(lines["PyTorch"].get_ydata(), curve.specificity)
 
     # the weights file, and the Reader reproducing the TestTree's PyTorch branch for every event
     weights = Path("dataset/weights/TMVAClassification_PyTorch.weights.xml")
@@ -383,19 +402,44 @@ def test_correlations_tables_and_silent_still_prints_the_final_tables(
     assert res.roc_integral == pytest.approx(norm.cdf(np.sqrt(3) / np.sqrt(2)), abs=0.03)
 
 
-def test_progress_bar_only_when_asked(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+class _Terminal(io.StringIO):
+    """A standard error that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("options", "terminal", "expect_bar"),
+    [
+        ("!Silent:!Color:DrawProgressBar", True, True),
+        ("!Silent:!Color:!DrawProgressBar", True, False),
+        ("Silent:!Color:DrawProgressBar", True, False),
+        # a log file, a pipe, a notebook: plain log lines, no bar and no carriage-return redraws
+        ("!Silent:!Color:DrawProgressBar", False, False),
+    ],
+)
+def test_progress_bar_only_when_asked_and_on_a_terminal(
+    workdir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    options: str,
+    terminal: bool,
+    expect_bar: bool,
+) -> None:
     rng = np.random.default_rng(3)
     loader = TMVA.DataLoader("dataset")
     loader.AddVariable("x")
     loader.AddSignalTree({"x": rng.normal(1, 1, 200).astype(np.float32)})
     loader.AddBackgroundTree({"x": rng.normal(-1, 1, 200).astype(np.float32)})
-    for options, expect_bar in (
-        ("!Silent:!Color:DrawProgressBar", True),
-        ("!Silent:!Color:!DrawProgressBar", False),
-    ):
-        factory = Factory("Job", options=options + ":AnalysisType=Classification")
-        factory.BookMethod(loader, "Fisher", "Fisher")
-        factory.TrainAllMethods()
-        captured = capsys.readouterr()
-        assert "Train method: Fisher for Classification" in captured.out
-        assert ("method/s" in captured.err) is expect_bar
+    err = _Terminal() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    factory = Factory("Job", options=options + ":AnalysisType=Classification")
+    factory.BookMethod(loader, "Fisher", "Fisher")
+    factory.TrainAllMethods()
+    out = capsys.readouterr().out
+    assert ("Train method: Fisher for Classification" in out) is ("!Silent" in options)
+    assert ("Training dataset" in err.getvalue()) is expect_bar
+    assert ("method/s" in err.getvalue()) is expect_bar
+    if not expect_bar:
+        assert "\r" not in err.getvalue() + out

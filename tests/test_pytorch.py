@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import sys
 from typing import Any
 
 import numpy as np
@@ -313,6 +315,67 @@ def test_train_stops_early_with_patience() -> None:
         lr=0.0, device="cpu", patience=2, history=history,
     )  # fmt: skip
     assert len(history) == 3  # lr 0: no improvement after the first epoch
+
+
+class _Terminal(io.StringIO):
+    """A standard error that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _train_quietly(progress: bool | None = None) -> None:
+    tr, va = _loaders(64)
+    pt.train(
+        _model(), tr, va, 3, 32, torch.optim.SGD, nn.MSELoss(), None, None,
+        device="cpu", progress=progress,
+    )  # fmt: skip
+
+
+def test_progress_bar_over_epochs_with_the_losses_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    err = _Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    with caplog.at_level(logging.INFO, logger="pymva.pytorch"):
+        _train_quietly(progress=True)
+    text = err.getvalue()
+    assert "Epochs" in text
+    assert "3/3" in text  # one step per epoch
+    assert "loss=" in text
+    assert "val_loss=" in text
+    # the bar shows the epoch's losses: the per-epoch line drops to VERBOSE, the summary stays
+    assert "val loss:" not in caplog.text
+    assert "Finished Training on 3 Epochs!" in caplog.text
+
+
+@pytest.mark.parametrize("progress", [True, None, False])
+def test_no_progress_bar_off_a_terminal_only_plain_log_lines(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, progress: bool | None
+) -> None:
+    """A log file or a pipe gets plain lines: no bar and no carriage-return redraws."""
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    with caplog.at_level(logging.INFO, logger="pymva.pytorch"), pt.progress_requested(True):
+        _train_quietly(progress=progress)
+    assert err.getvalue() == ""
+    epochs = [r for r in caplog.records if " val loss: " in r.getMessage()]
+    assert [r.getMessage().split(" ")[0] for r in epochs] == ["[1]", "[2]", "[3]"]
+    assert all(r.levelno == logging.INFO for r in epochs)
+
+
+@pytest.mark.parametrize(("requested", "expect_bar"), [(True, True), (False, False)])
+def test_progress_none_follows_what_the_caller_requested(
+    monkeypatch: pytest.MonkeyPatch, requested: bool, expect_bar: bool
+) -> None:
+    """MethodPyTorch calls train with TMVA's arguments only; the Factory's DrawProgressBar reaches it."""
+    err = _Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    with pt.progress_requested(requested):
+        _train_quietly()
+    assert ("val_loss=" in err.getvalue()) is expect_bar
+    _train_quietly()  # outside the block: nothing requested
+    assert ("val_loss=" in err.getvalue()) is expect_bar
 
 
 def test_train_rejects_malformed_batches() -> None:

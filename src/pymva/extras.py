@@ -33,8 +33,13 @@ def pyplot() -> Any:
     return plt
 
 
-def new_axes(ax: Any = None) -> Any:
-    """Return ``ax``, or the axes of a new 6×5 inch figure.
+def new_axes(ax: Any = None, figure_class: type[Any] | None = None) -> Any:
+    """Return ``ax``, or the axes of a new 6×5 inch figure that pyplot does not hold.
+
+    The new figure is a plain :class:`matplotlib.figure.Figure` (or ``figure_class``), not created
+    through pyplot: returned as the last value of a Jupyter cell it is shown once (a pyplot figure
+    would be shown a second time when the cell ends), and it is freed with its last reference
+    instead of piling up in pyplot's list of open figures.  ``savefig`` works as usual.
 
     Raises
     ------
@@ -43,5 +48,8 @@ def new_axes(ax: Any = None) -> Any:
     """
     if ax is not None:
         return ax
-    _, ax = pyplot().subplots(figsize=(6, 5))
-    return ax
+    pyplot()  # the clear error without matplotlib; importing pyplot also sets up Jupyter's display
+    from matplotlib.figure import Figure
+
+    cls = Figure if figure_class is None else figure_class
+    return cls(figsize=(6, 5)).add_subplot()

@@ -7,6 +7,8 @@ Every test runs in a temporary directory with a fresh ``__main__`` module, so th
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import logging
 import os
 import sys
@@ -33,6 +35,7 @@ from pymva.methods.pytorch import (
 )
 from pymva.methods.registry import get_method_class
 from pymva.types import EMVA, EAnalysisType, Types
+from tolerances import network_atol
 
 FIT_KEYWORDS = {"num_epochs", "batch_size", "optimizer", "criterion", "save_best", "scheduler"}
 
@@ -297,6 +300,11 @@ def test_missing_dict_explains_what_to_define(main: dict[str, Any]) -> None:
         book()
     for word in ("train_func", "predict_func", "criterion", "UserCode", "pymva.pytorch.train"):
         assert word in str(err.value)
+    # the dict is shown as Python code, braces single (the help text is partly not an f-string)
+    assert "= {'optimizer': torch.optim.SGD," in str(err.value)
+    assert "'predict_func': predict} at the top level" in str(err.value)
+    assert "{{" not in str(err.value)
+    assert "}}" not in str(err.value)
 
 
 def test_dict_of_the_wrong_type(main: dict[str, Any]) -> None:
@@ -880,6 +888,100 @@ def test_classification_with_the_ready_made_functions(main: dict[str, Any]) -> N
     test = sample(500, seed=9)
     auc = roc_auc_score(test.class_id == 0, m.evaluate(test.X))
     assert auc > 0.85
+
+
+def _save_sigmoid_model(path: str, n_in: int = 3, seed: int = 0) -> None:
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(n_in, 8), nn.ReLU(), nn.Linear(8, 1), nn.Sigmoid())
+    torch.jit.save(torch.jit.script(model), path)
+
+
+@pytest.mark.parametrize("classes", [("Signal", "Background"), ("Background", "Signal")])
+def test_one_output_column_classifier_gets_the_signal_flag_as_target(
+    main: dict[str, Any], classes: tuple[str, str]
+) -> None:
+    """A binary network with one (sigmoid) output: target 1 for Signal, 0 else; that column is the MVA value."""
+    _save_sigmoid_model("model.pt")
+    rec = Recorder()
+    main["load_model_custom_objects"] = objects(train_func=rec)
+    m = book(":ValidationSize=10", ctx=context(classes=classes))
+    s = sample(50)
+    m.train(s)
+    _, train_loader, val_loader = rec.args[:3]
+    Y = np.concatenate([b[1].numpy() for b in train_loader] + [b[1].numpy() for b in val_loader])
+    assert Y.shape == (50, 1)
+    np.testing.assert_array_equal(Y[:, 0], (s.class_id == classes.index("Signal")).astype(np.float32))
+
+    X = sample(20, seed=5).X
+    trained = torch.jit.load("dataset/weights/TrainedModel_PyTorch.pt")  # type: ignore[no-untyped-call]
+    with torch.no_grad():
+        score = trained(torch.from_numpy(X)).numpy()[:, 0]
+    # the same forward pass on the same 20 events; any difference is summation order (network_atol)
+    atol = network_atol(trained, X)[:, 0]
+    got = m.evaluate(X)
+    assert np.all(np.abs(got - score) <= atol)
+    raw = m.raw_outputs(X)  # widened to TMVA's two columns: the score and 1 - score
+    sig = classes.index("Signal")
+    np.testing.assert_array_equal(raw[:, sig], got)
+    np.testing.assert_array_equal(raw[:, 1 - sig], np.float32(1.0) - got)
+
+
+def test_one_output_column_classifier_learns_with_bce(main: dict[str, Any]) -> None:
+    _save_sigmoid_model("model.pt")
+    main["load_model_custom_objects"] = objects(
+        train_func=ppt.train, optimizer=torch.optim.Adam, criterion=nn.BCELoss()
+    )
+    m = book(":NumEpochs=5:BatchSize=32")
+    m.train(sample(600))
+    test = sample(400, seed=9)
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc_score(test.class_id == 0, m.evaluate(test.X)) > 0.85
+
+
+@pytest.mark.parametrize(
+    ("analysis", "n_out", "match"),
+    [
+        (EAnalysisType.kClassification, 3, (r"gives 3 output columns.*needs 2 \(TMVA's contract: one one-hot "
+          r"column per class, Signal, Background.*nn\.Softmax.*single column, the signal score")),
+        (EAnalysisType.kMulticlass, 1, r"gives 1 output columns.*needs 3 .*one one-hot column per class"),
+        (EAnalysisType.kRegression, 3, r"gives 3 output columns.*needs 1 \(one per regression target: t0\)"),
+    ],
+)  # fmt: skip
+def test_a_network_of_the_wrong_width_is_explained_before_training(
+    main: dict[str, Any], analysis: EAnalysisType, n_out: int, match: str
+) -> None:
+    save_model("model.pt", n_out=n_out, softmax=analysis != EAnalysisType.kRegression)
+    rec = Recorder()
+    main["load_model_custom_objects"] = objects(train_func=rec)
+    classes = ("Signal", "Background_0", "Background_1") if analysis == EAnalysisType.kMulticlass else None
+    ctx = context(
+        analysis,
+        n_targets=1 if analysis == EAnalysisType.kRegression else 0,
+        classes=classes or ("Signal", "Background"),
+    )
+    m = book(ctx=ctx)
+    with pytest.raises(ModelError, match=match):
+        m.train(sample(60, n_classes=3 if classes else 2, n_targets=ctx.n_targets))
+    assert rec.args == ()  # the user's loop was never called
+
+
+def test_the_factorys_draw_progress_bar_reaches_pymva_pytorch_train(
+    main: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    save_model("model.pt")
+    main["load_model_custom_objects"] = objects(train_func=ppt.train)
+    for draw, expect_bar in ((True, True), (False, False)):
+        err = Terminal()
+        monkeypatch.setattr(sys, "stderr", err)
+        ctx = dataclasses.replace(context(), draw_progress_bar=draw)
+        book(":NumEpochs=2", ctx=ctx).train(sample(50))
+        assert ("val_loss=" in err.getvalue()) is expect_bar
+        assert ("2/2" in err.getvalue()) is expect_bar
 
 
 def test_multiclass_outputs(main: dict[str, Any]) -> None:
