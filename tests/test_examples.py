@@ -17,12 +17,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import pymva
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+#: the pymva these tests import (a checkout's src/ or the installed one): the scripts must run the same
+PYMVA_PATH = str(Path(pymva.__file__).resolve().parents[1])
 NUMBER = r"([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)"
 
 
 def _run(script: str, cwd: Path, *args: str) -> str:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [PYMVA_PATH, os.environ.get("PYTHONPATH")]))
     proc = subprocess.run(
         [sys.executable, str(EXAMPLES / script), *args],
         cwd=cwd,
