@@ -92,3 +92,28 @@ def network_atol(model: Any, X: npt.ArrayLike, eps: float = EPS32) -> npt.NDArra
         else:
             raise TypeError(f"network_atol: no error bound for a {name} layer")
     return 2 * e
+
+
+def softmax_sum_atol(n_classes: int, eps: float = EPS32) -> float:
+    """How far the float32 softmax outputs of one event may sum from 1.
+
+    Each ``p_i = exp(z_i - max) / Σ_j exp(z_j - max)`` carries the rounding of its exponential, of the
+    ``n`` -term sum and of the division, ``(n + 2)·u`` relative; adding the ``n`` outputs adds
+    ``(n - 1)·u``: in all ``(2n + 1)·u < (n + 1)·eps`` (``u = eps/2``).
+    """
+    return (n_classes + 1) * eps
+
+
+def assert_within(actual: npt.ArrayLike, desired: npt.ArrayLike, atol: npt.ArrayLike) -> None:
+    """Assert ``|actual - desired| <= atol`` elementwise (``atol`` broadcast), naming the worst element."""
+    a = np.asarray(actual, dtype=np.float64)
+    d = np.asarray(desired, dtype=np.float64)
+    diff = np.abs(a - d)
+    bound = np.broadcast_to(np.asarray(atol, dtype=np.float64), diff.shape)
+    bad = ~(diff <= bound)
+    if bad.any():
+        i = np.unravel_index(int(np.argmax(np.where(bad, diff - bound, -np.inf))), diff.shape)
+        raise AssertionError(
+            f"{int(bad.sum())} of {diff.size} elements differ by more than the derived bound; worst at "
+            f"{tuple(int(k) for k in i)}: {a[i]!r} vs {d[i]!r}, difference {diff[i]:.3g} > bound {bound[i]:.3g}"
+        )
