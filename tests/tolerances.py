@@ -14,6 +14,15 @@ computations differ from each other by at most twice that, ``≈ n · eps · Σ|
 ``atol ~ n·eps·scale`` rule.  The bounds are worst cases: real differences are typically
 ``√n`` times smaller, and a wrong result (a missing term, a shifted batch, a wrong column) is off by
 many orders of magnitude more, so these tolerances still catch every bug the tests are there for.
+
+What is the same on every machine, and may be compared with a tolerance of a few roundings (or
+exactly): elementwise IEEE operations (``+ - * /``, ``sqrt``, conversions; correctly rounded
+everywhere) and numpy's own summation of a contiguous array (its pairwise blocking is fixed in its
+C code).  What is not: BLAS products (``@``, ``np.dot``, torch's ``Linear``) and torch's reductions
+(the order of the additions), and transcendental functions (``exp``, ``log``, ``erfinv``: numpy's
+SIMD versions and the C libraries differ by an ulp or so).  float64 work rounded to float32 at the
+end (pymva's transforms) gives the same float32 result unless the float64 value lies within
+~1e-16 of a float32 rounding boundary, a chance of about 2**-29 per value.
 """
 
 from __future__ import annotations
