@@ -34,12 +34,20 @@ def pyplot() -> Any:
 
 
 def new_axes(ax: Any = None, figure_class: type[Any] | None = None) -> Any:
-    """Return ``ax``, or the axes of a new 6×5 inch figure that pyplot does not hold.
+    """Return ``ax``, or the axes of a new 6×5 inch figure that pyplot no longer holds.
 
-    The new figure is a plain :class:`matplotlib.figure.Figure` (or ``figure_class``), not created
-    through pyplot: returned as the last value of a Jupyter cell it is shown once (a pyplot figure
-    would be shown a second time when the cell ends), and it is freed with its last reference
-    instead of piling up in pyplot's list of open figures.  ``savefig`` works as usual.
+    The figure is created through pyplot (which sets up the backend: in Jupyter the inline
+    backend's display of figures) and closed in pyplot at once: returned as the last value of a
+    Jupyter cell it is shown once (a figure still open in pyplot would be shown a second time when
+    the cell ends), and it does not pile up in pyplot's list of open figures.  ``savefig`` works as
+    usual; ``plt.show()`` does not show it.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes, optional
+        Returned as it is when given.
+    figure_class : type, optional
+        A :class:`matplotlib.figure.Figure` subclass for the new figure.
 
     Raises
     ------
@@ -48,8 +56,8 @@ def new_axes(ax: Any = None, figure_class: type[Any] | None = None) -> Any:
     """
     if ax is not None:
         return ax
-    pyplot()  # the clear error without matplotlib; importing pyplot also sets up Jupyter's display
-    from matplotlib.figure import Figure
-
-    cls = Figure if figure_class is None else figure_class
-    return cls(figsize=(6, 5)).add_subplot()
+    plt = pyplot()
+    kwargs = {} if figure_class is None else {"FigureClass": figure_class}
+    fig = plt.figure(figsize=(6, 5), **kwargs)
+    plt.close(fig)
+    return fig.add_subplot()

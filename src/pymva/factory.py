@@ -688,8 +688,9 @@ class Factory:
         loader and returns the :class:`matplotlib.figure.Figure` (needs the ``plot`` extra); the
         figure also has ROOT's ``TCanvas`` methods ``SaveAs(filename)``, ``Print(filename)`` and
         ``Draw()`` (see :func:`pymva.io.rootfile.canvas_class`), so ``roc.SaveAs("roc.png")`` works as in ROOT.
-        The figure is not registered with pyplot: as the last line of a Jupyter cell it is shown
-        once, and ``plt.show()`` does not show it (save it, or display it with IPython's ``display``).
+        The figure is closed in pyplot as soon as it is drawn: as the last line of a Jupyter cell it
+        is shown once, and ``plt.show()`` does not show it (save it, or display it with IPython's
+        ``display``).
 
         Raises
         ------
