@@ -17,12 +17,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import pymva
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+#: the pymva these tests import (a checkout's src/ or the installed one): the scripts must run the same
+PYMVA_PATH = str(Path(pymva.__file__).resolve().parents[1])
 NUMBER = r"([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)"
 
 
 def _run(script: str, cwd: Path, *args: str) -> str:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [PYMVA_PATH, os.environ.get("PYTHONPATH")]))
     proc = subprocess.run(
         [sys.executable, str(EXAMPLES / script), *args],
         cwd=cwd,
@@ -34,6 +39,10 @@ def _run(script: str, cwd: Path, *args: str) -> str:
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"{script} exited with {proc.returncode}:\n{out[-4000:]}"
+    # output to a pipe or a log file: plain log lines, no progress bar and none of its \r redraws
+    assert "\r" not in out, f"{script} wrote carriage returns (a progress bar) to a pipe"
+    assert "Training dataset:" not in out  # the Factory's bar over the methods
+    assert "Epochs:" not in out  # pymva.pytorch.train's bar over the epochs
     return out
 
 

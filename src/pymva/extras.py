@@ -33,8 +33,21 @@ def pyplot() -> Any:
     return plt
 
 
-def new_axes(ax: Any = None) -> Any:
-    """Return ``ax``, or the axes of a new 6×5 inch figure.
+def new_axes(ax: Any = None, figure_class: type[Any] | None = None) -> Any:
+    """Return ``ax``, or the axes of a new 6×5 inch figure that pyplot no longer holds.
+
+    The figure is created through pyplot (which sets up the backend: in Jupyter the inline
+    backend's display of figures) and closed in pyplot at once: returned as the last value of a
+    Jupyter cell it is shown once (a figure still open in pyplot would be shown a second time when
+    the cell ends), and it does not pile up in pyplot's list of open figures.  ``savefig`` works as
+    usual; ``plt.show()`` does not show it.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes, optional
+        Returned as it is when given.
+    figure_class : type, optional
+        A :class:`matplotlib.figure.Figure` subclass for the new figure.
 
     Raises
     ------
@@ -43,5 +56,8 @@ def new_axes(ax: Any = None) -> Any:
     """
     if ax is not None:
         return ax
-    _, ax = pyplot().subplots(figsize=(6, 5))
-    return ax
+    plt = pyplot()
+    kwargs = {} if figure_class is None else {"FigureClass": figure_class}
+    fig = plt.figure(figsize=(6, 5), **kwargs)
+    plt.close(fig)
+    return fig.add_subplot()

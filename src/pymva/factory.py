@@ -37,7 +37,7 @@ from . import evaluation as ev
 from .data.dataset import DataSet, Sample
 from .errors import DataError, NotTrainedError, OptionError, did_you_mean
 from .io.output.layout import write_job_output
-from .logger import configure, get_logger
+from .logger import configure, get_logger, stderr_is_terminal
 from .methods.base import MethodBase, MethodContext
 from .methods.registry import get_method_class
 from .options import OptionsBase, option
@@ -207,12 +207,13 @@ class Factory:
         }
 
     def _progress(self, iterable: Sequence[Any], desc: str) -> Iterator[Any]:
-        """Iterate with a tqdm progress bar when ``DrawProgressBar`` and not ``Silent``.
+        """Iterate with a tqdm progress bar when ``DrawProgressBar``, not ``Silent`` and stderr is a terminal.
 
         While the bar is shown, pymva's log lines go through ``tqdm.write`` so that they do not
-        break the bar's line.
+        break the bar's line.  In a log file, a pipe or a notebook there is no bar: its redraws
+        would leave one copy of the bar per log line there.
         """
-        if not self.options.DrawProgressBar or self.options.Silent:
+        if not self.options.DrawProgressBar or self.options.Silent or not stderr_is_terminal():
             yield from iterable
             return
         import logging
@@ -741,6 +742,9 @@ class Factory:
         loader and returns the :class:`matplotlib.figure.Figure` (needs the ``plot`` extra); the
         figure also has ROOT's ``TCanvas`` methods ``SaveAs(filename)``, ``Print(filename)`` and
         ``Draw()`` (see :func:`pymva.io.rootfile.canvas_class`), so ``roc.SaveAs("roc.png")`` works as in ROOT.
+        The figure is closed in pyplot as soon as it is drawn: as the last line of a Jupyter cell it
+        is shown once, and ``plt.show()`` does not show it (save it, or display it with IPython's
+        ``display``).
 
         Raises
         ------
@@ -755,30 +759,20 @@ class Factory:
         return ev.roc_curve(values, weights, is_signal)
 
     def _draw_roc_curves(self, loader: str | DataLoader, iClass: int, tree_type: ETreeType | int) -> Any:
-        from .extras import pyplot
-
-        plt = pyplot()
         name = loader if isinstance(loader, str) else loader.GetName()
         if name not in self._methods:
             raise KeyError(f"no methods booked on dataset '{name}'; datasets: {sorted(self._methods)}")
         from .io.rootfile import canvas_class
 
-        # a matplotlib Figure that also has ROOT's TCanvas SaveAs/Print/Draw
-        fig, ax = plt.subplots(figsize=(6, 5), FigureClass=canvas_class())
+        curves = {}
         for title, rec in self._methods[name].items():
-            if rec.test_values is None:
-                continue
-            values, weights, is_signal = self._roc_inputs(name, title, iClass, tree_type)
-            curve = ev.roc_curve(values, weights, is_signal)
-            ax.plot(curve.sensitivity, curve.specificity, label=f"{title} (AUC {curve.auc:.3f})")
-        ax.set_xlabel("Signal efficiency (Sensitivity)")
-        ax.set_ylabel("Background rejection (Specificity)")
-        ax.set_title(f"ROCCurve {name} class {iClass}")
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1.02)
-        ax.legend(loc="lower left")
-        fig.tight_layout()
-        return fig
+            if rec.test_values is not None:
+                curves[title] = ev.roc_curve(*self._roc_inputs(name, title, iClass, tree_type))
+        # TMVA's canvas title; a Figure with ROOT's TCanvas SaveAs/Print/Draw, not held by pyplot
+        title = ev.ROC_TITLE + (
+            f" (Class={iClass})" if self._analysis_type == EAnalysisType.kMulticlass else ""
+        )
+        return ev.plot_roc_curves(curves, title, figure_class=canvas_class())
 
     def GetResults(self, loader: str | DataLoader, title: str) -> Any:
         """The evaluation result object of one method (after ``EvaluateAllMethods``).

@@ -453,15 +453,26 @@ def test_result_object_conveniences(gauss: tuple[ClassificationResult, float, in
         r.title = "other"  # type: ignore[misc]
 
 
-def test_plot_returns_axes(gauss: tuple[ClassificationResult, float, int]) -> None:
+def test_plot_returns_a_figure_that_pyplot_does_not_hold(
+    gauss: tuple[ClassificationResult, float, int],
+) -> None:
+    """In Jupyter the returned Figure is shown once: not also as a pyplot figure at the end of the cell."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
-    ax = gauss[0].plot()
+    before = plt.get_fignums()
+    fig = gauss[0].plot()
+    assert isinstance(fig, Figure)
+    assert plt.get_fignums() == before
+    (ax,) = fig.axes
     assert "PyTorch" in ax.get_lines()[0].get_label()
-    plt.close("all")
+    assert ax.get_title() == "Signal efficiency vs. Background rejection (PyTorch)"  # TMVA's graph title
+    curve = gauss[0].roc_curve
+    np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), curve.sensitivity)
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), curve.specificity)
 
 
 def test_bad_inputs_raise_data_errors() -> None:

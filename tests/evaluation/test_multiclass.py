@@ -141,9 +141,12 @@ def test_html_and_plot(data: Data) -> None:
 
     r, _, _ = data
     assert "bg2" in r._repr_html_()
-    ax = r.plot()
+    before = plt.get_fignums()
+    fig = r.plot()
+    assert plt.get_fignums() == before  # not held by pyplot: shown once in Jupyter
+    (ax,) = fig.axes
     assert len(ax.get_lines()) == 4
-    plt.close("all")
+    assert ax.get_title().startswith("Signal efficiency vs. Background rejection (")
 
 
 def test_bad_inputs() -> None:

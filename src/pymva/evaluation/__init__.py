@@ -47,7 +47,7 @@ from .regression import (
     mutual_information,
     regression_stats,
 )
-from .roc import ROCCurve, roc_curve
+from .roc import ROC_TITLE, ROCCurve, roc_curve
 from .tables import (
     format_classification_tables,
     format_correlation_tables,
@@ -60,6 +60,7 @@ from .tables import (
 )
 
 __all__ = [
+    "ROC_TITLE",
     "ClassificationResult",
     "CorrelationResult",
     "MissingExtraError",

@@ -192,7 +192,11 @@ class ClassificationResult:
         return np.asarray(y * o > self.signal_reference_cut * o)
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Draw the test-sample ROC curve (needs the ``plot`` extra); returns the Axes."""
+        """Draw the test-sample ROC curve (needs the ``plot`` extra); returns the Figure.
+
+        Without ``ax`` a new figure titled as TMVA's graph, ``Signal efficiency vs. Background
+        rejection (<title>)``; it is not held by pyplot, so in Jupyter it is shown once.
+        """
         return self.roc_curve.plot(ax=ax, label=self.title, **kwargs)
 
     def _repr_html_(self) -> str:

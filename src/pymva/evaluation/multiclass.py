@@ -28,7 +28,7 @@ from ..extras import new_axes
 from ..histograms import Graph, Histogram
 from ._util import F64, as_float_array, fill, norm_factor
 from .classification import EFF_B_POINTS, NBINS_MVA
-from .roc import ROCCurve, roc_curve, style_roc_axes
+from .roc import ROC_TITLE, ROCCurve, roc_curve, style_roc_axes
 
 __all__ = ["MulticlassResult", "evaluate_multiclass"]
 
@@ -99,15 +99,20 @@ class MulticlassResult:
         return arr
 
     def plot(self, ax: Any = None, sample: str = "test") -> Any:
-        """Draw the 1-vs-rest ROC curve of every class (needs the ``plot`` extra); returns the Axes."""
+        """Draw the 1-vs-rest ROC curve of every class (needs the ``plot`` extra); returns the Figure.
+
+        Titled ``Signal efficiency vs. Background rejection (<title>, <sample> sample)``, one
+        curve per signal class; a new figure (without ``ax``) is not held by pyplot.
+        """
 
         ax = new_axes(ax)
         curves = self.test_roc_curves if sample == "test" else self.train_roc_curves
         for name, curve in zip(self.class_names, curves, strict=True):
             curve.plot(ax=ax, label=name)
-        style_roc_axes(ax, f"{self.title}: 1-vs-rest ROC curves ({sample} sample)")
-        ax.legend(loc="lower left", title="signal class")
-        return ax
+        style_roc_axes(ax, f"{ROC_TITLE} ({self.title}, {sample} sample)")
+        ax.legend(loc="lower left", title="Signal class (1 vs rest)")
+        ax.figure.tight_layout()
+        return ax.figure
 
     def _repr_html_(self) -> str:
         rows = []

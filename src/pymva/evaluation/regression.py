@@ -214,7 +214,8 @@ class RegressionResult:
 
         Returns
         -------
-        matplotlib.axes.Axes
+        matplotlib.figure.Figure
+            The figure drawn on (a new one, not held by pyplot, without ``ax``).
         """
 
         ax = new_axes(ax)
@@ -224,8 +225,8 @@ class RegressionResult:
         ax.figure.colorbar(mesh, ax=ax, label="events")
         ax.set_xlabel(h.x_title)
         ax.set_ylabel(h.y_title)
-        ax.set_title(f"{self.title}: regression deviation ({sample} sample)")
-        return ax
+        ax.set_title(f"Regression deviation ({self.title}, {sample} sample)")
+        return ax.figure
 
     def _repr_html_(self) -> str:
         rows = [

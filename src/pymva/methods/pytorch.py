@@ -331,7 +331,7 @@ class PyTorchOptions(BaseMethodOptions):
 _DICT_NAME = "load_model_custom_objects"
 _DICT_HELP = (
     f"define a dict {_DICT_NAME} = {{'optimizer': torch.optim.SGD, 'criterion': torch.nn.MSELoss(), "
-    "'train_func': train, 'predict_func': predict}} at the top level of the script that runs the "
+    "'train_func': train, 'predict_func': predict} at the top level of the script that runs the "
     "Factory or the Reader (its __main__ module), or in the file given with the option UserCode=<file>; "
     "pymva.pytorch.train and pymva.pytorch.predict are ready-made train and predict functions"
 )
@@ -547,19 +547,81 @@ class MethodPyTorch(MethodBase):
         )
 
     # ------------------------------------------------------------------ training
-    def _targets(self, sample: Sample) -> F32:
+    def _targets(self, sample: Sample, n_columns: int) -> F32:
+        """Regression targets, one-hot classes (TMVA), or the signal flag for a one-output classifier."""
         n = len(sample)
-        if self.context.analysis_type == EAnalysisType.kRegression:
-            return np.require(sample.targets, np.float32, ["C", "W"]).reshape(n, self.context.n_targets)
-        y = np.zeros((n, self.context.n_classes), np.float32)
-        y[np.arange(n), np.asarray(sample.class_id, dtype=np.intp)] = 1.0
+        ctx = self.context
+        if ctx.analysis_type == EAnalysisType.kRegression:
+            return np.require(sample.targets, np.float32, ["C", "W"]).reshape(n, ctx.n_targets)
+        class_id = np.asarray(sample.class_id, dtype=np.intp)
+        if n_columns == 1:
+            flag: F32 = (class_id == ctx.signal_class).astype(np.float32).reshape(n, 1)
+            return flag
+        y = np.zeros((n, ctx.n_classes), np.float32)
+        y[np.arange(n), class_id] = 1.0
         return y
+
+    def _model_columns(self, X: F32) -> int | None:
+        """Output columns of :attr:`model_` on one event (eval mode, no gradients); ``None`` if it fails."""
+        import torch
+
+        model = self.model_
+        was_training = bool(getattr(model, "training", False))
+        try:
+            model.eval()
+            with torch.no_grad():
+                out = model(torch.from_numpy(np.ascontiguousarray(X[:1], dtype=np.float32)))
+            return int(out.shape[1]) if isinstance(out, torch.Tensor) and out.dim() == 2 else None
+        except Exception:  # noqa: BLE001 -- the user's training loop reports what is wrong
+            return None
+        finally:
+            model.train(was_training)
+
+    def _output_columns(self, X: F32) -> int:
+        """TMVA's number of outputs, or 1 for a binary classifier whose network has one output column.
+
+        Raises
+        ------
+        ModelError
+            When the network's output width fits neither (checked on one event before training).
+        """
+        ctx = self.context
+        expected = ctx.n_outputs
+        width = self._model_columns(X) if len(X) else None
+        if width is None or width == expected:
+            return expected
+        binary = ctx.analysis_type == EAnalysisType.kClassification
+        if binary and width == 1:
+            self.log.info(
+                "The model has one output column: it is trained on one target column (1 for %s, 0 for "
+                "the other class) and its value is the MVA response; TMVA's contract is two one-hot "
+                "columns (pymva extension)",
+                ctx.class_names[ctx.signal_class],
+            )
+            return 1
+        if ctx.analysis_type == EAnalysisType.kRegression:
+            need = f"{expected} (one per regression target: {', '.join(t.expression for t in ctx.targets)})"
+        else:
+            single = (
+                "; or, for two classes, a single column, the signal score, e.g. nn.Linear(..., 1) with "
+                "nn.Sigmoid()"
+                if binary
+                else ""
+            )
+            need = (
+                f"{expected} (TMVA's contract: one one-hot column per class, {', '.join(ctx.class_names)}, "
+                f"e.g. nn.Linear(..., {expected}) followed by nn.Softmax(dim=1){single})"
+            )
+        raise ModelError(
+            f"The model in {self.options.FilenameModel or self.trained_model_path} gives {width} output "
+            f"columns, but {ctx.analysis_type.type_name} needs {need}"
+        )
 
     def _train(self, sample: Sample) -> None:
         import torch
         from torch.utils.data import TensorDataset
 
-        from ..pytorch import SequentialTensorLoader, bind_schedule
+        from ..pytorch import SequentialTensorLoader, bind_schedule, progress_requested
 
         opts = self.options
         if self.model_ is None or self._objects is None:
@@ -580,7 +642,7 @@ class MethodPyTorch(MethodBase):
             "Split TMVA training data in %d training events and %d validation events", n_train, n_val
         )
         X = np.require(sample.X, np.float32, ["C", "W"])
-        Y = self._targets(sample)
+        Y = self._targets(sample, self._output_columns(X))
         W = np.require(sample.weights, np.float32, ["C", "W"])
 
         def loader(lo: int, hi: int) -> SequentialTensorLoader:
@@ -627,17 +689,19 @@ class MethodPyTorch(MethodBase):
 
         fit = objs.fit
         try:
-            trained = fit(
-                self.model_,
-                train_loader,
-                val_loader,
-                num_epochs=opts.NumEpochs,
-                batch_size=opts.BatchSize,
-                optimizer=objs.optimizer,
-                criterion=objs.criterion,
-                save_best=save_best,
-                scheduler=scheduler,
-            )
+            # pymva.pytorch.train draws its epoch bar as the Factory's DrawProgressBar asks
+            with progress_requested(self.context.draw_progress_bar):
+                trained = fit(
+                    self.model_,
+                    train_loader,
+                    val_loader,
+                    num_epochs=opts.NumEpochs,
+                    batch_size=opts.BatchSize,
+                    optimizer=objs.optimizer,
+                    criterion=objs.criterion,
+                    save_best=save_best,
+                    scheduler=scheduler,
+                )
         except Exception as exc:
             name = getattr(fit, "__qualname__", repr(fit))
             raise ModelError(
@@ -695,16 +759,31 @@ class MethodPyTorch(MethodBase):
         return self._check_prediction(out, len(X))
 
     def _check_prediction(self, out: Any, n_events: int) -> F32:
-        n_out = self.context.n_outputs
+        """The prediction as float32 ``(n_events, n_outputs)``; a one-column binary score is widened.
+
+        A binary classifier's single column ``s`` (the signal score) becomes two columns: ``s`` in
+        the signal class's column and ``1 - s`` in the other, so that the MVA value is ``s``.
+        """
+        ctx = self.context
+        n_out = ctx.n_outputs
+        binary = ctx.analysis_type == EAnalysisType.kClassification
         expected = f"expected a float numpy array of shape (n_events, n_outputs) = ({n_events}, {n_out})"
+        if binary:
+            expected += f" or, for a network with one output column (the signal score), ({n_events}, 1)"
         if _is_tensor(out):
             out = out.detach().cpu().numpy()
         if not isinstance(out, np.ndarray):
             raise ModelError(f"predict_func returned {type(out).__name__}; {expected}")
-        if out.shape != (n_events, n_out):
+        if out.shape != (n_events, n_out) and not (binary and out.shape == (n_events, 1)):
             raise ModelError(f"predict_func returned an array of shape {out.shape}; {expected}")
         if not np.issubdtype(out.dtype, np.floating):
             raise ModelError(f"predict_func returned an array of dtype {out.dtype}; {expected}")
+        if out.shape[1] == 1 and n_out == 2:
+            score = out[:, 0].astype(np.float32)
+            wide = np.empty((n_events, 2), np.float32)
+            wide[:, ctx.signal_class] = score
+            wide[:, 1 - ctx.signal_class] = 1.0 - score
+            return wide
         return np.ascontiguousarray(out, dtype=np.float32)
 
 
