@@ -241,6 +241,11 @@ class MethodBase(abc.ABC):
         )
         self.training_time_: float | None = None
         self.n_training_events_: int | None = None
+        #: Values recorded during training, per property, as (stage, value) pairs in the order
+        #: recorded (TMVA ``MethodBase::fTrainHistory``, ``TrainingHistory::AddValue``), e.g.
+        #: ``{"trainingError": [(1, 0.31), (2, 0.27)], "valError": [...]}`` with 1-based epochs;
+        #: the output file holds one ``TrainingHistory_<title>_<property>`` TH1D per property.
+        self.training_history: dict[str, list[tuple[int, float]]] = {}
         self._trained = False
 
     @classmethod
@@ -306,6 +311,7 @@ class MethodBase(abc.ABC):
         self.transformations.fit(sample)
         transformed = self.transformations.transform(sample)
         start = time.perf_counter()
+        self.training_history = {}
         self._train(transformed)
         self.training_time_ = time.perf_counter() - start
         self.n_training_events_ = len(sample)
