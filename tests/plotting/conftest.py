@@ -9,6 +9,7 @@ the top level of the file.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,47 +33,55 @@ def pymva_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from pymva.toydata import create_class_example
 
     workdir = tmp_path_factory.mktemp("plotting_job")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(workdir)
-        mp.setitem(
-            sys.modules["__main__"].__dict__,
-            "load_model_custom_objects",
-            {
-                "optimizer": torch.optim.Adam,
-                "criterion": torch.nn.MSELoss(),
-                "train_func": pmt.train,
-                "predict_func": pmt.predict,
-            },
-        )
-        torch.manual_seed(0)
-        model = torch.nn.Sequential(
-            torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2), torch.nn.Softmax(dim=1)
-        )
-        torch.jit.save(torch.jit.script(model), "model.pt")
-        create_class_example("tmva_class_example.root", n_events=600)
-        factory = TMVA.Factory(
-            "TMVAClassification",
-            "TMVA.root",
-            "!V:Silent:!Color:!DrawProgressBar:Transformations=I:AnalysisType=Classification",
-        )
-        loader = TMVA.DataLoader("dataset")
-        loader.AddVariable("var1", "Variable 1", "GeV", "F")
-        loader.AddVariable("var2", "#Delta#eta_{jj}", "", "F")
-        loader.AddVariable("var3")
-        loader.AddVariable("var4")
-        loader.AddSignalTree("tmva_class_example.root:TreeS")
-        loader.AddBackgroundTree("tmva_class_example.root:TreeB")
-        loader.PrepareTrainingAndTestTree(TCut(""), "SplitMode=Random:SplitSeed=3:NormMode=NumEvents:!V")
-        factory.BookMethod(loader, TMVA.Types.kFisher, "Fisher", "!H:!V")
-        factory.BookMethod(
-            loader,
-            TMVA.Types.kPyTorch,
-            "PyTorch",
-            f"!H:!V:FilenameModel=model.pt:NumEpochs={N_EPOCHS}:BatchSize=50",
-        )
-        factory.TrainAllMethods()
-        factory.TestAllMethods()
-        factory.EvaluateAllMethods()
+    # the Factory attaches a handler to the "pymva" logger; a session fixture runs before the
+    # function-scoped reset in tests/conftest.py, so it restores the logger itself
+    logger = logging.getLogger("pymva")
+    handlers, level = list(logger.handlers), logger.level
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.chdir(workdir)
+            mp.setitem(
+                sys.modules["__main__"].__dict__,
+                "load_model_custom_objects",
+                {
+                    "optimizer": torch.optim.Adam,
+                    "criterion": torch.nn.MSELoss(),
+                    "train_func": pmt.train,
+                    "predict_func": pmt.predict,
+                },
+            )
+            torch.manual_seed(0)
+            model = torch.nn.Sequential(
+                torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2), torch.nn.Softmax(dim=1)
+            )
+            torch.jit.save(torch.jit.script(model), "model.pt")
+            create_class_example("tmva_class_example.root", n_events=600)
+            factory = TMVA.Factory(
+                "TMVAClassification",
+                "TMVA.root",
+                "!V:Silent:!Color:!DrawProgressBar:Transformations=I:AnalysisType=Classification",
+            )
+            loader = TMVA.DataLoader("dataset")
+            loader.AddVariable("var1", "Variable 1", "GeV", "F")
+            loader.AddVariable("var2", "#Delta#eta_{jj}", "", "F")
+            loader.AddVariable("var3")
+            loader.AddVariable("var4")
+            loader.AddSignalTree("tmva_class_example.root:TreeS")
+            loader.AddBackgroundTree("tmva_class_example.root:TreeB")
+            loader.PrepareTrainingAndTestTree(TCut(""), "SplitMode=Random:SplitSeed=3:NormMode=NumEvents:!V")
+            factory.BookMethod(loader, TMVA.Types.kFisher, "Fisher", "!H:!V")
+            factory.BookMethod(
+                loader,
+                TMVA.Types.kPyTorch,
+                "PyTorch",
+                f"!H:!V:FilenameModel=model.pt:NumEpochs={N_EPOCHS}:BatchSize=50",
+            )
+            factory.TrainAllMethods()
+            factory.TestAllMethods()
+            factory.EvaluateAllMethods()
+    finally:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
     return workdir / "TMVA.root"
 
 

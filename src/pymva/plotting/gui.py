@@ -131,7 +131,10 @@ def _plan(
         if "compare" in kinds:
             kinds.remove("mva")  # the overtraining check shows the test sample too
         if not kinds:
-            skipped.append(f"{m.title}: no classifier output histograms MVA_{m.title}_S/_B")
+            skipped.append(
+                f"{m.title}: no classifier output histograms MVA_{m.title}_S/_B (the classifier plots "
+                "are for two-class classification, as in TMVAGui)"
+            )
         for kind in kinds:
             add(
                 "Classifier output distributions",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import DataError
 from .style import axis_text, finish, grid_shape, new_figure, root_text, stairs, style_context
 from .tmvaglob import H1, FileLike, input_variable_histograms, opened, resolve_dataset
 
@@ -70,8 +71,6 @@ def variables(
     with opened(file) as root:
         ds = resolve_dataset(root, dataset)
         entries = input_variable_histograms(root, ds, transformation)
-    from ..errors import DataError
-
     if not entries:
         raise DataError(f"InputVariables_{transformation} holds no input-variable histograms")
     # group by (variable, target), classes in file order with Signal first and Background second
