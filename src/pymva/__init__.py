@@ -31,9 +31,11 @@ The package follows the data flow (``docs/architecture.md``); one TMVA concept p
 ``evaluation``           ROC, efficiencies, separation, KS test, regression and multiclass
 ``io``                   ``rootfile`` (PyROOT-style ``TFile``/``TTree``), ``weights`` (the
                          weights XML), ``output`` (the Factory's output ROOT file)
+``plotting``             TMVAGui's plots of an output file (matplotlib, extra ``plot``)
 ``factory``              ``Factory``
 ``reader``               ``Reader`` and ``Experimental.RReader``
 ``toydata``              toy input files like ROOT's ``createData.C``
+``cli``                  the ``pymva`` command (``python -m pymva gui TMVA.root``)
 =======================  ===================================================================
 
 Heavy modules (torch, uproot) are imported on first use of the names that need them.

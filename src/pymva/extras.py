@@ -1,7 +1,7 @@
 """Optional dependencies in one place, each failing with the pip command that installs it.
 
-pymva's core needs numpy, uproot, awkward, torch and scikit-learn; drawing needs matplotlib (the
-extra ``plot``).  Each function here imports its package on first use and raises
+pymva's core needs numpy, uproot, awkward, torch and scikit-learn; drawing needs matplotlib and
+mplhep (the extra ``plot``).  Each function here imports its package on first use and raises
 :class:`~pymva.errors.MissingExtraError` (a :class:`~pymva.errors.PyMVAError` and a
 :class:`ModuleNotFoundError`) naming the ``pip install`` command when it is missing.
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import MissingExtraError
 
-__all__ = ["new_axes", "pyplot"]
+__all__ = ["mplhep", "new_axes", "pyplot"]
 
 
 def pyplot() -> Any:
@@ -31,6 +31,25 @@ def pyplot() -> Any:
             name="matplotlib",
         ) from exc
     return plt
+
+
+def mplhep() -> Any:
+    """Return :mod:`mplhep` (the HEP styles; :mod:`pymva.plotting` draws in its ROOT style).
+
+    Raises
+    ------
+    MissingExtraError
+        If mplhep is not installed (``pip install pymva[plot]``).
+    """
+    try:
+        import mplhep as hep
+    except ModuleNotFoundError as exc:
+        raise MissingExtraError(
+            "the ROOT plotting style needs mplhep, which is not installed; install it with: "
+            "pip install pymva[plot] (or pass style=None to draw in matplotlib's current style)",
+            name="mplhep",
+        ) from exc
+    return hep
 
 
 def new_axes(ax: Any = None, figure_class: type[Any] | None = None) -> Any:

@@ -491,6 +491,8 @@ class Factory:
             draw_progress_bar=old.context.draw_progress_bar,
             verbose=old.context.verbose,
         )
+        # TMVA saves the training history before it destroys the trained method
+        method.training_history = old.training_history
         return method
 
     def _print_ranking(self, method: MethodBase) -> None:

@@ -1,7 +1,9 @@
 """The ``TMVA`` namespace: ``from pymva import TMVA`` replaces ``from ROOT import TMVA``.
 
 It holds the same names as ROOT's ``TMVA`` namespace that TMVA scripts use — ``TMVA.Factory``,
-``TMVA.DataLoader``, ``TMVA.Reader``, ``TMVA.Types``, ``TMVA.Experimental.RReader`` — plus
+``TMVA.DataLoader``, ``TMVA.Reader``, ``TMVA.Types``, ``TMVA.Experimental.RReader``,
+``TMVA.TMVAGui`` (which writes TMVAGui's plots as PNG and PDF with an ``index.html``,
+:func:`pymva.plotting.TMVAGui`) — plus
 ``TMVA.Tools.Instance()`` and ``TMVA.PyMethodBase.PyInitialize()``, which do nothing in pymva and are
 kept so that existing scripts run unchanged.  ``TMVA.TCut`` is pymva's :class:`~pymva.tcut.TCut`
 (ROOT scripts use ``ROOT.TCut``; the TMVA tutorials' ``TCut('')`` maps onto it).
@@ -78,6 +80,10 @@ class _TMVANamespace:
             from .reader import Reader
 
             return Reader
+        if name == "TMVAGui":
+            from .plotting import TMVAGui
+
+            return TMVAGui
         from .errors import did_you_mean
 
         raise AttributeError(
@@ -85,7 +91,17 @@ class _TMVANamespace:
         )
 
     def __dir__(self) -> list[str]:
-        return ["DataLoader", "Experimental", "Factory", "PyMethodBase", "Reader", "TCut", "Tools", "Types"]
+        return [
+            "DataLoader",
+            "Experimental",
+            "Factory",
+            "PyMethodBase",
+            "Reader",
+            "TCut",
+            "TMVAGui",
+            "Tools",
+            "Types",
+        ]
 
     def __repr__(self) -> str:
         return "<pymva TMVA namespace>"

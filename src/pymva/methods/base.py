@@ -246,6 +246,11 @@ class MethodBase(abc.ABC):
         self.n_training_events_: int | None = None
         #: ``GeneralInfo`` of the weights file the method was read from (empty after training).
         self.general_info_: dict[str, str] = {}
+        #: Values recorded during training, per property, as (stage, value) pairs in the order
+        #: recorded (TMVA ``MethodBase::fTrainHistory``, ``TrainingHistory::AddValue``), e.g.
+        #: ``{"trainingError": [(1, 0.31), (2, 0.27)], "valError": [...]}`` with 1-based epochs;
+        #: the output file holds one ``TrainingHistory_<title>_<property>`` TH1D per property.
+        self.training_history: dict[str, list[tuple[int, float]]] = {}
         self._trained = False
 
     @classmethod
@@ -311,6 +316,7 @@ class MethodBase(abc.ABC):
         self.transformations.fit(sample)
         transformed = self.transformations.transform(sample)
         start = time.perf_counter()
+        self.training_history = {}
         self._train(transformed)
         self.training_time_ = time.perf_counter() - start
         self.n_training_events_ = len(sample)

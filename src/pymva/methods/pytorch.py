@@ -20,6 +20,7 @@ that never calls ``save_best`` is an error at the end of training, and predictio
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import re
@@ -671,12 +672,14 @@ class MethodPyTorch(MethodBase):
             )
 
         calls = {"called": 0, "saved": 0}
+        seen_val: list[float] = []
         save_best: Callable[..., Any] | None = None
         if opts.SaveBestOnly:
 
             def save_best(model: Any, curr_val: Any, best_val: Any, save_path: str = path) -> Any:
                 """Save ``model`` (scripted, atomically) to ``save_path`` if ``curr_val <= best_val``."""
                 calls["called"] += 1
+                seen_val.append(float(curr_val))
                 if curr_val <= best_val:
                     best_val = curr_val
                     save_scripted(model, save_path)
@@ -688,6 +691,8 @@ class MethodPyTorch(MethodBase):
             )
 
         fit = objs.fit
+        history: list[dict[str, float]] = []
+        extra: dict[str, Any] = {"history": history} if _is_ready_made_train(fit) else {}
         try:
             # pymva.pytorch.train draws its epoch bar as the Factory's DrawProgressBar asks
             with progress_requested(self.context.draw_progress_bar):
@@ -701,6 +706,7 @@ class MethodPyTorch(MethodBase):
                     criterion=objs.criterion,
                     save_best=save_best,
                     scheduler=scheduler,
+                    **extra,
                 )
         except Exception as exc:
             name = getattr(fit, "__qualname__", repr(fit))
@@ -729,6 +735,7 @@ class MethodPyTorch(MethodBase):
                 f"never true), so no trained model was written to {path}. Initialise best_val with the "
                 "first epoch's validation loss before the first call, as the tutorials do."
             )
+        self.training_history = _training_history(history, seen_val)
         # testing uses the model reloaded from the file (the best epoch with SaveBestOnly), as in TMVA
         self._predict_model = None
 
@@ -785,6 +792,37 @@ class MethodPyTorch(MethodBase):
             wide[:, 1 - ctx.signal_class] = 1.0 - score
             return wide
         return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def _is_ready_made_train(fit: Any) -> bool:
+    """Whether ``fit`` is :func:`pymva.pytorch.train` (also inside ``functools.partial``) with no
+    ``history`` of its own: then the method passes ``history=`` to record the per-epoch losses."""
+    from .. import pytorch as ready_made
+
+    while isinstance(fit, functools.partial):
+        if "history" in fit.keywords:
+            return False
+        fit = fit.func
+    return fit is ready_made.train
+
+
+def _training_history(
+    history: list[dict[str, float]], seen_val: list[float]
+) -> dict[str, list[tuple[int, float]]]:
+    """The training history in TMVA's ``MethodDL`` form (``TrainingHistory::AddValue``).
+
+    From :func:`pymva.pytorch.train`'s per-epoch records: ``trainingError`` and ``valError`` per
+    1-based epoch.  From any other loop only the validation losses it passed to ``save_best``, one
+    per call (``valError``, stages 1, 2, …); nothing without ``save_best``.
+    """
+    if history:
+        return {
+            "trainingError": [(int(h["epoch"]), float(h["train_loss"])) for h in history],
+            "valError": [(int(h["epoch"]), float(h["val_loss"])) for h in history],
+        }
+    if seen_val:
+        return {"valError": [(i + 1, v) for i, v in enumerate(seen_val)]}
+    return {}
 
 
 def _is_tensor(obj: Any) -> bool:

@@ -4,7 +4,8 @@ Layout::
 
     <loader>/CorrelationMatrixS, CorrelationMatrixB    TH2F  (see correlation_matrix_histograms)
     <loader>/InputVariables_<chain>/...                 TH1F, CorrelationPlots/ TH2F + TProfile
-    <loader>/Method_<Type>/<Title>/...                  TH1/TH2 of the evaluation, TObjString
+    <loader>/Method_<Type>/<Title>/...                  TH1/TH2 of the evaluation, TObjString,
+                                                        TrainingHistory_<Title>_<property> TH1D
     <loader>/TrainTree, <loader>/TestTree               TTree
 
 :func:`write_job_output` writes the whole file of a Factory job from its DataSets and its methods'
@@ -28,6 +29,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -205,6 +207,60 @@ def event_tree_columns(
     )
 
 
+@dataclass(frozen=True)
+class TrainingHistoryHistogram:
+    """One ``TrainingHistory_<title>_<property>`` TH1D, a :class:`~.writer.HistogramLike`.
+
+    TMVA's ``TrainingHistory::SaveHistory``: one bin per recorded value, in the order recorded,
+    bins centred on the stages (``n`` bins on ``[first − w/2, last + w/2]``, ``w = (last − first)/(n − 1)``;
+    pymva takes ``w = 1`` for a single value, where TMVA divides by zero); contents set with
+    ``AddBinContent``, so no ``Sumw2``, no entries and no fill statistics.
+    """
+
+    name: str
+    title: str
+    edges: npt.NDArray[np.float64]
+    counts: npt.NDArray[np.float64]
+    variances: None = None
+    root_type: str = "TH1D"
+    entries: float = 0.0
+    stats: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+
+
+def training_history_histograms(
+    title: str, history: Mapping[str, Sequence[tuple[int, float]]]
+) -> list[TrainingHistoryHistogram]:
+    """The histograms TMVA's Factory writes for a method's training history (``fTrainHistory``).
+
+    Parameters
+    ----------
+    title : str
+        The method title (TMVA's ``GetMethodName()``).
+    history : mapping of str to sequence of (int, float)
+        :attr:`pymva.methods.base.MethodBase.training_history`: per property (``trainingError``,
+        ``valError``) the (stage, value) pairs.
+
+    Returns
+    -------
+    list of TrainingHistoryHistogram
+        Named ``TrainingHistory_<title>_<property>``, in byte-wise order of the property names (TMVA
+        iterates a ``std::map``); properties without values are left out.
+    """
+    out = []
+    for prop in sorted(history, key=lambda s: s.encode("utf-8")):
+        points = list(history[prop])
+        if not points:
+            continue
+        stages = np.array([p[0] for p in points], dtype=np.float64)
+        values = np.array([p[1] for p in points], dtype=np.float64)
+        n = len(points)
+        width = (stages[-1] - stages[0]) / (n - 1) if n > 1 and stages[-1] != stages[0] else 1.0
+        edges = np.linspace(stages[0] - 0.5 * width, stages[-1] + 0.5 * width, n + 1)
+        name = f"TrainingHistory_{title}_{prop}"
+        out.append(TrainingHistoryHistogram(name=name, title=name, edges=edges, counts=values))
+    return out
+
+
 #: TMVA plots input variables only when there are fewer than this many.
 MAX_VARIABLES_FOR_PLOTS = 200
 
@@ -303,6 +359,7 @@ def _write_job_output(
                 if rec.weights_file is not None:
                     out.write_string(directory, "WeightFileName", str(rec.weights_file))
                     out.write_string(directory, "TrainingPath", str(Path.cwd()))
+                out.write_histograms(directory, training_history_histograms(title, method.training_history))
                 if rec.result is not None:
                     out.write_histograms(directory, rec.result.histograms.values())
                 if rec.trained and len(ds.variables) < MAX_VARIABLES_FOR_PLOTS and len(ds.test):
