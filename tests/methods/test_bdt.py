@@ -501,11 +501,11 @@ def test_reload_reproduces_responses_exactly(tmp_path: Path, options: str, at: E
     n_classes = 3 if at == EAnalysisType.kMulticlass else 2
     train = _regression_sample() if at == EAnalysisType.kRegression else _sample(n=60, n_classes=n_classes)
     m = _trained(tmp_path, options, train, at, n_classes, title="MyBDT")
-    path = tmp_path / "weights" / "BDTModel_MyBDT.PyData"
+    path = tmp_path / "weights" / "job_MyBDT.BDTModel.skops"
     assert path.is_file()
     weights = ET.Element("Weights")
     m.add_weights_xml(weights)
-    assert weights.get("ModelFile") == str(path)
+    assert weights.get("ModelFile") == path.name
     m2 = MethodBDT("MyBDT", _context(tmp_path, at, n_classes, n_vars=train.X.shape[1]), options)
     m2.read_weights_xml(ET.fromstring(ET.tostring(weights)))
     np.testing.assert_array_equal(m2.evaluate(train.X), m.evaluate(train.X))
