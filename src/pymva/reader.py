@@ -27,7 +27,9 @@ file's directory are used only when the script names them — the Reader options
 ``FilenameClassifier=``, ``AllowPickle=``).
 
 :class:`RReader` is ``TMVA.Experimental.RReader``: one method, variables taken from the file, and
-``Compute`` on a list (one event) or a 2-D array (many events).
+``Compute`` on a list (one event) or a 2-D array (many events).  It stays in this module (which is
+therefore somewhat longer than ~800 lines): it is a Reader with one booked method and shares its
+booking, input checks and evaluation path, and ``TMVA.Reader``/``TMVA.Experimental`` are one face.
 """
 
 from __future__ import annotations
@@ -684,6 +686,8 @@ class Reader:
         if isinstance(arg0, (str, MethodBase)):
             if len(items) > 1 and not _is_aux(items[1]):
                 # Evaluate…(tag, values): the values are used, never silently ignored
+                if isinstance(items[1], (str, bytes)):
+                    as_float32_events(items[1])  # raises: text is neither aux nor values
                 return items[1], arg0
             return arg0, None  # a second positional argument is aux (TMVA's signal efficiency)
         return arg0, items[1] if len(items) > 1 else None

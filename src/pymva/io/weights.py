@@ -31,6 +31,11 @@ The file is ``<loader>/weights/<JobName>_<Title>.weights.xml`` in TMVA's schema
   passes its own (``caller_options``), and model files the file names resolve only inside its
   directory (``docs/security.md``).
 
+The module is longer than pymva's usual ~800 lines on purpose: writing, parsing and re-creating
+are the three sides of one file format, and the rules that make hostile files harmless (no
+entities, bounded regular files, no code options, caller options) must be read next to the code
+that writes what they check.
+
 Two values of ``GeneralInfo`` are pymva's choice: ``TMVA Release`` is ``"4.2.1 [262657]"``, the TMVA
 release whose behaviour pymva reproduces, and ``ROOT Release`` is ``"pymva <version> [401408]"``.  TMVA
 reads the integer in brackets as a version code and switches to backward-compatibility code paths for
@@ -768,6 +773,19 @@ def method_from_content(
     except OptionError as exc:
         raise ModelError(f"weights file '{content.source}': {exc}") from None
     overrides = _caller_overrides(method_cls, caller_options)
+    at = content.analysis_type
+    n_classes, n_targets = len(content.class_names), len(content.targets)
+    if at == EAnalysisType.kRegression and n_targets == 0:
+        raise ModelError(
+            f"weights file '{content.source}': AnalysisType is Regression but there is no <Targets> element "
+            'with a <Target>; expected <Targets NTrgt="1"><Target TargetIndex="0" Expression=…/></Targets>'
+        )
+    if not method_cls.has_analysis_type(at, n_classes, n_targets):
+        raise ModelError(
+            f"weights file '{content.source}': method {content.method_type} cannot do {at.type_name} with "
+            f"{n_classes} classes and {n_targets} targets: the file is not one that pymva's "
+            f"{content.method_type} wrote"
+        )
     if content.source != "<string>":
         default_dir = Path(content.source).parent
         model_dir = default_dir
@@ -833,8 +851,10 @@ def method_from_content(
             class_names=context.class_names,
             method_title=content.title,
         )
-    except PyMVAError:
-        raise
+    except PyMVAError as exc:
+        if content.source in str(exc):
+            raise
+        raise type(exc)(f"weights file '{content.source}': {exc}") from exc
     except _MALFORMED as exc:  # hostile or broken content: never a raw traceback
         raise ModelError(
             f"weights file '{content.source}': <Transformations> cannot be read ({type(exc).__name__}: {exc})"

@@ -194,7 +194,7 @@ def check_regular_file(path: str | os.PathLike[str], what: str) -> Path:
         raise ModelError(f"{what} '{p}' cannot be read: {exc}") from None
     if not stat.S_ISREG(mode):
         kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file (a FIFO, socket or device)"
-        raise ModelError(f"{what} '{p}' is {kind}; a model file must be a regular file")
+        raise ModelError(f"{what} '{p}' is {kind}; it must be a regular file")
     return p
 
 
