@@ -354,6 +354,13 @@ def check_model_record(
         log.info("model file %s records no variables (not written by this pymva): not checked", path)
         return
     owner = f"job '{record.get('job')}', method '{record.get('title')}'"
+    if record.get("job") != context.job_name:
+        log.warning(
+            "model file %s was written by job '%s', the weights file is job '%s''s (its variables agree)",
+            path,
+            record.get("job"),
+            context.job_name,
+        )
     for key, mine in (
         ("variables", [v.expression for v in context.variables]),
         ("classes", list(context.class_names)),
