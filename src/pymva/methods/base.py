@@ -158,11 +158,6 @@ class MethodContext:
     allow_pickle: bool = False
     weights_source: str = ""
 
-    @property
-    def from_weights_file(self) -> bool:
-        """Whether the method was re-created from a weights file (its options came from the file)."""
-        return self.model_dir is not None
-
     def caller_set(self, option_name: str) -> bool:
         """Whether ``option_name`` holds a value the caller gave (always, for a method the script booked)."""
         return self.model_dir is None or option_name in self.trusted_options
