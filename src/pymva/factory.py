@@ -485,7 +485,12 @@ class Factory:
 
         assert rec.weights_file is not None
         old = rec.method
-        method = load_method(rec.weights_file, job_name=self.job_name, weight_dir=old.context.weight_dir)
+        method = load_method(
+            rec.weights_file,
+            job_name=self.job_name,
+            weight_dir=old.context.weight_dir,
+            caller_options=old.caller_code_options(),  # the booking's UserCode, never the file's
+        )
         method.context = dataclasses.replace(
             method.context,
             draw_progress_bar=old.context.draw_progress_bar,

@@ -278,7 +278,9 @@ def test_setup_resolves_the_trained_model_file_and_logs(
     main["load_model_custom_objects"] = objects()
     with caplog.at_level(logging.INFO):
         m = book(title="MyNet")
-    assert m.options.FilenameTrainedModel == str(Path("dataset/weights/TrainedModel_MyNet.pt"))
+    assert m.options.FilenameTrainedModel == str(
+        Path("dataset/weights/TMVAClassification_MyNet.TrainedModel.pt")
+    )
     assert "FilenameTrainedModel" not in m.options.modified_options
     assert f"Using PyTorch version {torch.__version__.split('.')[0]}" in caplog.text
     assert "Loaded model from file: model.pt" in caplog.text
@@ -382,20 +384,25 @@ load_model_custom_objects = {"optimizer": torch.optim.Adam, "criterion": nn.MSEL
 """
 
 
-def test_user_code_defines_the_dict_in_main(main: dict[str, Any]) -> None:
+def test_user_code_defines_the_dict_in_its_own_namespace(main: dict[str, Any]) -> None:
     Path("user.py").write_text(USER_CODE)
+    main["model"] = "the caller's"
+    main["load_model_custom_objects"] = {"train_func": None}  # the UserCode file's dict wins
     m = MethodPyTorch("PyTorch", context(), "!H:FilenameModel=usermodel.pt:UserCode=user.py:NumEpochs=2")
     m.setup()
-    assert main["user_code_runs"] == 1
-    assert main["load_model_custom_objects"]["optimizer"] is torch.optim.Adam
+    assert main["model"] == "the caller's"  # the caller's globals are never touched
+    assert main["load_model_custom_objects"] == {"train_func": None}
+    assert "user_code_runs" not in main
     assert "__file__" not in main
+    assert m._objects is not None
+    assert m._objects.optimizer is torch.optim.Adam
     m.train(sample(60))
-    main["keep_model_file"] = True
     X = sample(60).X
+    Path("usermodel.pt").unlink()  # re-running the code before the prediction writes it again
     out = m.evaluate(X)
     assert out.shape == (60,)
-    assert main["user_code_runs"] == 2  # re-run before loading the trained model, as TMVA does
-    trained = torch.jit.load("dataset/weights/TrainedModel_PyTorch.pt")  # type: ignore[no-untyped-call]
+    assert Path("usermodel.pt").is_file()  # re-run before loading the trained model, as TMVA does
+    trained = torch.jit.load("dataset/weights/TMVAClassification_PyTorch.TrainedModel.pt")  # type: ignore[no-untyped-call]
     with torch.no_grad():
         ref = trained(torch.from_numpy(X)).numpy()[:, 0]
     # the same network on the same events: summation order only (tests/tolerances.py)
@@ -573,7 +580,7 @@ def _weights_in(path: str | Path) -> list[torch.Tensor]:
 def test_save_best_rule_ties_count(main: dict[str, Any]) -> None:
     save_model("model.pt")
     results: list[Any] = []
-    path = Path("dataset/weights/TrainedModel_PyTorch.pt")
+    path = Path("dataset/weights/TMVAClassification_PyTorch.TrainedModel.pt")
 
     def fit(model: Any, tl: Any, vl: Any, *, save_best: Any, **kw: Any) -> Any:
         with torch.no_grad():
@@ -597,7 +604,7 @@ def test_save_best_rule_ties_count(main: dict[str, Any]) -> None:
 
 def test_save_best_writes_atomically(main: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     save_model("model.pt")
-    path = Path("dataset/weights/TrainedModel_PyTorch.pt")
+    path = Path("dataset/weights/TMVAClassification_PyTorch.TrainedModel.pt")
     real_save = torch.jit.save
 
     def failing_save(m: Any, f: Any, *a: Any, **k: Any) -> None:
@@ -632,7 +639,7 @@ def test_save_best_never_called(main: dict[str, Any]) -> None:
     with pytest.raises(ModelError, match="never called save_best") as err:
         book().train(sample(50))
     assert "SaveBestOnly=False" in str(err.value)
-    assert not Path("dataset/weights/TrainedModel_PyTorch.pt").exists()
+    assert not Path("dataset/weights/TMVAClassification_PyTorch.TrainedModel.pt").exists()
 
 
 def test_save_best_called_but_never_saving(main: dict[str, Any]) -> None:
@@ -709,7 +716,7 @@ def _trained(main: dict[str, Any], ctx: MethodContext | None = None, n_out: int 
 def test_prediction_uses_the_saved_file_and_the_signal_column(main: dict[str, Any]) -> None:
     m = _trained(main)
     X = sample(20, seed=5).X
-    ref = torch.jit.load("dataset/weights/TrainedModel_PyTorch.pt")  # type: ignore[no-untyped-call]
+    ref = torch.jit.load("dataset/weights/TMVAClassification_PyTorch.TrainedModel.pt")  # type: ignore[no-untyped-call]
     with torch.no_grad():
         expected = ref(torch.from_numpy(X)).numpy()
     raw = m.raw_outputs(X)
@@ -721,7 +728,7 @@ def test_prediction_uses_the_saved_file_and_the_signal_column(main: dict[str, An
 def test_background_first_uses_the_signal_class_column(main: dict[str, Any]) -> None:
     m = _trained(main, ctx=context(classes=("Background", "Signal")))
     X = sample(10, seed=5).X
-    ref = torch.jit.load("dataset/weights/TrainedModel_PyTorch.pt")  # type: ignore[no-untyped-call]
+    ref = torch.jit.load("dataset/weights/TMVAClassification_PyTorch.TrainedModel.pt")  # type: ignore[no-untyped-call]
     with torch.no_grad():
         expected = ref(torch.from_numpy(X)).numpy()
     assert_within(m.evaluate(X), expected[:, 1], network_atol(ref, X)[:, 1])  # Signal is class index 1
@@ -782,7 +789,7 @@ def test_predict_func_none_falls_back_to_ready_made_predict(main: dict[str, Any]
 
     m = _trained(main, predict_func=None)
     X = sample(5).X
-    model = torch.jit.load("dataset/weights/TrainedModel_PyTorch.pt", map_location="cpu")
+    model = torch.jit.load("dataset/weights/TMVAClassification_PyTorch.TrainedModel.pt", map_location="cpu")
     with torch.no_grad():
         expected = model(torch.from_numpy(X)).numpy()
     assert_within(m.raw_outputs(X), expected, network_atol(model, X))
@@ -796,13 +803,12 @@ def test_predict_func_not_callable(main: dict[str, Any]) -> None:
         m.evaluate(sample(5).X)
 
 
-def test_missing_trained_file_at_prediction(main: dict[str, Any]) -> None:
+def test_missing_trained_file_when_the_weights_are_read(main: dict[str, Any]) -> None:
     m = _trained(main)
-    os.remove("dataset/weights/TrainedModel_PyTorch.pt")
+    os.remove("dataset/weights/TMVAClassification_PyTorch.TrainedModel.pt")
     again = MethodPyTorch("PyTorch", context(), m.options.to_option_string())
-    again.read_weights_xml(None)
-    with pytest.raises(ModelError, match=r"TrainedModel_PyTorch\.pt"):
-        again.evaluate(sample(5).X)
+    with pytest.raises(ModelError, match=r"TMVAClassification_PyTorch\.TrainedModel\.pt"):
+        again.read_weights_xml(None)
 
 
 # ------------------------------------------------------------------ NumThreads, capabilities, help
@@ -818,12 +824,17 @@ def test_num_threads(
     monkeypatch.setattr(torch, "set_num_threads", intra.append)
     monkeypatch.setattr(torch, "set_num_interop_threads", inter.append)
     monkeypatch.setattr(mp, "_INTEROP_THREADS_SET", False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
     book(":NumThreads=3")
     book(":NumThreads=3")
     assert intra == [3, 3]
     assert inter == [3]  # once per process
     book()  # 0: untouched
     assert intra == [3, 3]
+    with caplog.at_level(logging.WARNING):
+        book(":NumThreads=100000")  # clamped to the machine's CPU count, with a warning
+    assert intra == [3, 3, 8]
+    assert "NumThreads=100000 is more than the 8 CPUs of this machine: using 8 threads" in caplog.text
 
     def refuse(n: int) -> None:
         raise RuntimeError("cannot set number of interop threads after parallel work has started")
@@ -1034,6 +1045,8 @@ def test_weights_file_round_trip(main: dict[str, Any]) -> None:
     }  # as ROOT's application tutorials define it
     again = load_method(path)
     assert isinstance(again, MethodPyTorch)
-    assert again.options.FilenameTrainedModel == str(Path("dataset/weights/TrainedModel_PyTorch.pt"))
-    trained = torch.jit.load(again.options.FilenameTrainedModel)  # type: ignore[no-untyped-call]
+    beside = str(Path("dataset/weights/TMVAClassification_PyTorch.TrainedModel.pt"))
+    assert again.options.FilenameTrainedModel == beside  # stored resolved, as TMVA stores it
+    assert again.trained_model_path == beside  # read from beside the weights file
+    trained = torch.jit.load(again.trained_model_path)  # type: ignore[no-untyped-call]
     assert_within(again.evaluate(X), expected, network_atol(trained, X)[:, 0])

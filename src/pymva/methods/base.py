@@ -127,6 +127,19 @@ class MethodContext:
     model_persistence : bool
         The Factory's ``ModelPersistence``: whether the method may write its trained model to files
         (TMVA ``MethodBase::IsModelPersistence``); always true in the Reader.
+    model_dir : Path or None
+        ``None`` when the script booked the method (the Factory): its options are the caller's and
+        the files they name are used as given.  Otherwise the directory of the weights file the
+        method was re-created from: a model file that the *file* names resolves only inside this
+        directory (:func:`pymva.methods.modelfiles.resolve_reference`).
+    trusted_options : frozenset of str
+        With ``model_dir``: the options the caller passed itself (``Reader.BookMVA`` keywords, the
+        Factory's booking string on its reload), used as given.
+    allow_pickle : bool
+        The caller's explicit opt-in (``Reader`` option ``AllowPickle``) to read model files that are
+        Python pickles, which run code while they are read.  Never read from a file.
+    weights_source : str
+        The weights file the method was re-created from (``"<string>"`` for XML text), for messages.
     """
 
     job_name: str
@@ -140,6 +153,14 @@ class MethodContext:
     draw_progress_bar: bool = False
     verbose: bool = False
     model_persistence: bool = True
+    model_dir: Path | None = None
+    trusted_options: frozenset[str] = frozenset()
+    allow_pickle: bool = False
+    weights_source: str = ""
+
+    def caller_set(self, option_name: str) -> bool:
+        """Whether ``option_name`` holds a value the caller gave (always, for a method the script booked)."""
+        return self.model_dir is None or option_name in self.trusted_options
 
     @property
     def n_variables(self) -> int:
@@ -209,6 +230,14 @@ class MethodBase(abc.ABC):
     #: Lower-case names of options that TMVA accepts in weights files only (its
     #: ``DeclareCompatibilityOptions``); the weights-file reader skips them.
     compatibility_options: ClassVar[frozenset[str]] = frozenset()
+    #: Options that name code to run (MethodPyTorch's ``UserCode``).  A weights file never sets them:
+    #: when the method is re-created from a file their stored values are dropped, and only a value
+    #: the caller passes (``Reader.BookMVA(..., UserCode=...)``, the Factory's booking) applies.
+    code_options: ClassVar[tuple[str, ...]] = ()
+    #: Options that name model files (``FilenameTrainedModel``, ``FilenameClassifier``).  The caller
+    #: may pass them to ``Reader.BookMVA`` to load a file from where it chooses; stored in a weights
+    #: file they resolve only inside the file's own directory.
+    file_options: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, title: str, context: MethodContext, options: str = "", **kwargs: Any) -> None:
         from ..transforms import TransformationHandler
@@ -278,6 +307,16 @@ class MethodBase(abc.ABC):
 
     def setup(self) -> None:  # noqa: B027 - optional hook
         """Prepare the method after booking (TMVA ``ProcessOptions``); default: nothing."""
+
+    def caller_code_options(self) -> dict[str, Any]:
+        """The values of :attr:`code_options` that are the caller's (for the Factory's reload).
+
+        A method the script booked returns its own values; a method re-created from a weights file
+        only those the caller passed, never a value read from the file.
+        """
+        return {
+            name: getattr(self.options, name) for name in self.code_options if self.context.caller_set(name)
+        }
 
     # ------------------------------------------------------------------ training
     def train(self, sample: Sample) -> None:
