@@ -182,7 +182,7 @@ def test_classification_job_end_to_end(workdir: Path, custom_objects: dict[str, 
     # ~1e-16 of a float32 rounding boundary, a chance of ~1e-9 per value), then the network, whose
     # dot products a batch of one event adds in another order than the whole test sample: network_atol.
     atol = network_atol(
-        torch.jit.load("dataset/weights/TrainedModel_PyTorch.pt"),  # type: ignore[no-untyped-call]
+        torch.jit.load(str(next(Path("dataset/weights").glob("*_PyTorch.TrainedModel.pt")))),  # type: ignore[no-untyped-call]
         load_method(weights).transformations.transform_variables(X),
     )[:, 0]
     vectorised = reader.EvaluateMVA(X, "PyTorch")

@@ -265,7 +265,7 @@ def test_regression_job_end_to_end(
     # D,G on the variables only (rounded from float64 once): the Reader and the Factory differ only in
     # the order the network's dot products are added for another batch shape (tests/tolerances.py)
     atol = network_atol(
-        torch.jit.load("dataset/weights/TrainedModel_PyTorch.pt"),  # type: ignore[no-untyped-call]
+        torch.jit.load(str(next(Path("dataset/weights").glob("*_PyTorch.TrainedModel.pt")))),  # type: ignore[no-untyped-call]
         load_method(weights).transformations.transform_variables(X),
     )[:, 0]
     assert_within(regression[:, 0], test["PyTorch"], atol)
@@ -343,7 +343,7 @@ def test_two_targets_through_the_inverse_normalisation(workdir: Path, custom_obj
     # inverse normalisation scales them by (max - min)/2 of each target's training range, in float64,
     # and rounds once to float32
     net_atol = network_atol(
-        torch.jit.load("dataset/weights/TrainedModel_PyTorch.pt"),  # type: ignore[no-untyped-call]
+        torch.jit.load(str(next(Path("dataset/weights").glob("*_PyTorch.TrainedModel.pt")))),  # type: ignore[no-untyped-call]
         load_method("dataset/weights/Reg2_PyTorch.weights.xml").transformations.transform_variables(X),
     )
     ranges = np.array([np.ptp(train[b].astype(np.float64)) for b in target_branches])

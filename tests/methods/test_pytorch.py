@@ -751,7 +751,7 @@ def test_recreated_method_loads_the_trained_model_lazily(main: dict[str, Any]) -
     )
     again = MethodPyTorch("PyTorch", context(), opts)  # as the Factory/Reader re-create it: no setup()
     again.read_weights_xml(None)
-    trained = torch.jit.load("dataset/weights/TrainedModel_PyTorch.pt")  # type: ignore[no-untyped-call]
+    trained = torch.jit.load(str(next(Path("dataset/weights").glob("*_PyTorch.TrainedModel.pt"))))  # type: ignore[no-untyped-call]
     assert_within(again.raw_outputs(X), expected, network_atol(trained, X))
     assert calls == [10]
     again.raw_outputs(X[:1])
@@ -928,7 +928,7 @@ def test_one_output_column_classifier_gets_the_signal_flag_as_target(
     np.testing.assert_array_equal(Y[:, 0], (s.class_id == classes.index("Signal")).astype(np.float32))
 
     X = sample(20, seed=5).X
-    trained = torch.jit.load("dataset/weights/TrainedModel_PyTorch.pt")  # type: ignore[no-untyped-call]
+    trained = torch.jit.load(str(next(Path("dataset/weights").glob("*_PyTorch.TrainedModel.pt"))))  # type: ignore[no-untyped-call]
     with torch.no_grad():
         score = trained(torch.from_numpy(X)).numpy()[:, 0]
     # the same forward pass on the same 20 events; any difference is summation order (network_atol)

@@ -84,7 +84,9 @@ def test_the_recorded_validation_loss_is_that_of_the_saved_model(
     n_val = int(n * 0.2)
     x = np.column_stack([tree[v] for v in ("var1", "var2", "var3", "var4")])[n - n_val :]
     y = np.eye(2, dtype=np.float32)[tree["classID"][n - n_val :]]
-    model = torch.jit.load(str(pymva_output.parent / "dataset" / "weights" / "TrainedModel_PyTorch.pt"))
+    model = torch.jit.load(
+        str(next((pymva_output.parent / "dataset" / "weights").glob("*_PyTorch.TrainedModel.pt")))
+    )
     with torch.no_grad():
         out = model(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).numpy().astype(np.float64)
     batch_losses = [np.mean((out[i : i + 50] - y[i : i + 50]) ** 2) for i in range(0, n_val, 50)]
