@@ -54,6 +54,8 @@ def test_fixed_axis_keeps_roots_edges_exactly():
     expected[-1] = hi
     np.testing.assert_array_equal(ax.edges, expected)
     assert (ax.edges[0], ax.edges[-1], ax.label) == (lo, hi, "x [GeV]")
+    with pytest.raises(ValueError, match=r"needs at least one bin and lo < hi; got 300 bins on \[1.0, 1.0\]"):
+        fixed_axis(300, 1.0, 1.0)
 
 
 def test_regular_against_numpy():

@@ -189,7 +189,16 @@ def fixed_axis(nbins: int, lo: float, hi: float, title: str = "") -> hist.axis.V
     ``lo + (hi − lo)`` can miss ``hi`` by a few units in the last place (e.g. ``lo = −158.937…``,
     ``hi = 13.1523…``), and the file would not hold TMVA's ``fXmax``.  Written as a fixed-bin axis
     (``fXmin = lo``, ``fXmax = hi``, no ``fXbins``) because the edges are uniform.
+
+    Raises
+    ------
+    ValueError
+        If ``nbins < 1`` or not ``lo < hi``.
     """
+    if nbins < 1 or not lo < hi:
+        raise ValueError(
+            f"a fixed-bin axis needs at least one bin and lo < hi; got {nbins} bins on [{lo}, {hi}]"
+        )
     return hist.axis.Variable(bin_edges(lo, hi, nbins), label=title)
 
 
