@@ -20,7 +20,7 @@ The package follows the data flow (``docs/architecture.md``); one TMVA concept p
 ``logger``, ``tcut``     TMVA-style log lines; ``TCut``
 ``safety``               the rules for names, paths and atomic writes
 ``extras``               optional dependencies, each with the pip command that installs it
-``histograms``           ROOT histograms, profiles and graphs as numpy arrays
+``histograms``           ROOT histograms on ``hist``: bin arithmetic, ``TH1::Fill``, ROOT objects
 ``data``                 sources (uproot trees, chains, in-memory) → ``expression``
                          (TTreeFormula) → ``loader`` (``DataLoader``) → ``info``
                          (``DataSetInfo``) → ``build`` → ``split`` → ``dataset``

@@ -29,15 +29,16 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import hist
 import numpy as np
 import numpy.typing as npt
 
 from ...data.dataset import DataSet, Sample, VariableInfo
 from ...errors import DataError
+from ...histograms import fixed_axis, new_hist
 from ...logger import get_logger
 from ...methods.base import MethodBase
 from ...transforms import TransformationHandler, parse_transformations_list
@@ -207,30 +208,15 @@ def event_tree_columns(
     )
 
 
-@dataclass(frozen=True)
-class TrainingHistoryHistogram:
-    """One ``TrainingHistory_<title>_<property>`` TH1D, a :class:`~.writer.HistogramLike`.
-
-    TMVA's ``TrainingHistory::SaveHistory``: one bin per recorded value, in the order recorded,
-    bins centred on the stages (``n`` bins on ``[first − w/2, last + w/2]``, ``w = (last − first)/(n − 1)``;
-    pymva takes ``w = 1`` for a single value, where TMVA divides by zero); contents set with
-    ``AddBinContent``, so no ``Sumw2``, no entries and no fill statistics.
-    """
-
-    name: str
-    title: str
-    edges: npt.NDArray[np.float64]
-    counts: npt.NDArray[np.float64]
-    variances: None = None
-    root_type: str = "TH1D"
-    entries: float = 0.0
-    stats: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
-
-
 def training_history_histograms(
     title: str, history: Mapping[str, Sequence[tuple[int, float]]]
-) -> list[TrainingHistoryHistogram]:
+) -> list[hist.Hist[Any]]:
     """The histograms TMVA's Factory writes for a method's training history (``fTrainHistory``).
+
+    TMVA's ``TrainingHistory::SaveHistory``: one TH1D per property, one bin per recorded value, in
+    the order recorded, bins centred on the stages (``n`` bins on ``[first − w/2, last + w/2]``,
+    ``w = (last − first)/(n − 1)``; pymva takes ``w = 1`` for a single value, where TMVA divides by
+    zero); contents set with ``AddBinContent``, so no ``Sumw2``, no entries and no fill statistics.
 
     Parameters
     ----------
@@ -242,11 +228,11 @@ def training_history_histograms(
 
     Returns
     -------
-    list of TrainingHistoryHistogram
-        Named ``TrainingHistory_<title>_<property>``, in byte-wise order of the property names (TMVA
+    list of hist.Hist
+        TH1D (``Double`` storage), named ``TrainingHistory_<title>_<property>``, in byte-wise order of the property names (TMVA
         iterates a ``std::map``); properties without values are left out.
     """
-    out = []
+    out: list[hist.Hist[Any]] = []
     for prop in sorted(history, key=lambda s: s.encode("utf-8")):
         points = list(history[prop])
         if not points:
@@ -255,9 +241,11 @@ def training_history_histograms(
         values = np.array([p[1] for p in points], dtype=np.float64)
         n = len(points)
         width = (stages[-1] - stages[0]) / (n - 1) if n > 1 and stages[-1] != stages[0] else 1.0
-        edges = np.linspace(stages[0] - 0.5 * width, stages[-1] + 0.5 * width, n + 1)
         name = f"TrainingHistory_{title}_{prop}"
-        out.append(TrainingHistoryHistogram(name=name, title=name, edges=edges, counts=values))
+        axis = fixed_axis(n, float(stages[0] - 0.5 * width), float(stages[-1] + 0.5 * width))
+        out.append(
+            new_hist(name, name, [axis], values, classname="TH1D", entries=0.0, stats=(0.0, 0.0, 0.0, 0.0))
+        )
     return out
 
 
