@@ -114,7 +114,7 @@ LAYERS = [
     ("methods", ["pymva.methods", "pymva.pytorch"]),
     ("evaluation", ["pymva.evaluation"]),
     ("io", ["pymva.io"]),
-    ("face", ["pymva.factory", "pymva.reader", "pymva.tmva", "pymva.toydata", "pymva"]),
+    ("face", ["pymva.factory", "pymva.reader", "pymva.tmva", "pymva.toydata", "pymva.envelope", "pymva"]),
 ]  # fmt: skip
 
 
