@@ -115,7 +115,7 @@ LAYERS = [
     ("evaluation", ["pymva.evaluation"]),
     ("io", ["pymva.io"]),
     ("plotting", ["pymva.plotting"]),
-    ("face", ["pymva.factory", "pymva.reader", "pymva.tmva", "pymva.toydata", "pymva.cli",
+    ("face", ["pymva.factory", "pymva.reader", "pymva.tmva", "pymva.toydata", "pymva.envelope", "pymva.cli",
               "pymva.__main__", "pymva"]),
 ]  # fmt: skip
 

@@ -35,6 +35,9 @@ The package follows the data flow (``docs/architecture.md``); one TMVA concept p
 ``factory``              ``Factory``
 ``reader``               ``Reader`` and ``Experimental.RReader``
 ``toydata``              toy input files like ROOT's ``createData.C``
+``envelope``             TMVA's envelopes on top of the Factory: ``CrossValidation``,
+                         ``Experimental.Classification``, ``VariableImportance``,
+                         ``HyperParameterOptimisation``
 ``cli``                  the ``pymva`` command (``python -m pymva gui TMVA.root``)
 =======================  ===================================================================
 

@@ -378,6 +378,88 @@ class Factory:
             )
         return recs[title]
 
+    def add_tested_method(
+        self,
+        loader: DataLoader,
+        method: MethodBase,
+        *,
+        test_values: npt.ArrayLike,
+        train_values: npt.ArrayLike,
+        weights_file: Path | None = None,
+    ) -> None:
+        """Register a method whose responses were computed elsewhere (pymva; for the envelopes).
+
+        TMVA's ``CrossValidation`` hands its combined method to a second Factory, which tests and
+        evaluates it like any booked method; pymva's envelopes compute the combined responses
+        themselves (each event scored by the fold model that did not train on it) and register them
+        here, so that :meth:`EvaluateAllMethods` evaluates them, prints TMVA's tables and writes
+        them to the output file, and :meth:`GetROCIntegral` and friends work.
+
+        Parameters
+        ----------
+        loader : DataLoader
+            The loader whose DataSet the responses belong to.
+        method : MethodBase
+            The method (its title must be new on the loader).
+        test_values, train_values : array_like
+            Responses on the DataSet's test and training samples (shapes as
+            :meth:`MethodBase.evaluate`).
+        weights_file : Path, optional
+            The method's weights file, if one was written.
+
+        Raises
+        ------
+        OptionError
+            For a title already booked on the loader, or responses whose length differs from the
+            samples'.
+        """
+        ds_name = loader.GetName()
+        if method.title in self._methods.get(ds_name, {}):
+            raise OptionError(
+                f"a method with title {method.title} already exists in DataSet {ds_name}; choose another title"
+            )
+        self._resolve_analysis_type(loader)
+        ds = self._dataset(loader)
+        test = np.asarray(test_values, dtype=np.float32)
+        train = np.asarray(train_values, dtype=np.float32)
+        if len(test) != len(ds.test) or len(train) != len(ds.train):
+            raise OptionError(
+                f"method {method.title}: {len(train)} training and {len(test)} test responses for a DataSet "
+                f"of {len(ds.train)} training and {len(ds.test)} test events"
+            )
+        self._methods.setdefault(ds_name, {})[method.title] = MethodRecord(
+            method=method,
+            loader=loader,
+            weights_file=weights_file,
+            trained=True,
+            train_values=train,
+            test_values=test,
+        )
+        self._loaders[ds_name] = loader
+
+    def get_responses(
+        self, datasetname: str | DataLoader, title: str, type: ETreeType | int = ETreeType.kTesting
+    ) -> F32:
+        """A tested method's responses on the test (default) or training sample (pymva).
+
+        Returns
+        -------
+        ndarray of float32
+            A copy, shaped as :meth:`MethodBase.evaluate` returns them, in the DataSet's event order.
+
+        Raises
+        ------
+        KeyError
+            Unknown loader or title.
+        NotTrainedError
+            Before ``TestAllMethods``.
+        """
+        rec = self._record(datasetname, title)
+        values = rec.test_values if int(type) == ETreeType.kTesting else rec.train_values
+        if values is None:
+            raise NotTrainedError(f"method '{title}' has not been tested yet: call TestAllMethods() first")
+        return np.array(values, dtype=np.float32, copy=True)
+
     # ------------------------------------------------------------------ training
     def TrainAllMethods(self) -> None:
         """Train every booked method (TMVA ``Factory::TrainAllMethods``, core.md §2.3).

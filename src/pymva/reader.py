@@ -496,22 +496,46 @@ class Reader:
                 "reader.AddVariable(expression, numpy.zeros(1, numpy.float32)) or pass the values: "
                 "EvaluateMVA(values, tag)"
             )
+        values = [b.view[0] for b in self._variables]
+        if method.uses_spectators:
+            values += self._current_spectators(method)
         with np.errstate(over="ignore", invalid="ignore"):  # a float64 beyond float32 reads as inf
-            return np.array([b.view[0] for b in self._variables], dtype=np.float32)
+            return np.array(values, dtype=np.float32)
+
+    def _current_spectators(self, method: MethodBase) -> list[float]:
+        """The bound spectators' current values, for a method that reads them (a split expression)."""
+        unbound = [b.expression for b in self._spectators if b.view is None]
+        if unbound or len(self._spectators) != len(method.context.spectators):
+            raise DataError(
+                f"method {method.method_name} reads the spectators {[v.expression for v in method.context.spectators]} "
+                f"(its split expression picks the fold model of each event); bind each with "
+                "reader.AddSpectator(expression, numpy.zeros(1, numpy.float32)), or pass the variables then the "
+                "spectators: EvaluateMVA(values, tag)"
+                + (f" (declared without a buffer: {unbound})" if unbound else "")
+            )
+        return [float(b.view[0]) for b in self._spectators]
+
+    @staticmethod
+    def _input_columns(method: MethodBase) -> list[Any]:
+        """The columns a method reads: its variables, then its spectators when it uses them."""
+        ctx = method.context
+        return list(ctx.variables) + (list(ctx.spectators) if method.uses_spectators else [])
 
     def _as_input(self, values: Any, method: MethodBase) -> F32:
         X = as_float32_events(values)
-        n = method.context.n_variables
+        columns = [v.expression for v in self._input_columns(method)]
+        n = len(columns)
+        what = "variables then spectators" if method.uses_spectators else "variables"
         if X.ndim == 1 and X.shape[0] != n:
             raise DataError(
-                f"one event needs {n} values (the variables of {method.method_name}: "
-                f"{[v.expression for v in method.context.variables]}), got {X.shape[0]}"
+                f"one event needs {n} values (the {what} of {method.method_name}: "
+                f"{columns}), got {X.shape[0]}"
                 + ("; for many events pass a 2-D array of shape (n_events, 1)" if n == 1 else "")
             )
         if X.ndim == 2 and X.shape[1] != n:
             raise DataError(
-                f"the input has {X.shape[1]} columns, {method.method_name} has {n} variables "
-                f"{[v.expression for v in method.context.variables]}; expected shape (n_events, {n})"
+                f"the input has {X.shape[1]} columns, {method.method_name} reads {n} {what} "
+                f"{columns}; expected shape (n_events, {n})"
             )
         if X.ndim not in (1, 2):
             raise DataError(
@@ -597,7 +621,9 @@ class Reader:
             return np.ascontiguousarray(self._compute(method, X, kind).reshape(shape))
         per_var = isnan.sum(axis=0)
         hit = ", ".join(
-            f"{v.expression} ({int(c)})" for v, c in zip(method.context.variables, per_var, strict=True) if c
+            f"{v.expression} ({int(c)})"
+            for v, c in zip(self._input_columns(method), per_var, strict=True)
+            if c
         )
         word = "NaN" if not np.isinf(X[bad]).any() else "NaN or infinite"
         self.log.error(

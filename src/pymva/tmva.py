@@ -1,7 +1,9 @@
 """The ``TMVA`` namespace: ``from pymva import TMVA`` replaces ``from ROOT import TMVA``.
 
 It holds the same names as ROOT's ``TMVA`` namespace that TMVA scripts use — ``TMVA.Factory``,
-``TMVA.DataLoader``, ``TMVA.Reader``, ``TMVA.Types``, ``TMVA.Experimental.RReader``,
+``TMVA.DataLoader``, ``TMVA.Reader``, ``TMVA.Types``, ``TMVA.Experimental.RReader``, the envelopes
+``TMVA.CrossValidation``, ``TMVA.VariableImportance`` (with ``TMVA.VIType``),
+``TMVA.HyperParameterOptimisation`` and ``TMVA.Experimental.Classification``,
 ``TMVA.TMVAGui`` (which writes TMVAGui's plots as PNG and PDF with an ``index.html``,
 :func:`pymva.plotting.TMVAGui`) — plus
 ``TMVA.Tools.Instance()`` and ``TMVA.PyMethodBase.PyInitialize()``, which do nothing in pymva and are
@@ -45,17 +47,33 @@ class _PyMethodBase:
 
 
 class _Experimental:
-    """``TMVA.Experimental``: holds ``RReader``."""
+    """``TMVA.Experimental``: holds ``RReader`` and ``Classification``."""
 
     def __getattr__(self, name: str) -> Any:
         if name == "RReader":
             from .reader import RReader
 
             return RReader
-        raise AttributeError(f"TMVA.Experimental has no attribute {name!r}; available: RReader")
+        if name == "Classification":
+            from .envelope.classification import Classification
+
+            return Classification
+        raise AttributeError(
+            f"TMVA.Experimental has no attribute {name!r}; available: {', '.join(self.__dir__())}"
+        )
 
     def __dir__(self) -> list[str]:
-        return ["RReader"]
+        return ["Classification", "RReader"]
+
+
+#: The envelopes: ``TMVA.<name>`` -> (module, attribute).
+_ENVELOPES = {
+    "CrossValidation": ("crossvalidation", "CrossValidation"),
+    "CrossValidationResult": ("crossvalidation", "CrossValidationResult"),
+    "VariableImportance": ("variableimportance", "VariableImportance"),
+    "VIType": ("variableimportance", "VIType"),
+    "HyperParameterOptimisation": ("hyperparameters", "HyperParameterOptimisation"),
+}
 
 
 class _TMVANamespace:
@@ -84,6 +102,11 @@ class _TMVANamespace:
             from .plotting import TMVAGui
 
             return TMVAGui
+        if name in _ENVELOPES:
+            import importlib
+
+            module, attr = _ENVELOPES[name]
+            return getattr(importlib.import_module(f"pymva.envelope.{module}"), attr)
         from .errors import did_you_mean
 
         raise AttributeError(
@@ -91,17 +114,20 @@ class _TMVANamespace:
         )
 
     def __dir__(self) -> list[str]:
-        return [
-            "DataLoader",
-            "Experimental",
-            "Factory",
-            "PyMethodBase",
-            "Reader",
-            "TCut",
-            "TMVAGui",
-            "Tools",
-            "Types",
-        ]
+        return sorted(
+            [
+                "DataLoader",
+                "Experimental",
+                "Factory",
+                "PyMethodBase",
+                "Reader",
+                "TCut",
+                "TMVAGui",
+                "Tools",
+                "Types",
+                *_ENVELOPES,
+            ]
+        )
 
     def __repr__(self) -> str:
         return "<pymva TMVA namespace>"

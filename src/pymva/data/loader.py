@@ -670,6 +670,37 @@ class DataLoader:
         """Weighted correlation matrix of the input variables of one class (see :class:`DataSetInfo`)."""
         return self._dsi.GetCorrelationMatrix(className)
 
+    @classmethod
+    def from_dataset(cls, dataset: DataSet) -> DataLoader:
+        """A loader whose DataSet is ``dataset``, already built (pymva; no trees are read).
+
+        TMVA's envelopes train methods on DataSets made from the events of one loaded DataSet
+        (``DataLoader::PrepareFoldDataSet`` for cross-validation folds, ``DataLoaderCopy`` for the
+        variable subsets of ``VariableImportance``).  Such a loader hands them to a
+        :class:`~pymva.factory.Factory` as any loader would: its name, variables, targets,
+        spectators and classes are the DataSet's, and ``GetDataSetInfo().GetDataSet()`` returns
+        ``dataset`` itself.  Declare nothing more on it: variables, trees or cuts added later would
+        make the DataSet be rebuilt from trees the loader does not have.
+
+        Parameters
+        ----------
+        dataset : DataSet
+            The built DataSet (its ``name`` becomes the loader's).
+
+        Returns
+        -------
+        DataLoader
+        """
+        new = cls(dataset.name)
+        dsi = new._dsi
+        dsi.variables = [copy.copy(v) for v in dataset.variables]
+        dsi.targets = [copy.copy(v) for v in dataset.targets]
+        dsi.spectators = [copy.copy(v) for v in dataset.spectators]
+        dsi.classes = [ClassInfo(name, i) for i, name in enumerate(dataset.class_names)]
+        dsi._dataset = dataset
+        dsi._needs_rebuilding = False
+        return new
+
     def MakeCopy(self, name: str) -> DataLoader:
         """A new loader named ``name`` with the same variables, classes, trees, events, cuts and options."""
         new = DataLoader(name)

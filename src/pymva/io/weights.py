@@ -878,7 +878,43 @@ def method_from_content(
             f"weights file '{content.source}': the <Weights> of method {content.method_type} cannot be read "
             f"({type(exc).__name__}: {exc})"
         ) from exc
+    _attach_fold_methods(method, content)
     return method
+
+
+def _attach_fold_methods(method: MethodBase, content: WeightsFileContent) -> None:
+    """Read the fold models of a ``CrossValidation`` method (TMVA ``MethodCrossValidation::ReadWeightsFromXML``).
+
+    They are the weights files the method names beside its own
+    (:meth:`~pymva.methods.crossvalidation.MethodCrossValidation.fold_weight_files`); each is checked to
+    be of the encapsulated type, and never a cross-validation itself, before it is loaded, so that a
+    file naming itself cannot recurse.
+
+    Raises
+    ------
+    ModelError
+        For a missing or foreign fold file, or a fold model that does not match the method.
+    """
+    from ..methods.crossvalidation import MethodCrossValidation
+
+    if not isinstance(method, MethodCrossValidation):
+        return
+    ctx = method.context
+    folds: list[MethodBase] = []
+    for path in method.fold_weight_files():
+        fold = read_weights_file(path)
+        expected = method.opts.EncapsulatedMethodTypeName
+        if fold.method_type.lower() != expected.lower() or fold.method_type.lower() == "crossvalidation":
+            raise ModelError(
+                f"weights file '{content.source}' names the fold file '{path}', which holds a method of type "
+                f"{fold.method_type}; expected {expected}"
+            )
+        folds.append(
+            method_from_content(
+                fold, job_name=ctx.job_name, weight_dir=ctx.weight_dir, dataset_name=ctx.dataset_name
+            )
+        )
+    method.set_fold_methods(folds, source=content.source)
 
 
 #: What malformed content can make the readers of ``<Transformations>`` and ``<Weights>`` raise.

@@ -305,6 +305,16 @@ class MethodBase(abc.ABC):
         """``"<Type>::<Title>"`` as in the weights file's ``Method`` attribute."""
         return f"{self.method_type.type_name}::{self.title}"
 
+    @property
+    def uses_spectators(self) -> bool:
+        """Whether the method reads the spectators too (default: no).
+
+        Such a method (``MethodCrossValidation`` with a split expression) receives, wherever it is
+        applied, one array of ``n_variables + n_spectators`` columns: the variables, then the
+        spectators, in declaration order.
+        """
+        return False
+
     def setup(self) -> None:  # noqa: B027 - optional hook
         """Prepare the method after booking (TMVA ``ProcessOptions``); default: nothing."""
 
