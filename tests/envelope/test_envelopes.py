@@ -260,7 +260,7 @@ def test_every_fold_trains_a_fresh_copy_of_the_initial_pytorch_model(
     assert (
         hashlib.sha256(Path("model.pt").read_bytes()).hexdigest() == before
     )  # the initial model is untouched
-    trained = [Path(f"dstorch/weights/TrainedModel_PyTorch_fold{k}.pt") for k in (1, 2)]
+    trained = [Path(f"dstorch/weights/CVTorch_PyTorch_fold{k}.TrainedModel.pt") for k in (1, 2)]
     assert all(p.is_file() for p in trained)
     assert (
         hashlib.sha256(trained[0].read_bytes()).digest() != hashlib.sha256(trained[1].read_bytes()).digest()
