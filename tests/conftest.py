@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +19,28 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"{SHARED_DATA} is missing: the real-data tests need ../shared/data beside the checkout")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def ROOT() -> Any:
+    """Real ROOT (PyPI package ``root``, extra ``pymva[root-tests]``) as the tests' oracle.
+
+    Imported once per session (the import takes seconds); a missing or broken ROOT fails the tests
+    that need it, it never skips them: CI installs it (``.ci/run``).
+    """
+    with warnings.catch_warnings():
+        # the PyPI distribution announces itself as alpha with a UserWarning at import
+        warnings.simplefilter("ignore")
+        try:
+            import ROOT as root
+        except Exception as exc:  # noqa: BLE001 - an ImportError, or whatever a broken installation raises
+            pytest.fail(
+                f"ROOT cannot be imported ({type(exc).__name__}: {exc}); the oracle tests need it: "
+                "pip install 'pymva[root-tests]'"
+            )
+        root.gROOT.SetBatch(True)
+        root.gErrorIgnoreLevel = root.kWarning  # keep ROOT's info lines out of the test output
+    return root
 
 
 @pytest.fixture(autouse=True)

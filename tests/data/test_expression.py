@@ -285,8 +285,9 @@ def test_root_builtin_guards_differ_from_tmath() -> None:
     d2 = {"x": np.array([-2.0, 2.0])}
     assert ev("acos(x)", d2) == [0.0, 0.0]
     assert ev("asin(x)", d2) == [0.0, 0.0]
-    assert ev("TMath::ACos(x)", d2) == [math.pi, 0.0]
-    assert ev("TMath::ASin(x)", d2) == [-math.pi / 2, math.pi / 2]
+    # TMath::ASin/ACos are std::asin/acos in ROOT 6: NaN outside [-1, 1] (checked against ROOT)
+    assert all(math.isnan(v) for v in ev("TMath::ACos(x)", d2))
+    assert all(math.isnan(v) for v in ev("TMath::ASin(x)", d2))
 
 
 def test_bool_results_feed_arithmetic() -> None:
@@ -502,7 +503,11 @@ def test_index_is_per_event(hzz: ak.Array) -> None:
     flat = ak.to_numpy(ak.flatten(px)).astype(np.float64)
     ends = np.cumsum(counts)
     for i in range(50):
-        assert got_last[i] == (flat[ends[i] - 1] if counts[i] > 0 else None)
+        # a computed index out of range is NaN in ROOT (one instance), not "no instance"
+        if counts[i] > 0:
+            assert got_last[i] == flat[ends[i] - 1]
+        else:
+            assert math.isnan(got_last[i])
 
 
 @pytest.mark.realdata
@@ -556,26 +561,64 @@ def test_unindexed_jagged_is_multivalued(hzz: ak.Array) -> None:
 
 
 @pytest.mark.realdata
-def test_jagged_of_different_lengths_uses_the_shorter(hzz: ak.Array) -> None:
-    px = ak.values_astype(hzz["Muon_Px"], np.float64)
-    jx = ak.values_astype(hzz["Jet_Px"], np.float64)
-    m = np.minimum(ak.to_numpy(ak.num(px, axis=1)), ak.to_numpy(ak.num(jx, axis=1)))
-    expected = px[ak.local_index(px) < m] + jx[ak.local_index(jx) < m]
-    assert ev("Muon_Px + Jet_Px", hzz) == expected.tolist()
+def test_jagged_of_different_lengths_follow_roots_count(hzz: ak.Array) -> None:
+    # ROOT (TTreeFormula::LoadCurrentDim): the shorter length, except that a first array of exactly
+    # one element is overridden by the next one; elements past an array's end read as NaN
+    px = ak.values_astype(hzz["Muon_Px"], np.float64).tolist()
+    jx = ak.values_astype(hzz["Jet_Px"], np.float64).tolist()
+    expected = []
+    for p, j in zip(px, jx, strict=True):
+        n = len(j) if len(p) == 1 else min(len(p), len(j))
+        expected.append(
+            [(p[k] if k < len(p) else math.nan) + (j[k] if k < len(j) else math.nan) for k in range(n)]
+        )
+    got = ev("Muon_Px + Jet_Px", hzz)
+    assert [len(g) for g in got] == [len(e) for e in expected]
+    flat_got = np.array([x for g in got for x in g])
+    flat_exp = np.array([x for e in expected for x in e])
+    np.testing.assert_array_equal(flat_got, flat_exp)  # NaN where NaN
+    assert np.isnan(flat_exp).any()  # the file has events with one muon and two jets
+
+
+def test_jagged_count_rule_on_three_arrays() -> None:
+    # lengths (1, 3, 2): 1 is overridden by 3, then 2 is shorter -> 2 instances
+    d = {"a": ak.Array([[1.0], [1.0, 2.0, 3.0]]), "b": ak.Array([[10.0, 20.0, 30.0], [10.0]]),
+         "c": ak.Array([[100.0, 200.0], [100.0, 200.0]])}  # fmt: skip
+    got = ev("a+b+c", d)
+    assert got[0][0] == 111.0
+    assert math.isnan(got[0][1])
+    assert len(got[0]) == 2
+    # (3, 1, 2): 3 -> 1 -> overridden by 2
+    assert len(got[1]) == 2
+    # the same arrays in another order give another count, as in ROOT
+    assert [len(g) for g in ev("c+b+a", d)] == [1, 3]
+    # a right-grouped operator counts in text order too: a*(b*c) has the lengths of a, b, c
+    assert [len(g) for g in ev("a*b*c", d)] == [2, 2]
 
 
 def test_missing_values_and_short_circuit() -> None:
     d = {"v": ak.Array([[5.0], [], [20.0, 1.0]]), "n": np.array([1, 0, 2])}
     assert ev("v[0]", d) == [5.0, None, 20.0]
     assert ev("v[0] + 1", d) == [6.0, None, 21.0]
-    # the left side decides, as ROOT's lazy && and || do
-    assert ev("n>0 && v[0]>10", d) == [0.0, 0.0, 1.0]
-    assert ev("n==0 || v[0]>10", d) == [0.0, 1.0, 1.0]
-    assert ev("n>0 ? v[0] : -1", d) == [5.0, -1.0, 20.0]
+    # a constant index past the end leaves no instance, even where && or ?: would not read it
+    assert ev("n>0 && v[0]>10", d) == [0.0, None, 1.0]
+    assert ev("n==0 || v[0]>10", d) == [0.0, None, 1.0]
+    assert ev("n>0 ? v[0] : -1", d) == [5.0, None, 20.0]
     assert ev("v[5]", d) == [None, None, None]
-    assert ev("v[n]", d) == [None, None, None]
-    assert ev("v[n-1]", d) == [5.0, None, 1.0]
+    # a computed index out of range gives NaN, which no operator turns into a number ...
+    for text in ("v[n]", "v[n]>0", "!v[n]", "(v[n]>0) || 1"):
+        assert all(math.isnan(x) for x in ev(text, d)), text
+    # ... except where && / || / ?: do not read it
+    assert ev("1 || v[n]>0", d) == [1.0, 1.0, 1.0]
+    assert ev("n>5 && v[n]>0", d) == [0.0, 0.0, 0.0]
+    got = ev("v[n-1]", d)
+    assert got[0] == 5.0
+    assert math.isnan(got[1])
+    assert got[2] == 1.0
     assert ev("v[]", d) == d["v"].tolist()
+    # Alt$ replaces what does not exist, without cancelling
+    assert ev("Alt$(v[1], -1)", d) == [-1.0, -1.0, 1.0]
+    assert ev("Length$(v[1])", d) == [0.0, 0.0, 1.0]
 
 
 def test_multi_dimensional_arrays() -> None:
@@ -725,11 +768,43 @@ def test_build_events_length_one_broadcasts_and_other_kinds_are_indexed() -> Non
     assert blk.entry.tolist() == [0, 0, 0, 1, 2, 2]
     assert blk.n_candidates == 6
     assert blk.n_entries_missing == 0
-    # a target with fewer values than the entry has events: the entry is dropped
+    # a target with fewer values than the entry has events: TMVA's EvalInstance(2) reads past the
+    # end, which is NaN in ROOT, and a NaN in a selected event is an error
     d["t"] = ak.Array([[0.1, 0.2], [0.5], [0.6], [0.7]])
     blk = build_events(d, [("Input", Formula("a")), ("Target", Formula("t"))])
-    assert blk.entry.tolist() == [1, 2, 2]
-    assert blk.n_entries_missing == 1
+    assert blk.entry.tolist() == [0, 0, 0, 1, 2, 2]
+    assert math.isnan(blk.values[2, 1])
+    assert blk.nan_selected == {("Target", "t"): (1, 0)}
+    assert blk.n_entries_missing == 0
+
+
+@pytest.mark.realdata
+def test_build_events_missing_element_follows_tmva(hzz: ak.Array) -> None:
+    """DataSetFactory::BuildEventVector on formulas without instance (TTreeFormula::GetNdata() == 0)."""
+    nmu = ak.to_numpy(hzz["NMuon"])
+    has2 = nmu > 1
+    # an input without instance gives no event, also through && and ?: (1413 events, as TMVA)
+    for text in ("NMuon>1 ? Muon_Px[1] : -1", "NMuon>1 && Muon_Px[1]>10"):
+        blk = build_events(hzz, [("Input", Formula(text))])
+        assert blk.entry.tolist() == np.flatnonzero(has2).tolist()
+        assert blk.n_candidates == int(has2.sum()) == 1413
+        assert blk.n_entries_missing == int((~has2).sum())
+    # a cut without instance is read with EvalInstance(0): where && does not read the element it
+    # is 0 (rejected, no error) ...
+    blk = build_events(hzz, [("Input", Formula("NMuon"))], cut=Formula("NMuon>1 && Muon_Px[1]>10"))
+    px = ak.to_numpy(ak.pad_none(hzz["Muon_Px"], 2, axis=1)[:, 1].to_numpy(allow_missing=True).filled(0))
+    assert blk.entry.tolist() == np.flatnonzero(has2 & (px > 10)).tolist()
+    assert blk.nan_selected == {}
+    assert blk.n_candidates == len(hzz)
+    # ... and where it reads it, NaN: selected (NaN is not < 0.5) and an error
+    blk = build_events(hzz, [("Input", Formula("NMuon"))], cut=Formula("Muon_Px[1]>10"))
+    assert blk.nan_selected == {("Cut", "Muon_Px[1]>10"): (int((~has2).sum()), 0)}
+    # a spectator or weight without instance in a selected event: NaN, an error
+    blk = build_events(hzz, [("Input", Formula("NMuon")), ("Spectator", Formula("Muon_Px[1]"))])
+    assert blk.nan_selected == {("Spectator", "Muon_Px[1]"): (int((~has2).sum()), 0)}
+    # an input without instance next to a multi-valued input: TMVA's "different length" FATAL
+    with pytest.raises(DataError, match=r"different length.*Alt\$"):
+        build_events(hzz, [("Input", Formula("Muon_Px")), ("Input", Formula("Jet_Px[0]"))])
 
 
 def test_build_events_jagged_cut_and_weight_with_scalar_inputs() -> None:

@@ -271,6 +271,37 @@ def _rntuple_field_kinds(ntuple: Any) -> dict[str, tuple[str, str]]:
     return out
 
 
+def _object_members(branch: Any) -> list[tuple[tuple[str, ...], str]]:
+    """Numeric data members of an object branch (``TVector2 MET``, ``vector<TLorentzVector> p4``).
+
+    ROOT's ``TTreeFormula`` reads them as ``MET.fX``, ``p4.fE``, ``p4.fP.fX`` (one value per entry
+    for an object, one per element for a collection of objects).  Returns ``(member path, kind)``
+    for every number in the streamed object, nested objects included, without ROOT's bookkeeping
+    members (``fUniqueID``, ``fBits``).
+    """
+    from uproot.interpretation.identify import UnknownInterpretation
+    from uproot.interpretation.jagged import AsJagged
+    from uproot.interpretation.objects import AsStridedObjects
+
+    try:
+        interp = branch.interpretation
+    except (UnknownInterpretation, ValueError, TypeError, KeyError, NotImplementedError):
+        return []
+    jagged = isinstance(interp, AsJagged)
+    content = interp.content if jagged else interp
+    if not isinstance(content, AsStridedObjects):
+        return []
+    dtype = content.to_dtype
+    out: list[tuple[tuple[str, ...], str]] = []
+    for field in dtype.names or ():
+        path = tuple(field.split("/"))
+        sub = dtype.fields[field][0]
+        if any(p.startswith("@") for p in path) or sub.kind not in "biuf" or sub.subdtype is not None:
+            continue
+        out.append((path, ARRAY if jagged else NUMBER))
+    return out
+
+
 def _tree_branch_kinds(tree: Any) -> dict[str, tuple[str, str]]:
     if _is_rntuple(tree):
         return _rntuple_field_kinds(tree)
@@ -280,7 +311,23 @@ def _tree_branch_kinds(tree: Any) -> dict[str, tuple[str, str]]:
     for key in tree.keys(recursive=True, full_paths=False):
         if key not in out:
             out[key] = _uproot_kind(tree[key])
+    for key, (kind, typename) in list(out.items()):
+        if kind != OTHER:
+            continue
+        for path, member_kind in _object_members(tree[key]):
+            name = ".".join((key, *path))
+            out.setdefault(name, (member_kind, f"member {'.'.join(path)} of {typename}"))
     return out
+
+
+def _member_of(name: str, tree: Any) -> tuple[str, tuple[str, ...]] | None:
+    """``(branch, member path)`` of a data-member name such as ``MET.fX``; None for a branch."""
+    parts = name.split(".")
+    for k in range(len(parts) - 1, 0, -1):
+        parent = ".".join(parts[:k])
+        if parent in tree:
+            return parent, tuple(parts[k:])
+    return None
 
 
 _EXECUTOR: Any = None
@@ -326,8 +373,10 @@ def _iterate_uproot_tree(
     n_entries = int(tree.num_entries)
     if n_entries == 0 or not branches:
         return
-    wanted = frozenset(branches)
-    flat = all(kinds.get(b, (OTHER, ""))[0] == NUMBER for b in branches)
+    # data members of object branches (MET.fX) are read through their branch
+    members = {b: m for b in branches if b not in tree and (m := _member_of(b, tree)) is not None}
+    wanted = frozenset(b for b in branches if b not in members) | {m[0] for m in members.values()}
+    flat = not members and all(kinds.get(b, (OTHER, ""))[0] == NUMBER for b in branches)
     start = 0
     chunks = tree.iterate(
         filter_name=lambda name: name in wanted,
@@ -345,7 +394,17 @@ def _iterate_uproot_tree(
             n = len(next(iter(chunk.values()))) if chunk else min(step, n_entries - start)
             arrays: Arrays = {}
             for name in branches:
-                if name in chunk:
+                if name in members:
+                    parent, path = members[name]
+                    obj = (
+                        chunk[parent]
+                        if parent in chunk
+                        else tree[parent].array(entry_start=start, entry_stop=start + n, library="ak")
+                    )
+                    for field in path:
+                        obj = obj[field]
+                    arrays[name] = _to_chunk_array(ak.values_astype(obj, np.float64))
+                elif name in chunk:
                     arrays[name] = _to_chunk_array(chunk[name])
                 else:  # a name uproot reports differently (full path of a sub-branch): read it directly
                     arrays[name] = _to_chunk_array(

@@ -10,7 +10,17 @@ import numpy as np
 import numpy.typing as npt
 
 from ...errors import DataError
-from .values import _f64, _Jagged, _offsets_from_counts, _Scalar, _simplify, _Str, _Value
+from .values import (
+    _f64,
+    _Jagged,
+    _offsets_from_counts,
+    _relayout,
+    _root_counts,
+    _Scalar,
+    _simplify,
+    _Str,
+    _Value,
+)
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -135,16 +145,41 @@ def _ndim(raw: Any) -> int:
     return 1
 
 
+class _Scope:
+    """The arrays of one (sub-)expression that set its number of instances, as ROOT counts them.
+
+    ROOT gives every formula one number of instances per entry (``TTreeFormula::GetNdata``), set
+    by the arrays it uses unindexed, in the order it names them (:func:`~.values._root_counts`),
+    and every array of the formula is read at those instances; an element past an array's own
+    length is missing.  The arguments of ``Sum$``, ``Length$``, ``Min$``, ``Max$``, ``MinIf$`` and
+    ``MaxIf$`` are formulas of their own, with their own scope; arrays inside the first argument of
+    ``Alt$`` are read at the instances of the enclosing scope but do not count.
+
+    A constant index beyond the length of an array (``Muon_Px[1]`` with one muon) *cancels* the
+    scope for that entry: ROOT then gives no instance at all, even where ``&&`` or ``?:`` would not
+    read the element (``NMuon>1 && Muon_Px[1]>10``).  ``sources`` are filled by the compiler,
+    ``cancel`` per evaluation in :class:`_Ctx`.
+    """
+
+    __slots__ = ("sources",)
+
+    def __init__(self) -> None:
+        self.sources: list[Callable[[_Ctx], _Value]] = []
+
+
 class _Ctx:
     """Evaluation context: the input arrays, the number of entries, converted branches."""
 
-    __slots__ = ("arrays", "cache", "n", "text")
+    __slots__ = ("arrays", "cache", "cancels", "counts", "n", "nodes", "text")
 
     def __init__(self, arrays: Any, n: int) -> None:
         self.arrays = arrays
         self.n = n
         self.cache: dict[str, _Scalar | _Jagged | _Str] = {}
         self.text = ""
+        self.counts: dict[_Scope, I64 | None] = {}
+        self.cancels: dict[_Scope, Mask] = {}
+        self.nodes: dict[int, _Value] = {}
 
     def raw(self, name: str) -> Any:
         return self.arrays[name]
@@ -155,6 +190,43 @@ class _Ctx:
             v = _convert(name, self.raw(name), self.text)
             self.cache[name] = v
         return v
+
+    def scope_counts(self, scope: _Scope) -> I64 | None:
+        """Instances per entry of ``scope`` (``None``: no array among its sources, one instance)."""
+        if scope in self.counts:
+            return self.counts[scope]
+        # ROOT knows the sizes of fixed-size arrays when it compiles the formula: they come first,
+        # the lengths of variable-size arrays are then applied entry by entry
+        fixed: list[I64] = []
+        lengths: list[I64] = []
+        for src in scope.sources:
+            v = src(self)
+            if isinstance(v, _Jagged):
+                (lengths if v.fixed is None else fixed).append(v.counts)
+        counts = _root_counts(fixed + lengths) if (fixed or lengths) else None
+        self.counts[scope] = counts
+        return counts
+
+    def in_scope(self, v: _Value, scope: _Scope) -> _Value:
+        """An array value read at the instances of ``scope``; single values unchanged."""
+        if not isinstance(v, _Jagged):
+            return v
+        counts = self.scope_counts(scope)
+        if counts is None:  # only read at instance 0 (an array inside Alt$ in a single-valued scope)
+            first = _relayout(v, np.minimum(v.counts, 1))
+            data = np.zeros(self.n, dtype=np.float64)
+            has = v.counts > 0
+            data[has] = first.data
+            valid = has.copy()
+            if first.valid is not None:
+                valid[has] &= first.valid
+            return _Scalar(data, _simplify(valid))
+        return _relayout(v, counts)
+
+    def cancel(self, scope: _Scope, mask: Mask) -> None:
+        """Entries in which ``scope`` has no instance (an index beyond an array's length)."""
+        old = self.cancels.get(scope)
+        self.cancels[scope] = mask if old is None else (old | mask)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ...errors import DataError, did_you_mean
-from .branches import _convert, _Ctx, _Eval, _fields, _ndim, _to_numpy_f64
+from .branches import _convert, _Ctx, _Eval, _fields, _ndim, _Scope, _to_numpy_f64
 from .functions import _BINARY, _FUNCTIONS, _OP_SYMBOL, _SPECIAL, _UNSUPPORTED, _bool
 from .grammar import _parse, _show
 from .values import (
@@ -24,6 +24,7 @@ from .values import (
     _Jagged,
     _nary,
     _Num,
+    _offsets_from_counts,
     _Scalar,
     _simplify,
     _Str,
@@ -167,8 +168,15 @@ def _index_nd(raw: Any, idxs: Sequence[float | _Scalar | None], text: str) -> _N
     return v
 
 
-def _reduce(kind: str, x: _Num, cond: _Num | None, n: int) -> _Num:
-    """Length$, Sum$, Min$, Max$, MinIf$, MaxIf$ over the values of each entry."""
+def _reduce(kind: str, x: _Num, cond: _Num | None, n: int, cancel: Mask | None) -> _Num:
+    """Length$, Sum$, Min$, Max$, MinIf$, MaxIf$ over the instances of each entry.
+
+    ``cancel`` marks the entries in which the argument has no instance (see :class:`_Scope`): they
+    count as empty.  As in ROOT, a missing element among the instances (an array read past its
+    length) is NaN there: ``Sum$`` becomes NaN, ``Min$``/``Max$`` skip it unless it comes first;
+    ``MinIf$``/``MaxIf$`` skip it.
+    """
+    skip_missing = cond is not None
     if cond is not None:
         # keep the values whose condition is non-zero (and exists)
         bc = _bcast([x, cond])
@@ -180,31 +188,48 @@ def _reduce(kind: str, x: _Num, cond: _Num | None, n: int) -> _Num:
         sel = np.broadcast_to(np.not_equal(cd, 0) & _valid_or_true(vc) & _valid_or_true(vx), shape)
         x = bc.wrap(np.broadcast_to(xd, shape), sel.copy())
     if isinstance(x, float):
-        return 1.0 if kind == "Length$" else x
+        value = 1.0 if kind == "Length$" else x
+        if cancel is None:
+            return value
+        return _Scalar(np.where(cancel, 0.0, value), None)
+    valid: Mask | None
     if isinstance(x, _Scalar):
-        has = np.ones(n, dtype=bool) if x.valid is None else x.valid
         if kind == "Length$":
-            return _Scalar(has.astype(np.float64), None)
-        return _Scalar(np.where(has, x.data, 0.0), None)
-    ent, data = x.ent, x.data
-    if x.valid is not None:
-        ent, data = ent[x.valid], data[x.valid]
-    if kind == "Length$":
-        return _Scalar(np.bincount(ent, minlength=n).astype(np.float64), None)
-    if kind == "Sum$":
-        return _Scalar(np.bincount(ent, weights=data, minlength=n).astype(np.float64), None)
-    counts = np.bincount(ent, minlength=n)
-    out = np.zeros(n, dtype=np.float64)
-    nonempty = counts > 0
-    if data.size:
-        starts = (np.cumsum(counts) - counts)[nonempty]
-        red = np.fmin if kind in ("Min$", "MinIf$") else np.fmax
-        res = red.reduceat(data, starts)
-        # ROOT keeps the first value and replaces it by any smaller (larger) one: NaN elements are
-        # skipped unless the first value of the entry is NaN
-        res[np.isnan(data[starts])] = np.nan
-        out[nonempty] = res
-    return _Scalar(out, None)
+            has = x.valid if (skip_missing and x.valid is not None) else np.ones(n, dtype=bool)
+            data, valid = has.astype(np.float64), None
+        elif skip_missing and x.valid is not None:
+            data, valid = np.where(x.valid, x.data, 0.0), None
+        else:
+            data, valid = x.data, x.valid
+    else:
+        ent, values = x.ent, x.data
+        valid = None
+        if x.valid is not None:
+            if skip_missing:
+                ent, values = ent[x.valid], values[x.valid]
+            else:  # ROOT reads a missing element as NaN: Sum$ is NaN, Min$/Max$ skip it (see below)
+                values = np.where(x.valid, values, np.nan)
+        if kind == "Length$":
+            data = np.bincount(ent, minlength=n).astype(np.float64)
+        elif kind == "Sum$":
+            data = np.bincount(ent, weights=values, minlength=n).astype(np.float64)
+        else:
+            counts = np.bincount(ent, minlength=n)
+            data = np.zeros(n, dtype=np.float64)
+            nonempty = counts > 0
+            if values.size:
+                starts = (np.cumsum(counts) - counts)[nonempty]
+                red = np.fmin if kind in ("Min$", "MinIf$") else np.fmax
+                res = red.reduceat(values, starts)
+                # ROOT keeps the first value and replaces it by any smaller (larger) one: NaN elements
+                # are skipped unless the first value of the entry is NaN
+                res[np.isnan(values[starts])] = np.nan
+                data[nonempty] = res
+    if cancel is not None:
+        data = np.where(cancel, 0.0, data)
+        if valid is not None:
+            valid = _simplify(valid | cancel)
+    return _Scalar(data, valid)
 
 
 def _logic(is_and: bool, a: _Num, b: _Num) -> _Num:
@@ -251,10 +276,46 @@ def _fold_values(op: Callable[[_Num, _Num], _Num], vals: Sequence[_Num], left: b
     return acc
 
 
+_COMPARISONS = frozenset({"lt", "gt", "le", "ge", "eq", "ne"})
+
+
+def _root_comparison_split(kinds: Sequence[str]) -> int:
+    """Which of a run of comparison operators ROOT splits at (see :meth:`_Compiler.comparison`)."""
+    first: dict[str, int] = {}
+    petit = grand = -1
+    for k, kind in enumerate(kinds):
+        if kind in ("lt", "le") and petit < 0:
+            petit = k  # the '<' character, also that of '<='
+        if kind in ("gt", "ge") and grand < 0:
+            grand = k
+        if kind not in first:
+            first[kind] = k
+            if kind == "le":
+                petit = -1  # the first '<=' forgets every '<' before it
+            elif kind == "ge":
+                grand = -1
+    for k in (
+        petit,
+        grand,
+        first.get("le", -1),
+        first.get("ge", -1),
+        first.get("eq", -1),
+        first.get("ne", -1),
+    ):
+        if k >= 0:
+            return k
+    raise AssertionError("no comparison operator")  # pragma: no cover
+
+
 class _Compiler:
     def __init__(self, text: str) -> None:
         self.text = text
         self.branches: set[str] = set()
+        #: the scope of the whole expression, and the one being compiled (see _Scope)
+        self.top = _Scope()
+        self.scope = self.top
+        #: inside the first argument of Alt$: arrays do not count, indices do not cancel
+        self.in_alt = False
 
     def error(self, pos: int, message: str) -> DataError:
         return DataError(_show(self.text, pos, f"in expression {self.text!r}: {message}"))
@@ -275,6 +336,8 @@ class _Compiler:
             return node
         if kind in _PAIRWISE:
             return self.chain(kind, tree, pos)
+        if kind in _COMPARISONS:
+            return self.comparison(tree, pos)
         if kind in _BINARY:
             return self.binary(kind, tree, pos)
         raise self.error(pos, f"unsupported construct {kind!r}")  # pragma: no cover
@@ -304,7 +367,8 @@ class _Compiler:
         s = str(tree.children[0])[1:-1]
         return _Node(lambda ctx: _StrConst(s), string=s, pos=pos)
 
-    def c_name(self, tree: Any, pos: int) -> _Node:
+    def c_name(self, tree: Any, pos: int, register: bool = True) -> _Node:
+        """A branch (or ``pi``).  ``register=False`` for the base of an index: the raw branch."""
         name = str(tree.children[0])
         if name == "pi":
             return _Node(lambda ctx: math.pi, const=math.pi, pos=pos)
@@ -317,7 +381,16 @@ class _Compiler:
                 raise self.error(pos, f"{name!r} is a function; call it as {name}()")
             raise self.error(pos, f"unknown name {name!r}{did_you_mean(name, _FUNCTIONS)}")
         self.branches.add(name)
-        return _Node(lambda ctx: ctx.leaf(name), leaf=name, pos=pos)
+        if not register:
+            return _Node(lambda ctx: ctx.leaf(name), leaf=name, pos=pos)
+        scope = self.scope
+        if not self.in_alt:
+            scope.sources.append(lambda ctx: ctx.leaf(name))
+
+        def ev(ctx: _Ctx) -> _Value:
+            return ctx.in_scope(ctx.leaf(name), scope)
+
+        return _Node(ev, leaf=name, pos=pos)
 
     # -- operators ---------------------------------------------------------------------------------
 
@@ -340,8 +413,62 @@ class _Compiler:
             return _Node(lambda ctx: value, const=value, pos=pos)
         return None
 
+    def c_paren(self, tree: Any, pos: int) -> _Node:
+        return self.compile(tree.children[0])
+
+    def comparison(self, tree: Any, pos: int) -> _Node:
+        """A run of comparisons without parentheses, grouped as ROOT's ``TFormula_v5::Analyze`` does.
+
+        ROOT scans the text once and splits at the first ``<``, else the first ``>``, else the
+        first ``<=``, ``>=``, ``==``, ``!=``; but a ``<=`` (``>=``) forgets a ``<`` (``>``) seen
+        before it.  So ``a>b>=c`` is ``(a>b)>=c`` while ``a>=b>c`` is ``(a>=b)>c`` and ``a<b<c``
+        is ``a<(b<c)``.  Where ROOT's split lands inside a two-character operator (``a<=b<=c``)
+        or reads ``<b>`` as a template argument (``a<b>c``), ROOT refuses the expression; pymva
+        groups it at that operator (documented in docs/expressions.md).
+        """
+        operands: list[Any] = []
+        kinds: list[str] = []
+
+        def flatten(t: Any) -> None:
+            if getattr(t, "data", None) in _COMPARISONS:
+                flatten(t.children[0])
+                kinds.append(str(t.data))
+                flatten(t.children[1])
+            else:
+                operands.append(t)
+
+        flatten(tree)
+        nodes = [self.compile(t) for t in operands]
+        for nd, kind in zip(nodes[1:], kinds, strict=True):
+            left_kind = kind
+            if nd.string is not None and left_kind not in ("eq", "ne"):
+                raise self.error(
+                    nd.pos,
+                    f"a string constant can only be compared (== or !=) with a string branch, "
+                    f"not used with {_OP_SYMBOL.get(kind, kind)!r}",
+                )
+
+        def build(lo: int, hi: int) -> _Node:
+            # operands lo..hi, operators lo..hi-1
+            if lo == hi:
+                return nodes[lo]
+            k = lo + _root_comparison_split(kinds[lo:hi])
+            return self.binary_nodes(kinds[k], build(lo, k), build(k + 1, hi), nodes[lo].pos)
+
+        return build(0, len(nodes) - 1)
+
     def binary(self, kind: str, tree: Any, pos: int) -> _Node:
         a, b = self.operands(tree, kind)
+        return self.binary_nodes(kind, a, b, pos)
+
+    def binary_nodes(self, kind: str, a: _Node, b: _Node, pos: int) -> _Node:
+        for nd in (a, b):
+            if nd.string is not None and kind not in ("eq", "ne"):
+                raise self.error(
+                    nd.pos,
+                    f"a string constant can only be compared (== or !=) with a string branch, "
+                    f"not used with {_OP_SYMBOL.get(kind, kind)!r}",
+                )
         fn = _BINARY[kind]
         if kind in ("eq", "ne") and (a.string is not None or b.string is not None):
             return self.string_compare(kind, a, b, pos)
@@ -486,7 +613,8 @@ class _Compiler:
             chain.append(base.children[1])
             base = base.children[0]
         chain.reverse()
-        b = self.compile(base)
+        indexed_leaf = getattr(base, "data", None) == "name" and any(c is not None for c in chain)
+        b = self.c_name(base, self.pos_of(base), register=False) if indexed_leaf else self.compile(base)
         if b.string is not None:
             raise self.error(b.pos, "a string constant cannot be indexed")
         idx_nodes: list[_Node | None] = []
@@ -501,8 +629,10 @@ class _Compiler:
                 raise self.error(nd.pos, f"invalid index {nd.const:g}")
             idx_nodes.append(nd)
         text = self.text
-        leaf = b.leaf
+        leaf = b.leaf if indexed_leaf else None
         fb = b.fn
+        scope, in_alt = self.scope, self.in_alt
+        key = object()  # identifies this node's value in the evaluation context
 
         def resolve(ctx: _Ctx) -> list[float | _Scalar | None]:
             out: list[float | _Scalar | None] = []
@@ -518,14 +648,33 @@ class _Compiler:
                     out.append(v)
             return out
 
-        def ev(ctx: _Ctx) -> _Value:
+        def raw(ctx: _Ctx) -> _Value:
+            cached = ctx.nodes.get(id(key))
+            if cached is not None:
+                return cached
             idxs = resolve(ctx)
             if leaf is not None and _ndim(ctx.raw(leaf)) > 2:
-                return _index_nd(ctx.raw(leaf), idxs, text)
-            v = _num(fb(ctx), ctx)
-            for i in idxs:
-                v = _index(v, i, text)
+                v = _index_nd(ctx.raw(leaf), idxs, text)
+                constant = all(isinstance(i, float) for i in idxs)
+                if isinstance(v, _Scalar) and v.valid is not None and constant and not in_alt:
+                    ctx.cancel(scope, ~v.valid)  # m[1][2] past the end, as for one dimension
+            else:
+                v = _num(fb(ctx), ctx)
+                # ROOT: a constant index past the end of an array leaves the formula without instance
+                k0 = idxs[0] if idxs else None
+                cancels = leaf is not None and not in_alt and isinstance(v, _Jagged) and v.fixed is None
+                if cancels and isinstance(v, _Jagged) and isinstance(k0, float):
+                    ctx.cancel(scope, v.counts <= k0)
+                for i in idxs:
+                    v = _index(v, i, text)
+            ctx.nodes[id(key)] = v
             return v
+
+        if leaf is not None and not in_alt:
+            scope.sources.append(raw)  # m[][2] of a two-dimensional branch is an array
+
+        def ev(ctx: _Ctx) -> _Value:
+            return ctx.in_scope(raw(ctx), scope)
 
         return _Node(ev, pos=pos)
 
@@ -547,12 +696,31 @@ class _Compiler:
         if not lo <= nargs <= hi:
             want = str(lo) if lo == hi else f"{lo} to {hi}"
             raise self.error(pos, f"{name} takes {want} argument{'s' if hi != 1 else ''}, got {nargs}")
-        args = [self.compile(c) for c in arg_trees]
+        inner: _Scope | None = None
+        if name == "Alt$":
+            saved = self.in_alt
+            self.in_alt = True
+            try:
+                args = [self.compile(arg_trees[0])]
+            finally:
+                self.in_alt = saved
+            args.append(self.compile(arg_trees[1]))
+        elif name in _SPECIAL:
+            # the argument of Sum$, Length$, ... is a formula of its own, with its own instances
+            outer, saved = self.scope, self.in_alt
+            inner = self.scope = _Scope()
+            self.in_alt = False
+            try:
+                args = [self.compile(c) for c in arg_trees]
+            finally:
+                self.scope, self.in_alt = outer, saved
+        else:
+            args = [self.compile(c) for c in arg_trees]
         for nd in args:
             if nd.string is not None:
                 raise self.error(nd.pos, f"{name} takes numbers, not a string")
         if name in _SPECIAL:
-            return self.special(name, args, pos)
+            return self.special(name, args, pos, inner)
         impl = _FUNCTIONS[name].impl
         if nargs == 0:
             value = float(impl())
@@ -567,7 +735,7 @@ class _Compiler:
 
         return _Node(ev, pos=pos)
 
-    def special(self, name: str, args: list[_Node], pos: int) -> _Node:
+    def special(self, name: str, args: list[_Node], pos: int, inner: _Scope | None) -> _Node:
         fns = [a.fn for a in args]
         if name == "Alt$":
             fp, fd = fns
@@ -590,7 +758,7 @@ class _Compiler:
         def ev_red(ctx: _Ctx) -> _Value:
             x = _num(fx(ctx), ctx)
             c = _num(fcond(ctx), ctx) if fcond is not None else None
-            return _reduce(name, x, c, ctx.n)
+            return _reduce(name, x, c, ctx.n, None if inner is None else ctx.cancels.get(inner))
 
         return _Node(ev_red, pos=pos)
 
@@ -685,7 +853,7 @@ class Formula:
     [0.0, 1.0]
     """
 
-    __slots__ = ("_root", "branches", "text")
+    __slots__ = ("_root", "_scope", "branches", "text")
 
     def __init__(self, text: str) -> None:
         if not isinstance(text, str):
@@ -703,6 +871,7 @@ class Formula:
         if self._root.string is not None:
             raise DataError(_show(text, self._root.pos, f"expression {text!r} is a string, not a number"))
         self.branches: frozenset[str] = frozenset(compiler.branches)
+        self._scope = compiler.top
 
     def __repr__(self) -> str:
         return f"Formula({self.text!r})"
@@ -728,6 +897,24 @@ class Formula:
         except RecursionError:  # pragma: no cover - compilation fails first
             raise DataError(f"expression {self.text[:80]!r}... is nested too deeply") from None
 
+    def _instances(self, ctx: _Ctx) -> tuple[_Num, I64 | None, Mask | None]:
+        """The value, ROOT's number of instances per entry (``GetNdata``) and the cancelled entries.
+
+        The number of instances is ``None`` when it is 1 in every entry; otherwise it is the length
+        of the (jagged) value, 0 where the expression is cancelled (see :class:`_Scope`).  The value
+        is also defined in cancelled entries: it is what ROOT's ``EvalInstance`` returns there
+        (missing where the element past the end is read, e.g. 0 for ``n>1 && a[1]>0`` with n=1).
+        """
+        v = self._value(ctx)
+        cancel = ctx.cancels.get(self._scope)
+        if cancel is not None and not cancel.any():
+            cancel = None
+        ndata: I64 | None = v.counts if isinstance(v, _Jagged) else None
+        if cancel is not None:
+            ndata = np.ones(ctx.n, dtype=np.int64) if ndata is None else ndata.copy()
+            ndata[cancel] = 0
+        return v, ndata, cancel
+
     def evaluate(self, arrays: Mapping[str, Any]) -> Any:
         """Evaluate the expression for every entry.
 
@@ -741,9 +928,12 @@ class Formula:
         Returns
         -------
         awkward.Array
-            One element per entry: a float64 number, ``None`` when an indexed element does not
-            exist (``Muon_Px[2]`` with two muons), or a list of float64 numbers for a
-            multi-valued expression (``Muon_Px*2``).
+            One element per entry, the instances of ROOT's ``TTreeFormula`` (``GetNdata()`` values
+            ``EvalInstance(i)``): a float64 number, or a list of float64 numbers for a
+            multi-valued expression (``Muon_Px*2``); ``None`` (an empty list) where ROOT has no
+            instance (``Muon_Px[2]`` with two muons, also inside ``&&`` and ``?:``), NaN where
+            ROOT's value is NaN (an index computed per entry that is out of range, an array read
+            past its length: see ``docs/expressions.md``).
 
         Raises
         ------
@@ -754,20 +944,29 @@ class Formula:
         n = _n_entries(arrays, [self])
         ctx = _Ctx(arrays, n)
         with np.errstate(all="ignore"):
-            value = self._value(ctx)
-        return _to_awkward(value, n)
+            value, _, cancel = self._instances(ctx)
+        return _to_awkward(value, n, cancel)
 
 
-def _to_awkward(value: _Num, n: int) -> Any:
+def _to_awkward(value: _Num, n: int, cancel: Mask | None) -> Any:
+    """ROOT's instances as an awkward array: missing values as NaN, cancelled entries as None / []."""
     if isinstance(value, float):
-        return ak.Array(np.full(n, value, dtype=np.float64))
-    content: Any = ak.contents.NumpyArray(value.data)
-    if value.valid is not None:
-        content = ak.contents.ByteMaskedArray(
-            ak.index.Index8(value.valid.astype(np.int8)), content, valid_when=True
-        )
-    if isinstance(value, _Jagged):
-        content = ak.contents.ListOffsetArray(ak.index.Index64(value.offsets), content)
+        value = _Scalar(np.full(n, value, dtype=np.float64), None)
+    data = value.data if value.valid is None else np.where(value.valid, value.data, np.nan)
+    if isinstance(value, _Scalar):
+        content: Any = ak.contents.NumpyArray(np.asarray(data, dtype=np.float64))
+        if cancel is not None:
+            content = ak.contents.ByteMaskedArray(
+                ak.index.Index8((~cancel).astype(np.int8)), content, valid_when=True
+            )
+        return ak.Array(content)
+    offsets = value.offsets
+    if cancel is not None:
+        data = data[~cancel[value.ent]]
+        offsets = _offsets_from_counts(np.where(cancel, 0, value.counts))
+    content = ak.contents.ListOffsetArray(
+        ak.index.Index64(offsets), ak.contents.NumpyArray(np.asarray(data, dtype=np.float64))
+    )
     return ak.Array(content)
 
 

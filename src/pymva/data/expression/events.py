@@ -13,7 +13,7 @@ import numpy.typing as npt
 from ...errors import DataError
 from .branches import _Ctx
 from .compile import Formula, _n_entries
-from .values import _Jagged, _Num, _offsets_from_counts, _Scalar, _simplify
+from .values import _Num, _offsets_from_counts, _Scalar
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -49,8 +49,8 @@ class EventBlock:
         infinite when they overflow a float32 (TMVA stores them as ``Float_t``).  A NaN or ±inf cut
         value always counts as selected, as in TMVA, where it is an error whatever the outcome.
     n_entries_missing : int
-        Entries that yielded no event because an expression gave a missing value (an indexed
-        element that does not exist, ``arr[4]`` with 3 elements); TMVA warns and suggests
+        Entries that yielded no event because an input expression had no instance there (an
+        indexed element that does not exist, ``arr[4]`` with 3 elements); TMVA warns and suggests
         ``Alt$(arr[4],0)``.
     """
 
@@ -96,25 +96,28 @@ class _EventIndex:
                 self._local = np.arange(self.n_events, dtype=np.int64) - self.starts[:-1][self.entry]
         return self._local
 
-    def gather(self, v: _Num) -> tuple[F64, Mask | None]:
-        """Values of one expression for every event."""
+    def gather(self, v: _Num, ndata: I64 | None) -> F64:
+        """Values of one expression for every event, as TMVA reads them.
+
+        TMVA takes ``EvalInstance(0)`` when the formula has one instance (``ndata``) in the entry and
+        ``EvalInstance(i)`` for the entry's ``i``-th event otherwise; an instance past the end of
+        the expression's values, and a missing value, read as NaN (ROOT's value there).
+        """
         if isinstance(v, float):
-            return np.full(self.n_events, v, dtype=np.float64), None
+            return np.full(self.n_events, v, dtype=np.float64)
+        data = v.data if v.valid is None else np.where(v.valid, v.data, np.nan)
         if isinstance(v, _Scalar):
-            if self.size is None:
-                return v.data, v.valid
-            return np.repeat(v.data, self.size), None if v.valid is None else np.repeat(v.valid, self.size)
+            return data if self.size is None else np.repeat(data, self.size)
         if self.starts is not None and (v.offsets is self.starts or np.array_equal(v.offsets, self.starts)):
-            return v.data, v.valid  # the expression that defines the events
-        entry, local = self.entry, self.local
+            return data  # the expression that defines the events
+        entry = self.entry
+        k = self.local if ndata is None else np.where(ndata[entry] == 1, 0, self.local)
         counts = v.counts[entry]
-        first = counts == 1
-        ok = first | (local < counts)
+        ok = k < counts
         if v.data.size == 0:
-            return np.zeros(self.n_events, dtype=np.float64), np.zeros(self.n_events, dtype=bool)
-        pos = np.where(ok, v.offsets[:-1][entry] + np.where(first, 0, local), 0)
-        valid = ok if v.valid is None else (ok & v.valid[pos])
-        return v.data[pos], _simplify(valid)
+            return np.full(self.n_events, np.nan)
+        pos = np.where(ok, v.offsets[:-1][entry] + k, 0)
+        return np.where(ok, data[pos], np.nan)
 
 
 #: dtypes whose conversion to float64 is exact, so that a float32 output rounds them only once
@@ -194,15 +197,20 @@ def build_events(
 
     Notes
     -----
-    * A multi-valued ``Input`` expression turns an entry into one event per value; every other
-      multi-valued input must then have the same number of values or exactly one (which is
-      broadcast, as are single-valued expressions of every kind).  An entry whose multi-valued
-      inputs are empty yields no event.
-    * Multi-valued targets, spectators, weight and cut are indexed by the event's position within
-      its entry; one with a single value is broadcast.
-    * An entry in which any expression gives a missing value (an indexed element that does not
-      exist, or a multi-valued expression shorter than the entry's number of events) yields no
-      event at all and is counted in :attr:`EventBlock.n_entries_missing`.
+    Counted in ROOT's instances (``TTreeFormula::GetNdata``, see :meth:`Formula.evaluate`), as
+    TMVA's ``DataSetFactory::BuildEventVector`` does:
+
+    * An ``Input`` expression with several instances turns an entry into one event per instance;
+      every other input must then have the same number of instances or exactly one (which is
+      broadcast, as are single-valued expressions of every kind).  An input without instance (an
+      empty array, or an index past the end of an array, also inside ``&&`` or ``?:``) gives no
+      event; such entries, if the cause was an index, are counted in
+      :attr:`EventBlock.n_entries_missing`.
+    * Targets, spectators, weight and cut with several instances are read at the event's position
+      within its entry, one with a single instance is broadcast.  Where there is no such instance
+      TMVA reads ROOT's ``EvalInstance`` anyway: NaN where an element past the end is read (an
+      error in a selected event, and a cut value of NaN always selects), or the value that ``&&``
+      / ``?:`` give without reading it (``n>1 && a[1]>0`` is 0 where n is 1).
     """
     for kind, f in columns:
         if kind not in _KINDS:
@@ -213,71 +221,66 @@ def build_events(
     n = _n_entries(arrays, formulas)
     ctx = _Ctx(arrays, n)
     with np.errstate(all="ignore"):
-        vals = [_plain_leaf(f, ctx) or f._value(ctx) for _, f in columns]
-        wval: _Num = weight._value(ctx) if weight is not None else 1.0
-        cval: _Num | None = cut._value(ctx) if cut is not None else None
+        insts: list[tuple[_Num, I64 | None, Mask | None]] = []
+        for _, f in columns:
+            plain = _plain_leaf(f, ctx)
+            insts.append((plain, None, None) if plain is not None else f._instances(ctx))
+        winst = weight._instances(ctx) if weight is not None else (1.0, None, None)
+        cinst = cut._instances(ctx) if cut is not None else None
 
-        # number of events of each entry, from the multi-valued input expressions
+        # number of events of each entry (DataSetFactory::BuildEventVector's sizeOfArrays): the
+        # first input with a number of instances other than 1 sets it, every other such input
+        # must agree; 0 instances (an empty array, an element that does not exist) give no event
         size: I64 | None = None
         ref = np.empty(0, dtype=np.int64)
-        for i, ((kind, f), v) in enumerate(zip(columns, vals, strict=True)):
-            if kind != "Input" or not isinstance(v, _Jagged):
+        cancelled = np.zeros(n, dtype=bool)
+        for i, ((kind, f), (_v, ndata, cancel)) in enumerate(zip(columns, insts, strict=True)):
+            if kind != "Input" or ndata is None:
                 continue
-            counts = v.counts
-            multi = counts != 1
+            if cancel is not None:
+                cancelled |= cancel
+            multi = ndata != 1
             if size is None:
                 size = np.ones(n, dtype=np.int64)
                 ref = np.full(n, -1, dtype=np.int64)
-            clash = multi & (ref >= 0) & (counts != size)
+            clash = multi & (ref >= 0) & (ndata != size)
             if clash.any():
                 e = int(np.flatnonzero(clash)[0])
                 other = columns[int(ref[e])][1].text
+                hint = ""
+                if min(int(ndata[e]), int(size[e])) == 0:
+                    hint = (
+                        "; an expression without value in an entry (an index past the end of an "
+                        "array, e.g. arr[4] with 3 elements) can be given a default with Alt$(arr[4],0)"
+                    )
                 raise DataError(
                     "multi-valued input expressions of different length in one entry: in entry "
-                    f"{e}, {f.text!r} has {int(counts[e])} values while {other!r} has "
+                    f"{e}, {f.text!r} has {int(ndata[e])} values while {other!r} has "
                     f"{int(size[e])}; all multi-valued inputs must have the same number of values "
-                    "(or a single one)"
+                    f"(or a single one), as TMVA requires{hint}"
                 )
             new = multi & (ref < 0)
-            size[new] = counts[new]
+            size[new] = ndata[new]
             ref[new] = i
+        if size is not None and bool((size == 1).all()):
+            size = None
         ix = _EventIndex(n, size)
         n_events = ix.n_events
-        all_vals: list[_Num] = [*vals, wval] + ([cval] if cval is not None else [])
-        gathered = [ix.gather(v) for v in all_vals]
-
-        # entries with a missing value give no event at all
-        missing: Mask | None = None
-        for _, valid in gathered:
-            if valid is not None:
-                missing = ~valid if missing is None else (missing | ~valid)
-        n_missing = 0
-        keep: Mask | None = None
-        if missing is not None and missing.any():
-            bad_entry = np.zeros(n, dtype=bool)
-            bad_entry[ix.entry[missing]] = True
-            n_missing = int(bad_entry.sum())
-            keep = ~bad_entry[ix.entry]
-
-        wdata = gathered[len(vals)][0]
-        cdata = gathered[len(vals) + 1][0] if cval is not None else None
-        cand_w = wdata if keep is None else wdata[keep]
-        n_cand = n_events if keep is None else int(keep.sum())
-        sumw = float(np.sum(cand_w))
+        n_missing = int(np.count_nonzero(cancelled & (size == 0))) if size is not None else 0
+        all_insts = [*insts, winst] + ([cinst] if cinst is not None else [])
+        gathered = [ix.gather(v, ndata) for v, ndata, _ in all_insts]
+        wdata = gathered[len(columns)]
+        cdata = gathered[len(columns) + 1] if cinst is not None else None
+        n_cand = n_events
+        sumw = float(np.sum(wdata))
         if math.isnan(sumw):  # the same sum with the NaN skipped (nansum copies the array)
-            sumw = float(np.nansum(cand_w))
+            sumw = float(np.nansum(wdata))
 
-        if cdata is None:
-            passed = keep
-        else:
-            passed = ~(cdata < 0.5)
-            if keep is not None:
-                passed &= keep
+        passed: Mask | None = None
         rejected: Mask | None = None
         if cdata is not None:
             rejected = cdata < 0.5
-            if keep is not None:
-                rejected &= keep
+            passed = ~rejected  # a NaN cut value is not < 0.5: selected, and an error (TMVA)
 
         nan_sel: dict[tuple[str, str], tuple[int, int]] = {}
         nan_rej: dict[tuple[str, str], tuple[int, int]] = {}
@@ -290,7 +293,7 @@ def build_events(
                 target[key] = (old[0] + nn, old[1] + ni)
 
         checks: list[tuple[str, str, F64]] = [
-            (kind, f.text, gathered[i][0]) for i, (kind, f) in enumerate(columns)
+            (kind, f.text, gathered[i]) for i, (kind, f) in enumerate(columns)
         ]
         if weight is not None:
             checks.append(("Weight", weight.text, wdata))
@@ -310,8 +313,6 @@ def build_events(
             res = _count_nan_inf(cdata, as_float32=False)
             if res is not None:
                 nanm, infm = res
-                if keep is not None:
-                    nanm, infm = nanm & keep, infm & keep
                 note(nan_sel, ("Cut", cut.text), int(nanm.sum()), int(infm.sum()))
 
         idx = None if passed is None else np.flatnonzero(passed)
@@ -327,7 +328,7 @@ def build_events(
                     f"expected float32 or float64 of shape ({n_out}, {len(columns)})"
                 )
         for j in range(len(columns)):
-            col = gathered[j][0]
+            col = gathered[j]
             values[:, j] = col if idx is None else col[idx]
         if idx is not None:
             weights_out = np.asarray(wdata[idx], dtype=np.float64)
@@ -370,17 +371,13 @@ def array_length_check(arrays: Any, formula: Formula, size: int) -> tuple[int, i
     Returns
     -------
     (int, int)
-        Number of entries shorter than ``size`` and number longer than ``size``.  A single-valued
-        expression counts as one value (none where it is missing).
+        Number of entries shorter than ``size`` and number longer than ``size``, counted in ROOT's
+        instances (``GetNdata``): a single-valued expression has one, none where it is cancelled
+        (an index past the end of an array).
     """
     n = _n_entries(arrays, [formula])
     ctx = _Ctx(arrays, n)
     with np.errstate(all="ignore"):
-        v = formula._value(ctx)
-    if isinstance(v, float):
-        counts: npt.NDArray[np.int64] = np.ones(n, dtype=np.int64)
-    elif isinstance(v, _Scalar):
-        counts = np.ones(n, dtype=np.int64) if v.valid is None else v.valid.astype(np.int64)
-    else:
-        counts = v.counts
+        _, ndata, _ = formula._instances(ctx)
+    counts: npt.NDArray[np.int64] = np.ones(n, dtype=np.int64) if ndata is None else ndata
     return int(np.count_nonzero(counts < size)), int(np.count_nonzero(counts > size))

@@ -119,14 +119,6 @@ def _std_max(a: Any, b: Any) -> F64:
 # TMath:: spellings (TMath.h / TMathBase.h)
 
 
-def _tm_asin(x: Any) -> F64:
-    return _f64(np.where(np.less(x, -1), -np.pi / 2, np.where(np.greater(x, 1), np.pi / 2, np.arcsin(x))))
-
-
-def _tm_acos(x: Any) -> F64:
-    return _f64(np.where(np.less(x, -1), np.pi, np.where(np.greater(x, 1), 0.0, np.arccos(x))))
-
-
 def _tm_atan2(y: Any, x: Any) -> F64:
     edge = np.where(np.equal(y, 0), 0.0, np.where(np.greater(y, 0), np.pi / 2, -np.pi / 2))
     return _f64(np.where(np.not_equal(x, 0), np.arctan2(y, x), edge))
@@ -211,7 +203,7 @@ def _function_table() -> dict[str, _Func]:
         "Abs": one(np.abs), "Sqrt": one(np.sqrt), "Sq": one(np.square), "Exp": one(np.exp),
         "Log": one(np.log), "Log10": one(np.log10), "Log2": one(lambda x: np.log(x) / np.log(2.0)),
         "Power": two(np.power), "Sin": one(np.sin), "Cos": one(np.cos), "Tan": one(np.tan),
-        "ASin": one(_tm_asin), "ACos": one(_tm_acos), "ATan": one(np.arctan), "ATan2": two(_tm_atan2),
+        "ASin": one(np.arcsin), "ACos": one(np.arccos), "ATan": one(np.arctan), "ATan2": two(_tm_atan2),
         "SinH": one(np.sinh), "CosH": one(np.cosh), "TanH": one(np.tanh), "ASinH": one(np.arcsinh),
         "ACosH": one(np.arccosh), "ATanH": one(np.arctanh), "Min": two(_tm_min), "Max": two(_tm_max),
         "Hypot": two(np.hypot), "Floor": one(np.floor), "Ceil": one(np.ceil), "Nint": one(np.rint),

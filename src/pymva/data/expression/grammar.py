@@ -25,10 +25,15 @@ Mask = npt.NDArray[np.bool_]
 #
 # Precedence and associativity reproduce ROOT's TFormula_v5::Analyze, which splits a string at the
 # operator of lowest priority found outside parentheses.  Lowest to highest:
-#   ?:   ||   &&   |   &   <   >   <= (=<)   >= (=>)   ==   !=   +   - (binary)   %   >>   <<
-#   *   /   unary - and +   ^ (**)   !   postfix [index]
-# ROOT splits at the leftmost occurrence of ||, &&, |, &, the comparisons, %, >>, <<, * (so these
-# group to the right) and at the rightmost +, -, /, ^ (these group to the left, so 2^3^2 == 64).
+#   ?:   ||   &&   |   &   comparisons   + (binary)   - (binary, and a leading sign)   %   >>   <<
+#   *   /   ^ (**)   !   postfix [index]
+# ROOT splits at the leftmost occurrence of ||, &&, |, &, %, >>, <<, * (so these group to the
+# right) and at the rightmost +, -, /, ^ (these group to the left, so 2^3^2 == 64).  A sign at the
+# start of an operand of + or - applies to everything up to the next + or -: -a>>b is -(a>>b), as
+# ROOT's split at the rightmost '-' gives; after *, /, ^, %, >>, << a sign applies to what follows.
+# Runs of comparisons are parsed here with one precedence and regrouped by the compiler with ROOT's
+# rule (_Compiler.comparison), which is not a precedence: a<b<=c is (a<b)<=c, a<b<c is a<(b<c).
+# Parentheses are kept in the tree (-> paren) so that the regrouping never crosses them.
 _GRAMMAR = r"""
 ?start: e_cond
 
@@ -58,19 +63,27 @@ _GRAMMAR = r"""
       | e_sub
 ?e_sub: e_sub "-" e_mod -> sub
       | e_mod
-?e_mod: e_shr "%" e_mod -> mod
+?e_mod: "-" e_mod -> neg
+      | "+" e_mod
+      | e_shr "%" e_mod -> mod
       | e_shr
-?e_shr: e_shl ">>" e_shr -> shr
+?e_shr: e_shl ">>" e_shrarg -> shr
       | e_shl
-?e_shl: e_mul "<<" e_shl -> shl
+?e_shrarg: "-" e_shrarg -> neg
+         | "+" e_shrarg
+         | e_shr
+?e_shl: e_mul "<<" e_shlarg -> shl
       | e_mul
-?e_mul: e_div "*" e_mul -> mul
+?e_shlarg: "-" e_shlarg -> neg
+         | "+" e_shlarg
+         | e_shl
+?e_mul: e_div "*" e_mularg -> mul
       | e_div
-?e_div: e_div "/" e_unary -> div
-      | e_unary
-?e_unary: "-" e_unary -> neg
-        | "+" e_unary
-        | e_pow
+?e_mularg: "-" e_mularg -> neg
+         | "+" e_mularg
+         | e_mul
+?e_div: e_div "/" e_powarg -> div
+      | e_pow
 ?e_pow: e_pow ("^" | "**") e_powarg -> pow
       | e_not
 ?e_powarg: "-" e_powarg -> neg
@@ -84,7 +97,7 @@ _GRAMMAR = r"""
        | STRING -> string
        | NAME -> name
        | NAME "(" [_args] ")" -> call
-       | "(" e_cond ")"
+       | "(" e_cond ")" -> paren
 _args: e_cond ("," e_cond)*
 
 NUMBER: /0[xX][0-9a-fA-F]+|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/

@@ -113,22 +113,51 @@ def _and_valid(valids: Sequence[Mask | None]) -> Mask | None:
     return out
 
 
-def _align(jags: Sequence[_Jagged]) -> tuple[I64, list[tuple[F64, Mask | None]]]:
-    """Bring jagged values to common lists; ROOT uses the shortest length of each entry."""
-    base = jags[0]
-    if all(j.offsets is base.offsets or np.array_equal(j.offsets, base.offsets) for j in jags[1:]):
-        return base.offsets, [(j.data, j.valid) for j in jags]
-    counts = base.counts
-    for j in jags[1:]:
-        counts = np.minimum(counts, j.counts)
+def _root_counts(counts: Sequence[I64]) -> I64:
+    """ROOT's number of instances of arrays used together (``TTreeFormula::LoadCurrentDim``).
+
+    ROOT keeps one size per entry, starting at 1, and walks the arrays in the order the expression
+    names them: an array replaces the size when it is shorter, *or when the size is still 1*.  So
+    the result is the shortest length, except that an array of exactly one element is overridden
+    by the next array (lengths 1, 3 give 3 instances; 3, 1 give 1; 1, 3, 2 give 2).
+    """
+    cur = np.array(counts[0], dtype=np.int64)
+    for c in counts[1:]:
+        cur = np.where((cur == 1) | (c < cur), c, cur)
+    return cur
+
+
+def _relayout(j: _Jagged, counts: I64) -> _Jagged:
+    """``j`` with ``counts[i]`` elements in entry ``i``: its own elements, missing past its length.
+
+    This is how ROOT reads an array at an instance beyond its length (``Muon_Px + Jet_Px`` with one
+    muon and two jets: the second instance reads a muon that does not exist, which gives NaN).
+    """
+    if j.offsets.shape == (len(counts) + 1,) and np.array_equal(j.counts, counts):
+        return j
     offsets = _offsets_from_counts(counts)
     ent = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
     local = np.arange(int(offsets[-1]), dtype=np.int64) - offsets[:-1][ent]
-    parts: list[tuple[F64, Mask | None]] = []
-    for j in jags:
-        idx = j.offsets[:-1][ent] + local
-        parts.append((j.data[idx], None if j.valid is None else j.valid[idx]))
-    return offsets, parts
+    ok = local < j.counts[ent]
+    if j.data.size == 0:
+        return _Jagged(offsets, np.zeros(len(local), dtype=np.float64), _simplify(ok))
+    idx = np.where(ok, j.offsets[:-1][ent] + local, 0)
+    valid = ok if j.valid is None else (ok & j.valid[idx])
+    return _Jagged(offsets, j.data[idx], _simplify(valid))
+
+
+def _align(jags: Sequence[_Jagged]) -> tuple[I64, list[tuple[F64, Mask | None]]]:
+    """Bring jagged values to common lists, with ROOT's instance count (:func:`_root_counts`).
+
+    Values of one expression are laid out on one count per entry before they meet (see
+    :class:`~.branches._Scope`), so the lists normally agree already.
+    """
+    base = jags[0]
+    if all(j.offsets is base.offsets or np.array_equal(j.offsets, base.offsets) for j in jags[1:]):
+        return base.offsets, [(j.data, j.valid) for j in jags]
+    counts = _root_counts([j.counts for j in jags])
+    laid = [_relayout(j, counts) for j in jags]
+    return laid[0].offsets, [(j.data, j.valid) for j in laid]
 
 
 class _Bc:
