@@ -26,6 +26,7 @@ BUILTIN_METHODS: dict[EMVA, str] = {
     EMVA.kFisher: "pymva.methods.fisher",
     EMVA.kBDT: "pymva.methods.bdt",
     EMVA.kLikelihood: "pymva.methods.likelihood",
+    EMVA.kLD: "pymva.methods.ld",
 }
 
 M = TypeVar("M", bound="type[MethodBase]")
