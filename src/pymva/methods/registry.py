@@ -27,6 +27,7 @@ BUILTIN_METHODS: dict[EMVA, str] = {
     EMVA.kBDT: "pymva.methods.bdt",
     EMVA.kLikelihood: "pymva.methods.likelihood",
     EMVA.kLD: "pymva.methods.ld",
+    EMVA.kKNN: "pymva.methods.knn",
 }
 
 M = TypeVar("M", bound="type[MethodBase]")
