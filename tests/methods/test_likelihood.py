@@ -270,6 +270,35 @@ def test_tutorial_bookings_run_through_the_factory(tmp_path: Path, monkeypatch: 
     loader.PrepareTrainingAndTestTree(TCut(""), TCut(""), "SplitMode=Random:NormMode=NumEvents:!V")
     for title, options in TUTORIAL.items():
         factory.BookMethod(loader, TMVA.Types.kLikelihood, title, options)
+    # TMVA_Higgs_Classification.py books with keyword arguments, one value carrying further options
+    higgs = factory.BookMethod(
+        loader,
+        TMVA.Types.kLikelihood,
+        "LikelihoodHiggs",
+        H=False,
+        V=False,
+        TransformOutput=True,
+        PDFInterpol="Spline2:NSmoothSig[0]=20:NSmoothBkg[0]=20:NSmoothBkg[1]=10",
+        NSmooth=1,
+        NAvEvtPerBin=50,
+    )
+    assert higgs.pdf_settings(0, "Sig").min_nsmooth == 20
+    assert higgs.pdf_settings(1, "Bkg").min_nsmooth == 10
+    assert higgs.pdf_settings(2, "Bkg").min_nsmooth == 1
+    factory.BookMethod(
+        loader,
+        TMVA.Types.kLikelihood,
+        "LikelihoodKDEHiggs",
+        H=False,
+        V=False,
+        TransformOutput=False,
+        PDFInterpol="KDE",
+        KDEtype="Gauss",
+        KDEiter="Adaptive",
+        KDEFineFactor=0.3,
+        KDEborder=None,
+        NAvEvtPerBin=50,
+    )
     factory.TrainAllMethods()
     factory.TestAllMethods()
     factory.EvaluateAllMethods()
