@@ -109,7 +109,7 @@ def main() -> int:
 
     # TestAllMethods evaluates the test and the training sample: compare with a bare forward pass over both
     Xall = np.concatenate([ds.test.X, X])
-    model = torch.jit.load("dataset/weights/TrainedModel_PyTorch.pt", map_location="cpu")
+    model = torch.jit.load("dataset/weights/Bench_PyTorch.TrainedModel.pt", map_location="cpu")
     model.eval()
     start = time.perf_counter()
     with torch.no_grad():

@@ -115,7 +115,9 @@ LAYERS = [
     ("methods", ["pymva.methods", "pymva.pytorch"]),
     ("evaluation", ["pymva.evaluation"]),
     ("io", ["pymva.io"]),
-    ("face", ["pymva.factory", "pymva.reader", "pymva.tmva", "pymva.toydata", "pymva"]),
+    ("plotting", ["pymva.plotting"]),
+    ("face", ["pymva.factory", "pymva.reader", "pymva.tmva", "pymva.toydata", "pymva.envelope", "pymva.cli",
+              "pymva.__main__", "pymva"]),
 ]  # fmt: skip
 
 

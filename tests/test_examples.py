@@ -17,12 +17,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import pymva
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+#: the pymva these tests import (a checkout's src/ or the installed one): the scripts must run the same
+PYMVA_PATH = str(Path(pymva.__file__).resolve().parents[1])
 NUMBER = r"([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)"
 
 
 def _run(script: str, cwd: Path, *args: str) -> str:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [PYMVA_PATH, os.environ.get("PYTHONPATH")]))
     proc = subprocess.run(
         [sys.executable, str(EXAMPLES / script), *args],
         cwd=cwd,
@@ -34,6 +39,10 @@ def _run(script: str, cwd: Path, *args: str) -> str:
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"{script} exited with {proc.returncode}:\n{out[-4000:]}"
+    # output to a pipe or a log file: plain log lines, no progress bar and none of its \r redraws
+    assert "\r" not in out, f"{script} wrote carriage returns (a progress bar) to a pipe"
+    assert "Training dataset:" not in out  # the Factory's bar over the methods
+    assert "Epochs:" not in out  # pymva.pytorch.train's bar over the epochs
     return out
 
 
@@ -89,6 +98,42 @@ def _check_compare(out: str) -> None:
     assert all(float(v) > 0.75 for v in aucs.values())
 
 
+def _check_crossvalidation(out: str) -> None:
+    assert out.count("Summary for method") == 2
+    folds = re.findall(r"\tFold (\d): ROC int: " + NUMBER + r", BkgEff@SigEff=0.3: " + NUMBER, out)
+    assert [f[0] for f in folds] == ["0", "1", "0", "1"]
+    assert all(0.9 < float(auc) <= 1.0 for _, auc, _ in folds)  # two Gaussians two sigma apart
+    assert "==> TMVACrossValidation is done!" in out
+
+
+def _check_crossvalidation_application(out: str) -> None:
+    for name in ("BDTG", "Fisher"):
+        sig, bkg = _floats(
+            name
+            + r": mean response on 100 signal events "
+            + NUMBER
+            + r", on 100 background events "
+            + NUMBER,
+            out,
+        )
+        assert sig > bkg + 0.3
+    assert "vectorised Fisher equals the event loop: True" in out
+
+
+def _check_crossvalidation_regression(out: str) -> None:
+    dev, spread = _floats(r"RMS of the deviation " + NUMBER + r" \(RMS of fvalue itself " + NUMBER, out)
+    assert dev < 0.5 * spread
+    assert "==> TMVACrossValidationRegression is done!" in out
+
+
+def _check_envelope_classification(out: str) -> None:
+    aucs = dict(re.findall(r"ROC integral of (\w+): " + NUMBER, out))
+    assert set(aucs) == {"BDTG", "Fisher", "BDTB"}
+    assert all(float(v) > 0.75 for v in aucs.values())
+    assert "Name:                Method/Title:    ROC-integ     :" in out
+    assert "Jobs = 2 Real Time" in out
+
+
 Check = Callable[[str], None]
 
 #: (script, arguments, output check, files it writes); scripts of one group share a directory, in order
@@ -120,6 +165,36 @@ GROUPS: dict[str, list[tuple[str, tuple[str, ...], Check, tuple[str, ...]]]] = {
         # 5 epochs: after 2 epochs of the tutorial's unseeded SGD one class's ROC integral stays below 0.6
         # in about one run in six; after 5 the smallest of 8 runs was 0.86 (and it costs well under a second)
         ("multiclass_pytorch.py", ("--epochs", "5"), _check_multiclass, ("ROC_MulticlassPyTorch.png",)),
+    ],
+    "crossvalidation": [
+        (
+            "crossvalidation.py",
+            ("--ntrees", "10"),
+            _check_crossvalidation,
+            ("TMVACV.root", "datasetcv/weights/TMVACrossValidation_BDTG_fold2.weights.xml"),
+        ),
+        (
+            "crossvalidation_application.py",
+            ("--events", "100"),
+            _check_crossvalidation_application,
+            ("TMVACrossValidationApplicationInput.root",),
+        ),
+    ],
+    "crossvalidation_regression": [
+        (
+            "crossvalidation_regression.py",
+            ("--ntrees", "20"),
+            _check_crossvalidation_regression,
+            ("TMVARegCv.root",),
+        ),
+    ],
+    "envelope_classification": [
+        (
+            "envelope_classification.py",
+            ("--jobs", "2", "--ntrees", "10"),
+            _check_envelope_classification,
+            ("ROC_EnvelopeClassification.png", "dataset/weights/Classification_BDTB.weights.xml"),
+        ),
     ],
     "compare": [
         ("compare_methods.py", ("--epochs", "2"), _check_compare, ("ROC_CompareMethods.png",)),

@@ -63,10 +63,7 @@ def test_ignore_neg_weights_applies_to_the_var_transform_fit(workdir: Path) -> N
     assert _transformations_xml(files["ignore"]) == _transformations_xml(files["zeroed"])
 
 
-@pytest.mark.parametrize(
-    ("method", "options"),
-    [(TMVA.Types.kPyRandomForest, "NEstimators=3"), (TMVA.Types.kBDT, "NTrees=3")],
-)
+@pytest.mark.parametrize(("method", "options"), [(TMVA.Types.kPyRandomForest, "NEstimators=3")])
 def test_negative_weights_refused_by_scikit_learn_name_the_cause_and_the_option(
     workdir: Path, method: TMVA.Types, options: str
 ) -> None:
@@ -101,6 +98,31 @@ def test_negative_weights_refused_by_scikit_learn_name_the_cause_and_the_option(
     assert f"{int((train.weights < 0).sum())} of {len(train)} training events" in str(err.value)
     assert "IgnoreNegWeightsInTraining" in str(err.value)
     assert job(":IgnoreNegWeightsInTraining") > 0.6
+
+
+def test_bdt_trains_with_negative_weights_as_tmva(workdir: Path) -> None:
+    """TMVA's BDT keeps negative-weight events (NegWeightTreatment=InverseBoostNegWeights, its
+    default): the job trains and separates; IgnoreNegWeightsInTraining drops them and trains too."""
+    data = _events_with_negative_weights()
+    rocs = []
+    for extra in (
+        "",
+        ":NegWeightTreatment=IgnoreNegWeightsInTraining",
+        ":NegWeightTreatment=PairNegWeightsGlobal",
+    ):
+        factory = TMVA.Factory("J", options="Silent:!DrawProgressBar:AnalysisType=Classification")
+        loader = TMVA.DataLoader("negbdt")
+        loader.AddVariable("x")
+        loader.AddVariable("y")
+        loader.AddSignalTree(data["S"])
+        loader.AddBackgroundTree(data["B"])
+        loader.SetWeightExpression("w")
+        loader.PrepareTrainingAndTestTree(TCut(""), "SplitMode=Alternate:NormMode=None")
+        factory.BookMethod(loader, TMVA.Types.kBDT, "M", f"NTrees=5:MaxDepth=2{extra}")
+        factory.TrainAllMethods()
+        factory.TestAllMethods()
+        rocs.append(factory.GetROCIntegral(loader, "M"))
+    assert min(rocs) > 0.6
 
 
 def test_without_model_persistence_no_model_files_are_written(workdir: Path) -> None:

@@ -15,13 +15,18 @@ def test_class_example(tmp_path: Path) -> None:
     for name, sign in (("TreeS", 1), ("TreeB", -1)):
         tree = f[name]
         assert tree.classname == "TTree"
-        assert tree.keys() == ["var1", "var2", "var3", "var4"]
-        x = np.column_stack(list(tree.arrays(library="np").values()))
+        variables = ["var1", "var2", "var3", "var4"]
+        assert tree.keys() == variables + (["weight"] if name == "TreeB" else [])
+        x = np.column_stack([tree[v].array(library="np") for v in variables])
         assert x.dtype == np.float32
         assert x.shape == (500, 4)
         assert np.sign(x.mean(axis=0)).tolist() == [sign] * 4  # signal above, background below
         corr = np.corrcoef(x.T)[np.triu_indices(4, 1)]
         assert np.all((corr > 0.45) & (corr < 0.75))  # generated with rho = 0.6
+    w = f["TreeB"]["weight"].array(library="np")
+    assert w.dtype == np.float32
+    assert w.min() >= 0.5
+    assert w.max() < 1.5
 
 
 def test_regression_example(tmp_path: Path) -> None:

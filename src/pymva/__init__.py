@@ -20,7 +20,7 @@ The package follows the data flow (``docs/architecture.md``); one TMVA concept p
 ``logger``, ``tcut``     TMVA-style log lines; ``TCut``
 ``safety``               the rules for names, paths and atomic writes
 ``extras``               optional dependencies, each with the pip command that installs it
-``histograms``           ROOT histograms, profiles and graphs as numpy arrays
+``histograms``           ROOT histograms on ``hist``: bin arithmetic, ``TH1::Fill``, ROOT objects
 ``data``                 sources (uproot trees, chains, in-memory) → ``expression``
                          (TTreeFormula) → ``loader`` (``DataLoader``) → ``info``
                          (``DataSetInfo``) → ``build`` → ``split`` → ``dataset``
@@ -31,9 +31,14 @@ The package follows the data flow (``docs/architecture.md``); one TMVA concept p
 ``evaluation``           ROC, efficiencies, separation, KS test, regression and multiclass
 ``io``                   ``rootfile`` (PyROOT-style ``TFile``/``TTree``), ``weights`` (the
                          weights XML), ``output`` (the Factory's output ROOT file)
+``plotting``             TMVAGui's plots of an output file (matplotlib, extra ``plot``)
 ``factory``              ``Factory``
 ``reader``               ``Reader`` and ``Experimental.RReader``
 ``toydata``              toy input files like ROOT's ``createData.C``
+``envelope``             TMVA's envelopes on top of the Factory: ``CrossValidation``,
+                         ``Experimental.Classification``, ``VariableImportance``,
+                         ``HyperParameterOptimisation``
+``cli``                  the ``pymva`` command (``python -m pymva gui TMVA.root``)
 =======================  ===================================================================
 
 Heavy modules (torch, uproot) are imported on first use of the names that need them.

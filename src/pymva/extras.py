@@ -1,7 +1,7 @@
 """Optional dependencies in one place, each failing with the pip command that installs it.
 
-pymva's core needs numpy, uproot, awkward, torch and scikit-learn; drawing needs matplotlib (the
-extra ``plot``).  Each function here imports its package on first use and raises
+pymva's core needs numpy, uproot, awkward, torch and scikit-learn; drawing needs matplotlib and
+mplhep (the extra ``plot``).  Each function here imports its package on first use and raises
 :class:`~pymva.errors.MissingExtraError` (a :class:`~pymva.errors.PyMVAError` and a
 :class:`ModuleNotFoundError`) naming the ``pip install`` command when it is missing.
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import MissingExtraError
 
-__all__ = ["new_axes", "pyplot"]
+__all__ = ["mplhep", "new_axes", "pyplot"]
 
 
 def pyplot() -> Any:
@@ -33,8 +33,40 @@ def pyplot() -> Any:
     return plt
 
 
-def new_axes(ax: Any = None) -> Any:
-    """Return ``ax``, or the axes of a new 6×5 inch figure.
+def mplhep() -> Any:
+    """Return :mod:`mplhep` (the HEP styles; :mod:`pymva.plotting` draws in its ROOT style).
+
+    Raises
+    ------
+    MissingExtraError
+        If mplhep is not installed (``pip install pymva[plot]``).
+    """
+    try:
+        import mplhep as hep
+    except ModuleNotFoundError as exc:
+        raise MissingExtraError(
+            "the ROOT plotting style needs mplhep, which is not installed; install it with: "
+            "pip install pymva[plot] (or pass style=None to draw in matplotlib's current style)",
+            name="mplhep",
+        ) from exc
+    return hep
+
+
+def new_axes(ax: Any = None, figure_class: type[Any] | None = None) -> Any:
+    """Return ``ax``, or the axes of a new 6×5 inch figure that pyplot no longer holds.
+
+    The figure is created through pyplot (which sets up the backend: in Jupyter the inline
+    backend's display of figures) and closed in pyplot at once: returned as the last value of a
+    Jupyter cell it is shown once (a figure still open in pyplot would be shown a second time when
+    the cell ends), and it does not pile up in pyplot's list of open figures.  ``savefig`` works as
+    usual; ``plt.show()`` does not show it.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes, optional
+        Returned as it is when given.
+    figure_class : type, optional
+        A :class:`matplotlib.figure.Figure` subclass for the new figure.
 
     Raises
     ------
@@ -43,5 +75,8 @@ def new_axes(ax: Any = None) -> Any:
     """
     if ax is not None:
         return ax
-    _, ax = pyplot().subplots(figsize=(6, 5))
-    return ax
+    plt = pyplot()
+    kwargs = {} if figure_class is None else {"FigureClass": figure_class}
+    fig = plt.figure(figsize=(6, 5), **kwargs)
+    plt.close(fig)
+    return fig.add_subplot()

@@ -14,6 +14,9 @@ the training and test samples, the evaluation results, the weights files and the
 Methods only see arrays (:mod:`pymva.methods.base`); evaluation is pure numpy
 (:mod:`pymva.evaluation`); the output file is written in one go, atomically, at the end of
 :meth:`Factory.EvaluateAllMethods` (or by :meth:`Factory.Close`).
+
+The module is longer than most because TMVA's ``Factory`` is one class with the whole job's API
+(booking, training, testing, evaluation, ROC access, output); the work itself lives elsewhere.
 """
 
 from __future__ import annotations
@@ -35,10 +38,11 @@ from .config import Config
 from .data.dataset import DataSet, Sample
 from .errors import DataError, NotTrainedError, OptionError, did_you_mean
 from .io.output.layout import write_job_output
-from .logger import configure, get_logger
+from .logger import configure, get_logger, stderr_is_terminal
 from .methods.base import MethodBase, MethodContext
 from .methods.registry import get_method_class
 from .options import OptionsBase, option
+from .safety import check_file_stem, check_name, check_output_path
 from .types import EMVA, EAnalysisType, ETreeType
 
 if TYPE_CHECKING:
@@ -137,8 +141,13 @@ class Factory:
     Raises
     ------
     OptionError
-        On options that cannot be interpreted, or an ``outputFile`` that is neither a path nor a
-        ``TFile`` opened for writing.
+        On options that cannot be interpreted; a ``jobName`` that is not a name
+        (:func:`pymva.safety.check_name`: with ``/``, ``\\``, ``..`` or a control character, longer
+        than 200 bytes); an ``outputFile`` that is neither a path nor a ``TFile`` opened for
+        writing, holds a NUL character, or names a directory or another non-regular file.
+    DataError
+        If the directory of ``outputFile`` does not exist or no file can be created in it: checked
+        here, before any work, not when the file is written at the end of the job.
 
     Examples
     --------
@@ -161,8 +170,10 @@ class Factory:
             options, path = outputFile, None
         else:
             path = outputFile
-        self.job_name = str(jobName)
-        self.output_path: Path | None = Path(path) if path is not None else None
+        self.job_name = check_name(jobName, argument="Factory(jobName): the job name", allow_empty=True)
+        self.output_path: Path | None = (
+            check_output_path(path, argument="Factory(outputFile)") if path is not None else None
+        )
         opts = FactoryOptions.parse(options, **kwargs)
         if "Color" not in opts.modified_options:
             # TMVA: coloured output unless in batch mode
@@ -178,6 +189,8 @@ class Factory:
         self._analysis_type: EAnalysisType | None = _ANALYSIS_TYPES.get(self.options.AnalysisType)
         self._methods: dict[str, dict[str, MethodRecord]] = {}
         self._loaders: dict[str, DataLoader] = {}
+        # methods that BookMethod skipped (analysis type not supported): loader -> title -> reason
+        self._skipped: dict[str, dict[str, str]] = {}
         self._output_written = False
         self._closed = False
         from ._version import __version__
@@ -200,12 +213,13 @@ class Factory:
         }
 
     def _progress(self, iterable: Sequence[Any], desc: str) -> Iterator[Any]:
-        """Iterate with a tqdm progress bar when ``DrawProgressBar`` and not ``Silent``.
+        """Iterate with a tqdm progress bar when ``DrawProgressBar``, not ``Silent`` and stderr is a terminal.
 
         While the bar is shown, pymva's log lines go through ``tqdm.write`` so that they do not
-        break the bar's line.
+        break the bar's line.  In a log file, a pipe or a notebook there is no bar: its redraws
+        would leave one copy of the bar per log line there.
         """
-        if not self.options.DrawProgressBar or self.options.Silent:
+        if not self.options.DrawProgressBar or self.options.Silent or not stderr_is_terminal():
             yield from iterable
             return
         import logging
@@ -290,10 +304,21 @@ class Factory:
         ------
         OptionError
             Unknown method type (listing the available ones), a title already booked on this loader,
-            option errors of the method.
+            a title that is not a name (:func:`pymva.safety.check_name`) or that makes
+            ``<job>_<title>`` longer than 200 bytes, ``loader`` not a DataLoader, option errors of the
+            method.
         ModelError
             From the method's setup (e.g. the PyTorch model file cannot be loaded).
         """
+        from .data.loader import DataLoader
+
+        if not isinstance(loader, DataLoader):
+            raise OptionError(
+                f"BookMethod(loader, method, title, options): loader must be a TMVA.DataLoader, not "
+                f"{type(loader).__name__} ({loader!r})"
+            )
+        title = check_name(title, argument="BookMethod(title): the method title")
+        check_file_stem(self.job_name, title)
         ds_name = loader.GetName()
         cls = get_method_class(method)
         booked = self._methods.get(ds_name, {})
@@ -313,7 +338,12 @@ class Factory:
                 EAnalysisType.kMulticlass: f"multiclass classification with {n_classes} classes.",
             }[at]
             self.log.warning("Method %s is not capable of handling %s", cls.method_type.type_name, what)
+            self._skipped.setdefault(ds_name, {})[title] = (
+                f"{cls.method_type.type_name} is not capable of handling {what.rstrip('.')}, so BookMethod "
+                "skipped it"
+            )
             return None
+        self._skipped.get(ds_name, {}).pop(title, None)
         context = self._context(loader, at)
         if self.options.ModelPersistence:
             context.weight_dir.mkdir(parents=True, exist_ok=True)
@@ -340,6 +370,9 @@ class Factory:
 
     def _record(self, datasetname: str | DataLoader, title: str) -> MethodRecord:
         name = datasetname if isinstance(datasetname, str) else datasetname.GetName()
+        skipped = self._skipped.get(name, {}).get(title)
+        if skipped is not None and title not in self._methods.get(name, {}):
+            raise KeyError(f"method '{title}' was not booked on dataset '{name}': {skipped}")
         if name not in self._methods:
             raise KeyError(
                 f"no methods booked on dataset '{name}'{did_you_mean(name, self._methods)}; "
@@ -351,6 +384,88 @@ class Factory:
                 f"no method '{title}' booked on dataset '{name}'{did_you_mean(title, recs)}; booked: {list(recs)}"
             )
         return recs[title]
+
+    def add_tested_method(
+        self,
+        loader: DataLoader,
+        method: MethodBase,
+        *,
+        test_values: npt.ArrayLike,
+        train_values: npt.ArrayLike,
+        weights_file: Path | None = None,
+    ) -> None:
+        """Register a method whose responses were computed elsewhere (pymva; for the envelopes).
+
+        TMVA's ``CrossValidation`` hands its combined method to a second Factory, which tests and
+        evaluates it like any booked method; pymva's envelopes compute the combined responses
+        themselves (each event scored by the fold model that did not train on it) and register them
+        here, so that :meth:`EvaluateAllMethods` evaluates them, prints TMVA's tables and writes
+        them to the output file, and :meth:`GetROCIntegral` and friends work.
+
+        Parameters
+        ----------
+        loader : DataLoader
+            The loader whose DataSet the responses belong to.
+        method : MethodBase
+            The method (its title must be new on the loader).
+        test_values, train_values : array_like
+            Responses on the DataSet's test and training samples (shapes as
+            :meth:`MethodBase.evaluate`).
+        weights_file : Path, optional
+            The method's weights file, if one was written.
+
+        Raises
+        ------
+        OptionError
+            For a title already booked on the loader, or responses whose length differs from the
+            samples'.
+        """
+        ds_name = loader.GetName()
+        if method.title in self._methods.get(ds_name, {}):
+            raise OptionError(
+                f"a method with title {method.title} already exists in DataSet {ds_name}; choose another title"
+            )
+        self._resolve_analysis_type(loader)
+        ds = self._dataset(loader)
+        test = np.asarray(test_values, dtype=np.float32)
+        train = np.asarray(train_values, dtype=np.float32)
+        if len(test) != len(ds.test) or len(train) != len(ds.train):
+            raise OptionError(
+                f"method {method.title}: {len(train)} training and {len(test)} test responses for a DataSet "
+                f"of {len(ds.train)} training and {len(ds.test)} test events"
+            )
+        self._methods.setdefault(ds_name, {})[method.title] = MethodRecord(
+            method=method,
+            loader=loader,
+            weights_file=weights_file,
+            trained=True,
+            train_values=train,
+            test_values=test,
+        )
+        self._loaders[ds_name] = loader
+
+    def get_responses(
+        self, datasetname: str | DataLoader, title: str, type: ETreeType | int = ETreeType.kTesting
+    ) -> F32:
+        """A tested method's responses on the test (default) or training sample (pymva).
+
+        Returns
+        -------
+        ndarray of float32
+            A copy, shaped as :meth:`MethodBase.evaluate` returns them, in the DataSet's event order.
+
+        Raises
+        ------
+        KeyError
+            Unknown loader or title.
+        NotTrainedError
+            Before ``TestAllMethods``.
+        """
+        rec = self._record(datasetname, title)
+        values = rec.test_values if int(type) == ETreeType.kTesting else rec.train_values
+        if values is None:
+            raise NotTrainedError(f"method '{title}' has not been tested yet: call TestAllMethods() first")
+        return np.array(values, dtype=np.float32, copy=True)
 
     # ------------------------------------------------------------------ training
     def TrainAllMethods(self) -> None:
@@ -371,6 +486,7 @@ class Factory:
         """
         if not self._methods:
             self.log.header("...nothing found to train")
+            self._warn_skipped()
             return
         self.log.header("Train all methods")
         at = self._analysis_type
@@ -458,12 +574,19 @@ class Factory:
 
         assert rec.weights_file is not None
         old = rec.method
-        method = load_method(rec.weights_file, job_name=self.job_name, weight_dir=old.context.weight_dir)
+        method = load_method(
+            rec.weights_file,
+            job_name=self.job_name,
+            weight_dir=old.context.weight_dir,
+            caller_options=old.caller_code_options(),  # the booking's UserCode, never the file's
+        )
         method.context = dataclasses.replace(
             method.context,
             draw_progress_bar=old.context.draw_progress_bar,
             verbose=old.context.verbose,
         )
+        # TMVA saves the training history before it destroys the trained method
+        method.training_history = old.training_history
         return method
 
     def _print_ranking(self, method: MethodBase) -> None:
@@ -489,6 +612,10 @@ class Factory:
             Errors of the methods' evaluation (e.g. :class:`~pymva.errors.ModelError`).
         """
         self.log.header("Test all methods")
+        if not self._methods:
+            self.log.info("...nothing found to test")
+            self._warn_skipped()
+            return
         for ds_name, title, rec in list(self._progress(list(self._records()), "Testing")):
             if not rec.trained:
                 continue
@@ -512,12 +639,24 @@ class Factory:
     def EvaluateAllMethods(self) -> None:
         """Evaluate every tested method, print TMVA's tables and write the output file (core.md §2.5).
 
+        As in TMVA, nothing happens (``...nothing found to evaluate``) when no method is booked, for
+        instance because ``BookMethod`` skipped every method for the analysis type (a warning then
+        names them).
+
         Raises
         ------
         NotTrainedError
-            If no method has been tested (call ``TestAllMethods`` first).
+            If methods are booked but none has been tested (call ``TrainAllMethods`` and
+            ``TestAllMethods`` first).
+        DataError
+            If the output file cannot be written (disk full, directory removed); the earlier file
+            stays as it was.
         """
         self.log.header("Evaluate all methods")
+        if not self._methods:
+            self.log.info("...nothing found to evaluate")
+            self._warn_skipped()
+            return
         tested = [(ln, t, r) for ln, t, r in self._records() if r.test_values is not None]
         if not tested:
             raise NotTrainedError(
@@ -532,6 +671,11 @@ class Factory:
         self.log.info("")
         self.log.info("Thank you for using TMVA!")
         self.log.info("For citation information, please visit: http://tmva.sf.net/citeTMVA.html")
+
+    def _warn_skipped(self) -> None:
+        for ds_name, skipped in self._skipped.items():
+            for title, reason in skipped.items():
+                self.log.warning("Method '%s' of dataset '%s' was not booked: %s", title, ds_name, reason)
 
     def _evaluate_one(self, ds: DataSet, title: str, rec: MethodRecord) -> Any:
         at = rec.method.context.analysis_type
@@ -694,6 +838,9 @@ class Factory:
         loader and returns the :class:`matplotlib.figure.Figure` (needs the ``plot`` extra); the
         figure also has ROOT's ``TCanvas`` methods ``SaveAs(filename)``, ``Print(filename)`` and
         ``Draw()`` (see :func:`pymva.io.rootfile.canvas_class`), so ``roc.SaveAs("roc.png")`` works as in ROOT.
+        The figure is closed in pyplot as soon as it is drawn: as the last line of a Jupyter cell it
+        is shown once, and ``plt.show()`` does not show it (save it, or display it with IPython's
+        ``display``).
 
         Raises
         ------
@@ -708,30 +855,20 @@ class Factory:
         return ev.roc_curve(values, weights, is_signal)
 
     def _draw_roc_curves(self, loader: str | DataLoader, iClass: int, tree_type: ETreeType | int) -> Any:
-        from .extras import pyplot
-
-        plt = pyplot()
         name = loader if isinstance(loader, str) else loader.GetName()
         if name not in self._methods:
             raise KeyError(f"no methods booked on dataset '{name}'; datasets: {sorted(self._methods)}")
         from .io.rootfile import canvas_class
 
-        # a matplotlib Figure that also has ROOT's TCanvas SaveAs/Print/Draw
-        fig, ax = plt.subplots(figsize=(6, 5), FigureClass=canvas_class())
+        curves = {}
         for title, rec in self._methods[name].items():
-            if rec.test_values is None:
-                continue
-            values, weights, is_signal = self._roc_inputs(name, title, iClass, tree_type)
-            curve = ev.roc_curve(values, weights, is_signal)
-            ax.plot(curve.sensitivity, curve.specificity, label=f"{title} (AUC {curve.auc:.3f})")
-        ax.set_xlabel("Signal efficiency (Sensitivity)")
-        ax.set_ylabel("Background rejection (Specificity)")
-        ax.set_title(f"ROCCurve {name} class {iClass}")
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1.02)
-        ax.legend(loc="lower left")
-        fig.tight_layout()
-        return fig
+            if rec.test_values is not None:
+                curves[title] = ev.roc_curve(*self._roc_inputs(name, title, iClass, tree_type))
+        # TMVA's canvas title; a Figure with ROOT's TCanvas SaveAs/Print/Draw, not held by pyplot
+        title = ev.ROC_TITLE + (
+            f" (Class={iClass})" if self._analysis_type == EAnalysisType.kMulticlass else ""
+        )
+        return ev.plot_roc_curves(curves, title, figure_class=canvas_class())
 
     def GetResults(self, loader: str | DataLoader, title: str) -> Any:
         """The evaluation result object of one method (after ``EvaluateAllMethods``).

@@ -1,35 +1,133 @@
-"""A ROOT histogram as numpy arrays: :class:`Histogram` (TH1/TH2), :class:`Profile` (TProfile), :class:`Graph`.
+"""ROOT histograms on scikit-hep ``hist``: only what TMVA needs and ``hist``/uproot do not have.
 
-One set of containers for every histogram pymva makes: the evaluation's ``MVA_<T>_…`` histograms
-and graphs (:mod:`pymva.evaluation`), the input-variable plots and correlation matrices
-(:mod:`pymva.io.output.plots`).  They hold what ROOT stores — bin edges, contents, squared weights
-(``fSumw2``), titles, labels, entries, fill statistics, drawing range and attributes — and
-:meth:`pymva.io.output.writer.OutputFile.write_histogram` writes them as TH1F/TH1D/TH2F/TH2D, TProfile
-or TGraph with uproot.
+Every histogram pymva makes is a :class:`hist.Hist`: the evaluation's ``MVA_<T>_…`` histograms
+(:mod:`pymva.evaluation`) and the input-variable plots, scatter plots, profiles and correlation
+matrices of the output file (:mod:`pymva.io.output.plots`).  They carry ROOT's object the way
+uproot reads one (``uproot_th1.to_hist()``):
 
-Bin arrays may hold the in-range bins only (shape ``(nx,)`` or ``(nx, ny)``) or include the
-under- and overflow bins (``(nx + 2,)`` or ``(nx + 2, ny + 2)``, index 0 = underflow as in ROOT);
-:meth:`Histogram.values` gives either form.  2-D arrays are indexed ``[ix, iy]``.
+* ``h.name`` is the object name (``fName``, the key in the file), ``h.label`` the title (``fTitle``);
+* ``h.axes[i].label`` are the axis titles; a fixed-bin ``TAxis`` is a ``hist.axis.Variable`` on
+  ROOT's exact edges (:func:`fixed_axis` says why not ``Regular``), bin labels
+  (``TAxis::SetBinLabel``) a ``StrCategory``; ROOT's under- and overflow bins are the flow bins;
+* the storage is ``Weight`` for a histogram with ``Sumw2`` (``value`` = content, ``variance`` =
+  Σw²), ``Double`` for one without, and ``WeightedMean`` for a ``TProfile`` (``sum_of_weights`` =
+  ``fBinEntries``, ``sum_of_weights_squared`` = ``fBinSumw2``, ``value`` = mean of y,
+  ``_sum_of_weighted_deltas_squared`` = Σw(y − ȳ)²);
+* ``h.metadata`` is a dict of the ROOT members ``hist`` has no place for, under their ROOT names
+  (uproot keeps a TProfile's ``fEntries`` there too): ``classname`` (``TH1F``, ``TH1D``, ``TH2F``,
+  ``TH2D`` or ``TProfile``), ``fEntries``, the fill statistics ``fTsumw``, ``fTsumw2``,
+  ``fTsumwx``, ``fTsumwx2`` (2-D and TProfile also ``fTsumwy``, ``fTsumwy2``; 2-D ``fTsumwxy``),
+  ``fMinimum``/``fMaximum`` (−1111: automatic), the title of the axis a ``hist`` lacks
+  (``fYaxis.fTitle`` of a 1-D histogram or TProfile, ``fZaxis.fTitle`` of a 2-D one) and the
+  drawing attributes in :data:`STYLE_KEYS`.  Missing keys take the defaults of
+  :func:`to_writable`; other keys are the user's and ignored, except that an unknown key that
+  looks like a ROOT member (``f`` and a capital letter, or ``class…``) is refused as a misspelling.
 
-Also here, the axis arithmetic both need: :func:`bin_edges` (``TAxis::GetBinLowEdge``) and
-:func:`find_bins` (``TAxis::FindBin``).
+What is kept here, and why
+--------------------------
+uproot 5 writes a ``hist`` object itself (``file[key] = h``, ``uproot.to_writable``), but not as
+TMVA writes its histograms: it always writes TH1D/TH2D (the contents of the float64 view; TMVA
+writes most as TH1F/TH2F); ``fEntries`` is the sum of the contents (TMVA: the number of fills);
+``fTsumw2`` equals ``fTsumw`` (right for unit weights only) and ``fTsumwx``, … come from bin
+centres (TMVA's from the values filled inside the axis range); ``fTitle`` comes from a ``.title``
+or ``.name`` attribute (``hist`` has ``.label``); an empty axis title becomes ``hist``'s
+placeholder ``"Axis 0"``; there is no ``fMinimum``/``fMaximum``, no marker, line or label
+attributes and no title for the y axis of a TH1 or the z axis of a TH2; a TProfile's
+``fTsumwx``/``fTsumwx2`` include the flow bins.  :func:`to_writable` therefore builds the ROOT
+objects with uproot's own model builders (``to_TH1x``, ``to_TH2x``, ``to_TProfile``, ``to_TAxis``,
+``as_TGraph``), taking the bins from the ``hist`` and the rest from ``h.metadata``; uproot then
+writes them.
+
+Kept as well, because ROOT's arithmetic differs from ``hist``'s in the last bits:
+:func:`find_bins` (``TAxis::FindBin``: ``1 + int(n (x − lo)/(hi − lo))``; boost-histogram
+computes ``(x − lo)/(hi − lo) · n``, which can put a value on a bin edge into the neighbouring bin)
+and :func:`bin_edges` (``TAxis::GetBinLowEdge``: ``lo + i (hi − lo)/n``, the last edge ``hi``;
+boost-histogram's regular axis keeps ``lo`` and ``hi − lo`` and does not always give back ``hi``,
+hence :func:`fixed_axis`).  The builders :func:`fill_th1`, :func:`fill_th2` and
+:func:`fill_tprofile` fill as ``TH1::Fill`` does (bins by :func:`find_bins`, under- and overflow,
+``Sumw2``, statistics of the in-range fills, one entry per fill) and write the views directly;
+:func:`new_hist`, :func:`regular` and :func:`new_profile` make one from computed contents.
+
+:class:`Graph` stays a small container of its own: a graph is not a histogram, and TMVA stores the
+multiclass ROC curves as ``TGraph``.
+
+What ``hist`` cannot hold exactly: a ``WeightedMean`` storage keeps a profile's mean and spread,
+not ROOT's sums, so a TProfile's Σwy and Σwy² come back from them within one unit in the last
+place (about 1e-16 relative; exact in most bins), and a bin whose weights sum to exactly 0 loses
+its Σwy (see :func:`new_profile`).  Everything else is written as TMVA's own code writes it.
+
+The module is longer than ~800 lines because its one concept, a ROOT histogram on ``hist``, has
+two halves that share the metadata scheme above: building (``new_*``, ``fill_*``) and writing
+(:func:`to_writable`); most of the length is their documentation.
 """
 
 from __future__ import annotations
 
+import re
+import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import KW_ONLY, dataclass, field
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any
 
+import boost_histogram as bh
+import hist
 import numpy as np
 import numpy.typing as npt
+import uproot
+import uproot.writing.identify as _uw
 
-__all__ = ["Graph", "Histogram", "Profile", "bin_edges", "find_bins"]
+from .errors import did_you_mean
+
+__all__ = [
+    "AUTO_RANGE",
+    "STYLE_KEYS",
+    "Graph",
+    "axis_title",
+    "bin_edges",
+    "fill_th1",
+    "fill_th2",
+    "fill_tprofile",
+    "find_bins",
+    "fixed_axis",
+    "labelled_axis",
+    "new_hist",
+    "new_profile",
+    "regular",
+    "root_class",
+    "sumw2",
+    "to_writable",
+]
 
 F64 = npt.NDArray[np.float64]
 
 #: ROOT's ``fMinimum``/``fMaximum`` value meaning "automatic".
 AUTO_RANGE = -1111.0
+
+#: Drawing attributes read from ``h.metadata``: the TH1 members, then those of its axes.
+STYLE_KEYS = (
+    "fMarkerSize",
+    "fMarkerColor",
+    "fMarkerStyle",
+    "fLineColor",
+    "fFillColor",
+    "fXaxis.fLabelSize",
+    "fYaxis.fLabelSize",
+    "fXaxis.fLabelOffset",
+    "fYaxis.fLabelOffset",
+)
+_INT_STYLE = frozenset({"fMarkerColor", "fMarkerStyle", "fLineColor", "fFillColor"})
+_STATS_KEYS = {
+    "TH1": ("fTsumw", "fTsumw2", "fTsumwx", "fTsumwx2"),
+    "TH2": ("fTsumw", "fTsumw2", "fTsumwx", "fTsumwx2", "fTsumwy", "fTsumwy2", "fTsumwxy"),
+    "TProfile": ("fTsumw", "fTsumw2", "fTsumwx", "fTsumwx2", "fTsumwy", "fTsumwy2"),
+}
+_KNOWN_KEYS = frozenset(
+    {"classname", "fEntries", "fMinimum", "fMaximum", "fYaxis.fTitle", "fZaxis.fTitle", *STYLE_KEYS}
+    | set(_STATS_KEYS["TH2"])
+)
+_ROOT_MEMBER = re.compile(r"^f[A-Z]")
+#: Axis titles ``hist.Hist`` puts on unlabelled axes (written as empty titles).
+_PLACEHOLDER = re.compile(r"^Axis \d+$")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -83,349 +181,789 @@ def find_bins(x: npt.ArrayLike, nbins: int, lo: float, hi: float) -> npt.NDArray
     return out
 
 
-def _flowed(shape: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(n + 2 for n in shape)
+def fixed_axis(nbins: int, lo: float, hi: float, title: str = "") -> hist.axis.Variable:
+    """A fixed-bin ``TAxis(nbins, lo, hi)`` titled ``title``, with under- and overflow bins.
 
+    A ``hist.axis.Variable`` on the edges :func:`bin_edges` gives, not a ``hist.axis.Regular``:
+    boost-histogram keeps a regular axis as ``lo`` and ``hi − lo``, so its upper edge
+    ``lo + (hi − lo)`` can miss ``hi`` by a few units in the last place (e.g. ``lo = −158.937…``,
+    ``hi = 13.1523…``), and the file would not hold TMVA's ``fXmax``.  Written as a fixed-bin axis
+    (``fXmin = lo``, ``fXmax = hi``, no ``fXbins``) because the edges are uniform.
 
-def _with_flow(a: F64, shape: tuple[int, ...]) -> F64:
-    """``a`` (in-range or with flow bins, already checked) with the under- and overflow bins."""
-    if a.shape != shape:
-        return a
-    out = np.zeros(_flowed(shape), dtype=np.float64)
-    out[tuple(slice(1, -1) for _ in shape)] = a
-    return out
-
-
-def _without_flow(a: F64, shape: tuple[int, ...]) -> F64:
-    """``a`` (in-range or with flow bins, already checked) without the under- and overflow bins."""
-    return a if a.shape == shape else a[tuple(slice(1, -1) for _ in shape)]
-
-
-def _bin_array(obj: str, a: npt.ArrayLike, shape: tuple[int, ...], what: str) -> F64:
-    """``a`` as float64, checked to have ``shape`` or, with flow bins, ``shape + 2``."""
-    arr = np.asarray(a, dtype=np.float64)
-    if arr.shape != shape and arr.shape != _flowed(shape):
+    Raises
+    ------
+    ValueError
+        If ``nbins < 1`` or not ``lo < hi``.
+    """
+    if nbins < 1 or not lo < hi:
         raise ValueError(
-            f"{obj}: {what} has shape {arr.shape}; expected {shape} or, with under- and "
-            f"overflow bins, {_flowed(shape)}"
+            f"a fixed-bin axis needs at least one bin and lo < hi; got {nbins} bins on [{lo}, {hi}]"
         )
-    return arr
+    return hist.axis.Variable(bin_edges(lo, hi, nbins), label=title)
 
 
-def _edges(obj: str, a: npt.ArrayLike, what: str) -> F64:
-    arr = np.asarray(a, dtype=np.float64)
-    if arr.ndim != 1 or arr.shape[0] < 2:
-        raise ValueError(
-            f"{obj}: {what} must be a 1-D array of at least two bin edges, got shape {arr.shape}"
-        )
-    return arr
+def labelled_axis(labels: Sequence[str], title: str = "") -> hist.axis.StrCategory:
+    """An axis with one bin per label (``TAxis::SetBinLabel``), written as bins on ``[0, len(labels)]``.
 
-
-def _range(edges: F64) -> str:
-    return f"[{edges[0]:.6g}, {edges[-1]:.6g}]"
+    Labels may repeat, as ROOT's may.
+    """
+    return hist.axis.StrCategory([str(s) for s in labels], label=title)
 
 
 # --------------------------------------------------------------------------------------------------
-# containers
+# building
 
 
-@dataclass(frozen=True, eq=False)
-class Histogram:
-    """A one- or two-dimensional histogram as ROOT stores it (TH1F/TH1D, TH2F/TH2D).
+def _metadata(
+    classname: str,
+    *,
+    value_title: str | None,
+    value_axis: str,
+    entries: float | None,
+    stats: Sequence[float] | None,
+    stats_keys: tuple[str, ...],
+    minimum: float,
+    maximum: float,
+    style: Mapping[str, float] | None,
+    owner: str,
+) -> dict[str, Any]:
+    meta: dict[str, Any] = {"classname": classname}
+    if value_title is not None:
+        meta[f"{value_axis}.fTitle"] = value_title
+    if entries is not None:
+        meta["fEntries"] = float(entries)
+    if stats is not None:
+        if len(stats) != len(stats_keys):
+            raise ValueError(
+                f"{owner}: stats need {len(stats_keys)} numbers ({', '.join(stats_keys)}), got {len(stats)}"
+            )
+        meta.update(zip(stats_keys, (float(s) for s in stats), strict=True))
+    meta["fMinimum"] = float(minimum)
+    meta["fMaximum"] = float(maximum)
+    for key, value in (style or {}).items():
+        if key not in STYLE_KEYS:
+            raise ValueError(f"{owner}: unknown style attribute {key!r}; accepted: {', '.join(STYLE_KEYS)}")
+        meta[key] = value
+    return meta
 
-    Attributes
+
+def _bins(owner: str, what: str, a: npt.ArrayLike, inner: tuple[int, ...], flow: tuple[int, ...]) -> F64:
+    """``a`` as float64, checked to have the in-range shape ``inner`` or the flow shape ``flow``."""
+    arr = np.asarray(a, dtype=np.float64)
+    if arr.shape != inner and arr.shape != flow:
+        raise ValueError(
+            f"{owner}: {what} has shape {arr.shape}; expected {inner} or, with under- and overflow "
+            f"bins, {flow}"
+        )
+    return arr
+
+
+def _finish(h: hist.Hist[Any], titles: Sequence[str]) -> hist.Hist[Any]:
+    # hist.Hist names unlabelled axes "Axis <i>"; a ROOT axis without title has an empty one
+    for ax, t in zip(h.axes, titles, strict=True):
+        ax.label = t
+    return h
+
+
+def new_hist(
+    name: str,
+    title: str,
+    axes: Sequence[Any],
+    values: npt.ArrayLike,
+    variances: npt.ArrayLike | None = None,
+    *,
+    classname: str | None = None,
+    value_title: str = "",
+    entries: float | None = None,
+    stats: Sequence[float] | None = None,
+    minimum: float = AUTO_RANGE,
+    maximum: float = AUTO_RANGE,
+    style: Mapping[str, float] | None = None,
+) -> hist.Hist[Any]:
+    """A TH1/TH2 as a :class:`hist.Hist` with the given contents.
+
+    Parameters
     ----------
     name, title : str
-        Object name (the key in the file) and title.
-    edges : ndarray of float64, shape (nx + 1,)
-        Bin edges of the x axis, increasing (uniform edges are written as a fixed-bin axis).
-    counts : ndarray of float64
-        Bin contents: shape ``(nx,)`` or, with the under- and overflow bins, ``(nx + 2,)``; for a
-        2-D histogram ``(nx, ny)`` or ``(nx + 2, ny + 2)`` indexed ``[ix, iy]``.
-    variances : ndarray of float64 or None
-        Sum of squared weights per bin (ROOT's ``fSumw2``), in-range or with flow bins like
-        ``counts``; ``None`` for a histogram without ``Sumw2`` (its errors are then
-        ``sqrt(|content|)``, as ROOT's).
-    x_title, y_title : str
-        Axis titles ("" if none).
-    y_edges : ndarray of float64 or None
-        Bin edges of the y axis; given only for 2-D histograms.  This and the following
-        attributes are keyword-only in the constructor.
-    z_title : str
-        Title of the z axis.
-    x_labels, y_labels : sequence of str or None
-        Alphanumeric bin labels (``TAxis::SetBinLabel``), one per bin.
-    entries : float or None
-        ROOT's ``fEntries`` (number of fills); ``None`` writes the sum of all contents.
-    stats : tuple of float or None
-        ``(Σw, Σw², Σwx, Σwx²)`` and for 2-D also ``(Σwy, Σwy², Σwxy)`` over the fills inside the
-        axis ranges; ``None`` computes them from the bin centres when written.
+        ``fName`` (the key in the file; ``h.name``) and ``fTitle`` (``h.label``).
+    axes : sequence of hist axes
+        One (TH1) or two (TH2); their labels are the axis titles (see :func:`fixed_axis`,
+        :func:`labelled_axis`).
+    values : array_like
+        Bin contents, shape ``h.values().shape`` (in-range bins, flow bins left at 0) or
+        ``h.values(flow=True).shape`` (with the under- and overflow bins, index 0 = underflow);
+        2-D arrays indexed ``[ix, iy]``.
+    variances : array_like or None
+        ``fSumw2`` in the same shape: ``Weight`` storage; ``None`` gives ``Double`` storage (a
+        histogram without ``Sumw2``, whose errors are ``sqrt(|content|)``).
+    classname : str, optional
+        ``TH1F``/``TH2F`` (default: float32 contents in the file) or ``TH1D``/``TH2D``.
+    value_title : str
+        Title of the axis after the last ``hist`` axis: the y axis of a TH1, the z axis of a TH2.
+    entries : float, optional
+        ``fEntries``; by default the sum of the contents with the flow bins.
+    stats : sequence of float, optional
+        ``(Σw, Σw², Σwx, Σwx²)``, for a TH2 also ``(Σwy, Σwy², Σwxy)``, of the fills inside the
+        axis ranges; by default computed from the bin centres when written.
     minimum, maximum : float
-        ROOT's ``fMinimum``/``fMaximum`` (drawn range of the contents); −1111 means automatic.
-    precision : {'F', 'D'}
-        Stored as TH1F/TH2F (float32 contents, the default) or TH1D/TH2D (float64).
-    style : mapping of str to float
-        Extra drawing attributes; recognised keys: ``fMarkerSize``, ``fMarkerColor``,
-        ``fMarkerStyle``, ``fLineColor``, ``fFillColor``, ``xaxis.fLabelSize``,
-        ``yaxis.fLabelSize``, ``xaxis.fLabelOffset``, ``yaxis.fLabelOffset``.
+        ``fMinimum``/``fMaximum``; −1111 is automatic.
+    style : mapping of str to float, optional
+        Drawing attributes, keys from :data:`STYLE_KEYS`.
+
+    Returns
+    -------
+    hist.Hist
 
     Raises
     ------
     ValueError
-        If an edge array is not 1-D with at least two entries, a bin array does not fit the axes,
-        there are not one label per bin, ``stats`` has the wrong length (4 for 1-D, 7 for 2-D) or
-        ``precision`` is not ``'F'``/``'D'``.  The message names the histogram.
-
-    Notes
-    -----
-    Frozen: a histogram is built once (by :meth:`regular`, the fill functions of
-    :mod:`pymva.io.output.plots` or the evaluation) and not changed afterwards.  Array and list
-    arguments are converted to float64 arrays (without a copy when they are float64 already).
+        If there are not one or two axes, the arrays do not fit them, ``classname`` does not fit
+        the dimension, ``stats`` has the wrong length or ``style`` an unknown key (the message names
+        the histogram).
     """
-
-    name: str
-    title: str
-    edges: F64
-    counts: F64
-    variances: F64 | None = None
-    x_title: str = ""
-    y_title: str = ""
-    _: KW_ONLY
-    y_edges: F64 | None = None
-    z_title: str = ""
-    x_labels: Sequence[str] | None = None
-    y_labels: Sequence[str] | None = None
-    entries: float | None = None
-    stats: tuple[float, ...] | None = None
-    minimum: float = AUTO_RANGE
-    maximum: float = AUTO_RANGE
-    precision: Literal["F", "D"] = "F"
-    style: Mapping[str, float] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        obj = f"histogram '{self.name}'"
-        edges = _edges(obj, self.edges, "edges")
-        y_edges = None if self.y_edges is None else _edges(obj, self.y_edges, "y_edges")
-        shape = (edges.shape[0] - 1,) if y_edges is None else (edges.shape[0] - 1, y_edges.shape[0] - 1)
-        counts = _bin_array(obj, self.counts, shape, "counts")
-        variances = None if self.variances is None else _bin_array(obj, self.variances, shape, "variances")
-        for attr, value in (
-            ("edges", edges),
-            ("y_edges", y_edges),
-            ("counts", counts),
-            ("variances", variances),
-        ):
-            object.__setattr__(self, attr, value)
-        if self.precision not in ("F", "D"):
-            raise ValueError(f"{obj}: precision must be 'F' or 'D', not {self.precision!r}")
-        if self.y_labels is not None and y_edges is None:
-            raise ValueError(f"{obj}: y bin labels need a 2-D histogram (y_edges)")
-        for axis, labels, nbins in (("x", self.x_labels, shape[0]), ("y", self.y_labels, shape[-1])):
-            if labels is not None and len(labels) != nbins:
-                raise ValueError(f"{obj}: {len(labels)} {axis} bin labels for an axis with {nbins} bins")
-        nstats = 4 if y_edges is None else 7
-        if self.stats is not None and len(self.stats) != nstats:
-            raise ValueError(f"{obj}: {len(shape)}-D stats need {nstats} numbers, got {len(self.stats)}")
-
-    @classmethod
-    def regular(
-        cls,
-        name: str,
-        title: str,
-        lo: float,
-        hi: float,
-        counts: npt.ArrayLike,
-        variances: npt.ArrayLike | None = None,
-        *,
-        x_title: str = "",
-        y_title: str = "",
-        precision: Literal["F", "D"] = "F",
-    ) -> Histogram:
-        """A 1-D histogram with ``len(counts)`` equal bins on ``[lo, hi]`` (edges as :func:`bin_edges`).
-
-        ``counts`` and ``variances`` are the in-range bins, shape ``(nbins,)``.
-        """
-        c = np.asarray(counts, np.float64)
-        return cls(
-            name,
-            title,
-            bin_edges(lo, hi, c.shape[0]),
-            c,
-            None if variances is None else np.asarray(variances, np.float64),
-            x_title,
-            y_title,
-            precision=precision,
+    owner = f"histogram '{name}'"
+    ndim = len(axes)
+    if ndim not in (1, 2):
+        raise ValueError(f"{owner}: a TH1 or TH2 has one or two axes, got {ndim}")
+    kind = f"TH{ndim}"
+    classname = f"{kind}F" if classname is None else classname
+    if classname not in (f"{kind}F", f"{kind}D"):
+        raise ValueError(
+            f"{owner}: classname {classname!r} does not fit {ndim} axes; expected {kind}F or {kind}D"
         )
-
-    # -- shape and axes ------------------------------------------------------------------------
-
-    @property
-    def ndim(self) -> int:
-        """1 or 2."""
-        return 1 if self.y_edges is None else 2
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        """Number of in-range bins per axis: ``(nx,)`` or ``(nx, ny)``."""
-        nx = self.edges.shape[0] - 1
-        return (nx,) if self.y_edges is None else (nx, self.y_edges.shape[0] - 1)
-
-    @property
-    def nbins(self) -> int:
-        """Number of bins of the x axis (``GetNbinsX``)."""
-        return int(self.edges.shape[0] - 1)
-
-    @property
-    def x_edges(self) -> F64:
-        """The x bin edges (the same array as :attr:`edges`)."""
-        return self.edges
-
-    @property
-    def centers(self) -> F64:
-        """Bin centres of the x axis, shape ``(nx,)``."""
-        return 0.5 * (self.edges[:-1] + self.edges[1:])
-
-    @property
-    def widths(self) -> F64:
-        """Bin widths of the x axis, shape ``(nx,)``."""
-        return np.diff(self.edges)
-
-    @property
-    def root_type(self) -> str:
-        """The ROOT class it is written as: ``TH1F``, ``TH1D``, ``TH2F`` or ``TH2D``."""
-        return f"TH{self.ndim}{self.precision}"
-
-    # -- contents ------------------------------------------------------------------------------
-
-    def values(self, flow: bool = False) -> F64:
-        """Bin contents, without (default) or with the under- and overflow bins (zero when not stored)."""
-        return _with_flow(self.counts, self.shape) if flow else _without_flow(self.counts, self.shape)
-
-    def sumw2(self, flow: bool = False) -> F64:
-        """Squared bin errors (``GetBinError`` squared): :attr:`variances`, or ``|content|`` without them."""
-        if self.variances is None:
-            return np.abs(self.values(flow))
-        return _with_flow(self.variances, self.shape) if flow else _without_flow(self.variances, self.shape)
-
-    @property
-    def errors(self) -> F64:
-        """Bin errors of the in-range bins, ``sqrt(|sumw2|)``."""
-        return np.sqrt(np.abs(self.sumw2()))
-
-    def sum(self, flow: bool = False) -> float:
-        """Sum of the bin contents (the integral without bin widths), optionally with the flow bins."""
-        return float(np.sum(self.values(flow)))
-
-    def integral(self, width: bool = False) -> float:
-        """Sum of the in-range contents, times the bin widths (areas for 2-D) if ``width``; ``TH1::Integral``."""
-        c = self.values()
-        if not width:
-            return float(np.sum(c))
-        if self.y_edges is None:
-            return float(np.sum(c * self.widths))
-        return float(np.sum(c * np.multiply.outer(self.widths, np.diff(self.y_edges))))
-
-    def to_numpy(self) -> tuple[F64, ...]:
-        """``(counts, edges)`` or ``(counts, x_edges, y_edges)``, in-range bins: what ``numpy.histogram``
-        and ``numpy.histogram2d`` return and uproot accepts."""
-        if self.y_edges is None:
-            return self.values(), self.edges
-        return self.values(), self.edges, self.y_edges
-
-    def __repr__(self) -> str:
-        if self.y_edges is None:
-            bins = f"{self.nbins} bins on {_range(self.edges)}"
-        else:
-            nx, ny = self.shape
-            bins = f"{nx}x{ny} bins on {_range(self.edges)}x{_range(self.y_edges)}"
-        return f"Histogram({self.name!r}, {bins}, integral={self.integral():.6g}, {self.root_type})"
+    meta = _metadata(
+        classname,
+        value_title=value_title,
+        value_axis="fYaxis" if ndim == 1 else "fZaxis",
+        entries=entries,
+        stats=stats,
+        stats_keys=_STATS_KEYS[kind],
+        minimum=minimum,
+        maximum=maximum,
+        style=style,
+        owner=owner,
+    )
+    storage = hist.storage.Double() if variances is None else hist.storage.Weight()
+    titles = [ax.label for ax in axes]
+    h = _finish(hist.Hist(*axes, storage=storage, name=name, label=title, metadata=meta), titles)
+    inner, flow = h.values().shape, h.values(flow=True).shape
+    v = _bins(owner, "values", values, inner, flow)
+    view: Any = h.view(flow=v.shape == flow and inner != flow)
+    if variances is None:
+        view[...] = v
+    else:
+        var = _bins(owner, "variances", variances, inner, flow)
+        if var.shape != v.shape:
+            raise ValueError(f"{owner}: values of shape {v.shape} and variances of shape {var.shape}")
+        view.value = v
+        view.variance = var
+    return h
 
 
-@dataclass(frozen=True, eq=False)
-class Profile:
-    """A TProfile: per x bin the weighted mean of y (ROOT stores the sums).
+def regular(
+    name: str,
+    title: str,
+    lo: float,
+    hi: float,
+    values: npt.ArrayLike,
+    variances: npt.ArrayLike | None = None,
+    *,
+    x_title: str = "",
+    y_title: str = "",
+    classname: str = "TH1F",
+) -> hist.Hist[Any]:
+    """A TH1 with ``len(values)`` equal bins on ``[lo, hi)`` and empty flow bins.
 
-    The bin arrays have shape ``(nbins + 2,)`` (with the under- and overflow bins, as the fill
-    functions make them) or ``(nbins,)``.
+    ``values`` and ``variances`` (``fSumw2``, or ``None`` for none) are the in-range bins;
+    ``y_title`` is the title of the y axis (``h.metadata["fYaxis.fTitle"]``).  See
+    :func:`new_hist`.
+    """
+    v = np.asarray(values, np.float64)
+    if v.ndim != 1 or v.shape[0] < 1:
+        raise ValueError(f"histogram '{name}': values must be a non-empty 1-D array, got shape {v.shape}")
+    return new_hist(
+        name,
+        title,
+        [fixed_axis(v.shape[0], lo, hi, x_title)],
+        v,
+        variances,
+        classname=classname,
+        value_title=y_title,
+    )
 
-    Attributes
+
+def new_profile(
+    name: str,
+    title: str,
+    axis: Any,
+    sum_w: npt.ArrayLike,
+    sum_w2: npt.ArrayLike,
+    sum_wy: npt.ArrayLike,
+    sum_wy2: npt.ArrayLike,
+    *,
+    entries: float | None = None,
+    stats: Sequence[float] | None = None,
+    y_title: str = "",
+) -> hist.Hist[Any]:
+    """A TProfile as a :class:`hist.Hist` with ``WeightedMean`` storage, from ROOT's per-bin sums.
+
+    Parameters
     ----------
     name, title : str
-    edges : ndarray of float64, shape (nbins + 1,)
-    sum_w : ndarray of float64
-        Σw per bin (``fBinEntries``).
-    sum_w2 : ndarray of float64
-        Σw² per bin (``fBinSumw2``).
-    sum_wy : ndarray of float64
-        Σwy per bin (the TH1D contents).
-    sum_wy2 : ndarray of float64
-        Σwy² per bin (``fSumw2``).
-    entries : float
-        Number of fills.
-    stats : tuple of float
-        ``(Σw, Σw², Σwx, Σwx², Σwy, Σwy²)`` over the fills inside the x range.
-    x_title, y_title : str
+    axis : hist axis
+        The x axis (its label is the x-axis title).
+    sum_w, sum_w2, sum_wy, sum_wy2 : array_like
+        Σw (``fBinEntries``), Σw² (``fBinSumw2``), Σwy (the bin contents) and Σwy² (``fSumw2``)
+        per bin, in-range (shape ``(nbins,)``) or with the flow bins (``(nbins + 2,)``).
+    entries : float, optional
+        ``fEntries`` (default Σw of the in-range bins).
+    stats : sequence of 6 float, optional
+        ``(Σw, Σw², Σwx, Σwx², Σwy, Σwy²)`` of the fills inside the x range (default: from the bins).
+    y_title : str
+        Title of the y axis.
+
+    Returns
+    -------
+    hist.Hist
+        ``value`` = Σwy/Σw (0 in an empty bin) and ``_sum_of_weighted_deltas_squared`` =
+        Σwy² − Σw·value² (not clipped at 0: it can be a rounding-size negative number in a bin
+        whose y values are all equal).  :func:`to_writable` writes Σw·value and
+        spread + Σw·value², which give back Σwy and Σwy² to the last bit in most bins and within
+        one unit in the last place (about 1e-16 relative) in the others: the mean and spread
+        cannot always represent ROOT's sums exactly.  A bin whose weights sum to exactly 0 has no
+        mean and is written with Σwy = Σwy² = 0 (ROOT shows such a bin as 0 too).
 
     Raises
     ------
     ValueError
-        If the edges are not 1-D with at least two entries, a bin array does not fit them or
-        ``stats`` does not have 6 numbers.
+        If the arrays do not fit the axis or ``stats`` has not 6 numbers.
     """
+    owner = f"profile '{name}'"
+    meta = _metadata(
+        "TProfile",
+        value_title=y_title,
+        value_axis="fYaxis",
+        entries=entries,
+        stats=stats,
+        stats_keys=_STATS_KEYS["TProfile"],
+        minimum=AUTO_RANGE,
+        maximum=AUTO_RANGE,
+        style=None,
+        owner=owner,
+    )
+    h = _finish(
+        hist.Hist(axis, storage=hist.storage.WeightedMean(), name=name, label=title, metadata=meta),
+        [axis.label],
+    )
+    inner, flow = h.values().shape, h.values(flow=True).shape
+    w, w2, wy, wy2 = (
+        _bins(owner, what, a, inner, flow)
+        for what, a in (("sum_w", sum_w), ("sum_w2", sum_w2), ("sum_wy", sum_wy), ("sum_wy2", sum_wy2))
+    )
+    if not w.shape == w2.shape == wy.shape == wy2.shape:
+        raise ValueError(f"{owner}: sum_w, sum_w2, sum_wy and sum_wy2 differ in shape")
+    nonzero = w != 0
+    mean = np.zeros_like(w)
+    np.divide(wy, w, out=mean, where=nonzero)
+    spread = np.where(nonzero, wy2 - w * mean**2, 0.0)
+    view: Any = h.view(flow=w.shape == flow and inner != flow)
+    view["sum_of_weights"] = w
+    view["sum_of_weights_squared"] = w2
+    view["value"] = mean
+    view["_sum_of_weighted_deltas_squared"] = spread
+    return h
 
-    name: str
-    title: str
-    edges: F64
-    sum_w: F64
-    sum_w2: F64
-    sum_wy: F64
-    sum_wy2: F64
-    entries: float
-    stats: tuple[float, float, float, float, float, float]
-    x_title: str = ""
-    y_title: str = ""
 
-    def __post_init__(self) -> None:
-        obj = f"profile '{self.name}'"
-        edges = _edges(obj, self.edges, "edges")
-        object.__setattr__(self, "edges", edges)
-        shape = (edges.shape[0] - 1,)
-        for attr in ("sum_w", "sum_w2", "sum_wy", "sum_wy2"):
-            object.__setattr__(self, attr, _bin_array(obj, getattr(self, attr), shape, attr))
-        if len(self.stats) != 6:
-            raise ValueError(f"{obj}: stats need 6 numbers, got {len(self.stats)}")
+# --------------------------------------------------------------------------------------------------
+# filling as TH1::Fill
 
-    @property
-    def nbins(self) -> int:
-        """Number of x bins."""
-        return int(self.edges.shape[0] - 1)
 
-    @property
-    def centers(self) -> F64:
-        """Bin centres, shape ``(nbins,)``."""
-        return 0.5 * (self.edges[:-1] + self.edges[1:])
+def _bincount(index: npt.NDArray[np.integer[Any]], weights: F64, minlength: int) -> F64:
+    """Weighted ``np.bincount`` as float64."""
+    return np.asarray(np.bincount(index, weights=weights, minlength=minlength), dtype=np.float64)
 
-    def sums(self, flow: bool = True) -> tuple[F64, F64, F64, F64]:
-        """``(sum_w, sum_w2, sum_wy, sum_wy2)``, with (default) or without the flow bins."""
-        conv = _with_flow if flow else _without_flow
-        shape = (self.nbins,)
-        return (
-            conv(self.sum_w, shape),
-            conv(self.sum_w2, shape),
-            conv(self.sum_wy, shape),
-            conv(self.sum_wy2, shape),
+
+def _fill_weights(w: npt.ArrayLike) -> F64:
+    # TMVA fills with its float event weights
+    return np.asarray(w, dtype=np.float32).astype(np.float64)
+
+
+def fill_th1(
+    name: str,
+    title: str,
+    x: npt.ArrayLike,
+    w: npt.ArrayLike,
+    nbins: int,
+    lo: float,
+    hi: float,
+    *,
+    x_title: str = "",
+    y_title: str = "",
+    classname: str = "TH1F",
+) -> hist.Hist[Any]:
+    """``TH1F(name, title, nbins, lo, hi)`` filled with ``Fill(x, w)`` for every event, as ROOT does.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+        Values, binned by :func:`find_bins` (below ``lo``: underflow; at or above ``hi`` or NaN:
+        overflow).
+    w : array_like, shape (n,)
+        Weights (taken as float32, as TMVA's event weights).
+
+    Returns
+    -------
+    hist.Hist
+        ``Weight`` storage (``Sumw2``), ``fEntries`` = n, statistics of the in-range fills.
+    """
+    x64 = np.asarray(x, dtype=np.float64)
+    w64 = _fill_weights(w)
+    b = find_bins(x64, nbins, lo, hi)
+    inside = (b >= 1) & (b <= nbins)
+    wi, xi = w64[inside], x64[inside]
+    stats = (float(wi.sum()), float((wi * wi).sum()), float((wi * xi).sum()), float((wi * xi * xi).sum()))
+    return new_hist(
+        name,
+        title,
+        [fixed_axis(nbins, lo, hi, x_title)],
+        _bincount(b, w64, nbins + 2),
+        _bincount(b, w64 * w64, nbins + 2),
+        classname=classname,
+        value_title=y_title,
+        entries=float(len(x64)),
+        stats=stats,
+    )
+
+
+def fill_th2(
+    name: str,
+    title: str,
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    w: npt.ArrayLike,
+    xaxis: tuple[int, float, float],
+    yaxis: tuple[int, float, float],
+    *,
+    x_title: str = "",
+    y_title: str = "",
+    classname: str = "TH2F",
+) -> hist.Hist[Any]:
+    """``TH2F`` with ``xaxis`` = ``(nbins, lo, hi)`` and ``yaxis`` filled with ``Fill(x, y, w)``, as ROOT does.
+
+    As :func:`fill_th1`, per axis; the statistics count the fills inside both ranges.
+    """
+    x64 = np.asarray(x, dtype=np.float64)
+    y64 = np.asarray(y, dtype=np.float64)
+    w64 = _fill_weights(w)
+    nx, xlo, xhi = xaxis
+    ny, ylo, yhi = yaxis
+    bx = find_bins(x64, nx, xlo, xhi)
+    by = find_bins(y64, ny, ylo, yhi)
+    cell = bx * (ny + 2) + by
+    size = (nx + 2) * (ny + 2)
+    inside = (bx >= 1) & (bx <= nx) & (by >= 1) & (by <= ny)
+    wi, xi, yi = w64[inside], x64[inside], y64[inside]
+    stats = (
+        float(wi.sum()),
+        float((wi * wi).sum()),
+        float((wi * xi).sum()),
+        float((wi * xi * xi).sum()),
+        float((wi * yi).sum()),
+        float((wi * yi * yi).sum()),
+        float((wi * xi * yi).sum()),
+    )
+    return new_hist(
+        name,
+        title,
+        [fixed_axis(nx, xlo, xhi, x_title), fixed_axis(ny, ylo, yhi, y_title)],
+        _bincount(cell, w64, size).reshape(nx + 2, ny + 2),
+        _bincount(cell, w64 * w64, size).reshape(nx + 2, ny + 2),
+        classname=classname,
+        entries=float(len(x64)),
+        stats=stats,
+    )
+
+
+def fill_tprofile(
+    name: str,
+    title: str,
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    w: npt.ArrayLike,
+    nbins: int,
+    lo: float,
+    hi: float,
+    *,
+    x_title: str = "",
+    y_title: str = "",
+) -> hist.Hist[Any]:
+    """``TProfile(name, title, nbins, lo, hi)`` filled with ``Fill(x, y, w)`` for every event, as ROOT does.
+
+    Bins by :func:`find_bins` on x (flow bins included); ``fEntries`` = n; the statistics count the
+    fills inside the x range.  See :func:`new_profile` for the storage.
+    """
+    x64 = np.asarray(x, dtype=np.float64)
+    y64 = np.asarray(y, dtype=np.float64)
+    w64 = _fill_weights(w)
+    b = find_bins(x64, nbins, lo, hi)
+    m = nbins + 2
+    inside = (b >= 1) & (b <= nbins)
+    wi, xi, yi = w64[inside], x64[inside], y64[inside]
+    stats = (
+        float(wi.sum()),
+        float((wi * wi).sum()),
+        float((wi * xi).sum()),
+        float((wi * xi * xi).sum()),
+        float((wi * yi).sum()),
+        float((wi * yi * yi).sum()),
+    )
+    return new_profile(
+        name,
+        title,
+        fixed_axis(nbins, lo, hi, x_title),
+        _bincount(b, w64, m),
+        _bincount(b, w64 * w64, m),
+        _bincount(b, w64 * y64, m),
+        _bincount(b, w64 * y64 * y64, m),
+        entries=float(len(x64)),
+        stats=stats,
+        y_title=y_title,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# reading what ROOT would
+
+
+def _meta(h: Any) -> Mapping[str, Any]:
+    """``h.metadata`` if it is a mapping, else ``{}`` (without boost-histogram's warning when unset)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        meta = getattr(h, "metadata", None)
+    return meta if isinstance(meta, Mapping) else {}
+
+
+def _is_mean(h: bh.Histogram[Any]) -> bool:
+    return issubclass(h.storage_type, (bh.storage.Mean, bh.storage.WeightedMean))
+
+
+def root_class(h: bh.Histogram[Any]) -> str:
+    """The ROOT class :func:`to_writable` writes ``h`` as: ``h.metadata["classname"]``, by default
+    ``TProfile`` for a mean storage and ``TH1D``/``TH2D`` (as uproot) otherwise."""
+    default = "TProfile" if _is_mean(h) else f"TH{h.ndim}D"
+    return str(_meta(h).get("classname", default))
+
+
+def axis_title(h: bh.Histogram[Any], axis: int) -> str:
+    """ROOT's title of axis ``axis`` (0 = x, 1 = y, 2 = z) of ``h``.
+
+    The label of the ``hist`` axis (``hist``'s placeholder ``"Axis <i>"`` read as no title), or for
+    the axis after the last one ``h.metadata["fYaxis.fTitle"]``/``["fZaxis.fTitle"]``.
+    """
+    if axis < h.ndim:
+        label = str(getattr(h.axes[axis], "label", "") or "")
+        return "" if _PLACEHOLDER.match(label) else label
+    key = ["fXaxis", "fYaxis", "fZaxis"][axis]
+    return str(_meta(h).get(f"{key}.fTitle", "") or "")
+
+
+def sumw2(h: bh.Histogram[Any], flow: bool = False) -> F64:
+    """Squared bin errors as ``TH1::GetBinError`` gives them: the variances of a ``Weight``
+    storage, ``|content|`` without ``Sumw2``."""
+    values = np.asarray(h.values(flow=flow), dtype=np.float64)
+    if issubclass(h.storage_type, bh.storage.Weight):
+        return np.asarray(h.variances(flow=flow), dtype=np.float64)
+    return np.abs(values)
+
+
+# --------------------------------------------------------------------------------------------------
+# conversion to uproot's writable models
+
+
+def _is_uniform(edges: F64) -> bool:
+    n = len(edges) - 1
+    if n < 1:
+        return True
+    ref = np.linspace(edges[0], edges[-1], n + 1)
+    return bool(np.all(np.abs(edges - ref) <= 1e-10 * max(abs(edges[-1] - edges[0]), 1e-300)))
+
+
+def _is_regular(ax: Any) -> bool:
+    return isinstance(ax, bh.axis.Regular) and getattr(ax, "transform", None) is None
+
+
+def _labels(ax: Any) -> list[str] | None:
+    if isinstance(ax, (bh.axis.StrCategory, bh.axis.IntCategory)):
+        return [str(s) for s in ax]
+    return None
+
+
+def _hash_list(labels: list[str] | None) -> Any:
+    if labels is None:
+        return None
+    items = [_uw.to_TObjString(s) for s in labels]
+    for i, item in enumerate(items):
+        item._bases[0]._members["@fUniqueID"] = i + 1  # TAxis::SetBinLabel numbers them by bin
+    return _uw.to_THashList(items)
+
+
+def _axis_extra(which: str, meta: Mapping[str, Any]) -> dict[str, float]:
+    key = {"xaxis": "fXaxis", "yaxis": "fYaxis", "zaxis": "fZaxis"}[which]
+    return {m: float(meta[f"{key}.{m}"]) for m in ("fLabelSize", "fLabelOffset") if f"{key}.{m}" in meta}
+
+
+def _taxis(h: bh.Histogram[Any], i: int, which: str, meta: Mapping[str, Any]) -> Any:
+    ax = h.axes[i]
+    edges = np.asarray(ax.edges, dtype=np.float64)
+    labels = _labels(ax)
+    fixed = _is_regular(ax) or labels is not None or _is_uniform(edges)
+    return _uw.to_TAxis(
+        fName=which,
+        fTitle=axis_title(h, i),
+        fNbins=len(ax),
+        fXmin=float(edges[0]),
+        fXmax=float(edges[-1]),
+        fXbins=None if fixed else edges,
+        fLabels=_hash_list(labels),
+        **_axis_extra(which, meta),
+    )
+
+
+def _extra_axis(h: bh.Histogram[Any], which: str, meta: Mapping[str, Any]) -> Any:
+    """The axis a ``hist`` has no counterpart for (TH1's y, TH2's z): one bin on [0, 1], titled."""
+    index = "xyz".index(which[0])
+    return _uw.to_TAxis(
+        fName=which,
+        fTitle=axis_title(h, index),
+        fNbins=1,
+        fXmin=0.0,
+        fXmax=1.0,
+        **_axis_extra(which, meta),
+    )
+
+
+def _centres(ax: Any) -> F64:
+    """Bin centres from ROOT's edges (:func:`bin_edges` for a fixed-bin axis)."""
+    edges = np.asarray(ax.edges, dtype=np.float64)
+    if _is_regular(ax):
+        edges = bin_edges(float(edges[0]), float(edges[-1]), len(ax))
+    return 0.5 * (edges[:-1] + edges[1:])
+
+
+def _root_cells(h: bh.Histogram[Any], a: Any) -> F64:
+    """``a`` (a flow view of ``h``) with ROOT's under- and overflow bin on every axis (0 where
+    ``hist`` has none, e.g. below a category axis)."""
+    pad = [(0 if ax.traits.underflow else 1, 0 if ax.traits.overflow else 1) for ax in h.axes]
+    return np.pad(np.asarray(a, dtype=np.float64), pad)
+
+
+def _stats(meta: Mapping[str, Any], keys: tuple[str, ...], owner: str) -> tuple[float, ...] | None:
+    present = [k for k in keys if k in meta]
+    if not present:
+        return None
+    if len(present) != len(keys):
+        missing = [k for k in keys if k not in meta]
+        raise ValueError(
+            f"{owner}: metadata has {', '.join(present)} but not {', '.join(missing)}; give all or none"
         )
+    return tuple(float(meta[k]) for k in keys)
 
-    def means(self) -> F64:
-        """Mean of y per bin (0 where a bin is empty), without the flow bins."""
-        w, _, wy, _ = self.sums(flow=False)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(w != 0, wy / np.where(w != 0, w, 1.0), 0.0)
 
-    def __repr__(self) -> str:
-        return (
-            f"Profile({self.name!r}, {self.nbins} bins on {_range(self.edges)}, entries={self.entries:.6g})"
+def _style(meta: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in STYLE_KEYS:
+        if "." not in key and key in meta:
+            out[key] = int(meta[key]) if key in _INT_STYLE else float(meta[key])
+    return out
+
+
+def _check_metadata(meta: Mapping[str, Any], owner: str) -> None:
+    """Refuse keys that look like ROOT members (or the class) but are none pymva writes: typos."""
+    for key in meta:
+        looks_like_root = isinstance(key, str) and (
+            _ROOT_MEMBER.match(key) or key.lower().startswith("class")
         )
+        if looks_like_root and key not in _KNOWN_KEYS:
+            raise ValueError(
+                f"{owner}: metadata key {key!r} is not a ROOT member pymva writes (accepted: "
+                f"{', '.join(sorted(_KNOWN_KEYS))}){did_you_mean(key, _KNOWN_KEYS)}"
+            )
+
+
+def _th_model(h: bh.Histogram[Any], name: str, title: str, classname: str, meta: Mapping[str, Any]) -> Any:
+    owner = f"histogram '{name}'"
+    ndim = h.ndim
+    data = _root_cells(h, h.values(flow=True))
+    weighted = issubclass(h.storage_type, bh.storage.Weight)
+    sw2 = _root_cells(h, h.variances(flow=True)) if weighted else None
+    inner = tuple(slice(1, -1) for _ in range(ndim))
+    entries = float(meta["fEntries"]) if "fEntries" in meta else float(np.sum(data))
+    stats = _stats(meta, _STATS_KEYS[f"TH{ndim}"], owner)
+    if stats is None:
+        c = data[inner]
+        tsumw = float(c.sum())
+        tsumw2 = float(sw2[inner].sum()) if sw2 is not None else tsumw
+        xc = _centres(h.axes[0])
+        if ndim == 1:
+            stats = (tsumw, tsumw2, float((c * xc).sum()), float((c * xc * xc).sum()))
+        else:
+            yc = _centres(h.axes[1])
+            stats = (
+                tsumw,
+                tsumw2,
+                float((c.T * xc).sum()),
+                float((c.T * xc * xc).sum()),
+                float((c * yc).sum()),
+                float((c * yc * yc).sum()),
+                float((c * yc).T.dot(xc).sum()),
+            )
+    dtype = np.float32 if classname.endswith("F") else np.float64
+    common: dict[str, Any] = {
+        "fName": name,
+        "fTitle": title,
+        "data": data.T.reshape(-1).astype(dtype),
+        "fEntries": entries,
+        "fSumw2": None if sw2 is None else sw2.T.reshape(-1).astype(np.float64),
+        "fXaxis": _taxis(h, 0, "xaxis", meta),
+        "fMinimum": float(meta.get("fMinimum", AUTO_RANGE)),
+        "fMaximum": float(meta.get("fMaximum", AUTO_RANGE)),
+        "fTsumw": stats[0],
+        "fTsumw2": stats[1],
+        "fTsumwx": stats[2],
+        "fTsumwx2": stats[3],
+        **_style(meta),
+    }
+    if ndim == 1:
+        return _uw.to_TH1x(fYaxis=_extra_axis(h, "yaxis", meta), **common)
+    return _uw.to_TH2x(
+        fTsumwy=stats[4],
+        fTsumwy2=stats[5],
+        fTsumwxy=stats[6],
+        fYaxis=_taxis(h, 1, "yaxis", meta),
+        fZaxis=_extra_axis(h, "zaxis", meta),
+        **common,
+    )
+
+
+def _profile_model(h: bh.Histogram[Any], name: str, title: str, meta: Mapping[str, Any]) -> Any:
+    view: Any = h.view(flow=True)
+    if issubclass(h.storage_type, bh.storage.WeightedMean):
+        sum_w = _root_cells(h, view["sum_of_weights"])
+        sum_w2 = _root_cells(h, view["sum_of_weights_squared"])
+        ssd = _root_cells(h, view["_sum_of_weighted_deltas_squared"])
+    else:  # Mean: unit weights
+        sum_w = sum_w2 = _root_cells(h, view["count"])
+        ssd = _root_cells(h, view["_sum_of_deltas_squared"])
+    mean = _root_cells(h, view["value"])
+    sum_wy = sum_w * mean
+    sum_wy2 = ssd + sum_w * mean**2
+    stats = _stats(meta, _STATS_KEYS["TProfile"], f"profile '{name}'")
+    if stats is None:
+        xc = _centres(h.axes[0])
+        w = sum_w[1:-1]
+        stats = (
+            float(w.sum()),
+            float(sum_w2[1:-1].sum()),
+            float((w * xc).sum()),
+            float((w * xc * xc).sum()),
+            float(sum_wy[1:-1].sum()),
+            float(sum_wy2[1:-1].sum()),
+        )
+    return _uw.to_TProfile(
+        fName=name,
+        fTitle=title,
+        data=sum_wy,
+        fEntries=float(meta.get("fEntries", stats[0])),
+        fTsumw=stats[0],
+        fTsumw2=stats[1],
+        fTsumwx=stats[2],
+        fTsumwx2=stats[3],
+        fTsumwy=stats[4],
+        fTsumwy2=stats[5],
+        fSumw2=sum_wy2,
+        fBinEntries=sum_w,
+        fBinSumw2=sum_w2,
+        fXaxis=_taxis(h, 0, "xaxis", meta),
+        fYaxis=_extra_axis(h, "yaxis", meta),
+    )
+
+
+def _graph_model(graph: Graph) -> Any:
+    """An uproot TGraph model; axis titles travel in ROOT's ``title;x;y`` title convention."""
+    model = uproot.as_TGraph(
+        {"x": graph.x, "y": graph.y},
+        title=graph.title,
+        xAxisLabel=graph.x_title,
+        yAxisLabel=graph.y_title,
+        minY=AUTO_RANGE,
+        maxY=AUTO_RANGE,
+    )
+    if not graph.x_title and not graph.y_title:
+        model._bases[0]._members["fTitle"] = graph.title
+    return model
+
+
+def to_writable(obj: bh.Histogram[Any] | Graph) -> Any:
+    """The uproot model that writes ``obj`` as TMVA would: TH1F/TH1D/TH2F/TH2D, TProfile or TGraph.
+
+    Parameters
+    ----------
+    obj : hist.Hist (any boost_histogram.Histogram) or Graph
+        A 1-D or 2-D histogram with a ``Weight`` or ``Double`` storage (TH1/TH2), a 1-D one with a
+        ``WeightedMean`` or ``Mean`` storage (TProfile), or a :class:`Graph`.  ``name``, ``label``,
+        the axis labels and ``metadata`` are read as the module docstring says.
+
+    Returns
+    -------
+    uproot.model.Model
+        To be assigned to ``file[path]`` of an uproot file.
+
+    Raises
+    ------
+    ValueError
+        If the histogram has no name, ``metadata["classname"]`` does not fit it (accepted:
+        TH<n>F/TH<n>D for a count storage, TProfile for a mean storage), it has more than two axes
+        or a 2-D mean storage (TProfile2D is not written), the statistics in the metadata are
+        incomplete, or a metadata key looks like a misspelt ROOT member.
+    TypeError
+        If ``obj`` is neither a boost-histogram/hist histogram nor a :class:`Graph`.
+    """
+    if isinstance(obj, Graph):
+        return _graph_model(obj)
+    if not isinstance(obj, bh.Histogram):
+        raise TypeError(
+            f"cannot write a {type(obj).__name__} as a ROOT histogram; expected a hist.Hist "
+            "(or boost_histogram.Histogram) or a pymva.histograms.Graph"
+        )
+    name = getattr(obj, "name", None)
+    if not name:
+        raise ValueError("a histogram needs a name to be written (hist.Hist(..., name='MVA_BDT_S'))")
+    name = str(name)
+    title = getattr(obj, "label", None)
+    title = str(getattr(obj, "title", "") if title is None else title)
+    meta = _meta(obj)
+    owner = f"histogram '{name}'"
+    _check_metadata(meta, owner)
+    classname = root_class(obj)
+    if _is_mean(obj):
+        if obj.ndim != 1 or classname != "TProfile":
+            raise ValueError(
+                f"{owner}: a mean storage is written as a 1-D TProfile; got {obj.ndim} axes and "
+                f"classname {classname!r}"
+            )
+        return _profile_model(obj, name, title, meta)
+    if obj.ndim not in (1, 2):
+        raise ValueError(f"{owner}: only 1-D and 2-D histograms (TH1, TH2) are written, got {obj.ndim} axes")
+    expected = (f"TH{obj.ndim}F", f"TH{obj.ndim}D")
+    if classname not in expected:
+        raise ValueError(
+            f"{owner}: classname {classname!r} does not fit a {obj.ndim}-D histogram; expected {' or '.join(expected)}"
+        )
+    return _th_model(obj, name, title, classname, meta)
+
+
+# --------------------------------------------------------------------------------------------------
+# graphs
 
 
 @dataclass(frozen=True, eq=False)

@@ -31,6 +31,7 @@ __all__ = [
     "TMVAFormatter",
     "configure",
     "get_logger",
+    "stderr_is_terminal",
 ]
 
 #: Level of TMVA's HEADER lines (shown at INFO verbosity).
@@ -143,6 +144,19 @@ class _PyMVAHandler(logging.StreamHandler):  # type: ignore[type-arg]
         # follow sys.stdout as it is now (pytest's capsys and Jupyter replace it)
         self.setStream(sys.stdout)
         super().emit(record)
+
+
+def stderr_is_terminal() -> bool:
+    """Whether ``sys.stderr`` is a terminal, where progress bars are drawn.
+
+    False for a file, a pipe, a notebook's stream or pytest's capture: there a bar's carriage-return
+    redraws would end up as one copy of the bar per log line, so pymva logs plain lines instead.
+    """
+    isatty = getattr(sys.stderr, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except (ValueError, OSError):  # a closed or detached stream
+        return False
 
 
 def configure(*, color: bool = False, silent: bool = False, verbose: bool = False) -> None:

@@ -21,11 +21,19 @@ Grammar (TMVA ``Configurable``, ``../shared/tmva/core.md`` §1):
 
 Keyword arguments are equivalent to tokens (as in ROOT's Python pythonizations): ``H=True`` is
 ``H``, ``H=False`` is ``!H``, ``NumEpochs=20`` is ``NumEpochs=20``, a list or tuple is joined with
-``;`` (``Transformations=["I", "D"]`` is ``Transformations=I;D``).  Keyword tokens are appended after
+``;`` (``Transformations=["I", "D"]`` is ``Transformations=I;D``); as ROOT joins them with ``:``, a
+string value holding ``:`` carries further tokens (``PDFInterpol="Spline2:NSmooth=1"``).  Keyword tokens are appended after
 the string, so they win over it.
 
 Deviations from TMVA (listed in ``docs/differences-from-tmva.md``): numbers are parsed strictly
 (``"10abc"`` is an error, where C++ stream extraction would read 10) and string values keep blanks.
+
+Limits: an option string holds no control characters other than blanks (they could not be written
+into the weights file); an option value is at most :data:`MAX_OPTION_VALUE_LENGTH` characters with at
+most :data:`MAX_OPTION_VALUE_OPERATORS` operators and brackets, so that no component that reads a
+value as a Python literal or an expression (``ast.literal_eval``, the transformation parser) can be
+driven into a ``RecursionError`` or ``MemoryError`` by an absurd value.  A keyword argument ``True`` or
+``False`` for an option that is not boolean (``BatchSize=True``) is refused naming the value.
 """
 
 from __future__ import annotations
@@ -40,9 +48,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
+import numpy as np
+
 from .errors import OptionError, closest
+from .safety import check_text
 
 __all__ = [
+    "MAX_OPTION_VALUE_LENGTH",
+    "MAX_OPTION_VALUE_OPERATORS",
     "OptionDecl",
     "OptionsBase",
     "format_option_value",
@@ -60,6 +73,40 @@ _FALSE = frozenset({"0", "false", "kfalse", "f"})
 _INDEXED = re.compile(r"^\s*([^\[\]=]+?)\s*\[\s*([^\]]*)\s*\]\s*$")
 
 T = TypeVar("T", bound="OptionsBase")
+
+#: Longest option value accepted, in characters.
+MAX_OPTION_VALUE_LENGTH = 16_384
+#: Most operators, brackets and nesting keywords in one option value (each can add one level to the
+#: syntax tree of a value read as a Python literal; Python's parser gives up at a few thousand).
+MAX_OPTION_VALUE_OPERATORS = 1_000
+_NESTING = re.compile(r"[-+*/%@~^&|<>=!.:(\[{]|\b(?:not|lambda|if|await|yield)\b")
+
+_TYPE_WORDS = {int: "an integer", float: "a number", str: "a string", bool: "a boolean"}
+
+
+def _check_value_size(decl_name: str, raw: str, component: str) -> None:
+    """Refuse absurdly long or deeply nestable option values (see the module notes)."""
+    if len(raw) > MAX_OPTION_VALUE_LENGTH:
+        raise OptionError(
+            f"value of option '{decl_name}' of {component} is {len(raw)} characters long; at most "
+            f"{MAX_OPTION_VALUE_LENGTH} are accepted"
+        )
+    n = sum(1 for _ in _NESTING.finditer(raw)) if len(raw) > MAX_OPTION_VALUE_OPERATORS else 0
+    if n > MAX_OPTION_VALUE_OPERATORS:
+        raise OptionError(
+            f"value '{raw[:40]}…' of option '{decl_name}' of {component} holds {n} operators and "
+            f"brackets; at most {MAX_OPTION_VALUE_OPERATORS} are accepted (an option value is a "
+            "setting, not a program)"
+        )
+
+
+def _expects(decl: OptionDecl) -> str:
+    """What a value of ``decl`` looks like, for messages (``an integer, e.g. BatchSize=32``)."""
+    if decl.allowed:
+        return f"one of {', '.join(decl.allowed)}"
+    word = _TYPE_WORDS.get(decl.type, decl.type.__name__)
+    default = decl.default[0] if decl.size is not None and decl.default else decl.default
+    return f"{word}, e.g. {decl.name}={_format_scalar(decl.type, default)}"
 
 
 @dataclass(frozen=True)
@@ -287,7 +334,28 @@ def parse_option_string(
         result.update(values)
     modified: set[str] = set()
     unused: list[str] = []
-    tokens = _split_tokens(text) + kwargs_to_tokens(kwargs or {}) + list(extra_tokens)
+    if not isinstance(text, str):
+        raise OptionError(f"the option string of {component} must be a string, not {type(text).__name__}")
+    check_text(text, argument=f"the option string of {component}", blanks=True)
+    kw_tokens: list[str] = []
+    for key, value in (kwargs or {}).items():
+        decl_kw = by_lower.get(str(key).lower())
+        if isinstance(value, (bool, np.bool_)) and decl_kw is not None and decl_kw.type is not bool:
+            raise OptionError(
+                f"keyword argument {key}={value!r} of {component}: the value {value!r} does not fit option "
+                f"'{decl_kw.name}', which takes {_expects(decl_kw)} (True/False are only for boolean "
+                "options)"
+            )
+        token = kwargs_to_tokens({key: value})[0]
+        check_text(token, argument=f"keyword argument {key} of {component}", blanks=True)
+        # ROOT's pythonization joins the keyword arguments into one option string with ':', so a
+        # string value holding ':' carries further options (TMVA_Higgs_Classification.py:
+        # PDFInterpol="Spline2:NSmoothSig[0]=20"); other values (a dict for ClassWeight) stay whole
+        if isinstance(value, str):
+            kw_tokens.extend(_split_tokens(token))
+        else:
+            kw_tokens.append(token)
+    tokens = _split_tokens(text) + kw_tokens + list(extra_tokens)
 
     def set_value(decl: OptionDecl, value: Any, token: str) -> None:
         if decl.name in modified and result[decl.name] != value:
@@ -320,6 +388,7 @@ def parse_option_string(
             if decl is None:
                 unused.append(token)
                 continue
+            _check_value_size(decl.name, raw, component)
             if index is not None:
                 if decl.size is None:
                     raise OptionError(
@@ -376,6 +445,10 @@ def parse_option_string(
         for tok in unused:
             base = tok.lstrip("!").partition("=")[0]
             base = _INDEXED.sub(r"\1", base).strip()
+            declared = by_lower.get(base.lower())
+            if declared is not None and "=" not in tok:  # a bare name of a non-boolean option
+                hints.append(f"'{base}' needs a value: {_expects(declared)}.")
+                continue
             sugg = closest(base, names)
             if sugg:
                 hints.append(f"'{base}': did you mean {' or '.join(repr(s) for s in sugg)}?")

@@ -18,7 +18,8 @@ tutorials all copy the same two functions; this module provides them once, gener
   schedule applied to the optimizer instance after each epoch, ``save_best`` called as the tutorials
   call it (so the first epoch is always saved), event weights in the loss when the loaders yield
   ``(X, y, w)`` (booking option ``EventWeights``), CUDA when available, progress through
-  :mod:`logging`, optional early stopping and a per-epoch history.
+  :mod:`logging` or, in a terminal, a tqdm bar over the epochs, optional early stopping and a
+  per-epoch history.
 * :func:`predict` — batched, gradient-free evaluation in eval mode on the model's device, returning
   the float32 ``(n_events, n_outputs)`` numpy array that ``MethodPyTorch`` expects.
 * :func:`schedule` — the learning-rate step function TMVA hands to ``train_func`` as
@@ -33,10 +34,13 @@ To keep to ROOT's tutorial functions instead, put them in the dict: pymva calls 
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import logging
 import math
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import numpy as np
@@ -44,11 +48,17 @@ import numpy.typing as npt
 import torch
 from torch.utils.data import DataLoader, SequentialSampler, TensorDataset
 
-from .logger import VERBOSE
+from .logger import VERBOSE, stderr_is_terminal
 
-__all__ = ["SequentialTensorLoader", "predict", "schedule", "train"]
+__all__ = ["SequentialTensorLoader", "predict", "progress_requested", "schedule", "train"]
 
 log = logging.getLogger("pymva.pytorch")
+
+#: Whether the code that calls :func:`train` asked for progress bars (``MethodPyTorch`` sets it from
+#: the Factory's ``DrawProgressBar``); read by ``train(progress=None)``.
+_PROGRESS_REQUESTED: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "pymva_pytorch_progress_requested", default=False
+)
 
 Steps = Mapping[int, float]
 SchedulerArg = tuple[Callable[..., Any] | None, Steps | None]
@@ -160,6 +170,39 @@ def bind_schedule(steps: Steps) -> Callable[..., None]:
     return scheduled
 
 
+@contextmanager
+def progress_requested(requested: bool) -> Iterator[None]:
+    """Within the block, ``train(progress=None)`` draws its epoch bar when ``requested`` is true.
+
+    ``MethodPyTorch`` wraps its call of ``train_func`` in this with the Factory's
+    ``DrawProgressBar`` (and not ``Silent``), so that :func:`train`, called with TMVA's arguments
+    only, follows the Factory's option.  The bar still appears only when standard error is a
+    terminal.
+
+    Parameters
+    ----------
+    requested : bool
+    """
+    token = _PROGRESS_REQUESTED.set(bool(requested))
+    try:
+        yield
+    finally:
+        _PROGRESS_REQUESTED.reset(token)
+
+
+def _epoch_bar(num_epochs: int, progress: bool | None) -> Any:
+    """A tqdm bar over the epochs on ``sys.stderr``, or ``None`` when it is not to be shown."""
+    wanted = _PROGRESS_REQUESTED.get() if progress is None else bool(progress)
+    if not wanted or not stderr_is_terminal():
+        return None
+    from tqdm import tqdm
+
+    # mininterval 0: every epoch's losses are drawn (an epoch takes far longer than a redraw)
+    return tqdm(
+        total=int(num_epochs), desc="Epochs", unit="epoch", leave=False, file=sys.stderr, mininterval=0
+    )
+
+
 def _default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
@@ -227,6 +270,7 @@ def train(
     log_every: int | None = 32,
     patience: int | None = None,
     history: list[dict[str, float]] | None = None,
+    progress: bool | None = None,
 ) -> torch.nn.Module:
     """Train ``model``: the ROOT tutorials' loop, usable as ``train_func``.
 
@@ -264,12 +308,19 @@ def train(
         Log the mean training loss of the last ``log_every`` batches every ``log_every`` batches
         (``"[epoch, batch] train loss: x.xxx"``, as the tutorials print it) at pymva's VERBOSE level
         (shown with the Factory's ``V`` option); ``None`` or 0: none.  The per-epoch line
-        ``"[epoch] val loss: x.xxx"`` is logged at INFO level.
+        ``"[epoch] val loss: x.xxx"`` is logged at INFO level (at VERBOSE level while the progress
+        bar shows the same numbers).
     patience : int or None, keyword-only
         Stop early when the validation loss has not improved for this many epochs.
     history : list, keyword-only
         If given, one dict per epoch is appended: ``epoch`` (1-based), ``train_loss``, ``val_loss``,
         ``lr``.
+    progress : bool or None, keyword-only
+        Draw a tqdm bar over the epochs, with the epoch's training loss and validation loss in its
+        postfix, on standard error -- only when standard error is a terminal, so that log files get
+        plain log lines and no carriage-return redraws.  ``None`` (the default): as the caller
+        asked with :func:`progress_requested` (inside a Factory: its ``DrawProgressBar`` option),
+        else no bar.  While the bar is shown, pymva's log lines are written above it.
 
     Returns
     -------
@@ -293,72 +344,85 @@ def train(
     opt: Any = optimizer(model.parameters(), lr=lr) if isinstance(optimizer, type) else optimizer  # type: ignore[call-arg]
     sched_fn, sched_steps = scheduler if scheduler is not None else (None, None)
     loss_fn = _Loss(criterion)
+    every = int(log_every) if log_every else 0
+    n_epochs = int(num_epochs)
     best_val: float | None = None
     best_seen = math.inf
     stale = 0
-    every = int(log_every) if log_every else 0
+    with ExitStack() as stack:
+        bar = _epoch_bar(n_epochs, progress)
+        if bar is not None:
+            from tqdm.contrib.logging import logging_redirect_tqdm
 
-    for epoch in range(int(num_epochs)):
-        model.train()
-        total = torch.zeros((), device=dev)
-        window = torch.zeros((), device=dev)
-        n_batches = 0
-        for i, batch in enumerate(train_loader):
-            x, y, w = _unpack(batch, dev)
-            opt.zero_grad()
-            loss = loss_fn(model(x), y, w)
-            loss.backward()  # type: ignore[no-untyped-call]
-            opt.step()
-            value = loss.detach()
-            total += value
-            n_batches += 1
-            if every:
-                window += value
-                if (i + 1) % every == 0:
-                    log.log(VERBOSE, "[%d, %d] train loss: %.3f", epoch + 1, i + 1, float(window) / every)
-                    window.zero_()
-        train_loss = float(total) / max(n_batches, 1)
-
-        if sched_fn is not None:
-            if sched_steps is None:
-                sched_fn(opt, epoch)
-            else:
-                sched_fn(opt, epoch, sched_steps)
-
-        model.eval()
-        val_total = torch.zeros((), device=dev)
-        n_val = 0
-        with torch.no_grad():
-            for batch in val_loader:
+            stack.callback(bar.close)
+            stack.enter_context(logging_redirect_tqdm(loggers=[logging.getLogger("pymva")]))
+        epoch_level = VERBOSE if bar is not None else logging.INFO
+        for epoch in range(n_epochs):
+            model.train()
+            total = torch.zeros((), device=dev)
+            window = torch.zeros((), device=dev)
+            n_batches = 0
+            for i, batch in enumerate(train_loader):
                 x, y, w = _unpack(batch, dev)
-                val_total += loss_fn(model(x), y, w)
-                n_val += 1
-        curr_val = float(val_total) / n_val if n_val else train_loss
+                opt.zero_grad()
+                loss = loss_fn(model(x), y, w)
+                loss.backward()  # type: ignore[no-untyped-call]
+                opt.step()
+                value = loss.detach()
+                total += value
+                n_batches += 1
+                if every:
+                    window += value
+                    if (i + 1) % every == 0:
+                        log.log(VERBOSE, "[%d, %d] train loss: %.3f", epoch + 1, i + 1, float(window) / every)
+                        window.zero_()
+            train_loss = float(total) / max(n_batches, 1)
 
-        if save_best is not None:
-            if best_val is None:
-                best_val = curr_val
-            best_val = save_best(model, curr_val, best_val)
-        log.info("[%d] val loss: %.3f", epoch + 1, curr_val)
-        if history is not None:
-            history.append(
-                {
-                    "epoch": float(epoch + 1),
-                    "train_loss": train_loss,
-                    "val_loss": curr_val,
-                    "lr": float(opt.param_groups[0]["lr"]) if opt.param_groups else math.nan,
-                }
-            )
-        if patience is not None:
-            if curr_val < best_seen:
-                best_seen, stale = curr_val, 0
-            else:
-                stale += 1
-                if stale >= patience:
-                    log.info("Early stopping after epoch %d: no improvement for %d epochs", epoch + 1, stale)
-                    break
+            if sched_fn is not None:
+                if sched_steps is None:
+                    sched_fn(opt, epoch)
+                else:
+                    sched_fn(opt, epoch, sched_steps)
 
-    log.info("Finished Training on %d Epochs!", int(num_epochs))
+            model.eval()
+            val_total = torch.zeros((), device=dev)
+            n_val = 0
+            with torch.no_grad():
+                for batch in val_loader:
+                    x, y, w = _unpack(batch, dev)
+                    val_total += loss_fn(model(x), y, w)
+                    n_val += 1
+            curr_val = float(val_total) / n_val if n_val else train_loss
+
+            if save_best is not None:
+                if best_val is None:
+                    best_val = curr_val
+                best_val = save_best(model, curr_val, best_val)
+            log.log(epoch_level, "[%d] val loss: %.3f", epoch + 1, curr_val)
+            if bar is not None:
+                bar.set_postfix(loss=f"{train_loss:.4g}", val_loss=f"{curr_val:.4g}", refresh=False)
+                bar.update()
+            if history is not None:
+                history.append(
+                    {
+                        "epoch": float(epoch + 1),
+                        "train_loss": train_loss,
+                        "val_loss": curr_val,
+                        "lr": float(opt.param_groups[0]["lr"]) if opt.param_groups else math.nan,
+                    }
+                )
+            if patience is not None:
+                if curr_val < best_seen:
+                    best_seen, stale = curr_val, 0
+                else:
+                    stale += 1
+                    if stale >= patience:
+                        log.info(
+                            "Early stopping after epoch %d: no improvement for %d epochs", epoch + 1, stale
+                        )
+                        break
+
+    log.info("Finished Training on %d Epochs!", n_epochs)
     model.to(torch.device("cpu"))
     return model
 

@@ -17,11 +17,19 @@ evaluated in one vectorised call::
 
     values = reader.EvaluateMVA(X, "PyTorch")          # X: (n, 4) -> (n,)
 
-Events with a NaN input give −999 (with an ERROR line), as TMVA's ``EvaluateMVA`` does; pymva does the
-same in ``EvaluateRegression``/``EvaluateMulticlass`` (every output −999), where TMVA only logs.
+Events with a NaN (or infinite) input give −999 (with an ERROR line), as TMVA's ``EvaluateMVA`` does
+for NaN; pymva does the same in ``EvaluateRegression``/``EvaluateMulticlass`` (every output −999),
+where TMVA only logs.
+
+Nothing in a weights file makes code run (``docs/security.md``): code and files outside the weights
+file's directory are used only when the script names them — the Reader options ``UserCode`` and
+``AllowPickle``, or keywords of :meth:`Reader.BookMVA` (``UserCode=``, ``FilenameTrainedModel=``,
+``FilenameClassifier=``, ``AllowPickle=``).
 
 :class:`RReader` is ``TMVA.Experimental.RReader``: one method, variables taken from the file, and
-``Compute`` on a list (one event) or a 2-D array (many events).
+``Compute`` on a list (one event) or a 2-D array (many events).  It stays in this module (which is
+therefore somewhat longer than ~800 lines): it is a Reader with one booked method and shares its
+booking, input checks and evaluation path, and ``TMVA.Reader``/``TMVA.Experimental`` are one face.
 """
 
 from __future__ import annotations
@@ -36,8 +44,14 @@ from typing import Any, ClassVar, Literal, overload
 import numpy as np
 import numpy.typing as npt
 
-from .errors import DataError, ModelError, OptionError, did_you_mean
-from .io.weights import WeightsFileContent, method_from_content, parse_weights_xml, read_weights_file
+from .errors import DataError, ModelError, OptionError, PyMVAError, did_you_mean
+from .io.weights import (
+    WeightsFileContent,
+    method_from_content,
+    parse_weights_xml,
+    read_weights_file,
+    weights_file_argument,
+)
 from .logger import configure, get_logger
 from .methods.base import MethodBase
 from .options import OptionsBase, option
@@ -65,6 +79,50 @@ class ReaderOptions(OptionsBase):
     Color: bool = option(False, "Color flag")
     Silent: bool = option(False, "Boolean silent flag")
     Error: bool = option(False, "Calculates errors (pymva's methods give -1, as TMVA methods without errors)")
+    AllowPickle: bool = option(
+        False,
+        "Read model files that are Python pickles (older pymva files); unpickling runs code from the "
+        "file: only for files you trust. pymva extension",
+    )
+    UserCode: str = option(
+        "",
+        "Python file to run (in a fresh namespace) for the PyTorch methods booked by this Reader; a "
+        "weights file's own UserCode is never run. pymva extension",
+    )
+
+
+def _is_aux(value: Any) -> bool:
+    """Whether a second argument after the tag is TMVA's ``aux`` number (not input values)."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    return isinstance(value, (int, float, np.integer, np.floating)) or (
+        isinstance(value, np.ndarray) and value.ndim == 0
+    )
+
+
+def as_float32_events(values: Any) -> F32:
+    """Input values as a float32 array (values beyond float32 become ±inf).
+
+    Raises
+    ------
+    DataError
+        For values that are not numbers (strings, objects, complex numbers, ragged lists).
+    """
+    accepted = "numbers: a list or 1-D array for one event, a 2-D array (n_events, n_variables) for many"
+    if isinstance(values, (str, bytes, dict)) or values is None:
+        raise DataError(
+            f"the input values ({type(values).__name__}) cannot be converted to float32; give {accepted}"
+        )
+    try:
+        raw = np.asarray(values)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise DataError(f"the input values cannot be converted to float32 ({exc}); give {accepted}") from None
+    if raw.dtype.kind not in "biuf":
+        raise DataError(
+            f"the input values (dtype {raw.dtype}) cannot be converted to float32; give {accepted}"
+        )
+    with np.errstate(over="ignore", invalid="ignore"):
+        return raw.astype(np.float32, copy=False)
 
 
 def _split_expression(expression: str) -> tuple[str, str]:
@@ -131,6 +189,32 @@ def _check_ref(ref: Any, what: str, expression: str, allow_int: bool) -> Any:
     )
 
 
+def _check_reader_arguments(options: Any, verbose: Any) -> None:
+    """``Reader(options, verbose)``: the types ROOT's constructors accept, else an OptionError."""
+    accepted = (
+        "Reader(options='', verbose=False), Reader('var1:var2', options) or Reader(['var1', 'var2'], "
+        "options), with options a string such as '!Color:!Silent'"
+    )
+    if isinstance(options, (bytes, bytearray)) or not isinstance(options, (str, Sequence)):
+        raise OptionError(
+            f"Reader({options!r}): the first argument must be a string or a list of names; {accepted}"
+        )
+    if not isinstance(options, str):
+        bad = [v for v in options if not isinstance(v, str)]
+        if bad:
+            raise OptionError(f"Reader({options!r}): variable names must be strings, got {bad!r}; {accepted}")
+    if not isinstance(verbose, (bool, str, int, np.integer)) or isinstance(verbose, bytes):
+        raise OptionError(
+            f"Reader(…, {verbose!r}): the second argument must be a bool or a string; {accepted}"
+        )
+
+
+def _caller_flag(value: Any, name: str) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise OptionError(f"{name}={value!r}: give True or False")
+
+
 class Reader:
     """Evaluate trained methods on new events (TMVA ``Reader``).
 
@@ -143,8 +227,8 @@ class Reader:
     Parameters
     ----------
     options : str or sequence of str
-        Option string (``V``, ``Color``, ``Silent``, ``Error``); or, when a second string follows or it
-        is a list, the variable names.
+        Option string (``V``, ``Color``, ``Silent``, ``Error``; pymva's ``AllowPickle`` and
+        ``UserCode``); or, when a second string follows or it is a list, the variable names.
     verbose : bool or str
         Verbose flag; or the option string in the variable-names form.
     **kwargs
@@ -153,7 +237,7 @@ class Reader:
     Raises
     ------
     OptionError
-        For an option that cannot be interpreted.
+        For an option that cannot be interpreted, or arguments of other types than these.
     """
 
     def __init__(
@@ -167,6 +251,7 @@ class Reader:
         **kwargs: Any,
     ) -> None:
         var_names: list[str] = []
+        _check_reader_arguments(options, verbose)
         if isinstance(verbose, str) or not isinstance(options, str):
             if isinstance(options, str):
                 var_names = [v.replace("@", "") for v in options.split(":") if v.strip()]
@@ -273,13 +358,35 @@ class Reader:
                         f"'{stored[i].expression}' (file '{src}'; {listing})"
                     )
 
-    def _book_content(self, content: WeightsFileContent) -> MethodBase:
+    def _caller_options(
+        self, content: WeightsFileContent, given: dict[str, Any]
+    ) -> tuple[dict[str, Any], bool]:
+        """The options the script gives for this booking (never read from the file), and AllowPickle."""
+        from .methods.registry import get_method_class
+
+        given = dict(given)
+        allow = self.options.AllowPickle
+        for key in [k for k in given if k.lower() == "allowpickle"]:
+            allow = _caller_flag(given.pop(key), "AllowPickle")
+        try:
+            method_cls = get_method_class(content.method_type)
+        except OptionError as exc:
+            raise ModelError(f"weights file '{content.source}': {exc}") from None
+        code = self.options.UserCode
+        if code and "UserCode" in method_cls.code_options and not any(k.lower() == "usercode" for k in given):
+            given["UserCode"] = code
+        return given, allow
+
+    def _book_content(self, content: WeightsFileContent, given: dict[str, Any] | None = None) -> MethodBase:
         self._check_declarations(content)
-        method = method_from_content(content)
+        caller, allow = self._caller_options(content, given or {})
+        method = method_from_content(content, caller_options=caller, allow_pickle=allow)
         self._info('Booked classifier "%s" of type: "%s"', method.title, method.method_type.type_name)
         return method
 
-    def BookMVA(self, methodTag: str | EMVA, weightfile: str | os.PathLike[str]) -> MethodBase:
+    def BookMVA(
+        self, methodTag: str | EMVA, weightfile: str | os.PathLike[str], **options: Any
+    ) -> MethodBase:
         """Book a method from its weights file under a tag.
 
         Parameters
@@ -290,6 +397,12 @@ class Reader:
             returned without a tag (evaluate it with ``EvaluateMVA(method)``).
         weightfile : path-like or str
             The ``.weights.xml`` file (the method type is read from it).
+        **options
+            pymva extension: what the script itself gives, never read from the file —
+            ``AllowPickle=True`` (read a pickled model file; it runs code), ``UserCode=<file>``
+            (PyTorch: run this file for ``load_model_custom_objects``), ``FilenameTrainedModel=<file>``
+            (PyTorch) or ``FilenameClassifier=<file>`` (scikit-learn methods): load the model from
+            this file instead of the one beside the weights file.
 
         Returns
         -------
@@ -299,29 +412,50 @@ class Reader:
         Raises
         ------
         OptionError
-            ``<BookMVA> method tag "<tag>" already exists!``
+            ``<BookMVA> method tag "<tag>" already exists!``; a tag that is neither a string nor a
+            ``Types`` member; a weights file given as something other than a ``str``/``Path``; an
+            option the method does not accept here.
         DataError
             When the declared variables or spectators differ from the file's (count, order, expression).
         ModelError
-            When the file cannot be read or the method cannot be re-created from it.
+            When the file cannot be read (missing, a FIFO or device, over 256 MiB, not a weights file)
+            or the method cannot be re-created from it.
         """
-        if isinstance(methodTag, (int, np.integer)) and not isinstance(methodTag, bool):
-            emva = EMVA(int(methodTag))
-            content = parse_weights_xml(os.fspath(weightfile), "<string>")
+        if isinstance(methodTag, (int, np.integer)) and not isinstance(methodTag, (bool, np.bool_)):
+            try:
+                emva = EMVA(int(methodTag))
+            except ValueError:
+                known = ", ".join(f"{m.name}={int(m)}" for m in EMVA)
+                raise OptionError(
+                    f"BookMVA({methodTag!r}, …): {methodTag} is no TMVA method type; give a string tag, or a "
+                    f"Types member with the XML text ({known})"
+                ) from None
+            if not isinstance(weightfile, (str, bytes)):
+                raise OptionError(
+                    f"BookMVA({emva.name}, xml): the second argument must be the XML text (str or bytes), got "
+                    f"{type(weightfile).__name__}"
+                )
+            content = parse_weights_xml(weightfile, "<string>")
             if content.method_type.lower() != emva.type_name.lower():
                 raise ModelError(
                     f"BookMVA({emva.name}, xml): the XML holds a method of type '{content.method_type}'"
                 )
-            return self._book_content(content)
-        tag = str(methodTag)
+            return self._book_content(content, options)
+        if not isinstance(methodTag, str) or not methodTag:
+            raise OptionError(
+                f"BookMVA({methodTag!r}, …): the method tag must be a non-empty string such as 'PyTorch' "
+                "(or a Types member with the XML text)"
+            )
+        tag = methodTag
         if tag in self._methods:
             raise OptionError(
                 f'<BookMVA> method tag "{tag}" already exists! (booked tags: {", ".join(self._methods)}); '
                 "use another tag"
             )
-        content = read_weights_file(weightfile)
-        self._info('Booking "%s" of type "%s" from %s.', tag, content.method_type, os.fspath(weightfile))
-        method = self._book_content(content)
+        path = weights_file_argument(weightfile, f"BookMVA('{tag}', weightfile): weightfile")
+        content = read_weights_file(path)
+        self._info('Booking "%s" of type "%s" from %s.', tag, content.method_type, path)
+        method = self._book_content(content, options)
         self._methods[tag] = method
         return method
 
@@ -335,11 +469,11 @@ class Reader:
     def _method(self, tag: str) -> MethodBase:
         try:
             return self._methods[tag]
-        except KeyError:
+        except (KeyError, TypeError):
             booked = list(self._methods)
             raise OptionError(
                 f'<EvaluateMVA> unknown classifier in map; you looked for "{tag}"'
-                f"{did_you_mean(tag, booked)} Booked tags: {', '.join(booked) if booked else '(none)'}"
+                f"{did_you_mean(str(tag), booked)} Booked tags: {', '.join(booked) if booked else '(none)'}"
             ) from None
 
     # ------------------------------------------------------------------ helpers
@@ -362,24 +496,46 @@ class Reader:
                 "reader.AddVariable(expression, numpy.zeros(1, numpy.float32)) or pass the values: "
                 "EvaluateMVA(values, tag)"
             )
-        return np.array([b.view[0] for b in self._variables], dtype=np.float32)
+        values = [b.view[0] for b in self._variables]
+        if method.uses_spectators:
+            values += self._current_spectators(method)
+        with np.errstate(over="ignore", invalid="ignore"):  # a float64 beyond float32 reads as inf
+            return np.array(values, dtype=np.float32)
+
+    def _current_spectators(self, method: MethodBase) -> list[float]:
+        """The bound spectators' current values, for a method that reads them (a split expression)."""
+        unbound = [b.expression for b in self._spectators if b.view is None]
+        if unbound or len(self._spectators) != len(method.context.spectators):
+            raise DataError(
+                f"method {method.method_name} reads the spectators {[v.expression for v in method.context.spectators]} "
+                f"(its split expression picks the fold model of each event); bind each with "
+                "reader.AddSpectator(expression, numpy.zeros(1, numpy.float32)), or pass the variables then the "
+                "spectators: EvaluateMVA(values, tag)"
+                + (f" (declared without a buffer: {unbound})" if unbound else "")
+            )
+        return [float(b.view[0]) for b in self._spectators]
+
+    @staticmethod
+    def _input_columns(method: MethodBase) -> list[Any]:
+        """The columns a method reads: its variables, then its spectators when it uses them."""
+        ctx = method.context
+        return list(ctx.variables) + (list(ctx.spectators) if method.uses_spectators else [])
 
     def _as_input(self, values: Any, method: MethodBase) -> F32:
-        try:
-            X = np.asarray(values, dtype=np.float32)
-        except (TypeError, ValueError) as exc:
-            raise DataError(f"the input values cannot be converted to float32: {exc}") from None
-        n = method.context.n_variables
+        X = as_float32_events(values)
+        columns = [v.expression for v in self._input_columns(method)]
+        n = len(columns)
+        what = "variables then spectators" if method.uses_spectators else "variables"
         if X.ndim == 1 and X.shape[0] != n:
             raise DataError(
-                f"one event needs {n} values (the variables of {method.method_name}: "
-                f"{[v.expression for v in method.context.variables]}), got {X.shape[0]}"
+                f"one event needs {n} values (the {what} of {method.method_name}: "
+                f"{columns}), got {X.shape[0]}"
                 + ("; for many events pass a 2-D array of shape (n_events, 1)" if n == 1 else "")
             )
         if X.ndim == 2 and X.shape[1] != n:
             raise DataError(
-                f"the input has {X.shape[1]} columns, {method.method_name} has {n} variables "
-                f"{[v.expression for v in method.context.variables]}; expected shape (n_events, {n})"
+                f"the input has {X.shape[1]} columns, {method.method_name} reads {n} {what} "
+                f"{columns}; expected shape (n_events, {n})"
             )
         if X.ndim not in (1, 2):
             raise DataError(
@@ -407,12 +563,19 @@ class Reader:
 
     def _compute(self, method: MethodBase, X: F32, kind: _Kind) -> F32:
         """Evaluate NaN-free events (2-D) through the method."""
-        if kind == "mva":
-            out = method.mva_value(X)
-        elif kind == "regression":
-            out = method.evaluate(X)
-        else:
-            out = method.raw_outputs(X)
+        try:
+            if kind == "mva":
+                out = method.mva_value(X)
+            elif kind == "regression":
+                out = method.evaluate(X)
+            else:
+                out = method.raw_outputs(X)
+        except PyMVAError:
+            raise
+        except Exception as exc:  # a method's own failure, named, never a raw traceback
+            raise ModelError(
+                f"method {method.method_name} failed on {len(X)} event(s): {type(exc).__name__}: {exc}"
+            ) from exc
         if self.options.Error:
             self._mva_error = -1.0
             self._mva_error_upper = -1.0
@@ -420,21 +583,24 @@ class Reader:
 
     def _one_event(self, method: MethodBase, x: F32, kind: _Kind) -> float | list[float]:
         self._check_kind(method, kind)
-        nan = np.flatnonzero(np.isnan(x))
-        if nan.size:
-            i = int(nan[0])
+        bad = np.flatnonzero(~np.isfinite(x))
+        if bad.size:
+            i = int(bad[0])
+            word = "NaN" if np.isnan(x[i]) else "infinite"
             if kind == "mva":
                 self.log.error(
-                    "%d-th variable of the event is NaN --> return MVA value -999, \n"
+                    "%d-th variable of the event is %s --> return MVA value -999, \n"
                     " that's all I can do, please fix or remove this event.",
                     i,
+                    word,
                 )
                 return NAN_RESPONSE
             what = "target" if kind == "regression" else "class"
             self.log.error(
-                "%d-th variable of the event is NaN --> return -999 for every %s, \n"
+                "%d-th variable of the event is %s --> return -999 for every %s, \n"
                 " please fix or remove this event.",
                 i,
+                word,
                 what,
             )
             return [NAN_RESPONSE] * self._n_outputs(method, kind)
@@ -449,19 +615,24 @@ class Reader:
         shape: tuple[int, ...] = (n,) if kind == "mva" else (n, self._n_outputs(method, kind))
         if n == 0:
             return np.zeros(shape, np.float32)
-        isnan = np.isnan(X)
+        isnan = ~np.isfinite(X)  # NaN or ±inf
         bad = isnan.any(axis=1)
         if not bad.any():
             return np.ascontiguousarray(self._compute(method, X, kind).reshape(shape))
         per_var = isnan.sum(axis=0)
         hit = ", ".join(
-            f"{v.expression} ({int(c)})" for v, c in zip(method.context.variables, per_var, strict=True) if c
+            f"{v.expression} ({int(c)})"
+            for v, c in zip(self._input_columns(method), per_var, strict=True)
+            if c
         )
+        word = "NaN" if not np.isinf(X[bad]).any() else "NaN or infinite"
         self.log.error(
-            "%d of %d events have a NaN input variable --> their output is -999, please fix or remove "
-            "these events (NaN per variable: %s)",
+            "%d of %d events have a %s input variable --> their output is -999, please fix or remove "
+            "these events (%s per variable: %s)",
             int(bad.sum()),
             n,
+            word,
+            word,
             hit,
         )
         out = np.full(shape, NAN_RESPONSE, dtype=np.float32)
@@ -476,12 +647,15 @@ class Reader:
             return self._one_event(method, self._current_event(method), kind)
         if isinstance(arg0, MethodBase):
             return self._one_event(arg0, self._current_event(arg0), kind)
-        if not isinstance(arg1, str):
+        if isinstance(arg1, MethodBase):
+            method = arg1
+        elif isinstance(arg1, str):
+            method = self._method(arg1)
+        else:
             raise OptionError(
                 "call as Evaluate…(tag) or Evaluate…(values, tag): the method tag must be a string, "
                 f"got {type(arg1).__name__}"
             )
-        method = self._method(arg1)
         X = self._as_input(arg0, method)
         if X.ndim == 1:
             return self._one_event(method, X, kind)
@@ -500,19 +674,22 @@ class Reader:
 
         Forms: ``EvaluateMVA(tag)`` (current values of the bound buffers), ``EvaluateMVA(method)``,
         ``EvaluateMVA(values, tag)`` with ``values`` one event (1-D, returns a float) or many
-        (2-D ``(n_events, n_variables)``, returns a float32 array).  ``aux`` (TMVA's signal efficiency
-        for Cuts) is accepted and ignored.
+        (2-D ``(n_events, n_variables)``, returns a float32 array); ``EvaluateMVA(tag, values)`` is the
+        same as ``EvaluateMVA(values, tag)``.  ``aux`` (TMVA's signal efficiency for Cuts, a number)
+        is accepted and ignored.
 
         Classification: the signal-class output.  Regression and multiclass: the method's raw first
         output, as TMVA's ``GetMvaValue`` (no inverse target transform: use ``EvaluateRegression``).
-        An event with a NaN input gives −999 and an ERROR line.
+        An event with a NaN or infinite input gives −999 and an ERROR line.
 
         Raises
         ------
         OptionError
             For an unknown tag.
         DataError
-            For unbound variables or input of the wrong shape.
+            For unbound variables or input of the wrong shape or type.
+        ModelError
+            When the method fails (its message names the method).
         """
         arg0, arg1 = self._split_args("EvaluateMVA", args, kwargs)
         return self._dispatch(arg0, arg1, "mva")
@@ -527,9 +704,18 @@ class Reader:
             items.insert(1 if items else 0, kwargs["methodTag"])
         if not items:
             raise OptionError(f"{name}() needs a method tag: {name}(tag) or {name}(values, tag)")
+        if len(items) > 3 or (len(items) == 3 and isinstance(items[0], (str, MethodBase))):
+            raise OptionError(
+                f"{name}() takes (tag[, aux]) or (values, tag[, aux]); got {len(items)} arguments"
+            )
         arg0 = items[0]
         if isinstance(arg0, (str, MethodBase)):
-            return arg0, None  # a second positional argument is aux
+            if len(items) > 1 and not _is_aux(items[1]):
+                # Evaluate…(tag, values): the values are used, never silently ignored
+                if isinstance(items[1], (str, bytes)):
+                    as_float32_events(items[1])  # raises: text is neither aux nor values
+                return items[1], arg0
+            return arg0, None  # a second positional argument is aux (TMVA's signal efficiency)
         return arg0, items[1] if len(items) > 1 else None
 
     @overload
@@ -651,6 +837,9 @@ class RReader:
     ----------
     path : path-like
         The ``.weights.xml`` file.
+    **options
+        What the script gives for this method, as in :meth:`Reader.BookMVA` (``AllowPickle``,
+        ``UserCode``, ``FilenameTrainedModel``, ``FilenameClassifier``); pymva extension.
 
     Raises
     ------
@@ -661,8 +850,8 @@ class RReader:
 
     _TAG = "RReader"
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        content = read_weights_file(path)
+    def __init__(self, path: str | os.PathLike[str], **options: Any) -> None:
+        content = read_weights_file(weights_file_argument(path, "RReader(path): path"))
         src = content.source
         if not content.variables:
             raise ModelError(f"Failed to parse input variables from TMVA config {src}.")
@@ -679,7 +868,7 @@ class RReader:
         # unlike ROOT's RReader, spectators are declared too, so files with spectators can be read
         for s in content.spectators:
             self._reader.AddSpectator(s.expression)
-        self.method = self._reader._book_content(content)
+        self.method = self._reader._book_content(content, options)
         self._reader._methods[self._TAG] = self.method
         self._lock = threading.Lock()
 
@@ -702,10 +891,10 @@ class RReader:
         Raises
         ------
         DataError
-            When the number of values or columns differs from the number of variables, or the input is
-            not 1-D or 2-D.
+            When the number of values or columns differs from the number of variables, the input is
+            not 1-D or 2-D, or it is not numbers.
         """
-        X = np.asarray(x, dtype=np.float32)
+        X = as_float32_events(x)
         nvar = len(self._names)
         r = self._reader
         with self._lock:

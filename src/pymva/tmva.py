@@ -3,8 +3,13 @@
 It holds the same names as ROOT's ``TMVA`` namespace that TMVA scripts use — ``TMVA.Factory``,
 ``TMVA.DataLoader``, ``TMVA.Reader``, ``TMVA.Types``, ``TMVA.Experimental.RReader``, ``TMVA.Config``
 and ``TMVA.gConfig()`` (:mod:`pymva.config`: weight-file directories, the progress-bar, colour and
-silent flags) — plus ``TMVA.Tools.Instance()`` and ``TMVA.PyMethodBase.PyInitialize()``, which do
-nothing in pymva and are kept so that existing scripts run unchanged.  ``TMVA.TCut`` is pymva's :class:`~pymva.tcut.TCut`
+silent flags), the envelopes
+``TMVA.CrossValidation``, ``TMVA.VariableImportance`` (with ``TMVA.VIType``),
+``TMVA.HyperParameterOptimisation`` and ``TMVA.Experimental.Classification``,
+``TMVA.TMVAGui`` (which writes TMVAGui's plots as PNG and PDF with an ``index.html``,
+:func:`pymva.plotting.TMVAGui`) — plus
+``TMVA.Tools.Instance()`` and ``TMVA.PyMethodBase.PyInitialize()``, which do nothing in pymva and are
+kept so that existing scripts run unchanged.  ``TMVA.TCut`` is pymva's :class:`~pymva.tcut.TCut`
 (ROOT scripts use ``ROOT.TCut``; the TMVA tutorials' ``TCut('')`` maps onto it).
 """
 
@@ -45,17 +50,33 @@ class _PyMethodBase:
 
 
 class _Experimental:
-    """``TMVA.Experimental``: holds ``RReader``."""
+    """``TMVA.Experimental``: holds ``RReader`` and ``Classification``."""
 
     def __getattr__(self, name: str) -> Any:
         if name == "RReader":
             from .reader import RReader
 
             return RReader
-        raise AttributeError(f"TMVA.Experimental has no attribute {name!r}; available: RReader")
+        if name == "Classification":
+            from .envelope.classification import Classification
+
+            return Classification
+        raise AttributeError(
+            f"TMVA.Experimental has no attribute {name!r}; available: {', '.join(self.__dir__())}"
+        )
 
     def __dir__(self) -> list[str]:
-        return ["RReader"]
+        return ["Classification", "RReader"]
+
+
+#: The envelopes: ``TMVA.<name>`` -> (module, attribute).
+_ENVELOPES = {
+    "CrossValidation": ("crossvalidation", "CrossValidation"),
+    "CrossValidationResult": ("crossvalidation", "CrossValidationResult"),
+    "VariableImportance": ("variableimportance", "VariableImportance"),
+    "VIType": ("variableimportance", "VIType"),
+    "HyperParameterOptimisation": ("hyperparameters", "HyperParameterOptimisation"),
+}
 
 
 class _TMVANamespace:
@@ -82,6 +103,15 @@ class _TMVANamespace:
             from .reader import Reader
 
             return Reader
+        if name == "TMVAGui":
+            from .plotting import TMVAGui
+
+            return TMVAGui
+        if name in _ENVELOPES:
+            import importlib
+
+            module, attr = _ENVELOPES[name]
+            return getattr(importlib.import_module(f"pymva.envelope.{module}"), attr)
         from .errors import did_you_mean
 
         raise AttributeError(
@@ -89,10 +119,22 @@ class _TMVANamespace:
         )
 
     def __dir__(self) -> list[str]:
-        return [
-            "Config", "DataLoader", "Experimental", "Factory", "PyMethodBase", "Reader", "TCut", "Tools",
-            "Types", "gConfig",
-        ]  # fmt: skip
+        return sorted(
+            [
+                "Config",
+                "DataLoader",
+                "Experimental",
+                "Factory",
+                "PyMethodBase",
+                "Reader",
+                "TCut",
+                "TMVAGui",
+                "Tools",
+                "Types",
+                "gConfig",
+                *_ENVELOPES,
+            ]
+        )
 
     def __repr__(self) -> str:
         return "<pymva TMVA namespace>"

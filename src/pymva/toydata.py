@@ -4,7 +4,7 @@ The examples generate their input here when it is absent, so they run on a fresh
 network access:
 
 * :func:`create_class_example` — ``tmva_class_example.root``: trees ``TreeS``/``TreeB`` with four
-  correlated Gaussian variables ``var1..var4``;
+  correlated Gaussian variables ``var1..var4``, and in ``TreeB`` a ``weight`` branch, as in ROOT's file;
 * :func:`create_regression_example` — ``tmva_reg_example.root``: tree ``TreeR`` with ``var1``,
   ``var2`` and the target ``fvalue``;
 * :func:`create_multiple_background` — ``tmva_example_multiple_background.root``: trees ``TreeS``,
@@ -84,17 +84,22 @@ def create_class_example(
     Returns
     -------
     Path
-        The file written.  Branches ``var1``..``var4`` are float32.
+        The file written.  Branches ``var1``..``var4`` are float32; ``TreeB`` also has a float32
+        ``weight`` branch, uniform in [0.5, 1.5) (ROOT's file has one for
+        ``SetBackgroundWeightExpression("weight")``).
     """
     rng = np.random.default_rng(seed)
     sig = _correlated(rng, n_events, [0.2, 0.3, 0.5, 0.9], [1.0, 1.0, 1.0, 1.0], 0.6)
     bkg = _correlated(rng, n_events, [-0.2, -0.3, -0.5, -0.6], [1.0, 1.0, 1.0, 1.0], 0.6)
+    # ROOT's file has a background weight branch (TMVAClassification.C: SetBackgroundWeightExpression
+    # ("weight")); drawn from its own generator so that the variables do not depend on it
+    weight = np.random.default_rng([seed, 1]).uniform(0.5, 1.5, n_events).astype(np.float32)
     names = [f"var{i + 1}" for i in range(4)]
     return write_trees(
         path,
         {
             "TreeS": {n: sig[:, i] for i, n in enumerate(names)},
-            "TreeB": {n: bkg[:, i] for i, n in enumerate(names)},
+            "TreeB": {**{n: bkg[:, i] for i, n in enumerate(names)}, "weight": weight},
         },
     )
 

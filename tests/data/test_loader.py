@@ -642,6 +642,25 @@ def test_missing_element_warns(caplog: pytest.LogCaptureFixture) -> None:
     assert "Alt$(arr[4],0)" in caplog.text
 
 
+def test_efficiency_after_missing_elements_says_relative_to_what(caplog: pytest.LogCaptureFixture) -> None:
+    """Entries without the indexed element give no event before the cut: the efficiency is of the rest."""
+    arr = {"a": ak.Array([[1.0, 2.0], [3.0], [4.0, 5.0], [6.0, 7.0], [8.0], [9.0, -1.0]])}
+    loader = DataLoader()
+    loader.AddVariable("a[1]")
+    loader.AddTree(arr, "Signal", 1.0, "", "Training")
+    loader.AddTree(arr, "Background", 1.0, "", "Testing")
+    loader.PrepareTrainingAndTestTree("a[1]>0", "MixMode=Block")
+    with caplog.at_level(logging.INFO, logger="pymva"):
+        ds = loader.GetDataSetInfo().GetDataSet()
+    assert ds.train.X[:, 0].tolist() == [2.0, 5.0, 7.0]
+    # 6 entries, 2 without a[1]: 4 events before the cut, 3 pass it
+    assert "Signal          -- efficiency             : 0.75" in caplog.text
+    assert (
+        "Signal          -- (relative to the 4 events before the cut; 2 tree entries gave no event "
+        "because an indexed array element is missing)"
+    ) in caplog.text
+
+
 def test_variables_array(caplog: pytest.LogCaptureFixture) -> None:
     arr = np.arange(24, dtype=np.float32).reshape(8, 3)
     loader = DataLoader()

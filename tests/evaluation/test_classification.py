@@ -7,6 +7,7 @@ import bisect
 import dataclasses
 from collections.abc import Callable
 
+import hist
 import numpy as np
 import pytest
 from scipy.integrate import quad
@@ -22,7 +23,7 @@ from pymva.evaluation import (
     separation_from_pdfs,
     significance,
 )
-from pymva.histograms import Histogram
+from pymva.histograms import regular
 
 
 def gaussian_sample(rng: np.random.Generator, n: int, d: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -180,8 +181,8 @@ def test_separation_functions_by_hand() -> None:
     assert significance(3.0, 0.0, 3.0, 4.0) == pytest.approx(0.6, abs=1e-15)
 
 
-def _hist(counts: list[float], variances: list[float]) -> Histogram:
-    return Histogram.regular("h", "h", 0.0, 1.0, np.array(counts), np.array(variances))
+def _hist(counts: list[float], variances: list[float]) -> hist.Hist:
+    return regular("h", "h", 0.0, 1.0, np.array(counts), np.array(variances))
 
 
 def test_kolmogorov_test_by_hand() -> None:
@@ -228,29 +229,29 @@ def test_histogram_names_binning_and_normalisation(gauss: tuple[ClassificationRe
     assert list(r.histograms) == [t + s for s in suffixes]
     h = r.histograms
     for name, nbins in ((t + "_S", 40), (t + "_B_high", 10000), (t + "_effS", 10000), (t + "_Train_B", 40)):
-        assert h[name].nbins == nbins
-        assert h[name].edges[0] == r.xmin
-        assert h[name].edges[-1] == r.xmax + 0.00001
+        assert h[name].axes[0].size == nbins
+        assert h[name].axes[0].edges[0] == r.xmin
+        assert h[name].axes[0].edges[-1] == r.xmax + 0.00001
     for name in (t + "_S", t + "_B", t + "_S_high", t + "_Train_S"):
-        assert h[name].integral(width=True) == pytest.approx(1.0, rel=1e-12)
-        assert h[name].title == name
+        assert np.sum(h[name].values() * h[name].axes[0].widths) == pytest.approx(1.0, rel=1e-12)
+        assert h[name].label == name
     for name in (t + "_effBvsS", t + "_rejBvsS", t + "_trainingEffBvsS"):
-        assert h[name].nbins == 100
-        assert (h[name].edges[0], h[name].edges[-1]) == (0.0, 1.0)
-        assert h[name].title == t
-    assert h[t + "_effS"].title == t + " (signal)"
-    assert h[t + "_trainingEffB"].title == t + " (background)"
-    assert h[t + "_effBvsS"].x_title == "Signal eff"
-    assert h[t + "_rejBvsS"].y_title == "Backgr rejection (1-eff)"
-    assert h[t + "_invBeffvsSeff"].y_title == "Inverse backgr. eff (1/eff)"
-    assert float(np.max(h[t + "_effS"].counts)) == 1.0
-    np.testing.assert_allclose(h[t + "_rejBvsS"].counts, 1 - h[t + "_effBvsS"].counts)
-    eff_b = h[t + "_effBvsS"].counts
-    inv = h[t + "_invBeffvsSeff"].counts
+        assert h[name].axes[0].size == 100
+        assert (h[name].axes[0].edges[0], h[name].axes[0].edges[-1]) == (0.0, 1.0)
+        assert h[name].label == t
+    assert h[t + "_effS"].label == t + " (signal)"
+    assert h[t + "_trainingEffB"].label == t + " (background)"
+    assert h[t + "_effBvsS"].axes[0].label == "Signal eff"
+    assert h[t + "_rejBvsS"].metadata["fYaxis.fTitle"] == "Backgr rejection (1-eff)"
+    assert h[t + "_invBeffvsSeff"].metadata["fYaxis.fTitle"] == "Inverse backgr. eff (1/eff)"
+    assert float(np.max(h[t + "_effS"].values())) == 1.0
+    np.testing.assert_allclose(h[t + "_rejBvsS"].values(), 1 - h[t + "_effBvsS"].values())
+    eff_b = h[t + "_effBvsS"].values()
+    inv = h[t + "_invBeffvsSeff"].values()
     np.testing.assert_allclose(inv[eff_b > 0], 1 / eff_b[eff_b > 0])
     # effBvsS rises with the signal efficiency
     assert np.all(np.diff(eff_b) >= -1e-12)
-    assert all(x.root_type == "TH1D" for x in h.values())
+    assert all(x.metadata["classname"] == "TH1D" for x in h.values())
 
 
 def test_response_histogram_variances_are_sum_of_squared_weights() -> None:
@@ -259,9 +260,10 @@ def test_response_histogram_variances_are_sum_of_squared_weights() -> None:
     s = np.array([False, False, False, True, True, True])
     r = evaluate_classification("T", "ds", y, w, s, y, w, s)
     hb = r.histograms["MVA_T_B"]
-    scale = 1.0 / (6.0 * (hb.edges[-1] - hb.edges[0]) / 40)  # NormHist: 1 / (sum of weights * bin width)
-    assert hb.counts.sum() == pytest.approx(6.0 * scale, rel=1e-12)
-    assert hb.variances.sum() == pytest.approx((1 + 4 + 9) * scale**2, rel=1e-12)
+    edges = hb.axes[0].edges
+    scale = 1.0 / (6.0 * (edges[-1] - edges[0]) / 40)  # NormHist: 1 / (sum of weights * bin width)
+    assert hb.values().sum() == pytest.approx(6.0 * scale, rel=1e-12)
+    assert hb.variances().sum() == pytest.approx((1 + 4 + 9) * scale**2, rel=1e-12)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -453,15 +455,26 @@ def test_result_object_conveniences(gauss: tuple[ClassificationResult, float, in
         r.title = "other"  # type: ignore[misc]
 
 
-def test_plot_returns_axes(gauss: tuple[ClassificationResult, float, int]) -> None:
+def test_plot_returns_a_figure_that_pyplot_does_not_hold(
+    gauss: tuple[ClassificationResult, float, int],
+) -> None:
+    """In Jupyter the returned Figure is shown once: not also as a pyplot figure at the end of the cell."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
-    ax = gauss[0].plot()
+    before = plt.get_fignums()
+    fig = gauss[0].plot()
+    assert isinstance(fig, Figure)
+    assert plt.get_fignums() == before
+    (ax,) = fig.axes
     assert "PyTorch" in ax.get_lines()[0].get_label()
-    plt.close("all")
+    assert ax.get_title() == "Signal efficiency vs. Background rejection (PyTorch)"  # TMVA's graph title
+    curve = gauss[0].roc_curve
+    np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), curve.sensitivity)
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), curve.specificity)
 
 
 def test_bad_inputs_raise_data_errors() -> None:

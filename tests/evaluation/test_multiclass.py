@@ -118,13 +118,13 @@ def test_histograms_and_graphs(data: Data) -> None:
     r, (out, cls, w), _ = data
     assert len(r.histograms) == 2 * 16
     h = r.histograms["MVA_PyTorch_Test_bg1_prob_for_Signal"]  # output bg1 for Signal events
-    assert h.nbins == 40
-    assert h.edges[0] == float(np.float32(-0.0002))
-    assert h.edges[-1] == float(np.float32(1.0002))
-    assert h.integral(width=True) == pytest.approx(1.0, rel=1e-12)
-    assert h.root_type == "TH1F"
-    counts, _ = np.histogram(out[cls == 0, 2], bins=h.edges, weights=w[cls == 0].astype(np.float64))
-    np.testing.assert_allclose(h.counts / h.counts.sum(), counts / counts.sum(), rtol=1e-9)
+    assert h.axes[0].size == 40
+    assert h.axes[0].edges[0] == float(np.float32(-0.0002))
+    assert h.axes[0].edges[-1] == float(np.float32(1.0002))
+    assert np.sum(h.values() * h.axes[0].widths) == pytest.approx(1.0, rel=1e-12)
+    assert h.metadata["classname"] == "TH1F"
+    counts, _ = np.histogram(out[cls == 0, 2], bins=h.axes[0].edges, weights=w[cls == 0].astype(np.float64))
+    np.testing.assert_allclose(h.values() / h.values().sum(), counts / counts.sum(), rtol=1e-9)
     assert "MVA_PyTorch_Train_Signal_prob_for_bg2" in r.histograms
     g = r.graphs["MVA_PyTorch_Test_rejBvsS_bg0"]
     assert g.title == "MVA_PyTorch_Test_bg0"
@@ -141,9 +141,12 @@ def test_html_and_plot(data: Data) -> None:
 
     r, _, _ = data
     assert "bg2" in r._repr_html_()
-    ax = r.plot()
+    before = plt.get_fignums()
+    fig = r.plot()
+    assert plt.get_fignums() == before  # not held by pyplot: shown once in Jupyter
+    (ax,) = fig.axes
     assert len(ax.get_lines()) == 4
-    plt.close("all")
+    assert ax.get_title().startswith("Signal efficiency vs. Background rejection (")
 
 
 def test_bad_inputs() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hist
 import numpy as np
 import pytest
 
@@ -12,7 +13,6 @@ from pymva.evaluation import (
     mutual_information,
     regression_stats,
 )
-from pymva.histograms import Histogram
 
 
 def test_bias_deviation_rms_and_truncation_by_hand() -> None:
@@ -145,22 +145,22 @@ def test_histogram_names_and_contents(result: RegressionResult) -> None:
             assert f"{p}_Quadr_Dev_best90perc_target_{j}_" in names
     assert len(names) == 2 * (6 + 4 + 4)
     h2 = result.histograms["MVA_PyTorchtest_reg_var0_rtgt1"]
-    assert isinstance(h2, Histogram)
+    assert isinstance(h2, hist.Hist)
     assert h2.ndim == 2
-    assert h2.shape == (50, 50)
-    assert h2.integral() == 4000  # unweighted, all events inside the widened ranges
-    assert h2.x_title == "var1"
-    assert h2.y_title == "fsq_{regression} - fsq_{true}"
-    assert h2.root_type == "TH2F"
+    assert h2.values().shape == (50, 50)
+    assert h2.values().sum() == 4000  # unweighted, all events inside the widened ranges
+    assert h2.axes[0].label == "var1"
+    assert h2.axes[1].label == "fsq_{regression} - fsq_{true}"
+    assert h2.metadata["classname"] == "TH2F"
     q = result.histograms["MVA_PyTorchtest_Quadr_Deviation_target_0_"]
-    assert isinstance(q, Histogram)
-    assert q.nbins == 500
-    assert q.edges[0] == 0.0
-    assert q.root_type == "TH1F"
-    assert (q.x_title, q.y_title) == ("Quadratic Deviation", "Weighted Entries")
+    assert isinstance(q, hist.Hist)
+    assert q.axes[0].size == 500
+    assert q.axes[0].edges[0] == 0.0
+    assert q.metadata["classname"] == "TH1F"
+    assert (q.axes[0].label, q.metadata["fYaxis.fTitle"]) == ("Quadratic Deviation", "Weighted Entries")
     q90 = result.histograms["MVA_PyTorchtest_Quadr_Dev_best90perc_target_0_"]
-    assert q90.integral() == pytest.approx(0.9 * q.integral(), rel=0.01)
-    assert q90.edges[-1] < q.edges[-1]
+    assert q90.values().sum() == pytest.approx(0.9 * q.values().sum(), rel=0.01)
+    assert q90.axes[0].edges[-1] < q.axes[0].edges[-1]
 
 
 def test_quadratic_deviation_histogram_by_hand() -> None:
@@ -169,20 +169,20 @@ def test_quadratic_deviation_histogram_by_hand() -> None:
     w = np.array([1.0, 2.0, 3.0, 4.0])
     r = evaluate_regression("M", "ds", pred, tgt, w, pred, tgt, w)
     q = r.histograms["MVA_Mtest_Quadr_Deviation_target_0_"]
-    assert q.edges[-1] == pytest.approx(16 * 1.1, rel=1e-15)
-    assert q.integral() == 10.0
-    assert q.variances.sum() == 1 + 4 + 9 + 16
+    assert q.axes[0].edges[-1] == pytest.approx(16 * 1.1, rel=1e-15)
+    assert q.values().sum() == 10.0
+    assert q.variances().sum() == 1 + 4 + 9 + 16
     # TH1::GetQuantiles: cumulative 0.6 below the bin of d^2 = 16 (bin 455 of width 17.6/500), 1.0
     # after it -> q90 = low edge + 0.75 width, just above 16: every event is kept
     width = 17.6 / 500
     q90 = r.histograms["MVA_Mtest_Quadr_Dev_best90perc_target_0_"]
-    assert q90.edges[-1] == pytest.approx(1.1 * (454 * width + 0.75 * width), rel=1e-12)
-    assert q90.integral() == 10.0
+    assert q90.axes[0].edges[-1] == pytest.approx(1.1 * (454 * width + 0.75 * width), rel=1e-12)
+    assert q90.values().sum() == 10.0
     assert "MVA_Mtest_reg_var0_rtgt0" not in r.histograms  # no inputs given
     # a lighter last event: cumulative 6/6.5 = 0.923 already after d^2 = 4 -> the event at 16 is dropped
     w2 = np.array([1.0, 2.0, 3.0, 0.5])
     r2 = evaluate_regression("M", "ds", pred, tgt, w2, pred, tgt, w2)
-    assert r2.histograms["MVA_Mtest_Quadr_Dev_best90perc_target_0_"].integral() == 6.0
+    assert r2.histograms["MVA_Mtest_Quadr_Dev_best90perc_target_0_"].values().sum() == 6.0
 
 
 def test_html_and_plot(result: RegressionResult) -> None:
@@ -192,9 +192,11 @@ def test_html_and_plot(result: RegressionResult) -> None:
     import matplotlib.pyplot as plt
 
     assert "mutual information" in result._repr_html_()
-    ax = result.plot()
+    before = plt.get_fignums()
+    fig = result.plot()
+    assert plt.get_fignums() == before  # not held by pyplot: shown once in Jupyter
+    ax = fig.axes[0]  # the deviation histogram; fig.axes[1] is its colour bar
     assert ax.get_xlabel() == "fvalue"
-    plt.close("all")
 
 
 def test_bad_inputs() -> None:

@@ -162,10 +162,18 @@ def test_plot_draws_on_matplotlib_axes() -> None:
     import matplotlib.pyplot as plt
 
     curve = roc_curve([0.3, 0.1, 0.4, 0.2], None, [False, False, True, True])
-    ax = curve.plot(label="PyTorch")
+    before = plt.get_fignums()
+    fig = curve.plot(label="PyTorch")
+    assert plt.get_fignums() == before  # a Figure that pyplot does not hold
+    (ax,) = fig.axes
     assert ax.get_xlabel() == "Signal efficiency (Sensitivity)"
     assert ax.get_ylabel() == "Background rejection (Specificity)"
+    assert ax.get_title() == "Signal efficiency vs. Background rejection (PyTorch)"
     assert ax.get_lines()[0].get_label().startswith("PyTorch (AUC ")
+    # on given axes: drawn there, the axes' figure returned
+    _, own = plt.subplots()
+    assert curve.plot(ax=own) is own.figure
+    assert len(own.get_lines()) == 1
     plt.close("all")
 
 

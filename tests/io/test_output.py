@@ -6,11 +6,13 @@ import gc
 import os
 from dataclasses import dataclass
 
+import hist
 import numpy as np
 import pytest
 import uproot
 
 from pymva.data.dataset import DataSet, Sample, VariableInfo, weighted_correlation
+from pymva.histograms import new_hist
 from pymva.io.output.layout import event_tree_columns
 from pymva.io.output.plots import (
     correlation_matrix_histogram,
@@ -23,39 +25,6 @@ from pymva.types import Types
 
 # --------------------------------------------------------------------------------------------------
 # fixtures
-
-
-@dataclass
-class FakeHist:
-    """The minimal histogram protocol, as another component would hand it over."""
-
-    name: str
-    title: str
-    edges: np.ndarray
-    counts: np.ndarray
-    variances: np.ndarray
-    x_title: str = ""
-    y_title: str = ""
-
-
-@dataclass
-class FakeHist2D:
-    name: str
-    title: str
-    edges: np.ndarray
-    y_edges: np.ndarray
-    counts: np.ndarray
-    variances: np.ndarray
-
-
-@dataclass
-class FakeHistD:
-    name: str
-    title: str
-    x_edges: np.ndarray
-    counts: np.ndarray
-    variances: np.ndarray
-    root_type: str = "TH1D"
 
 
 @dataclass
@@ -272,11 +241,25 @@ def test_empty_tree(tmp_path, classification):
 def test_histograms_graphs_and_strings_round_trip(tmp_path):
     edges = np.linspace(-1.0, 1.0, 41)
     counts = np.arange(40, dtype=np.float64)
-    h1 = FakeHist("MVA_BDT_S", "MVA_BDT_S", edges, counts, counts * 0.5, x_title="BDT", y_title="(1/N) dN/dx")
+    h1 = new_hist(
+        "MVA_BDT_S",
+        "MVA_BDT_S",
+        [hist.axis.Variable(edges, label="BDT")],
+        counts,
+        counts * 0.5,
+        value_title="(1/N) dN/dx",
+    )
     xe, ye = np.array([0.0, 1.0, 3.0]), np.linspace(0.0, 1.0, 4)
     c2 = np.arange(6, dtype=np.float64).reshape(2, 3)
-    h2 = FakeHist2D("h2", "a 2-D one", xe, ye, c2, c2)
-    hd = FakeHistD("MVA_BDT_effS", "eff", np.linspace(0, 1, 11), np.linspace(1, 0, 10), np.zeros(10))
+    h2 = new_hist("h2", "a 2-D one", [hist.axis.Variable(xe), hist.axis.Variable(ye)], c2, c2)
+    hd = new_hist(
+        "MVA_BDT_effS",
+        "eff",
+        [hist.axis.Regular(10, 0.0, 1.0)],
+        np.linspace(1, 0, 10),
+        np.zeros(10),
+        classname="TH1D",
+    )
     g = FakeGraph(
         "MVA_DNN_Test_rejBvsS_Signal", "roc", np.linspace(0, 1, 5), np.linspace(1, 0, 5), "eff", "rej"
     )
@@ -315,15 +298,17 @@ def test_histograms_graphs_and_strings_round_trip(tmp_path):
 
 
 def test_histogram_with_flow_bins_and_shape_errors(tmp_path):
-    edges = np.linspace(0, 1, 3)
-    h = FakeHist("h", "h", edges, np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 2.0, 3.0, 4.0]))
+    axis = hist.axis.Regular(2, 0.0, 1.0)
+    h = new_hist("h", "h", [axis], np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 2.0, 3.0, 4.0]))
     path = tmp_path / "f.root"
     with OutputFile(path) as out:
         out.write_histogram("", h)
-        with pytest.raises(ValueError, match="counts has shape"):
-            out.write_histogram("", FakeHist("bad", "bad", edges, np.ones(3), np.ones(3)))
-        with pytest.raises(ValueError, match="root_type"):
-            out.write_histogram("", FakeHistD("bad2", "", edges, np.ones(2), np.ones(2), root_type="TH2F"))
+        with pytest.raises(ValueError, match="values has shape"):
+            new_hist("bad", "bad", [axis], np.ones(3), np.ones(3))
+        bad2 = new_hist("bad2", "", [axis], np.ones(2), np.ones(2))
+        bad2.metadata["classname"] = "TH2F"
+        with pytest.raises(ValueError, match="classname 'TH2F' does not fit a 1-D histogram"):
+            out.write_histogram("", bad2)
     with uproot.open(path) as f:
         np.testing.assert_array_equal(f["h"].values(flow=True), [1.0, 2.0, 3.0, 4.0])
 
@@ -353,15 +338,15 @@ def test_correlation_matrix_histograms_per_analysis(classification):
     ds = classification
     hs = correlation_matrix_histograms(ds, multiclass=False)
     assert [h.name for h in hs] == ["CorrelationMatrixS", "CorrelationMatrixB"]
-    assert [h.title for h in hs] == ["Correlation Matrix (signal)", "Correlation Matrix (background)"]
-    assert hs[0].x_labels == [v.title for v in ds.variables]
+    assert [h.label for h in hs] == ["Correlation Matrix (signal)", "Correlation Matrix (background)"]
+    assert list(hs[0].axes[0]) == [v.title for v in ds.variables]
     # content int(100 rho) of the class named in the title (the two matrices differ)
     for h, cls in ((hs[0], "Signal"), (hs[1], "Background")):
         np.testing.assert_array_equal(h.values(), np.trunc(100 * ds.correlations[cls]).T)
     assert not np.array_equal(hs[0].values(), hs[1].values())
     hm = correlation_matrix_histograms(ds, multiclass=True)
     assert [h.name for h in hm] == ["CorrelationMatrixSignal", "CorrelationMatrixBackground"]
-    assert hm[1].title == "Correlation Matrix (Background)"
+    assert hm[1].label == "Correlation Matrix (Background)"
     reg = DataSet(
         "r", ds.train, ds.test, ["Regression"], ds.variables, correlations={"Regression": np.eye(5)}
     )
@@ -398,28 +383,31 @@ def test_input_variable_histograms(tmp_path):
             h = plots.histogram(f"{info.internal_name}__{cls}_Id")
             mask = sample.class_id == c
             # every event is filled once (flow bins included), with its weight
-            assert h.entries == mask.sum()
-            assert h.sum(flow=True) == pytest.approx(sample.weights[mask].astype(np.float64).sum(), rel=1e-6)
-            assert h.title == info.title
+            assert h.metadata["fEntries"] == mask.sum()
+            assert h.sum(flow=True).value == pytest.approx(
+                sample.weights[mask].astype(np.float64).sum(), rel=1e-6
+            )
+            assert h.label == info.title
+            edges = h.axes[0].edges
             if info.type == "I":
-                np.testing.assert_array_equal(h.edges, np.arange(-2.0, 4.0))  # one bin per integer
+                np.testing.assert_array_equal(edges, np.arange(-2.0, 4.0))  # one bin per integer
             else:
                 lo, hi = _expected_range(sample.X[:, k], sample.weights)
-                assert len(h.edges) == 41
-                assert h.edges[0] == pytest.approx(lo)
-                assert h.edges[-1] == pytest.approx(hi)
+                assert len(edges) == 41
+                assert edges[0] == pytest.approx(lo)
+                assert edges[-1] == pytest.approx(hi)
             # every bin, flow bins included: TAxis::FindFixBin on the histogram's axis, weighted
-            nb = len(h.edges) - 1
+            nb = len(edges) - 1
             x = sample.X[mask, k].astype(np.float64)
-            b = np.floor(nb * (x - h.edges[0]) / (h.edges[-1] - h.edges[0])).astype(np.int64) + 1
+            b = np.floor(nb * (x - edges[0]) / (edges[-1] - edges[0])).astype(np.int64) + 1
             b = np.clip(b, 0, nb + 1)
             w = sample.weights[mask].astype(np.float64)
             np.testing.assert_allclose(h.values(flow=True), np.bincount(b, w, nb + 2), rtol=1e-6, atol=1e-9)
     outlier_class = ds.class_names[sample.class_id[0]]
     assert plots.histogram(f"x__{outlier_class}_Id").values(flow=True)[-1] == pytest.approx(sample.weights[0])
-    assert plots.histogram("y__Signal_Id").x_title == "y  [cm]"
-    assert plots.histogram("y__Signal_Id").y_title.startswith("dN_{ }/^{ }")
-    assert plots.histogram("y__Signal_Id").y_title.endswith(" cm")
+    assert plots.histogram("y__Signal_Id").axes[0].label == "y  [cm]"
+    assert plots.histogram("y__Signal_Id").metadata["fYaxis.fTitle"].startswith("dN_{ }/^{ }")
+    assert plots.histogram("y__Signal_Id").metadata["fYaxis.fTitle"].endswith(" cm")
 
     # 3 pairs x 2 classes x (scatter, profile)
     corr_names = [p.name for p in plots.correlation_plots()]
@@ -441,7 +429,7 @@ def test_input_variable_histograms(tmp_path):
         assert r.classname == "TH1F"
         h = plots.histogram("y__Background_Id")
         np.testing.assert_allclose(r.values(flow=True), h.values(flow=True), rtol=1e-6)
-        assert r.member("fEntries") == h.entries
+        assert r.member("fEntries") == h.metadata["fEntries"]
         scat = f[f"{directory}/CorrelationPlots/scat_y_vs_x_Signal_Id"]
         assert scat.classname == "TH2F"
         assert scat.values().shape == (300, 300)
@@ -481,12 +469,12 @@ def test_input_variable_histograms_targets_suffixes_and_limits():
         "b__Regression_Deco",
         "t__Regression_target_Deco",
     ]
-    assert plots.histograms[0].x_title == "a (Deco)"
+    assert plots.histograms[0].axes[0].label == "a (Deco)"
     assert "scat_t_vs_a_Regression_Deco" in plots.correlation_plot_names
 
     method_plots = input_variable_histograms(sample, ds, "", name_suffix=False, correlation_plots=False)
     assert method_plots.histograms[0].name == "a__Regression"
-    assert method_plots.histograms[0].x_title == "a"
+    assert method_plots.histograms[0].axes[0].label == "a"
     assert method_plots.correlation_plot_names == []
     assert list(method_plots.correlation_plots()) == []
 

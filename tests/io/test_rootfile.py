@@ -162,7 +162,7 @@ def test_tstring_is_a_str() -> None:
 def test_ttree_cannot_be_created() -> None:
     with pytest.raises(DataError, match=r"pymva cannot create trees"):
         TTree("t", "a new tree")
-    with pytest.raises(DataError, match=r"wraps an uproot TTree, got dict"):
+    with pytest.raises(DataError, match=r"wraps an uproot TTree or RNTuple, got dict"):
         TTree({})
 
 

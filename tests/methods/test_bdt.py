@@ -1,537 +1,319 @@
-"""BDT: TMVA's options mapped onto scikit-learn, refused where there is no faithful mapping, the same ROC
-integral (and predictions) as the scikit-learn estimator trained directly, reload, ranking."""
+"""BDT as TMVA grows it: hand-built trees with known splits, TMVA's boosting formulas by hand,
+ROOT's TRandom3 stream, scikit-learn on the same data, the XML layout and its round trip."""
 
 from __future__ import annotations
 
-import logging
 import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.ensemble import (
-    AdaBoostClassifier,
-    AdaBoostRegressor,
-    BaggingClassifier,
-    BaggingRegressor,
-    GradientBoostingClassifier,
-    GradientBoostingRegressor,
-    HistGradientBoostingClassifier,
-)
-from sklearn.metrics import roc_auc_score
-from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from sklearn.tree import DecisionTreeClassifier
 
 from pymva.data.dataset import Sample, VariableInfo
-from pymva.errors import ModelError, OptionError
+from pymva.errors import OptionError
+from pymva.io.weights import build_weights_xml, method_from_content, parse_weights_xml
 from pymva.methods.base import MethodContext
-from pymva.methods.bdt import BDTOptions, BDTRegressionOptions, MethodBDT, normalise_weights
+from pymva.methods.bdt import BDTOptions, MethodBDT, normalise_weights
+from pymva.methods.decisiontree import TreeConfig, clean_tree, grow_tree
 from pymva.methods.registry import get_method_class
+from pymva.methods.separation import SEPARATION_INDEX, regression_variance_gain, separation_gain
+from pymva.methods.trandom3 import TRandom3, poisson_counts
 from pymva.types import EAnalysisType, Types
-
-CLASSES2 = ("Signal", "Background")
-TUTORIAL_BDTG = (
-    "!H:!V:VarTransform=D,G:NTrees=1000:BoostType=Grad:Shrinkage=0.1:UseBaggedBoost:"
-    "BaggedSampleFraction=0.5:nCuts=20:MaxDepth=4"
-)
 
 
 def _context(
-    tmp_path: Path, at: EAnalysisType = EAnalysisType.kClassification, n_classes: int = 2, n_vars: int = 3
+    at: EAnalysisType = EAnalysisType.kClassification, n_vars: int = 1, n_classes: int = 2
 ) -> MethodContext:
-    classes = CLASSES2 if n_classes == 2 else ("Signal", *(f"Background_{i}" for i in range(n_classes - 1)))
+    classes = ("Signal", "Background") if n_classes == 2 else tuple(f"c{i}" for i in range(n_classes))
     return MethodContext(
         job_name="job",
         dataset_name="dataset",
         analysis_type=at,
-        variables=tuple(VariableInfo(f"var{i}", f"var{i}", f"var{i}") for i in range(n_vars)),
+        variables=tuple(VariableInfo(f"x{i}", f"x{i}", f"x{i}") for i in range(n_vars)),
         class_names=classes if at != EAnalysisType.kRegression else (),
-        targets=(VariableInfo("fvalue", "fvalue", "fvalue", kind="target"),)
-        if at == EAnalysisType.kRegression
-        else (),
-        weight_dir=tmp_path / "weights",
+        targets=(VariableInfo("t", "t", "t", kind="target"),) if at == EAnalysisType.kRegression else (),
     )
 
 
-def _sample(n: int = 200, n_classes: int = 2, n_vars: int = 3, seed: int = 0) -> Sample:
-    rng = np.random.default_rng(seed)
-    X = np.vstack([rng.normal(0.7 * (k == 0) - 0.2 * k, 1.0, (n, n_vars)) for k in range(n_classes)])
-    X[:, -1] = rng.normal(0, 1, len(X))
-    cid = np.repeat(np.arange(n_classes), n)
-    perm = rng.permutation(len(X))
-    m = len(X)
-    w = rng.uniform(0.5, 2.0, m)
-    w[cid[perm] == 0] *= 3.0  # unequal class sums, to see the normalisation
+def _sample(
+    X: np.ndarray, class_id: np.ndarray, weights: np.ndarray | None = None, t: np.ndarray | None = None
+) -> Sample:
+    n = len(X)
     return Sample(
-        X=X[perm].astype(np.float32),
-        targets=np.zeros((m, 0), np.float32),
-        spectators=np.zeros((m, 0), np.float32),
-        weights=w.astype(np.float32),
-        class_id=cid[perm].astype(np.int32),
-    )
-
-
-def _regression_sample(n: int = 300, seed: int = 0) -> Sample:
-    rng = np.random.default_rng(seed)
-    X = rng.uniform(-2, 2, (n, 2)).astype(np.float32)
-    y = (np.sin(X[:, 0]) * 3 + X[:, 1] ** 2 + rng.normal(0, 0.1, n)).astype(np.float32)
-    return Sample(
-        X=X,
-        targets=y[:, None],
+        X=np.asarray(X, np.float32).reshape(n, -1),
+        targets=np.zeros((n, 0), np.float32) if t is None else np.asarray(t, np.float32).reshape(n, 1),
         spectators=np.zeros((n, 0), np.float32),
-        weights=np.ones(n, np.float32),
-        class_id=np.zeros(n, np.int32),
+        weights=np.ones(n, np.float32) if weights is None else np.asarray(weights, np.float32),
+        class_id=np.asarray(class_id, np.int32),
     )
 
 
-def _tmva_weights(s: Sample, sig_to_bkg: float = 1.0) -> np.ndarray:
-    """TMVA's BDT normalisation by hand: Σw(signal) = N f/(1+f), Σw(background) = N/(1+f)."""
-    w = s.weights.astype(np.float64)
-    sig = s.class_id == 0
-    n = len(w)
-    out = w.copy()
-    out[sig] *= n * sig_to_bkg / (1 + sig_to_bkg) / w[sig].sum()
-    out[~sig] *= n / (1 + sig_to_bkg) / w[~sig].sum()
-    return np.asarray(out, dtype=np.float32)
+#: x = 0..7, the first four background (class 1), the last four signal (class 0)
+X8 = np.arange(8, dtype=np.float32)
+C8 = np.array([1, 1, 1, 1, 0, 0, 0, 0])
 
 
-def _trained(
-    tmp_path: Path,
-    options: str,
-    sample: Sample,
-    at: EAnalysisType = EAnalysisType.kClassification,
-    n_classes: int = 2,
-    title: str = "BDT",
-) -> MethodBDT:
-    m = MethodBDT(title, _context(tmp_path, at, n_classes, sample.X.shape[1]), options)
+def _train(options: str, sample: Sample, ctx: MethodContext | None = None) -> MethodBDT:
+    m = MethodBDT("BDT", ctx or _context(), options)
     m.setup()
     m.train(sample)
     return m
 
 
-# ----------------------------------------------------------------------------- options
-def test_registered_and_tmva_defaults(tmp_path: Path) -> None:
-    assert get_method_class("BDT") is MethodBDT
+# ---------------------------------------------------------------------------------------------- RNG
+def _mt19937(seed: int):
+    """The reference MT19937 (init_genrand + genrand_int32), written out from the published algorithm."""
+    mt = [0] * 624
+    mt[0] = seed
+    for i in range(1, 624):
+        mt[i] = (1812433253 * (mt[i - 1] ^ (mt[i - 1] >> 30)) + i) & 0xFFFFFFFF
+    index = 624
+    while True:
+        if index >= 624:
+            for i in range(624):
+                y = (mt[i] & 0x80000000) | (mt[(i + 1) % 624] & 0x7FFFFFFF)
+                mt[i] = mt[(i + 397) % 624] ^ (y >> 1) ^ (0x9908B0DF if y & 1 else 0)
+            index = 0
+        y = mt[index]
+        index += 1
+        y ^= y >> 11
+        y ^= (y << 7) & 0x9D2C5680
+        y ^= (y << 15) & 0xEFC60000
+        y ^= y >> 18
+        yield y
+
+
+def test_trandom3_is_the_reference_mersenne_twister() -> None:
+    gen = _mt19937(1234)
+    expected = [next(gen) * 2.0**-32 for _ in range(1500)]
+    assert np.array_equal(TRandom3(1234).uniforms(1500), expected)
+
+
+def test_poisson_counts_follow_troot_poissond() -> None:
+    """TRandom::PoissonD(mean < 25): multiply uniforms until the product drops to exp(-mean)."""
+    gen = _mt19937(1334)
+    expected = []
+    for _ in range(3000):
+        n, p = -1, 1.0
+        while True:
+            n += 1
+            p *= next(gen) * 2.0**-32
+            if p <= math.exp(-0.5):
+                break
+        expected.append(n)
+    assert np.array_equal(poisson_counts(1334, 0.5, 3000), expected)
+
+
+# ---------------------------------------------------------------------------------------------- criteria
+def test_separation_criteria_by_hand() -> None:
+    gini = SEPARATION_INDEX["giniindex"]
+    assert float(gini(np.float64(3), np.float64(1))) == pytest.approx(2 * 3 * 1 / 16)
+    assert float(SEPARATION_INDEX["crossentropy"](np.float64(2), np.float64(2))) == pytest.approx(1.0)
+    assert float(SEPARATION_INDEX["misclassificationerror"](np.float64(3), np.float64(1))) == pytest.approx(
+        0.25
+    )
+    # perfect split of (4, 4): the parent's Gini 0.5 is gained entirely
+    assert float(separation_gain(gini, np.float64(4), np.float64(0), np.float64(4), np.float64(4))) == 0.5
+    # identical daughters gain nothing
+    assert float(separation_gain(gini, np.float64(2), np.float64(2), np.float64(4), np.float64(4))) == 0.0
+    # regression: targets -1,-1 | +1,+1 (unit weights): all variance explained
+    gain = regression_variance_gain(
+        np.float64(2), np.float64(2), np.float64(2), np.float64(4), np.float64(0), np.float64(4)
+    )
+    assert float(gain) == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------------------------------------- one tree
+def _tree(sep: str | None, max_depth: int = 1, target: np.ndarray | None = None):
+    X = X8.reshape(-1, 1)
+    cfg = TreeConfig(
+        sep_index=SEPARATION_INDEX[sep] if sep else None, n_cuts=4, min_node_size=1.0, max_depth=max_depth
+    )
+    is_sig = C8 == 0
+    return grow_tree(cfg, X, X.T.astype(np.float64), is_sig, np.ones(8), np.arange(8), target)
+
+
+def test_tree_split_on_the_node_local_grid_by_hand() -> None:
+    """nCuts=4 on [0, 7]: 5 bins of width 1.4, edges 1.4, 2.8, 4.2, 5.6.  Gini gains 0.3 at 2.8
+    (3 b | 4 s + 1 b) and at 4.2 (4 b + 1 s | 3 s): the first one wins.  The lower side has the
+    smaller signal fraction (0/4 < 3/4), so cType=0: events with x < 2.8 go right."""
+    t = _tree("giniindex")
+    assert t.ivar[0] == 0
+    assert t.cut[0] == np.float32(2.8)
+    assert not t.cut_type[0]
+    right, left = t.right[0], t.left[0]
+    assert t.purity[right] == 0.0
+    assert t.node_type[right] == -1
+    assert t.purity[left] == np.float32(0.8)
+    assert t.node_type[left] == 1
+    np.testing.assert_array_equal(t.apply(X8.reshape(-1, 1)), np.where(X8 < 2.8, right, left))
+
+
+def test_regression_tree_split_and_leaf_response_by_hand() -> None:
+    """Targets ±0.5: RegressionVariance gains 0.6 at 2.8 and 4.2, 1/3 at 1.4 and 5.6 -> 2.8."""
+    target = np.where(C8 == 0, 0.5, -0.5)
+    t = _tree(None, target=target)
+    assert t.regression
+    assert t.cut[0] == np.float32(2.8)
+    assert t.cut_type[0]
+    leaf = t.apply(X8.reshape(-1, 1))
+    assert t.response[leaf[0]] == pytest.approx(-0.5)
+    assert t.response[leaf[-1]] == pytest.approx((4 * 0.5 - 0.5) / 5)
+    assert t.node_type[leaf[0]] == -99  # TMVA never sets the type of regression leaves
+
+
+def test_clean_tree_merges_leaves_of_one_type() -> None:
+    """CleanTree: two sibling leaves of one type become one leaf; the node keeps its cut value, its
+    IVar becomes -1 and its type follows its purity (as in the Higgs tutorial's weights file)."""
+    t = _tree("giniindex", max_depth=2)
+    inner = int(t.left[0])
+    assert t.node_type[inner] == 0
+    t.node_type[t.left[inner]] = t.node_type[t.right[inner]] = 1  # make both daughters signal leaves
+    cut = t.cut[inner]
+    cleaned = clean_tree(t, 0.5)
+    assert cleaned.n_nodes == 3
+    leaf = int(cleaned.left[0])
+    assert cleaned.ivar[leaf] == -1
+    assert cleaned.cut[leaf] == cut
+    assert cleaned.node_type[leaf] == 1
+
+
+def test_single_tree_partition_matches_scikit_learn_stump() -> None:
+    """Two separated clusters: TMVA's grid (nCuts=20) and scikit-learn's depth-1 Gini tree split the
+    events into the same two groups."""
+    rng = np.random.default_rng(3)
+    X = np.r_[rng.normal(-2, 0.5, 200), rng.normal(2, 0.5, 200)].astype(np.float32).reshape(-1, 1)
+    cls = np.r_[np.zeros(200), np.ones(200)].astype(np.int32)
+    m = _train("NTrees=1:MaxDepth=1:nCuts=20:MinNodeSize=1%", _sample(X, cls))
+    sk = DecisionTreeClassifier(max_depth=1).fit(X.astype(np.float64), cls)
+    ours, theirs = m.forest_[0].apply(X), sk.apply(X.astype(np.float64))
+    assert len(set(zip(ours.tolist(), theirs.tolist(), strict=True))) == 2
+
+
+def test_full_cut_scan_uses_tmvas_inclusive_cumulative() -> None:
+    """nCuts=-1 (TrainNodeFull): the gain at sorted position k uses the weights up to and including
+    event k, the cut lies half way between events k-1 and k; so the perfect gain is found at the
+    last signal event (k=199 of the sorted sample) and the cut falls between events 198 and 199."""
+    rng = np.random.default_rng(3)
+    X = np.r_[rng.normal(-2, 0.5, 200), rng.normal(2, 0.5, 200)].astype(np.float32).reshape(-1, 1)
+    cls = np.r_[np.zeros(200), np.ones(200)].astype(np.int32)
+    m = _train("NTrees=1:MaxDepth=1:nCuts=-1:MinNodeSize=1%", _sample(X, cls))
+    v = np.sort(X[:, 0]).astype(np.float64)
+    assert m.forest_[0].cut[0] == np.float32(v[199] - 0.5 * (v[199] - v[198]))
+
+
+# ---------------------------------------------------------------------------------------------- boosting
+def test_adaboost_weights_and_response_by_hand() -> None:
+    """One misclassified event of 8 (x=3, background in the signal leaf): err = 1/8, boost weight
+    β·ln(7); the event's weight becomes √7 (β=½), all renormalised to 8 events."""
+    m = _train("NTrees=2:MaxDepth=1:nCuts=4:MinNodeSize=1%:AdaBoostBeta=0.5", _sample(X8, C8))
+    assert m.boost_weights_[0] == pytest.approx(0.5 * math.log(7))
+    g = 8 / (7 + math.sqrt(7))
+    root2 = m.forest_[1]
+    assert root2.nsig[0] == pytest.approx(4 * g)
+    assert root2.nbkg[0] == pytest.approx((3 + math.sqrt(7)) * g)
+    # the response: boost-weighted vote of the leaf types, in [-1, 1]
+    out = m.evaluate(X8.reshape(-1, 1))
+    a0, a1 = m.boost_weights_
+    v0 = m.forest_[0].node_type[m.forest_[0].apply(X8.reshape(-1, 1))]
+    v1 = m.forest_[1].node_type[m.forest_[1].apply(X8.reshape(-1, 1))]
+    np.testing.assert_allclose(out, (a0 * v0 + a1 * v1) / (a0 + a1), rtol=1e-6)
+
+
+def test_gradient_boost_leaf_values_by_hand() -> None:
+    """BoostType=Grad, one stump: targets y − ½; leaf value Shrinkage/2 · Σt/Σ|t|(1−|t|):
+    right leaf {3..7}: (1.5/1.25)/2 = 0.6, left leaf {0,1,2}: (−1.5/0.75)/2 = −1; response tanh(F)."""
+    m = _train("NTrees=1:MaxDepth=1:nCuts=4:MinNodeSize=1%:BoostType=Grad:Shrinkage=1", _sample(X8, C8))
+    out = m.evaluate(X8.reshape(-1, 1))
+    np.testing.assert_allclose(out[:3], math.tanh(-1.0), rtol=1e-6)
+    np.testing.assert_allclose(out[3:], math.tanh(0.6), rtol=1e-6)
+
+
+def test_bagged_samples_come_from_tmva_seeds() -> None:
+    """UseBaggedBoost: tree 0 sees each event PoissonD(f) times from TRandom3(1234)."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(300, 2)).astype(np.float32)
+    cls = (X[:, 0] + X[:, 1] < 0).astype(np.int32)
+    m = _train(
+        "NTrees=1:MaxDepth=1:UseBaggedBoost:BaggedSampleFraction=0.5:MinNodeSize=1%",
+        _sample(X, cls),
+        _context(n_vars=2),
+    )
+    counts = poisson_counts(1234, 0.5, 300)
+    root = m.forest_[0]
+    w = normalise_weights(cls, np.ones(300), 0, 1.0)
+    assert root.nsig[0] == pytest.approx(float((counts * w)[cls == 0].sum()))
+    assert root.nbkg[0] == pytest.approx(float((counts * w)[cls == 1].sum()))
+
+
+def test_multiclass_and_regression_outputs() -> None:
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(600, 2)).astype(np.float32)
+    cls = np.argmax(np.c_[X[:, 0], X[:, 1], -X[:, 0] - X[:, 1]], axis=1).astype(np.int32)
+    m = _train(
+        "NTrees=5:BoostType=Grad:MaxDepth=2:Shrinkage=0.5",
+        _sample(X, cls),
+        _context(EAnalysisType.kMulticlass, 2, 3),
+    )
+    p = m.evaluate(X)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
+    assert (np.argmax(p, axis=1) == cls).mean() > 0.8
+    y = (2 * X[:, 0] - X[:, 1]).astype(np.float32)
+    for opt in (
+        "NTrees=20:BoostType=Grad:MaxDepth=3:Shrinkage=0.5",
+        "NTrees=10:BoostType=AdaBoostR2:MaxDepth=4",
+        "NTrees=5:MaxDepth=4:PruneMethod=CostComplexity:PruneStrength=30:BoostType=AdaBoostR2",
+        "NTrees=10:BoostType=Grad:RegressionLossFunctionBDTG=LeastSquares:MaxDepth=3:UseBaggedBoost",
+    ):
+        r = _train(opt, _sample(X, np.zeros(600), t=y), _context(EAnalysisType.kRegression, 2))
+        pred = r.evaluate(X)[:, 0]
+        assert np.corrcoef(pred, y)[0, 1] > 0.9, opt
+
+
+# ---------------------------------------------------------------------------------------------- options
+def test_options_defaults_and_refusals() -> None:
     assert get_method_class(Types.EMVA.kBDT) is MethodBDT
     o = BDTOptions()
     assert (o.NTrees, o.MaxDepth, o.MinNodeSize, o.nCuts, o.BoostType) == (800, 3, "5%", 20, "AdaBoost")
-    assert (o.UseBaggedBoost, o.Shrinkage, o.AdaBoostBeta, o.BaggedSampleFraction) == (False, 1.0, 0.5, 0.6)
-    assert (o.SeparationType, o.UseYesNoLeaf, o.NegWeightTreatment) == (
-        "GiniIndex",
-        True,
-        "InverseBoostNegWeights",
-    )
-    r = MethodBDT("BDT", _context(tmp_path, EAnalysisType.kRegression, n_vars=2)).options
-    assert isinstance(r, BDTRegressionOptions)
-    assert (r.MaxDepth, r.MinNodeSize, r.BoostType, r.SeparationType, r.UseYesNoLeaf) == (
-        50,
-        "0.2%",
-        "AdaBoostR2",
-        "RegressionVariance",
-        False,
-    )
-    assert r.modified_options == frozenset()
+    reg = MethodBDT("BDT", _context(EAnalysisType.kRegression)).options
+    assert (reg.MaxDepth, reg.MinNodeSize, reg.BoostType) == (50, "0.2%", "AdaBoostR2")  # type: ignore[attr-defined]
+    for bad, match in (
+        ("MinNodeSize=60%", "MinNodeSize"),
+        ("DoPreselection", "DoPreselection"),
+        ("PruneMethod=ExpectedError", "ExpectedError"),
+        ("PruneMethod=CostComplexity:PruneStrength=-1", "automatic pruning"),
+        ("BoostType=AdaBoostR2", "regression"),
+        ("BoostType=Nonsense", "BoostType"),
+    ):
+        with pytest.raises(OptionError, match=match):
+            MethodBDT("BDT", _context(), bad).setup()
+    with pytest.raises(OptionError, match="Multiclass"):
+        MethodBDT("BDT", _context(EAnalysisType.kMulticlass, 1, 3), "BoostType=AdaBoost").setup()
 
 
-def test_analysis_types() -> None:
-    assert MethodBDT.has_analysis_type(EAnalysisType.kClassification, 2, 0)
-    assert MethodBDT.has_analysis_type(EAnalysisType.kMulticlass, 4, 0)
-    assert MethodBDT.has_analysis_type(EAnalysisType.kRegression, 0, 1)
-    assert not MethodBDT.has_analysis_type(EAnalysisType.kRegression, 0, 2)
-
-
-def test_tutorial_bdtg_string_is_accepted(tmp_path: Path) -> None:
-    opts = BDTRegressionOptions.parse(TUTORIAL_BDTG)
-    assert (opts.NTrees, opts.BoostType, opts.Shrinkage, opts.UseBaggedBoost) == (1000, "Grad", 0.1, True)
-    assert (opts.BaggedSampleFraction, opts.nCuts, opts.MaxDepth, opts.VarTransform) == (0.5, 20, 4, "D,G")
-    # the interim transforms package knows only None: train with that, and few trees
-    text = TUTORIAL_BDTG.replace("VarTransform=D,G", "VarTransform=None").replace("NTrees=1000", "NTrees=25")
-    m = _trained(tmp_path, text, _regression_sample(), EAnalysisType.kRegression)
-    est = m.classifier_
-    assert isinstance(est, GradientBoostingRegressor)
-    assert (est.loss, est.alpha, est.learning_rate, est.subsample, est.max_depth, est.n_estimators) == (
-        "huber",
-        0.7,
-        0.1,
-        0.5,
-        4,
-        25,
-    )
-    assert est.min_samples_leaf == 1  # 0.2% of 300 events, rounded up
-    out = m.evaluate(_regression_sample(seed=1).X)
-    assert out.shape == (300, 1)
-
-
-@pytest.mark.parametrize(
-    ("options", "match"),
-    [
-        ("NTree=10", "did you mean 'NTrees'"),
-        ("NTrees=0", "greater than zero"),
-        ("BoostType=Gradient", "did you mean 'Grad'"),
-        ("Shrinkage=0", "greater than zero"),
-        ("BaggedSampleFraction=1.5", r"\(0, 1\]"),
-        ("HuberQuantile=2", "Huber Quantile"),
-        ("!UseFisherCuts:UseFisherCut", "did you mean 'UseFisherCuts'"),
-    ],
-)
-def test_option_errors_at_booking(tmp_path: Path, options: str, match: str) -> None:
-    with pytest.raises(OptionError, match=match):
-        MethodBDT("BDT", _context(tmp_path), options)
-
-
-@pytest.mark.parametrize(
-    ("options", "match"),
-    [
-        ("UseFisherCuts", "UseFisherCuts=True .*no faithful scikit-learn counterpart"),
-        ("PruneMethod=CostComplexity", "PruneMethod=CostComplexity"),
-        ("PruneStrength=5", "PruneStrength"),
-        ("NodePurityLimit=0.6", "NodePurityLimit"),
-        ("DoBoostMonitor", "DoBoostMonitor"),
-        ("Css=2", "Css"),
-        ("BoostType=RealAdaBoost", "Real AdaBoost"),
-        ("BoostType=AdaCost", "AdaCost"),
-        ("BoostType=AdaBoostR2", "for regression"),
-        ("SeparationType=SDivSqrtSPlusB", "Gini index or the cross entropy"),
-        ("SeparationType=MisClassificationError", "SeparationType=MisClassificationError"),
-        ("BoostType=AdaBoost:UseBaggedBoost", "bagged subsample"),
-        ("BoostType=AdaBoost:!UseYesNoLeaf", "SAMME.R"),
-        ("nCuts=30", "nCuts=30"),
-        ("BoostType=Grad:UseBaggedBoost:nCuts=40", "nCuts=40"),
-        ("nCuts=0", "nCuts"),
-        ("UseRandomisedTrees", "UsePoissonNvars"),
-        ("UseRandomisedTrees:!UsePoissonNvars:UseNvars=5", r"\[1, 3\]"),
-        ("NegWeightTreatment=PairNegWeightsGlobal", "PairNegWeightsGlobal"),
-        ("MinNodeSize=60%", "does not make sense"),
-        ("MinNodeSize=five", "MinNodeSize"),
-    ],
-)
-def test_options_without_faithful_mapping_raise(tmp_path: Path, options: str, match: str) -> None:
-    m = MethodBDT("BDT", _context(tmp_path), options)
-    with pytest.raises(OptionError, match=match) as info:
-        m.setup()
-    if "counterpart" in str(info.value):
-        assert "Supported BDT options: NTrees, MaxDepth" in str(info.value)
-
-
-def test_multiclass_needs_grad(tmp_path: Path) -> None:
-    m = MethodBDT("BDT", _context(tmp_path, EAnalysisType.kMulticlass, 3))
-    with pytest.raises(OptionError, match="only supported by gradient boost"):
-        m.setup()
-
-
-def test_regression_adaboost_is_refused(tmp_path: Path) -> None:
-    m = MethodBDT("BDT", _context(tmp_path, EAnalysisType.kRegression, n_vars=2), "BoostType=AdaBoost")
-    with pytest.raises(OptionError, match="AdaBoostR2"):
-        m.setup()
-
-
-def test_regression_separation_type_warns_as_tmva(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="pymva")
-    m = MethodBDT(
-        "BDT",
-        _context(tmp_path, EAnalysisType.kRegression, n_vars=2),
-        "BoostType=Bagging:SeparationType=GiniIndex",
-    )
-    m.setup()
-    assert m.estimator.estimator.criterion == "squared_error"
-    assert any("RegressionVariance" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
-
-
-def test_mapping_of_parameters(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="pymva")
-    m = MethodBDT(
-        "BDT", _context(tmp_path), "BoostType=Grad:NTrees=7:nCuts=30:MaxDepth=2:Shrinkage=0.2:RandomState=4"
-    )
-    m.setup()
-    est = m.estimator
-    assert isinstance(est, HistGradientBoostingClassifier)
-    p = est.get_params()
-    assert (p["max_iter"], p["max_bins"], p["max_depth"], p["learning_rate"], p["random_state"]) == (
-        7,
-        31,
-        2,
-        0.2,
-        4,
-    )
-    assert (p["early_stopping"], p["max_leaf_nodes"], p["l2_regularization"]) == (False, None, 0.0)
-    m = MethodBDT("BDT", _context(tmp_path), "BoostType=Grad:nCuts=-1:UseRandomisedTrees:!UsePoissonNvars")
-    m.setup()
-    assert m.estimator.get_params()["max_bins"] == 255
-    assert m.estimator.get_params()["max_features"] == pytest.approx(2 / 3)  # int(sqrt(3)+0.6) = 2 of 3
-    m = MethodBDT(
-        "BDT", _context(tmp_path), "SeparationType=CrossEntropy:AdaBoostBeta=0.3:NTrees=9:MaxDepth=2"
-    )
-    m.setup()
-    assert isinstance(m.estimator, AdaBoostClassifier)
-    tree = m.estimator.estimator
-    assert (tree.criterion, tree.max_depth, m.estimator.learning_rate, m.estimator.n_estimators) == (
-        "entropy",
-        2,
-        0.3,
-        9,
-    )
-    m = MethodBDT(
-        "BDT", _context(tmp_path), "NNodesMax=10:UseBaggedGrad:BoostType=Grad:GradBaggingFraction=0.4"
-    )
-    m.setup()
-    assert isinstance(m.estimator, GradientBoostingClassifier)
-    assert (m.estimator.max_depth, m.estimator.subsample) == (3, 0.4)  # 1 -> 3 -> 9 -> 27 nodes: depth 3
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert any("NNodesMax" in w for w in warnings)
-    assert any("UseBaggedGrad" in w for w in warnings)
-    assert any("GradBaggingFraction" in w for w in warnings)
-
-
-def test_min_node_size_becomes_min_samples_leaf(tmp_path: Path) -> None:
-    s = _sample(n=100)  # 200 events
-    m = _trained(tmp_path, "BoostType=Grad:NTrees=2:MinNodeSize=2.5%", s)
-    assert m.classifier_.min_samples_leaf == 5
-    m = _trained(tmp_path, "BoostType=Grad:NTrees=2:MinNodeSize=3", s)
-    assert m.classifier_.min_samples_leaf == 6
-    m = _trained(tmp_path, "NTrees=2:nEventsMin=17", s)
-    assert m.classifier_.estimator.min_samples_leaf == 17
-    assert m.classifier_.estimators_[0].min_samples_leaf == 17
-
-
-# ----------------------------------------------------------------------------- weights
-def test_normalisation_and_zero_weights() -> None:
-    cid = np.array([0, 0, 1, 1, 1])
-    w = np.array([1.0, 3.0, 1.0, 1.0, 2.0])
-    out = normalise_weights(cid, w, 0, 1.0)
-    assert out[:2].sum() == pytest.approx(2.5)
-    assert out[2:].sum() == pytest.approx(2.5)
-    out = normalise_weights(cid, w, 0, 4.0)
-    assert out[:2].sum() == pytest.approx(4.0)
-    assert out[2:].sum() == pytest.approx(1.0)
-    np.testing.assert_array_equal(
-        normalise_weights(cid, np.r_[0.0, 0.0, w[2:]], 0, 1.0), np.r_[0.0, 0.0, w[2:]]
-    )
-
-
-def test_training_drops_zero_and_optionally_negative_weights(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.INFO, logger="pymva")
-    s = _sample(n=60)
-    w = s.weights.copy()
-    w[:5] = 0
-    w[5:8] = -1
-    m = MethodBDT(
-        "BDT", _context(tmp_path), "BoostType=Grad:NTrees=2:NegWeightTreatment=IgnoreNegWeightsInTraining"
-    )
-    m.setup()
-    X, _, wt = m._training_arrays(s.replace(weights=w))
-    assert len(X) == len(s) - 8
-    assert (wt > 0).all()
-    msgs = [r.getMessage() for r in caplog.records]
-    assert any("weight == 0" in msg for msg in msgs)
-    m = MethodBDT("BDT", _context(tmp_path), "BoostType=Grad:NTrees=2")
-    m.setup()
-    X, _, wt = m._training_arrays(s.replace(weights=w))
-    assert len(X) == len(s) - 5
-    assert (wt < 0).sum() == 3
-    assert any(
-        "negative event weights are USED" in r.getMessage()
-        for r in caplog.records
-        if r.levelno == logging.WARNING
-    )
-    zero = s.replace(weights=np.zeros(len(s), np.float32))
-    with pytest.raises(ModelError, match="no training events"):
-        m.train(zero)
-
-
-# ----------------------------------------------------------------------------- same as scikit-learn
-def _auc(y: np.ndarray, score: np.ndarray, w: np.ndarray) -> float:
-    return float(roc_auc_score(y, score, sample_weight=w))
-
-
-CLASSIFICATION_CASES = [
-    (
-        "BoostType=Grad:NTrees=20:MaxDepth=3:Shrinkage=0.3:MinNodeSize=5%:nCuts=20:RandomState=1",
-        lambda n: HistGradientBoostingClassifier(
-            max_iter=20,
-            max_depth=3,
-            learning_rate=0.3,
-            min_samples_leaf=math.ceil(0.05 * n),
-            max_bins=21,
-            max_leaf_nodes=None,
-            early_stopping=False,
-            random_state=1,
-        ),
-    ),
-    (
-        "BoostType=Grad:NTrees=20:UseBaggedBoost:BaggedSampleFraction=0.5:Shrinkage=0.3:RandomState=2",
-        lambda n: GradientBoostingClassifier(
-            n_estimators=20,
-            subsample=0.5,
-            learning_rate=0.3,
-            max_depth=3,
-            min_samples_leaf=math.ceil(0.05 * n),
-            random_state=2,
-        ),
-    ),
-    (
-        "BoostType=AdaBoost:NTrees=20:AdaBoostBeta=0.5:MaxDepth=2:RandomState=3",
-        lambda n: AdaBoostClassifier(
-            DecisionTreeClassifier(max_depth=2, min_samples_leaf=math.ceil(0.05 * n), random_state=3),
-            n_estimators=20,
-            learning_rate=0.5,
-            random_state=3,
-        ),
-    ),
-    (
-        "BoostType=Bagging:NTrees=15:!UseYesNoLeaf:BaggedSampleFraction=0.6:RandomState=4",
-        lambda n: BaggingClassifier(
-            DecisionTreeClassifier(max_depth=3, min_samples_leaf=math.ceil(0.05 * n)),
-            n_estimators=15,
-            max_samples=0.6,
-            random_state=4,
-        ),
-    ),
-]
-
-
-@pytest.mark.parametrize(("options", "direct"), CLASSIFICATION_CASES)
-def test_roc_integral_equals_scikit_learn_trained_directly(
-    tmp_path: Path, options: str, direct: object
-) -> None:
-    train, test = _sample(seed=1), _sample(seed=2)
-    m = _trained(tmp_path, options, train)
-    clf = direct(len(train)).fit(train.X, train.class_id, sample_weight=_tmva_weights(train))  # type: ignore[operator]
-    y = test.class_id == 0
-    ours = _auc(y, m.evaluate(test.X), test.weights)
-    theirs = _auc(y, clf.predict_proba(test.X)[:, 0], test.weights)
-    assert ours == pytest.approx(theirs, abs=1e-6)
-    assert ours > 0.65
-    np.testing.assert_allclose(
-        m.evaluate(test.X), clf.predict_proba(test.X)[:, 0].astype(np.float32), atol=1e-6
-    )
-
-
-def test_bagging_yes_no_leaf_votes(tmp_path: Path) -> None:
-    train, test = _sample(seed=3), _sample(seed=4)
-    m = _trained(tmp_path, "BoostType=Bagging:NTrees=11:RandomState=5", train)
-    clf = m.classifier_
-    votes = np.mean([t.predict(test.X) == 0 for t in clf.estimators_], axis=0)
-    np.testing.assert_allclose(m.evaluate(test.X), votes.astype(np.float32))
-    assert _auc(test.class_id == 0, m.evaluate(test.X), test.weights) > 0.65
-
-
-@pytest.mark.parametrize(
-    ("options", "direct"),
-    [
-        (
-            "BoostType=Grad:NTrees=30:Shrinkage=0.2:MaxDepth=3:RegressionLossFunctionBDTG=LeastSquares:RandomState=1",
-            lambda n: GradientBoostingRegressor(
-                loss="squared_error",
-                n_estimators=30,
-                learning_rate=0.2,
-                max_depth=3,
-                min_samples_leaf=math.ceil(0.002 * n),
-                random_state=1,
-            ),
-        ),
-        (
-            "NTrees=10:MaxDepth=4:AdaBoostBeta=0.8:AdaBoostR2Loss=Linear:RandomState=2",
-            lambda n: AdaBoostRegressor(
-                DecisionTreeRegressor(max_depth=4, min_samples_leaf=math.ceil(0.002 * n), random_state=2),
-                n_estimators=10,
-                learning_rate=0.8,
-                loss="linear",
-                random_state=2,
-            ),
-        ),
-        (
-            "BoostType=Bagging:NTrees=10:MaxDepth=5:RandomState=3",
-            lambda n: BaggingRegressor(
-                DecisionTreeRegressor(max_depth=5, min_samples_leaf=1),
-                n_estimators=10,
-                max_samples=0.6,
-                random_state=3,
-            ),
-        ),
-    ],
-)
-def test_regression_equals_scikit_learn_trained_directly(
-    tmp_path: Path, options: str, direct: object
-) -> None:
-    train, test = _regression_sample(seed=5), _regression_sample(seed=6)
-    m = _trained(tmp_path, options, train, EAnalysisType.kRegression)
-    reg = direct(len(train)).fit(train.X, train.targets[:, 0], sample_weight=train.weights)  # type: ignore[operator]
-    np.testing.assert_allclose(
-        m.evaluate(test.X)[:, 0], reg.predict(test.X).astype(np.float32), rtol=1e-6, atol=1e-6
-    )
-
-
-def test_multiclass_grad(tmp_path: Path) -> None:
-    train, test = _sample(n=80, n_classes=3, seed=7), _sample(n=50, n_classes=3, seed=8)
-    m = _trained(tmp_path, "BoostType=Grad:NTrees=10:RandomState=3", train, EAnalysisType.kMulticlass, 3)
-    out = m.evaluate(test.X)
-    assert out.shape == (150, 3)
-    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
-    # the same as scikit-learn trained directly, with TMVA's defaults (MaxDepth=3, MinNodeSize=5%,
-    # nCuts=20, Shrinkage=1) and TMVA's normalisation: signal (class 0) against all other classes;
-    # TMVA's multiclass leaf value carries Friedman's factor (K-1)/K (MethodBDT::GradBoost), which
-    # histogram boosting takes through its learning rate: Shrinkage*(K-1)/K = 2/3 for three classes
-    clf = HistGradientBoostingClassifier(
-        max_iter=10,
-        max_depth=3,
-        learning_rate=1.0 * (3 - 1) / 3,
-        min_samples_leaf=math.ceil(0.05 * len(train)),
-        max_bins=21,
-        max_leaf_nodes=None,
-        early_stopping=False,
-        random_state=3,
-    ).fit(train.X, train.class_id, sample_weight=_tmva_weights(train))
-    np.testing.assert_allclose(out, clf.predict_proba(test.X).astype(np.float32), atol=1e-6)
-    assert (out.argmax(axis=1) == test.class_id).mean() > 0.4  # three classes: chance is 1/3
-
-
-# ----------------------------------------------------------------------------- files and ranking
-@pytest.mark.parametrize(
-    ("options", "at"),
-    [
-        ("BoostType=Grad:NTrees=10", EAnalysisType.kClassification),
-        ("BoostType=Bagging:NTrees=5", EAnalysisType.kClassification),
-        ("BoostType=Grad:NTrees=10", EAnalysisType.kRegression),
-        ("BoostType=Grad:NTrees=5", EAnalysisType.kMulticlass),
-    ],
-)
-def test_reload_reproduces_responses_exactly(tmp_path: Path, options: str, at: EAnalysisType) -> None:
-    n_classes = 3 if at == EAnalysisType.kMulticlass else 2
-    train = _regression_sample() if at == EAnalysisType.kRegression else _sample(n=60, n_classes=n_classes)
-    m = _trained(tmp_path, options, train, at, n_classes, title="MyBDT")
-    path = tmp_path / "weights" / "BDTModel_MyBDT.PyData"
-    assert path.is_file()
-    weights = ET.Element("Weights")
-    m.add_weights_xml(weights)
-    assert weights.get("ModelFile") == str(path)
-    m2 = MethodBDT("MyBDT", _context(tmp_path, at, n_classes, n_vars=train.X.shape[1]), options)
-    m2.read_weights_xml(ET.fromstring(ET.tostring(weights)))
-    np.testing.assert_array_equal(m2.evaluate(train.X), m.evaluate(train.X))
-
-
-@pytest.mark.parametrize("boost", ["Grad", "Grad:UseBaggedBoost", "AdaBoost", "Bagging"])
-def test_ranking_covers_every_variable(tmp_path: Path, boost: str) -> None:
-    m = _trained(tmp_path, f"BoostType={boost}:NTrees=10", _sample(n=300, seed=9))
-    ranking = m.ranking()
-    assert ranking is not None
-    assert sorted(name for name, _ in ranking) == ["var0", "var1", "var2"]
-    assert sum(v for _, v in ranking) == pytest.approx(1.0)
-    assert ranking[-1][0] == "var2"  # the useless variable
-    assert MethodBDT.ranking_criterion == "Variable Importance"
-    clf = m.classifier_
-    if boost == "Bagging":  # scikit-learn's bagging has no feature_importances_: the trees' mean
-        imp = np.mean([t.feature_importances_ for t in clf.estimators_], axis=0)
-        assert all(len(f) == 3 for f in clf.estimators_features_)  # every tree sees every variable
-    elif boost == "Grad":  # histogram gradient boosting has none either: split gains, summed
-        imp = np.zeros(3)
-        for predictors in clf._predictors:
-            for p in predictors:
-                split = ~p.nodes["is_leaf"].astype(bool)
-                np.add.at(imp, p.nodes["feature_idx"][split], p.nodes["gain"][split])
-    else:
-        imp = clf.feature_importances_
-    imp = imp / imp.sum()
-    assert dict(ranking) == pytest.approx({f"var{i}": imp[i] for i in range(3)}, rel=1e-9)
-    assert [v for _, v in ranking] == sorted((v for _, v in ranking), reverse=True)
+# ---------------------------------------------------------------------------------------------- XML
+def test_weights_file_layout_and_round_trip(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(400, 3)).astype(np.float32)
+    cls = (X @ [1.0, -1.0, 0.5] > 0).astype(np.int32)
+    for opt in (
+        "NTrees=4:MaxDepth=2:UseFisherCuts:MinLinCorrForFisher=0.0",
+        "NTrees=3:BoostType=Grad:MaxDepth=2",
+    ):
+        m = _train(opt, _sample(X, cls), _context(n_vars=3))
+        root = build_weights_xml(m)
+        w = root.find("Weights")
+        assert w is not None
+        assert w.get("NTrees") == str(len(m.forest_))
+        bt = w.findall("BinaryTree")
+        assert [b.get("itree") for b in bt] == [str(i) for i in range(len(m.forest_))]
+        node = bt[0].find("Node")
+        assert node is not None
+        assert node.get("pos") == "s"
+        assert list(node.attrib)[:3] == ["pos", "depth", "NCoef"]
+        assert list(node.attrib)[-7:] == ["IVar", "Cut", "cType", "res", "rms", "purity", "nType"]
+        assert not list(tmp_path.iterdir())  # no pickle or other file beside the XML
+        back = method_from_content(parse_weights_xml(ET.tostring(root)))
+        np.testing.assert_allclose(back.evaluate(X), m.evaluate(X), atol=1e-6)

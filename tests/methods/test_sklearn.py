@@ -1,5 +1,5 @@
 """PyRandomForest, PyAdaBoost, PyGTB: options (TMVA defaults and checks), training with weights,
-atomic pickles reloaded lazily and exactly, the ROC integral of scikit-learn trained directly, ranking."""
+atomic skops model files reloaded exactly, the ROC integral of scikit-learn trained directly, ranking."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sklearn.tree import DecisionTreeClassifier
 from pymva.data.dataset import Sample, VariableInfo
 from pymva.errors import ModelError, NotTrainedError, OptionError
 from pymva.methods.base import MethodContext
+from pymva.methods.modelfiles import load_estimator, save_skops
 from pymva.methods.pyadaboost import MethodPyAdaBoost, PyAdaBoostOptions
 from pymva.methods.pygtb import MethodPyGTB, PyGTBOptions
 from pymva.methods.pyrandomforest import MethodPyRandomForest, PyRandomForestOptions
@@ -25,8 +26,6 @@ from pymva.methods.sklearn_common import (
     SklearnMethodBase,
     estimator_option,
     literal_option,
-    load_pickle,
-    save_pickle_atomic,
 )
 from pymva.types import EAnalysisType, Types
 
@@ -386,68 +385,68 @@ def test_event_weights_are_used(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("cls", "options", "prefix", "direct"), CASES)
-def test_model_file_reloads_exactly_and_lazily(
+def test_model_file_reloads_exactly(
     tmp_path: Path, cls: type[SklearnMethodBase], options: str, prefix: str, direct: Any
 ) -> None:
     train, test = _sample(seed=5), _sample(seed=6)
     m = _trained(cls, tmp_path, options, train, title="Title")
-    path = tmp_path / "dataset" / "weights" / f"{prefix}_Title.PyData"
+    path = tmp_path / "dataset" / "weights" / f"job_Title.{prefix}.skops"  # <job>_<title>.<kind>.skops
     assert path.is_file()
+    assert path.read_bytes()[:4] == b"PK\x03\x04"  # a skops (zip) archive, not a pickle
     assert m.model_path_ == path
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left behind
     weights = ET.Element("Weights")
     m.add_weights_xml(weights)
-    assert weights.get("ModelFile") == str(path)
+    assert weights.get("ModelFile") == path.name  # relative to the weights file's directory
+    assert weights.get("Format") == "skops"
     assert weights.get("Estimator") == type(m.classifier_).__name__
 
     m2 = cls("Title", _context(tmp_path), options)
     with pytest.raises(NotTrainedError, match="not been trained"):
         m2.evaluate(test.X)
     m2.read_weights_xml(ET.fromstring(ET.tostring(weights)))
-    assert m2.classifier_ is None  # not loaded yet
-    np.testing.assert_array_equal(m2.evaluate(test.X), m.evaluate(test.X))
     assert m2.classifier_ is not None
+    np.testing.assert_array_equal(m2.evaluate(test.X), m.evaluate(test.X))
     assert m2.ranking() == m.ranking()
 
 
-def test_filename_classifier_and_recorded_path(tmp_path: Path) -> None:
+def test_filename_classifier_is_written_and_the_copy_beside_the_weights_file_is_read(tmp_path: Path) -> None:
     train = _sample(seed=7)
-    target = tmp_path / "elsewhere" / "rf.pkl"
+    target = tmp_path / "elsewhere" / "rf.model"
     m = _trained(MethodPyRandomForest, tmp_path, f"NEstimators=3:FilenameClassifier={target}", train)
     assert target.is_file()
+    beside = tmp_path / "dataset" / "weights" / "job_M.PyRFModel.skops"
+    assert beside.read_bytes() == target.read_bytes()
     weights = ET.Element("Weights")
     m.add_weights_xml(weights)
-    # a method without the option finds the file through the path recorded in the weights file
-    other = MethodPyRandomForest("M", _context(tmp_path / "other"), "NEstimators=3")
+    # a method without the option finds the file beside the weights file
+    other = MethodPyRandomForest("M", _context(tmp_path), "NEstimators=3")
     other.read_weights_xml(weights)
     np.testing.assert_array_equal(other.evaluate(train.X), m.evaluate(train.X))
 
 
 def test_missing_model_file(tmp_path: Path) -> None:
     m = MethodPyGTB("GTB", _context(tmp_path))
-    m.read_weights_xml(ET.Element("Weights"))
-    with pytest.raises(ModelError, match="Failed to load classifier"):
-        m.evaluate(np.zeros((2, 3), np.float32))
+    with pytest.raises(ModelError, match=r"PyGTBModel_GTB\.PyData.*not there"):
+        m.read_weights_xml(ET.Element("Weights"))
 
 
-def test_pickle_helpers(tmp_path: Path) -> None:
-    path = tmp_path / "sub" / "obj.PyData"
-    save_pickle_atomic({"a": 1}, path)
-    save_pickle_atomic({"a": 2}, path)
-    assert load_pickle(path) == {"a": 2}
-    assert sorted(p.name for p in path.parent.iterdir()) == ["obj.PyData"]
-
-    class Unpicklable:
-        def __reduce__(self) -> Any:
-            raise TypeError("no")
-
-    with pytest.raises(TypeError, match="no"):
-        save_pickle_atomic(Unpicklable(), path)
-    assert load_pickle(path) == {"a": 2}  # the old file is intact
-    assert sorted(p.name for p in path.parent.iterdir()) == ["obj.PyData"]
-    (tmp_path / "bad.PyData").write_bytes(b"not a pickle")
-    with pytest.raises(ModelError, match="Failed to load classifier from file"):
-        load_pickle(tmp_path / "bad.PyData")
+def test_skops_helpers(tmp_path: Path) -> None:
+    clf = DecisionTreeClassifier(max_depth=2).fit(np.eye(3), [0, 1, 1])
+    path = tmp_path / "sub" / "obj.skops"
+    save_skops(clf, {"format": "pymva-model-file", "n": 1}, path)
+    save_skops(clf, {"format": "pymva-model-file", "n": 2}, path)
+    back, record = load_estimator(path, allow_pickle=False)
+    assert record == {"format": "pymva-model-file", "n": 2}
+    np.testing.assert_array_equal(back.predict_proba(np.eye(3)), clf.predict_proba(np.eye(3)))
+    assert sorted(p.name for p in path.parent.iterdir()) == ["obj.skops"]
+    with pytest.raises(ModelError, match="skops cannot store it"):
+        save_skops((x for x in ()), {}, path)  # a generator cannot be stored
+    assert load_estimator(path, allow_pickle=False)[1] == {"format": "pymva-model-file", "n": 2}  # intact
+    assert sorted(p.name for p in path.parent.iterdir()) == ["obj.skops"]
+    (tmp_path / "bad.skops").write_bytes(b"not a model")
+    with pytest.raises(ModelError, match=r"Failed to load classifier from file.*AllowPickle"):
+        load_estimator(tmp_path / "bad.skops", allow_pickle=False)
 
 
 # ----------------------------------------------------------------------------- multiclass, ranking

@@ -18,6 +18,7 @@ from pymva.transforms.gauss import (
     cumulative_distribution,
     stable_argsort,
 )
+from tolerances import EPS32, assert_within
 
 
 def _sample(X: np.ndarray, w: np.ndarray | None = None, cls: np.ndarray | None = None) -> Sample:
@@ -89,7 +90,7 @@ def test_smooth_353qh_matches_root_reference_values() -> None:
             18.71481196, 88.95821081]  # fmt: skip
     ref = [7.822723, 26.247831, 51.234443, 68.039891, 66.855977, 55.680763, 45.094336, 38.695053,
            36.060684, 34.446053, 33.421303, 33.421303, 33.605882, 47.674688, 75.258563, 88.958211]  # fmt: skip
-    np.testing.assert_allclose(smooth_353qh(hist), ref, atol=1e-6)
+    np.testing.assert_allclose(smooth_353qh(hist), ref, atol=1e-6)  # ref printed with 6 decimals
     np.testing.assert_allclose(smooth_353qh([1, 2, 7, 4, 5]), [1, 2.25, 3.75, 4.75, 5])
 
 
@@ -183,7 +184,11 @@ def test_inverse_cdf_recovers_values() -> None:
     v = np.sort(rng.normal(size=50000).astype(np.float32))
     dist = cumulative_distribution(v, np.ones_like(v), 1.0, float(len(v)))
     x = v[100:-100].astype(np.float64)
-    np.testing.assert_allclose(dist.cdf_inverse(dist.cdf(x)), x, atol=1e-5)
+    # the cumulative values are stored in float32 (eps32/2 on values ≤ 1) and read back through the
+    # slope of the distribution, the normal density φ(x) here (within a few per cent: 50000 events):
+    # |x' - x| ≤ 2·(eps32/2)/φ(x), doubled for the sampling of the slope
+    atol = 2 * EPS32 / stats.norm.pdf(x)
+    assert_within(dist.cdf_inverse(dist.cdf(x)), x, atol)
 
 
 # ------------------------------------------------------------------ the transformations

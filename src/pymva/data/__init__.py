@@ -7,6 +7,7 @@ Data flows one way through these modules::
 
 ==================  ===========================================================================
 ``sources``         reading trees with uproot: files, globs, chains, in-memory arrays
+``read_errors``     the errors for ROOT files that cannot be read (file, tree, branch, basket)
 ``expression``      ROOT ``TTreeFormula`` expressions evaluated vectorised, and event building
 ``loader``          ``DataLoader``: what the user declares
 ``info``            ``DataSetInfo``, ``ClassInfo``: the description the loader keeps

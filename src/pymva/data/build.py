@@ -165,6 +165,8 @@ class _ClassStore:
         default_factory=lambda: {t: [] for t in _TYPE_ORDER}
     )
     counts: ClassCounts = field(default_factory=lambda: ClassCounts(""))
+    #: tree entries that gave no event (an indexed array element missing), before any cut
+    n_entries_missing: int = 0
 
 
 class _PlanMismatch(Exception):
@@ -479,6 +481,7 @@ class _DataSetBuilder:
             )
             self._add_block(store, block, tinfo.weight, tinfo.tree_type)
             n_missing += block.n_entries_missing
+        store.n_entries_missing += n_missing
         if n_missing:
             _log_factory.warning(
                 "Dataset[%s] : %d entries of %s give no event: an expression reads an array element that "
@@ -640,6 +643,15 @@ class _DataSetBuilder:
                 _log_factory.info(
                     "Dataset[%s] :     %s      -- efficiency             : %-6s", self.name, name, f"{eff:g}"
                 )
+                if s.n_entries_missing:
+                    _log_factory.info(
+                        "Dataset[%s] :     %s      -- (relative to the %d events before the cut; %d tree "
+                        "entries gave no event because an indexed array element is missing)",
+                        self.name,
+                        name,
+                        c.n_before_cut,
+                        s.n_entries_missing,
+                    )
         else:
             _log_factory.debug("    No preselection cuts applied on event classes")
 

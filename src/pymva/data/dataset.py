@@ -226,3 +226,76 @@ class DataSet:
     def sample(self, tree_type: Literal["train", "test"]) -> Sample:
         """The training (``"train"``) or the test (``"test"``) sample."""
         return self.train if tree_type == "train" else self.test
+
+    def with_samples(self, train: Sample, test: Sample) -> DataSet:
+        """The same description with other training and test events (TMVA ``DataSet::SetEventCollection``).
+
+        What describes the data stays as it is: the class names, the variables, targets and
+        spectators with the training ranges of this DataSet, and its correlation matrices.  This is
+        how TMVA's ``CvSplit::PrepareFoldDataSet`` builds the DataSet of one cross-validation fold
+        from the events of one loaded DataSet.
+
+        Parameters
+        ----------
+        train, test : Sample
+            Events with the columns of this DataSet (``X`` of shape (n, n_variables), ``targets``
+            (n, n_targets), ``spectators`` (n, n_spectators)).
+
+        Returns
+        -------
+        DataSet
+
+        Raises
+        ------
+        ValueError
+            If a sample's columns do not match the variables, targets or spectators.
+        """
+        for what, s in (("train", train), ("test", test)):
+            shape = (s.X.shape[1], s.targets.shape[1], s.spectators.shape[1])
+            expected = (len(self.variables), len(self.targets), len(self.spectators))
+            if shape != expected:
+                raise ValueError(
+                    f"DataSet '{self.name}': the {what} sample has (variables, targets, spectators) columns "
+                    f"{shape}, expected {expected}"
+                )
+        return dataclasses.replace(self, train=train, test=test)
+
+    def select_variables(self, indices: npt.ArrayLike, name: str | None = None) -> DataSet:
+        """The DataSet with only some of its input variables (the same events, the same split).
+
+        TMVA's ``VariableImportance`` builds a new DataLoader with a subset of the variables for
+        every subset it trains (``DataLoaderCopy``); the events and their split are those of the
+        full loader, so selecting the columns of the built DataSet gives the same DataSet.
+
+        Parameters
+        ----------
+        indices : array_like of int
+            Positions of the variables to keep, in the order to keep them.
+        name : str, optional
+            The new DataSet's name (default: this one's).
+
+        Returns
+        -------
+        DataSet
+            ``X`` columns, variable descriptions and correlation matrices restricted to ``indices``.
+
+        Raises
+        ------
+        ValueError
+            For no index, a repeated index or one out of range.
+        """
+        idx = np.asarray(indices, dtype=np.intp).reshape(-1)
+        n = len(self.variables)
+        if idx.size == 0 or len(set(idx.tolist())) != idx.size or idx.min() < 0 or idx.max() >= n:
+            raise ValueError(
+                f"DataSet '{self.name}': variable indices {idx.tolist()} must be distinct, in [0, {n}), "
+                "and at least one"
+            )
+        return dataclasses.replace(
+            self,
+            name=self.name if name is None else name,
+            train=self.train.replace(X=np.ascontiguousarray(self.train.X[:, idx])),
+            test=self.test.replace(X=np.ascontiguousarray(self.test.X[:, idx])),
+            variables=[dataclasses.replace(self.variables[i]) for i in idx],
+            correlations={c: m[np.ix_(idx, idx)] for c, m in self.correlations.items()},
+        )

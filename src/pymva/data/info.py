@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from ..errors import DataError, did_you_mean
 from ..logger import get_logger
+from ..safety import check_text
 from ..stl import StdVector
 from ..tcut import TCut
 from ..types import ETreeType
@@ -52,6 +53,8 @@ def internal_name(label: str) -> str:
 
 
 def _formula(text: str, what: str) -> Formula:
+    # ``what`` is "<kind> '<text>' ...": name the kind; check_text shows the text itself (repr)
+    check_text(text, argument=what.partition(" '")[0] or what, blanks=True)
     try:
         return parse_formula(text)
     except DataError as exc:
@@ -260,8 +263,16 @@ class DataSetInfo:
         return self.split_options
 
     def SetSplitOptions(self, opts: str) -> None:
-        """Store the split options (parsed when the DataSet is built)."""
-        self.split_options = str(opts)
+        """Store the split options (parsed when the DataSet is built; control characters refused now).
+
+        Raises
+        ------
+        OptionError
+            If ``opts`` is not a string or holds a control character other than blanks.
+        """
+        self.split_options = check_text(
+            opts, argument="PrepareTrainingAndTestTree: the split options", blanks=True
+        )
         self._changed()
 
     def HasCuts(self) -> bool:
@@ -295,7 +306,9 @@ class DataSetInfo:
     # ------------------------------------------------------------------ classes, cuts, weights
     def AddClass(self, className: str) -> ClassInfo:
         """Return the class ``className``, creating it (TMVA prints ``Added class``) if needed."""
-        name = str(className)
+        if not isinstance(className, str):
+            raise DataError(f"a class name must be a string, not {type(className).__name__} ({className!r})")
+        name = check_text(className, argument="the class name")
         if not name:
             raise DataError("a class name must not be empty")
         found = self.GetClassInfo(name)
@@ -335,6 +348,8 @@ class DataSetInfo:
 
     def SetWeightExpression(self, expr: str, className: str = "") -> None:
         """Set the weight expression of one class, or of every class registered so far."""
+        if not isinstance(expr, str):
+            raise DataError(f"a weight expression must be a string, not {type(expr).__name__} ({expr!r})")
         text = str(expr).strip()
         if text:
             _formula(text, f"weight expression '{text}'")

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from collections.abc import Sequence
 from typing import Any, overload
 
@@ -41,6 +42,7 @@ import numpy.typing as npt
 from ..errors import DataError, did_you_mean
 from ..logger import get_logger
 from ..options import kwargs_to_tokens
+from ..safety import check_name, check_text
 from ..stl import StdVector
 from ..tcut import TCut
 from ..types import ETreeType
@@ -63,6 +65,24 @@ _MODULE = "pymva.data.loader"
 _log_loader = get_logger("DataLoader", _MODULE)
 
 
+#: Blanks removed from variable, target and spectator declarations (TMVA removes ' '; the expression
+#: grammar ignores all of these).
+_BLANKS = re.compile(r"[ \t\n\r\f\v]+")
+
+
+def _number(value: Any, what: str, *, finite: bool = True) -> float:
+    """``value`` as a (finite) float; a :class:`DataError` naming ``what`` otherwise."""
+    if isinstance(value, (bool, np.bool_)):
+        raise DataError(f"{what} must be a number, not the boolean {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise DataError(f"{what} must be a number, not {type(value).__name__} {value!r}") from None
+    if finite and not math.isfinite(number):
+        raise DataError(f"{what} must be finite, not {value!r}")
+    return number
+
+
 def _placeholder_number(value: Any, name: str, what: str, expression: str) -> float:
     """``min``/``max`` of a declaration as a float (a placeholder: ranges come from the data)."""
     try:
@@ -80,7 +100,15 @@ class DataLoader:
     Parameters
     ----------
     thedlName : str
-        The data-set name: directory of the output file and of the weight files.
+        The data-set name: directory of the output file and of the weight files
+        (``<name>/weights/``).  A name, not a path: no ``/``, ``\\`` or ``..``, no control
+        characters, at most 200 bytes in UTF-8 (:func:`pymva.safety.check_name`).  ``""`` is
+        allowed, as in TMVA: the weights files then go to ``weights/``.
+
+    Raises
+    ------
+    OptionError
+        If ``thedlName`` is not such a name.
 
     Examples
     --------
@@ -93,7 +121,10 @@ class DataLoader:
     """
 
     def __init__(self, thedlName: str = "default") -> None:
-        self._name = str(thedlName)
+        # "" is allowed: TMVA scripts use DataLoader("") (the weights then go to weights/)
+        self._name = check_name(
+            thedlName, argument="DataLoader(thedlName): the data-set name", allow_empty=True
+        )
         self._dsi = DataSetInfo(self._name, self._build_dataset)
         self._trees: list[_TreeInfo] = []
         self._explicit_type: dict[str, bool] = {}
@@ -159,7 +190,8 @@ class DataLoader:
     ) -> VariableInfo:
         if not isinstance(expression, str):
             raise DataError(f"{what} must be a string expression, not {type(expression).__name__}")
-        text = expression.replace(" ", "")
+        check_text(expression, argument=f"{what} expression", blanks=True)
+        text = _BLANKS.sub("", expression)
         if ":=" in text:
             label, _, expr = text.partition(":=")
         else:
@@ -170,12 +202,14 @@ class DataLoader:
         vt = str(vtype).upper()
         if vt not in ("F", "I"):
             raise DataError(f"{what} '{expression}': type must be 'F' or 'I', not {vtype!r}")
+        title_text = check_text(str(title or ""), argument=f"{what} '{text}': the title")
+        unit_text = check_text(str(unit or ""), argument=f"{what} '{text}': the unit")
         info = VariableInfo(
             expression=expr,
             label=label,
             internal_name=internal_name(label),
-            title=str(title or ""),
-            unit=str(unit or ""),
+            title=title_text,
+            unit=unit_text,
             type=vt,
             min=float(vmin),
             max=float(vmax),
@@ -216,6 +250,9 @@ class DataLoader:
         DataError
             An expression that does not parse (the message shows where), a type other than F/I, or a
             ``min``/``max`` that is not a number.
+        OptionError
+            A control character in the expression (blanks aside), label, title or unit
+            (:func:`pymva.safety.check_text`): it could not be written into the weights file.
         """
         title, unit, vtype, vmin, vmax = self._variable_args(args, kwargs, expression)
         info = self._make_info(expression, title, unit, vtype, vmin, vmax, "variable", "input variable")
@@ -260,6 +297,11 @@ class DataLoader:
         The internal names are ``<internal name>[i]``.  An entry whose array is shorter than ``size`` is a
         :class:`~pymva.errors.DataError` (TMVA aborts), a longer one a warning (extra elements ignored).
         """
+        if isinstance(size, (bool, np.bool_)) or not isinstance(size, (int, np.integer)):
+            raise DataError(
+                f"AddVariablesArray('{expression}', {size!r}): the size must be a positive integer, "
+                f"not {size.__class__.__name__}"
+            )
         n = int(size)
         if n <= 0:
             raise DataError(f"AddVariablesArray('{expression}', {size}): the size must be positive")
@@ -363,7 +405,10 @@ class DataLoader:
         DataError
             A file, tree or glob that cannot be found (naming what exists), an empty tree
             (``Encountered empty TTree or TChain of class <c>``), an untyped tree after a typed first
-            tree of the same class, a tree type that cannot be interpreted, a cut that does not parse.
+            tree of the same class, a tree type that cannot be interpreted, a cut that does not parse,
+            a weight that is not a finite number, a class name that is not a string.
+        OptionError
+            A control character in the class name or the cut.
         """
         self._add_tree(open_source(tree), className, weight, cut, treetype)
 
@@ -379,11 +424,7 @@ class DataLoader:
         cut_text = _cut_text(cut)
         if cut_text:
             _formula(cut_text, f"cut '{cut_text}' of tree {source.name}")
-        w = float(weight)
-        if not math.isfinite(w):
-            raise DataError(
-                f"the weight of tree {source.name} of class {className} must be finite, not {weight!r}"
-            )
+        w = _number(weight, f"the weight of tree {source.name} of class {className}")
         self._dsi.AddClass(className)
         n = source.num_entries
         _log_loader.info("Add Tree %s of type %s with %d events", source.name, className, n)
@@ -410,6 +451,8 @@ class DataLoader:
         ascii_name: str,
         label: str,
     ) -> None:
+        # the weight first: AddSignalTree(t, "abc") must not open files before saying so
+        weight = _number(weight, f"Add{label}Tree(tree, weight): the weight")
         source = open_source(tree, ascii_name=ascii_name)
         if isinstance(source, MemorySource) and source.name == ascii_name:
             _log_loader.info(
@@ -470,8 +513,8 @@ class DataLoader:
                 "SetInputTrees(tree, sigCut, bkgCut)"
             )
         sig, bkg = args[0], args[1]
-        ws = float(args[2]) if len(args) > 2 else 1.0
-        wb = float(args[3]) if len(args) > 3 else 1.0
+        ws = _number(args[2], "SetInputTrees: the signal weight") if len(args) > 2 else 1.0
+        wb = _number(args[3], "SetInputTrees: the background weight") if len(args) > 3 else 1.0
         self.AddTree(sig, "Signal", ws, "", ETreeType.kMaxTreeType)
         self.AddTree(bkg, "Background", wb, "", ETreeType.kMaxTreeType)
 
@@ -485,7 +528,15 @@ class DataLoader:
             raise DataError(
                 "an event added one by one goes to training (Types.kTraining) or testing (Types.kTesting)"
             )
-        values = tuple(float(v) for v in event)
+        if isinstance(event, (str, bytes)) or not hasattr(event, "__iter__"):
+            raise DataError(
+                f"an event of class {className} must be a sequence of numbers, not {type(event).__name__}"
+            )
+        values = tuple(
+            _number(v, f"value {i} of an event of class {className}", finite=False)
+            for i, v in enumerate(event)
+        )
+        w = _number(weight, f"the weight of an event of class {className}")
         n_expected = len(self.variables) + len(self.targets) + len(self.spectators)
         if len(values) != n_expected:
             raise DataError(
@@ -495,7 +546,7 @@ class DataLoader:
             )
         self._dsi.AddClass(className)
         store = self._assigned.setdefault(str(className), _AssignedEvents())
-        (store.train if ttype == ETreeType.kTraining else store.test).append((values, float(weight)))
+        (store.train if ttype == ETreeType.kTraining else store.test).append((values, w))
         self._dsi._changed()
 
     def AddSignalTrainingEvent(self, event: Sequence[float], weight: float = 1.0) -> None:
@@ -619,6 +670,37 @@ class DataLoader:
     def GetCorrelationMatrix(self, className: str) -> npt.NDArray[np.float64]:
         """Weighted correlation matrix of the input variables of one class (see :class:`DataSetInfo`)."""
         return self._dsi.GetCorrelationMatrix(className)
+
+    @classmethod
+    def from_dataset(cls, dataset: DataSet) -> DataLoader:
+        """A loader whose DataSet is ``dataset``, already built (pymva; no trees are read).
+
+        TMVA's envelopes train methods on DataSets made from the events of one loaded DataSet
+        (``DataLoader::PrepareFoldDataSet`` for cross-validation folds, ``DataLoaderCopy`` for the
+        variable subsets of ``VariableImportance``).  Such a loader hands them to a
+        :class:`~pymva.factory.Factory` as any loader would: its name, variables, targets,
+        spectators and classes are the DataSet's, and ``GetDataSetInfo().GetDataSet()`` returns
+        ``dataset`` itself.  Declare nothing more on it: variables, trees or cuts added later would
+        make the DataSet be rebuilt from trees the loader does not have.
+
+        Parameters
+        ----------
+        dataset : DataSet
+            The built DataSet (its ``name`` becomes the loader's).
+
+        Returns
+        -------
+        DataLoader
+        """
+        new = cls(dataset.name)
+        dsi = new._dsi
+        dsi.variables = StdVector(copy.copy(v) for v in dataset.variables)
+        dsi.targets = StdVector(copy.copy(v) for v in dataset.targets)
+        dsi.spectators = StdVector(copy.copy(v) for v in dataset.spectators)
+        dsi.classes = [ClassInfo(name, i) for i, name in enumerate(dataset.class_names)]
+        dsi._dataset = dataset
+        dsi._needs_rebuilding = False
+        return new
 
     def MakeCopy(self, name: str) -> DataLoader:
         """A new loader named ``name`` with the same variables, classes, trees, events, cuts and options."""

@@ -4,7 +4,7 @@ A *tree* handed to :meth:`~pymva.data.loader.DataLoader.AddTree` becomes a :clas
 which knows its name, its number of entries and its branches, and reads the branches an expression
 needs in chunks of entries.  Accepted trees (:func:`open_source`):
 
-* an uproot ``TTree`` (``uproot.open("file.root")["TreeS"]``);
+* an uproot ``TTree`` or ``RNTuple`` (``uproot.open("file.root")["TreeS"]``);
 * a string or :class:`os.PathLike` ``"file.root:TreeS"`` (a tree in a sub-directory:
   ``"file.root:dir/TreeS"``); ``"file.root"`` alone when the file holds exactly one tree;
 * a glob (``"data/*.root:events"``), a list of such strings, or a mapping ``{file: tree}``, read one
@@ -13,6 +13,11 @@ needs in chunks of entries.  Accepted trees (:func:`open_source`):
 * beyond TMVA, events in memory: a mapping of column name to array (numpy arrays, lists, awkward
   arrays; 2-D numpy arrays and jagged awkward arrays are array branches), a pandas ``DataFrame``,
   an awkward record array, or a numpy structured array.
+
+Everywhere a TTree is accepted, an RNTuple (ROOT's successor format, which uproot ≥ 5.7 writes by
+default on ``file[name] = {...}``) is accepted too: its fields are read as branches (nested fields as
+``parent.child``), and chains may mix TTrees and RNTuples with the same fields.  "Tree" below means
+either.
 
 Files are opened when the tree is added (to count the entries and to report a missing file or tree at
 once) and opened again when the data set is built; only the branches that the expressions name are
@@ -37,7 +42,8 @@ import awkward as ak
 import numpy as np
 import uproot
 
-from ..errors import DataError, closest
+from ..errors import DataError, PyMVAError, closest
+from .read_errors import exception_name, open_error, read_error
 
 __all__ = [
     "ChainSource",
@@ -222,6 +228,49 @@ def _uproot_kind(branch: Any) -> tuple[str, str]:
     return OTHER, typename
 
 
+def _is_rntuple(obj: Any) -> bool:
+    """Whether ``obj`` is an uproot ``ROOT::RNTuple``."""
+    return isinstance(obj, uproot.behaviors.RNTuple.RNTuple)
+
+
+def _is_uproot_tree(obj: Any) -> bool:
+    """Whether ``obj`` is an uproot ``TTree`` or ``ROOT::RNTuple``."""
+    return isinstance(obj, uproot.behaviors.TTree.TTree) or _is_rntuple(obj)
+
+
+def _form_kind(form: Any) -> str:
+    """Classify the awkward form of one RNTuple field like :func:`_uproot_kind` a TTree branch."""
+    if isinstance(form, ak.forms.NumpyForm):
+        if np.dtype(ak.types.numpytype.primitive_to_dtype(form.primitive)).kind not in "biuf":
+            return OTHER
+        return ARRAY if form.inner_shape else NUMBER
+    if isinstance(form, (ak.forms.ListOffsetForm, ak.forms.ListForm, ak.forms.RegularForm)):
+        if form.parameters.get("__array__") == "string":
+            return STRING
+        content = form.content
+        if isinstance(content, ak.forms.NumpyForm) and not content.inner_shape:
+            return ARRAY if _form_kind(content) == NUMBER else OTHER
+        return OTHER
+    return OTHER
+
+
+def _rntuple_field_kinds(ntuple: Any) -> dict[str, tuple[str, str]]:
+    """(kind, type name) of every field of an RNTuple, nested ones as ``parent.child``."""
+    out: dict[str, tuple[str, str]] = {}
+    for key in ntuple.keys(recursive=True, full_paths=True):
+        field = ntuple[key]
+        typename = str(getattr(field, "typename", "?"))
+        try:
+            record = field.to_akform()[0]
+            form = (
+                record.contents[0] if isinstance(record, ak.forms.RecordForm) and record.contents else record
+            )
+            out[key] = (_form_kind(form), typename)
+        except (ValueError, TypeError, KeyError, NotImplementedError, AttributeError):
+            out[key] = (OTHER, typename)
+    return out
+
+
 def _object_members(branch: Any) -> list[tuple[tuple[str, ...], str]]:
     """Numeric data members of an object branch (``TVector2 MET``, ``vector<TLorentzVector> p4``).
 
@@ -254,6 +303,8 @@ def _object_members(branch: Any) -> list[tuple[tuple[str, ...], str]]:
 
 
 def _tree_branch_kinds(tree: Any) -> dict[str, tuple[str, str]]:
+    if _is_rntuple(tree):
+        return _rntuple_field_kinds(tree)
     out: dict[str, tuple[str, str]] = {}
     for key in tree.keys(recursive=True, full_paths=True):
         out[key] = _uproot_kind(tree[key])
@@ -311,6 +362,13 @@ def _iterate_uproot_tree(
     would read ``a.b`` as an attribute access and ``&`` with Python's precedence.  When every branch
     holds one number per entry they are read as numpy arrays (no awkward wrapping), otherwise as
     awkward arrays.
+
+    Raises
+    ------
+    DataError
+        If a basket cannot be read or decompressed (a truncated or corrupted file: uproot's
+        ``OSError``, ``zlib.error``, ``DeserializationError``, ``ValueError`` …), naming the file, the
+        tree, the branch, the basket and its entry range.
     """
     n_entries = int(tree.num_entries)
     if n_entries == 0 or not branches:
@@ -320,44 +378,60 @@ def _iterate_uproot_tree(
     wanted = frozenset(b for b in branches if b not in members) | {m[0] for m in members.values()}
     flat = not members and all(kinds.get(b, (OTHER, ""))[0] == NUMBER for b in branches)
     start = 0
-    for chunk in tree.iterate(
+    chunks = tree.iterate(
         filter_name=lambda name: name in wanted,
         step_size=step,
         library="np" if flat else "ak",
         how=dict,
         decompression_executor=decompression_executor(),
-    ):
-        n = len(next(iter(chunk.values()))) if chunk else min(step, n_entries - start)
-        arrays: Arrays = {}
-        for name in branches:
-            if name in members:
-                parent, path = members[name]
-                obj = (
-                    chunk[parent]
-                    if parent in chunk
-                    else tree[parent].array(entry_start=start, entry_stop=start + n, library="ak")
-                )
-                for field in path:
-                    obj = obj[field]
-                arrays[name] = _to_chunk_array(ak.values_astype(obj, np.float64))
-            elif name in chunk:
-                arrays[name] = _to_chunk_array(chunk[name])
-            else:  # a name uproot reports differently (full path of a sub-branch): read it directly
-                arrays[name] = _to_chunk_array(
-                    tree[name].array(entry_start=start, entry_stop=start + n, library="ak")
-                )
+    )
+    while True:
+        stop = min(start + step, n_entries)
+        try:
+            chunk = next(chunks, None)
+            if chunk is None:
+                return
+            n = len(next(iter(chunk.values()))) if chunk else min(step, n_entries - start)
+            arrays: Arrays = {}
+            for name in branches:
+                if name in members:
+                    parent, path = members[name]
+                    obj = (
+                        chunk[parent]
+                        if parent in chunk
+                        else tree[parent].array(entry_start=start, entry_stop=start + n, library="ak")
+                    )
+                    for field in path:
+                        obj = obj[field]
+                    arrays[name] = _to_chunk_array(ak.values_astype(obj, np.float64))
+                elif name in chunk:
+                    arrays[name] = _to_chunk_array(chunk[name])
+                else:  # a name uproot reports differently (full path of a sub-branch): read it directly
+                    arrays[name] = _to_chunk_array(
+                        tree[name].array(entry_start=start, entry_stop=start + n, library="ak")
+                    )
+        except PyMVAError:
+            raise
+        except Exception as exc:  # anything uproot raises on a broken file's content
+            raise read_error(tree, branches, start, stop, exc) from exc
         start += n
         yield arrays
 
 
+def _kind_word(tree: Any) -> str:
+    return "RNTuple" if _is_rntuple(tree) else "tree"
+
+
 class UprootTreeSource(TreeSource):
-    """An uproot ``TTree`` object handed over by the user (``uproot.open(path)["TreeS"]``)."""
+    """An uproot ``TTree`` or ``RNTuple`` object handed over by the user (``uproot.open(path)["TreeS"]``)."""
 
     def __init__(self, tree: Any) -> None:
         self.tree = tree
         self.name = str(tree.name)
         path = getattr(getattr(tree, "file", None), "file_path", "?")
-        self.description = f"tree '{tree.object_path.lstrip('/').split(';')[0]}' in file '{path}'"
+        self.description = (
+            f"{_kind_word(tree)} '{tree.object_path.lstrip('/').split(';')[0]}' in file '{path}'"
+        )
         self._kinds: dict[str, tuple[str, str]] | None = None
 
     @property
@@ -366,7 +440,13 @@ class UprootTreeSource(TreeSource):
 
     def branch_kinds(self) -> dict[str, tuple[str, str]]:
         if self._kinds is None:
-            self._kinds = _tree_branch_kinds(self.tree)
+            try:
+                self._kinds = _tree_branch_kinds(self.tree)
+            except Exception as exc:  # a broken file's metadata
+                raise DataError(
+                    f"cannot read the branches of {self.description}: {exception_name(exc)}: {exc}; the "
+                    "file is truncated or corrupted"
+                ) from exc
         return self._kinds
 
     def _iterate(self, branches: Sequence[str], step: int) -> Iterator[Arrays]:
@@ -390,14 +470,16 @@ def _check_file(path: str) -> None:
     raise DataError(f"file '{path}' does not exist{hint}")
 
 
-def _open_file(path: str) -> Any:
+def _open_file(path: str, treename: str | None = None) -> Any:
     _check_file(path)
     try:
         return uproot.open(path)
     except FileNotFoundError as exc:
         raise DataError(f"file '{path}' does not exist ({exc})") from None
-    except (OSError, ValueError, KeyError, TypeError, uproot.deserialization.DeserializationError) as exc:
-        raise DataError(f"cannot open '{path}' as a ROOT file: {exc}") from None
+    except PyMVAError:
+        raise
+    except Exception as exc:  # noqa: BLE001  (whatever uproot raises on a file that is not ROOT's)
+        raise open_error(path, treename, exc) from None
 
 
 def _trees_in(file: Any) -> tuple[list[str], dict[str, str]]:
@@ -405,8 +487,12 @@ def _trees_in(file: Any) -> tuple[list[str], dict[str, str]]:
     classes: dict[str, str] = {}
     for key, cls in file.classnames().items():
         classes.setdefault(key.split(";")[0], cls)
-    trees = [k for k, c in classes.items() if c in ("TTree", "TNtuple", "TNtupleD")]
+    trees = [k for k, c in classes.items() if c in _TREE_CLASSES]
     return trees, classes
+
+
+#: The ROOT classes read as trees: TTree (and its TNtuple subclasses) and RNTuple.
+_TREE_CLASSES = ("TTree", "TNtuple", "TNtupleD", "ROOT::RNTuple")
 
 
 def _get_tree(file: Any, path: str, treename: str | None) -> tuple[Any, str]:
@@ -416,20 +502,23 @@ def _get_tree(file: Any, path: str, treename: str | None) -> tuple[Any, str]:
             treename = trees[0]
         elif not trees:
             others = _list_names([f"{k} ({c})" for k, c in classes.items()])
-            raise DataError(f"file '{path}' holds no TTree (objects in the file: {others})")
+            raise DataError(f"file '{path}' holds no TTree or RNTuple (objects in the file: {others})")
         else:
             raise DataError(
-                f"file '{path}' holds several trees ({_list_names(trees)}); name the one to read, "
+                f"file '{path}' holds several trees (TTrees and RNTuples: {_list_names(trees)}); name the one to read, "
                 f"e.g. '{path}:{trees[0]}'"
             )
     name = treename.strip().strip("/")
     if name not in classes:
         sugg = closest(name, trees, n=3, cutoff=0.4)
         hint = f"; did you mean {' or '.join(repr(s) for s in sugg)}?" if sugg else ""
-        raise DataError(f"no tree '{name}' in file '{path}'{hint} (trees in the file: {_list_names(trees)})")
+        raise DataError(
+            f"no tree '{name}' in file '{path}'{hint} (TTrees and RNTuples in the file: {_list_names(trees)})"
+        )
     if name not in trees:
         raise DataError(
-            f"'{name}' in file '{path}' is a {classes[name]}, not a TTree (trees in the file: {_list_names(trees)})"
+            f"'{name}' in file '{path}' is a {classes[name]}, not a TTree or RNTuple "
+            f"(TTrees and RNTuples in the file: {_list_names(trees)})"
         )
     return file[name], name
 
@@ -447,12 +536,17 @@ class FileTreeSource(TreeSource):
 
     def __init__(self, path: str, treename: str | None = None) -> None:
         self.path = path
-        with _open_file(path) as file:
-            tree, self.treename = _get_tree(file, path, treename)
-            self._num_entries = int(tree.num_entries)
-            self._kinds = _tree_branch_kinds(tree)
-            self.name = str(tree.name)
-        self.description = f"tree '{self.treename}' in file '{path}'"
+        with _open_file(path, treename) as file:
+            try:
+                tree, self.treename = _get_tree(file, path, treename)
+                self._num_entries = int(tree.num_entries)
+                self._kinds = _tree_branch_kinds(tree)
+                self.name = str(tree.name)
+            except PyMVAError:
+                raise
+            except Exception as exc:  # a broken file's directory or tree metadata
+                raise open_error(path, treename, exc) from exc
+        self.description = f"{_kind_word(tree)} '{self.treename}' in file '{path}'"
 
     @property
     def num_entries(self) -> int:
@@ -462,8 +556,13 @@ class FileTreeSource(TreeSource):
         return self._kinds
 
     def _iterate(self, branches: Sequence[str], step: int) -> Iterator[Arrays]:
-        with _open_file(self.path) as file:
-            tree, _ = _get_tree(file, self.path, self.treename)
+        with _open_file(self.path, self.treename) as file:
+            try:
+                tree, _ = _get_tree(file, self.path, self.treename)
+            except PyMVAError:
+                raise
+            except Exception as exc:  # the file changed since the tree was added
+                raise open_error(self.path, self.treename, exc) from exc
             yield from _iterate_uproot_tree(tree, branches, step, self._kinds)
 
 
@@ -517,24 +616,81 @@ def _column_kind(arr: Any) -> tuple[str, str]:
     return ARRAY, typestr
 
 
-def _as_column(name: str, value: Any) -> Any:
+def _object_column(name: str, arr: np.ndarray, where: str) -> Any:
+    """An ``object`` array: numbers become a numeric array, sequences a jagged awkward array, strings
+    stay strings; anything else (Python objects, dicts, ``None``) is refused."""
+    items = arr.tolist()
+    if all(isinstance(v, (str, bytes)) for v in items):
+        return arr
+    if all(isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating)) for v in items):
+        return np.asarray(items, dtype=np.float64)
+    if all(isinstance(v, (list, tuple, np.ndarray)) for v in items):
+        try:
+            return ak.Array([np.asarray(v).tolist() for v in items])
+        except (ValueError, TypeError):
+            pass
+    kinds = sorted({f"{type(v).__module__}.{type(v).__name__}".removeprefix("builtins.") for v in items})
+    shown = ", ".join(kinds[:5]) + (", …" if len(kinds) > 5 else "")
+    raise DataError(
+        f"column '{name}' of the {where} holds Python objects (dtype object: {shown}); a column must "
+        "hold numbers, arrays of numbers or strings, one kind per column and one per entry"
+    )
+
+
+def _as_column(name: str, value: Any, where: str = "in-memory tree") -> Any:
+    """One column of an in-memory tree as a numpy or awkward array with one element per entry.
+
+    Raises
+    ------
+    DataError
+        A scalar (or 0-d array, ``None``, a string) instead of one value per entry, an ``object``
+        array of Python objects, or lists that do not form an array.
+    """
     if isinstance(value, ak.Array):
         if isinstance(value.layout, ak.contents.NumpyArray) and value.layout.data.ndim == 1:
             return np.asarray(value.layout.data)
         return value
     if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            raise DataError(
+                f"column '{name}' of the {where} is a single value ({value.dtype} {value!r}); give one "
+                "value per entry (an array or a list)"
+            )
+        if value.dtype == object:
+            rows = value if value.ndim == 1 else value.reshape(len(value), -1)
+            return _object_column(name, rows, where)
         if value.ndim >= 2 and value.dtype.kind in "biuf":
             return ak.from_numpy(value, regulararray=True)
         return value
     if hasattr(value, "to_numpy") and not isinstance(value, (list, tuple)):  # pandas.Series and the like
-        return _as_column(name, np.asarray(value.to_numpy()))
+        return _as_column(name, np.asarray(value.to_numpy()), where)
+    if value is None or isinstance(value, (str, bytes, int, float, complex, np.generic)):
+        raise DataError(
+            f"column '{name}' of the {where} is a single value ({type(value).__name__} {value!r}); give "
+            "one value per entry (an array or a list)"
+        )
+    if not hasattr(value, "__len__"):
+        raise DataError(
+            f"column '{name}' of the {where} is a {type(value).__name__}, not an array or a list with "
+            "one value per entry"
+        )
     try:
         arr = np.asarray(value)
-    except ValueError:  # ragged lists
-        return ak.Array(value)
+    except (ValueError, TypeError):  # ragged lists
+        try:
+            return ak.Array(value)
+        except (ValueError, TypeError) as exc:
+            raise DataError(
+                f"column '{name}' of the {where} cannot be read as an array ({type(exc).__name__}: {exc})"
+            ) from None
     if arr.dtype == object and arr.size and isinstance(arr.flat[0], (list, tuple, np.ndarray)):
-        return ak.Array(list(value))
-    return _as_column(name, arr)
+        try:
+            return ak.Array(list(value))
+        except (ValueError, TypeError) as exc:
+            raise DataError(
+                f"column '{name}' of the {where} cannot be read as an array ({type(exc).__name__}: {exc})"
+            ) from None
+    return _as_column(name, arr, where)
 
 
 class MemorySource(TreeSource):
@@ -558,7 +714,7 @@ class MemorySource(TreeSource):
         for key, value in columns.items():
             if not isinstance(key, str):
                 raise DataError(f"column names of an in-memory tree must be strings, not {key!r}")
-            self.columns[key] = _as_column(key, value)
+            self.columns[key] = _as_column(key, value, self.description)
         lengths = {k: len(v) for k, v in self.columns.items()}
         if len(set(lengths.values())) > 1:
             raise DataError(
@@ -676,10 +832,10 @@ def open_source(tree: Any, *, ascii_name: str | None = None) -> TreeSource:
     """
     if isinstance(tree, TreeSource):
         return tree
-    if isinstance(tree, uproot.behaviors.TTree.TTree):
+    if _is_uproot_tree(tree):
         return UprootTreeSource(tree)
     wrapped = getattr(tree, "uproot_tree", None)  # pymva.io.rootfile.TTree, the ROOT-style wrapper
-    if isinstance(wrapped, uproot.behaviors.TTree.TTree):
+    if _is_uproot_tree(wrapped):
         return UprootTreeSource(wrapped)
     if isinstance(tree, (str, os.PathLike)):
         spec = os.fspath(tree)
@@ -719,7 +875,7 @@ def open_source(tree: Any, *, ascii_name: str | None = None) -> TreeSource:
         cols = {str(c): tree[c] for c in tree.columns}
         return MemorySource(cols, name=type(tree).__name__)
     raise DataError(
-        f"cannot read events from a {type(tree).__module__}.{type(tree).__name__}; pass an uproot TTree, "
+        f"cannot read events from a {type(tree).__module__}.{type(tree).__name__}; pass an uproot TTree or RNTuple, "
         "'file.root:tree', a glob or list of such strings, a dict of arrays, a pandas DataFrame or an "
         "awkward record array"
     )

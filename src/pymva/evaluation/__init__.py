@@ -18,12 +18,13 @@ module                            contents
 :mod:`~.plotting`                 matplotlib helpers (optional extra ``plot``)
 ================================  =============================================================
 
-The histograms and graphs of the results are :class:`pymva.histograms.Histogram` and
-:class:`pymva.histograms.Graph` objects named exactly as TMVA names them (core.md §5.2, §5.4, §5.6,
-§5.7, §6), written as the ROOT class TMVA uses (``root_type``: TH1D, TH1F or TH2F) or as TGraph.
-They hold only the in-range bins; ``variances`` are ROOT's ``fSumw2``: the sum of squared weights of
-a filled histogram, scaled like the contents, or ``|content|`` (ROOT's default error) for histograms
-whose contents TMVA sets directly.  See ``docs/evaluation.md`` for what every number means.
+The histograms of the results are :class:`hist.Hist` objects and the graphs
+:class:`pymva.histograms.Graph` objects, named exactly as TMVA names them (``h.name``; the title is
+``h.label``; core.md §5.2, §5.4, §5.6, §5.7, §6), written as the ROOT class TMVA uses
+(``h.metadata["classname"]``: TH1D, TH1F or TH2F) or as TGraph.  They fill only the in-range bins
+(the flow bins are 0); their ``Weight`` storage's ``variances()`` are ROOT's ``fSumw2``: the sum of
+squared weights of a filled histogram, scaled like the contents, or ``|content|`` (ROOT's default
+error) for histograms whose contents TMVA sets directly.  See ``docs/evaluation.md`` for what every number means.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from .regression import (
     mutual_information,
     regression_stats,
 )
-from .roc import ROCCurve, roc_curve
+from .roc import ROC_TITLE, ROCCurve, roc_curve
 from .tables import (
     format_classification_tables,
     format_correlation_tables,
@@ -60,6 +61,7 @@ from .tables import (
 )
 
 __all__ = [
+    "ROC_TITLE",
     "ClassificationResult",
     "CorrelationResult",
     "MissingExtraError",

@@ -37,13 +37,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import hist
 import numpy as np
 import numpy.typing as npt
 from scipy.special import kolmogorov
 
 from .._html import html_table
 from ..errors import DataError
-from ..histograms import Histogram
+from ..histograms import regular, sumw2
 from ._util import (
     F64,
     as_bool_array,
@@ -130,8 +131,9 @@ class ClassificationResult:
     method_type : str
         The method's type name (``"PyTorch"``, ``"Variable"``...); results of type ``Variable`` are
         listed under "Input Variables:" in the tables.
-    histograms : dict of str to Histogram
-        The histograms TMVA writes to ``Method_<Type>/<Title>/``, by name.
+    histograms : dict of str to hist.Hist
+        The histograms TMVA writes to ``Method_<Type>/<Title>/``, by name (TH1D, ``Weight`` storage;
+        see :mod:`pymva.histograms`).
     """
 
     title: str
@@ -163,7 +165,7 @@ class ClassificationResult:
     xmin: float
     xmax: float
     method_type: str = ""
-    histograms: dict[str, Histogram] = field(default_factory=dict, repr=False)
+    histograms: dict[str, hist.Hist[Any]] = field(default_factory=dict, repr=False)
 
     @property
     def testvar(self) -> str:
@@ -192,7 +194,11 @@ class ClassificationResult:
         return np.asarray(y * o > self.signal_reference_cut * o)
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Draw the test-sample ROC curve (needs the ``plot`` extra); returns the Axes."""
+        """Draw the test-sample ROC curve (needs the ``plot`` extra); returns the Figure.
+
+        Without ``ax`` a new figure titled as TMVA's graph, ``Signal efficiency vs. Background
+        rejection (<title>)``; it is not held by pyplot, so in Jupyter it is shown once.
+        """
         return self.roc_curve.plot(ax=ax, label=self.title, **kwargs)
 
     def _repr_html_(self) -> str:
@@ -280,7 +286,7 @@ def separation_from_pdfs(s_counts: F64, b_counts: F64, lo: float, hi: float, nst
     return sequential_sum((s - b) ** 2 / (s + b)) * 0.5 * step
 
 
-def kolmogorov_test(h1: Histogram, h2: Histogram) -> float:
+def kolmogorov_test(h1: hist.Hist[Any], h2: hist.Hist[Any]) -> float:
     """ROOT's ``TH1::KolmogorovTest(h2)`` (no options): probability that both come from one distribution.
 
     ``D`` is the largest difference of the cumulative normalised contents over bins ``1..N``; the
@@ -297,15 +303,16 @@ def kolmogorov_test(h1: Histogram, h2: Histogram) -> float:
     ValueError
         If the histograms have different numbers of bins.
     """
-    if h1.shape != h2.shape:
-        raise ValueError(f"KolmogorovTest: different numbers of bins {h1.nbins} and {h2.nbins}")
-    c1, c2 = h1.values(), h2.values()
+    c1 = np.asarray(h1.values(), dtype=np.float64)
+    c2 = np.asarray(h2.values(), dtype=np.float64)
+    if c1.shape != c2.shape:
+        raise ValueError(f"KolmogorovTest: different numbers of bins {c1.shape} and {c2.shape}")
     sum1 = float(np.sum(c1))
     sum2 = float(np.sum(c2))
     if sum1 == 0.0 or sum2 == 0.0:
         return 0.0
-    w1 = float(np.sum(h1.sumw2()))
-    w2 = float(np.sum(h2.sumw2()))
+    w1 = float(np.sum(sumw2(h1)))
+    w2 = float(np.sum(sumw2(h2)))
     afunc1 = not w1 > 0
     afunc2 = not w2 > 0
     if afunc1 and afunc2:
@@ -520,31 +527,26 @@ def evaluate_classification(
     positive = mean_s > mean_b
     hi = xmax + 0.00001
     tv = f"MVA_{title}"
-    hists: dict[str, Histogram] = {}
+    hists: dict[str, hist.Hist[Any]] = {}
 
-    def response_hist(name: str, y: F64, w: F64, nbins: int) -> Histogram:
+    def response_hist(name: str, y: F64, w: F64, nbins: int) -> hist.Hist[Any]:
         c, v = fill(y, w, xmin, hi, nbins)
         f = norm_factor(c, xmin, hi)
-        return Histogram.regular(name, name, xmin, hi, c * f, v * f * f, precision="D")
+        hists[name] = regular(name, name, xmin, hi, c * f, v * f * f, classname="TH1D")
+        return hists[name]
 
     # 2. response histograms
     h_s = response_hist(f"{tv}_S", yt[st], wt[st], NBINS_MVA)
     h_b = response_hist(f"{tv}_B", yt[~st], wt[~st], NBINS_MVA)
-    hists[h_s.name], hists[h_b.name] = h_s, h_b
     for cls, mask in (("S", st), ("B", ~st)):
-        h = response_hist(f"{tv}_{cls}_high", yt[mask], wt[mask], NBINS_HIGH)
-        hists[h.name] = h
+        response_hist(f"{tv}_{cls}_high", yt[mask], wt[mask], NBINS_HIGH)
 
     # 3. cumulative efficiencies
     centers = bin_centers(xmin, hi, NBINS_HIGH)
     es_c, es_v = _cumulative_efficiency(yt[st], wt[st], xmin, hi, positive)
     eb_c, eb_v = _cumulative_efficiency(yt[~st], wt[~st], xmin, hi, positive)
-    hists[f"{tv}_effS"] = Histogram.regular(
-        f"{tv}_effS", f"{tv} (signal)", xmin, hi, es_c, es_v, precision="D"
-    )
-    hists[f"{tv}_effB"] = Histogram.regular(
-        f"{tv}_effB", f"{tv} (background)", xmin, hi, eb_c, eb_v, precision="D"
-    )
+    hists[f"{tv}_effS"] = regular(f"{tv}_effS", f"{tv} (signal)", xmin, hi, es_c, es_v, classname="TH1D")
+    hists[f"{tv}_effB"] = regular(f"{tv}_effB", f"{tv} (background)", xmin, hi, eb_c, eb_v, classname="TH1D")
     test_curve = _EffCurve(centers, es_c, eb_c)
 
     # 4. effBvsS, rejBvsS, invBeffvsSeff
@@ -557,8 +559,8 @@ def evaluate_classification(
         ("invBeffvsSeff", inv, "Inverse backgr. eff (1/eff)"),
     ):
         name = f"{tv}_{suffix}"
-        hists[name] = Histogram.regular(
-            name, tv, 0.0, 1.0, counts, np.abs(counts), x_title="Signal eff", y_title=ytitle, precision="D"
+        hists[name] = regular(
+            name, tv, 0.0, 1.0, counts, np.abs(counts), x_title="Signal eff", y_title=ytitle, classname="TH1D"
         )
 
     # 5.–6. working points, area, reference cut
@@ -575,26 +577,27 @@ def evaluate_classification(
     # 7. training sample
     h_trs = response_hist(f"{tv}_Train_S", yr[sr], wr[sr], NBINS_MVA)
     h_trb = response_hist(f"{tv}_Train_B", yr[~sr], wr[~sr], NBINS_MVA)
-    hists[h_trs.name], hists[h_trb.name] = h_trs, h_trb
     ts_c, ts_v = _cumulative_efficiency(yr[sr], wr[sr], xmin, hi, positive)
     tb_c, tb_v = _cumulative_efficiency(yr[~sr], wr[~sr], xmin, hi, positive)
-    hists[f"{tv}_trainingEffS"] = Histogram.regular(
-        f"{tv}_trainingEffS", f"{tv} (signal)", xmin, hi, ts_c, ts_v, precision="D"
+    hists[f"{tv}_trainingEffS"] = regular(
+        f"{tv}_trainingEffS", f"{tv} (signal)", xmin, hi, ts_c, ts_v, classname="TH1D"
     )
-    hists[f"{tv}_trainingEffB"] = Histogram.regular(
-        f"{tv}_trainingEffB", f"{tv} (background)", xmin, hi, tb_c, tb_v, precision="D"
+    hists[f"{tv}_trainingEffB"] = regular(
+        f"{tv}_trainingEffB", f"{tv} (background)", xmin, hi, tb_c, tb_v, classname="TH1D"
     )
     train_curve = _EffCurve(centers, ts_c, tb_c)
     root_curve = test_curve if training_cut_from_test_sample else train_curve
     tr_bvss = _eff_b_vs_s(root_curve, train_curve, xmin, xmax, positive)
     for suffix, counts in (("trainingEffBvsS", tr_bvss), ("trainingRejBvsS", 1.0 - tr_bvss)):
         name = f"{tv}_{suffix}"
-        hists[name] = Histogram.regular(name, tv, 0.0, 1.0, counts, np.abs(counts), precision="D")
+        hists[name] = regular(name, tv, 0.0, 1.0, counts, np.abs(counts), classname="TH1D")
     train_effs = [_eff_s_at_eff_b(tr_bvss, float(np.float32(b))) for b in EFF_B_POINTS]
 
     # 8. separation, significance, KS, ROC integrals
-    sep = separation_from_pdfs(h_s.counts, h_b.counts, xmin, hi)
-    sep_hist = separation_from_histograms(h_s.counts, h_b.counts, xmin, hi)
+    s_counts = np.asarray(h_s.values(), dtype=np.float64)
+    b_counts = np.asarray(h_b.values(), dtype=np.float64)
+    sep = separation_from_pdfs(s_counts, b_counts, xmin, hi)
+    sep_hist = separation_from_histograms(s_counts, b_counts, xmin, hi)
     curve = roc_curve(yt, wt, st)
     train_auc = roc_curve(yr, wr, sr).auc if yr.size else float("nan")
 

@@ -19,16 +19,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import hist
 import numpy as np
 import numpy.typing as npt
 
 from .._html import html_table
 from ..errors import DataError
 from ..extras import new_axes
-from ..histograms import Graph, Histogram
+from ..histograms import Graph, regular
 from ._util import F64, as_float_array, fill, norm_factor
 from .classification import EFF_B_POINTS, NBINS_MVA
-from .roc import ROCCurve, roc_curve, style_roc_axes
+from .roc import ROC_TITLE, ROCCurve, roc_curve, style_roc_axes
 
 __all__ = ["MulticlassResult", "evaluate_multiclass"]
 
@@ -56,8 +57,8 @@ class MulticlassResult:
         class, column = background class, NaN on the diagonal.
     test_roc_curves, train_roc_curves : tuple of ROCCurve
         The 1-vs-rest curves per class.
-    histograms : dict of str to Histogram
-        The ``prob_for`` histograms, by name.
+    histograms : dict of str to hist.Hist
+        The ``prob_for`` histograms (TH1F, ``Weight`` storage; see :mod:`pymva.histograms`), by name.
     graphs : dict of str to Graph
         The ROC graphs TMVA stores (``rejBvsS`` and ``1v1rejBvsS``), by name.
     """
@@ -77,7 +78,7 @@ class MulticlassResult:
     confusion_train: dict[float, F64] = field(repr=False)
     test_roc_curves: tuple[ROCCurve, ...] = field(repr=False)
     train_roc_curves: tuple[ROCCurve, ...] = field(repr=False)
-    histograms: dict[str, Histogram] = field(default_factory=dict, repr=False)
+    histograms: dict[str, hist.Hist[Any]] = field(default_factory=dict, repr=False)
     graphs: dict[str, Graph] = field(default_factory=dict, repr=False)
 
     @property
@@ -99,15 +100,20 @@ class MulticlassResult:
         return arr
 
     def plot(self, ax: Any = None, sample: str = "test") -> Any:
-        """Draw the 1-vs-rest ROC curve of every class (needs the ``plot`` extra); returns the Axes."""
+        """Draw the 1-vs-rest ROC curve of every class (needs the ``plot`` extra); returns the Figure.
+
+        Titled ``Signal efficiency vs. Background rejection (<title>, <sample> sample)``, one
+        curve per signal class; a new figure (without ``ax``) is not held by pyplot.
+        """
 
         ax = new_axes(ax)
         curves = self.test_roc_curves if sample == "test" else self.train_roc_curves
         for name, curve in zip(self.class_names, curves, strict=True):
             curve.plot(ax=ax, label=name)
-        style_roc_axes(ax, f"{self.title}: 1-vs-rest ROC curves ({sample} sample)")
-        ax.legend(loc="lower left", title="signal class")
-        return ax
+        style_roc_axes(ax, f"{ROC_TITLE} ({self.title}, {sample} sample)")
+        ax.legend(loc="lower left", title="Signal class (1 vs rest)")
+        ax.figure.tight_layout()
+        return ax.figure
 
     def _repr_html_(self) -> str:
         rows = []
@@ -134,7 +140,7 @@ class _SampleEval:
     effs: dict[float, F64]
     confusion: dict[float, F64]
     curves: tuple[ROCCurve, ...]
-    histograms: dict[str, Histogram]
+    histograms: dict[str, hist.Hist[Any]]
     graphs: dict[str, Graph]
 
 
@@ -157,14 +163,14 @@ def _evaluate_sample(
         for (i, j), c in pair.items():
             mat[i, j] = c.eff_s_for_eff_b(b)
         confusion[b] = mat
-    hists: dict[str, Histogram] = {}
+    hists: dict[str, hist.Hist[Any]] = {}
     for i in range(k):
         mask = cls == i
         for j in range(k):
             name = f"{prefix}_{names[j]}_prob_for_{names[i]}"
             c_, v_ = fill(out[mask, j], w[mask], _PROB_LO, _PROB_HI, NBINS_MVA)
             f = norm_factor(c_, _PROB_LO, _PROB_HI)
-            hists[name] = Histogram.regular(name, name, _PROB_LO, _PROB_HI, c_ * f, v_ * f * f)
+            hists[name] = regular(name, name, _PROB_LO, _PROB_HI, c_ * f, v_ * f * f, classname="TH1F")
     graphs: dict[str, Graph] = {}
     for i in range(k):
         name = f"{prefix}_rejBvsS_{names[i]}"

@@ -27,13 +27,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import hist
 import numpy as np
 import numpy.typing as npt
 
 from .._html import html_table
 from ..errors import DataError
 from ..extras import new_axes
-from ..histograms import Histogram, bin_edges
+from ..histograms import axis_title, bin_edges, fixed_axis, new_hist, regular
 from ._util import F64, as_float_array, fill, fill2d, sequential_sum
 
 __all__ = [
@@ -198,8 +199,9 @@ class RegressionResult:
     target_names : tuple of str
     test, train : RegressionStats
         Figures of merit of the first target on the test and the training sample.
-    histograms : dict of str to Histogram
-        The histograms TMVA writes to ``Method_<Type>/<Title>/``, by name.
+    histograms : dict of str to hist.Hist
+        The histograms TMVA writes to ``Method_<Type>/<Title>/``, by name (TH2F and TH1F, ``Weight``
+        storage; see :mod:`pymva.histograms`).
     """
 
     title: str
@@ -207,25 +209,26 @@ class RegressionResult:
     target_names: tuple[str, ...]
     test: RegressionStats
     train: RegressionStats
-    histograms: dict[str, Histogram] = field(default_factory=dict, repr=False)
+    histograms: dict[str, hist.Hist[Any]] = field(default_factory=dict, repr=False)
 
     def plot(self, ax: Any = None, sample: str = "test", target: int = 0) -> Any:
         """Draw the deviation of target ``target`` against its true value (needs the ``plot`` extra).
 
         Returns
         -------
-        matplotlib.axes.Axes
+        matplotlib.figure.Figure
+            The figure drawn on (a new one, not held by pyplot, without ``ax``).
         """
 
         ax = new_axes(ax)
         name = f"MVA_{self.title}{sample}_reg_tgt{target}_rtgt{target}"
         h = self.histograms[name]
-        mesh = ax.pcolormesh(h.edges, h.y_edges, h.values().T, cmap="viridis")
+        mesh = ax.pcolormesh(h.axes[0].edges, h.axes[1].edges, h.values().T, cmap="viridis")
         ax.figure.colorbar(mesh, ax=ax, label="events")
-        ax.set_xlabel(h.x_title)
-        ax.set_ylabel(h.y_title)
-        ax.set_title(f"{self.title}: regression deviation ({sample} sample)")
-        return ax
+        ax.set_xlabel(axis_title(h, 0))
+        ax.set_ylabel(axis_title(h, 1))
+        ax.set_title(f"Regression deviation ({self.title}, {sample} sample)")
+        return ax.figure
 
     def _repr_html_(self) -> str:
         rows = [
@@ -260,7 +263,7 @@ def _widen(lo: float, hi: float) -> tuple[float, float]:
 
 def _deviation_hist(
     name: str, x: F64, diff: F64, x_range: tuple[float, float] | None, x_title: str, y_title: str
-) -> Histogram:
+) -> hist.Hist[Any]:
     """``ResultsRegression::DeviationAsAFunctionOf``: 50×50 bins, unweighted."""
     xmin, xmax = float(x.min()), float(x.max())
     if x_range is not None:
@@ -271,15 +274,13 @@ def _deviation_hist(
     eps = (ymax - ymin) / 49.0
     ymin, ymax = _widen(ymin - 1.01 * eps, ymax + 1.01 * eps)
     counts, var = fill2d(x, diff, None, (xmin, xmax, 50), (ymin, ymax, 50))
-    return Histogram(
+    return new_hist(
         name,
         name,
-        bin_edges(xmin, xmax, 50),
+        [fixed_axis(50, xmin, xmax, x_title), fixed_axis(50, ymin, ymax, y_title)],
         counts,
         var,
-        x_title,
-        y_title,
-        y_edges=bin_edges(ymin, ymax, 50),
+        classname="TH2F",
     )
 
 
@@ -305,22 +306,22 @@ def _quantile(counts: F64, edges: F64, prob: float) -> float:
     return q
 
 
-def _quadratic_deviation_hists(prefix: str, j: int, d2: F64, w: F64) -> tuple[Histogram, Histogram]:
+def _quadratic_deviation_hists(prefix: str, j: int, d2: F64, w: F64) -> tuple[hist.Hist[Any], hist.Hist[Any]]:
     """``_Quadr_Deviation_target_<j>_`` and ``_Quadr_Dev_best90perc_target_<j>_`` (TH1F, 500 bins)."""
     hi = max(float(d2.max()), 0.0) * 1.1
     if not hi > 0:
         hi = 1.0
     c, v = fill(d2, w, 0.0, hi, 500)
     name = f"{prefix}_Quadr_Deviation_target_{j}_"
-    full = Histogram.regular(
-        name, name, 0.0, hi, c, v, x_title="Quadratic Deviation", y_title="Weighted Entries"
+    full = regular(
+        name, name, 0.0, hi, c, v, x_title="Quadratic Deviation", y_title="Weighted Entries", classname="TH1F"
     )
-    q90 = _quantile(full.counts, full.edges, 0.9)
+    q90 = _quantile(c, bin_edges(0.0, hi, 500), 0.9)
     hi_t = q90 * 1.1 if q90 > 0 else 1.0
     keep = d2 <= q90
     c, v = fill(d2[keep], w[keep], 0.0, hi_t, 500)
     name = f"{prefix}_Quadr_Dev_best90perc_target_{j}_"
-    trunc = Histogram.regular(
+    trunc = regular(
         name,
         name,
         0.0,
@@ -329,6 +330,7 @@ def _quadratic_deviation_hists(prefix: str, j: int, d2: F64, w: F64) -> tuple[Hi
         v,
         x_title="Quadratic Deviation",
         y_title="Weighted Entries",
+        classname="TH1F",
     )
     return full, trunc
 
@@ -350,8 +352,8 @@ def _regression_histograms(
     target_names: Sequence[str],
     variable_ranges: Sequence[tuple[float, float]] | None,
     target_ranges: Sequence[tuple[float, float]] | None,
-) -> dict[str, Histogram]:
-    out: dict[str, Histogram] = {}
+) -> dict[str, hist.Hist[Any]]:
+    out: dict[str, hist.Hist[Any]] = {}
     ntgt = target.shape[1]
     diffs = [pred[:, j] - target[:, j] for j in range(ntgt)]
     ytitles = [f"{target_names[j]}_{{regression}} - {target_names[j]}_{{true}}" for j in range(ntgt)]
@@ -368,8 +370,8 @@ def _regression_histograms(
             out[name] = _deviation_hist(name, target[:, i], diffs[j], rng, target_names[i], ytitles[j])
     for j in range(ntgt):
         full, trunc = _quadratic_deviation_hists(prefix, j, diffs[j] ** 2, weights)
-        out[full.name] = full
-        out[trunc.name] = trunc
+        out[f"{prefix}_Quadr_Deviation_target_{j}_"] = full
+        out[f"{prefix}_Quadr_Dev_best90perc_target_{j}_"] = trunc
     return out
 
 
@@ -442,7 +444,7 @@ def evaluate_regression(
     nvar = next((x.shape[1] for *_, x in samples.values() if x is not None), 0)
     vnames = list(variable_names) if variable_names is not None else [f"var{i}" for i in range(nvar)]
     stats = {k: regression_stats(p[:, 0], t[:, 0], w) for k, (p, t, w, _) in samples.items()}
-    hists: dict[str, Histogram] = {}
+    hists: dict[str, hist.Hist[Any]] = {}
     for label in ("test", "train"):
         p, t, w, x = samples[label]
         hists.update(

@@ -31,7 +31,10 @@ from .._html import html_table
 from ..extras import new_axes
 from ._util import F64, as_bool_array, as_float_array, check_same_length, sequential_sum, spline1
 
-__all__ = ["ROCCurve", "roc_curve"]
+__all__ = ["ROC_TITLE", "ROCCurve", "roc_curve"]
+
+#: The title of TMVA's ROC canvas (``Factory::GetROCCurve``); one method's graph appends ``(<title>)``.
+ROC_TITLE = "Signal efficiency vs. Background rejection"
 
 _DBL_MIN = float(np.finfo(np.float64).tiny)
 
@@ -102,7 +105,8 @@ class ROCCurve:
 
         Returns
         -------
-        matplotlib.axes.Axes
+        matplotlib.figure.Figure
+            The figure drawn on (``ax.figure``; a new one, not held by pyplot, without ``ax``).
         """
 
         fresh = ax is None
@@ -110,9 +114,10 @@ class ROCCurve:
         text = f"AUC {self.auc:.3f}" if label is None else f"{label} (AUC {self.auc:.3f})"
         ax.plot(self.sensitivity, self.specificity, label=text, **kwargs)
         if fresh:
-            style_roc_axes(ax, "Signal efficiency vs. Background rejection")
-            ax.legend(loc="lower left")
-        return ax
+            style_roc_axes(ax, ROC_TITLE if label is None else f"{ROC_TITLE} ({label})")
+            ax.legend(loc="lower left", title="MVA Method")
+            ax.figure.tight_layout()
+        return ax.figure
 
     def _repr_html_(self) -> str:
         rows = [("ROC integral", self.auc)] + [

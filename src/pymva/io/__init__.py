@@ -4,7 +4,8 @@
 ``rootfile``        ROOT's ``TFile``, ``TTree``, ``TString`` for scripts written for PyROOT
 ``weights``         the weights XML file of a trained method (written and read)
 ``output``          the Factory's output ROOT file: its layout and its writer
-``histograms``      ROOT histograms, profiles and graphs as the output file stores them
+``histograms``      (:mod:`pymva.histograms`, a basic, as evaluation makes them too) ``hist``
+                    objects and their conversion to the ROOT objects the output file stores
 ==================  ===========================================================================
 
 io may import every layer before it (data, transforms, methods, evaluation) and is imported only

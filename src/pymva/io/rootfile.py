@@ -234,8 +234,8 @@ class TBranch:
 
     Parameters
     ----------
-    branch : uproot.TBranch
-        The branch read by uproot; kept as :attr:`uproot_branch`.
+    branch : uproot.TBranch or uproot RField
+        The branch read by uproot (or a field of an RNTuple); kept as :attr:`uproot_branch`.
     """
 
     def __init__(self, branch: Any) -> None:
@@ -246,16 +246,21 @@ class TBranch:
         return str(self.uproot_branch.name)
 
     def GetTitle(self) -> str:
-        """Branch title: ROOT's leaf list, e.g. ``"var1/F"`` or ``"Jet_Px[NJet]/F"``."""
-        return str(self.uproot_branch.title)
+        """Branch title: ROOT's leaf list, e.g. ``"var1/F"`` or ``"Jet_Px[NJet]/F"`` (an RNTuple
+        field has none: its type name, e.g. ``"float"``)."""
+        title = getattr(self.uproot_branch, "title", None)
+        return str(title if title is not None else self.uproot_branch.typename)
 
     def GetEntries(self) -> int:
         """Number of entries."""
         return int(self.uproot_branch.num_entries)
 
     def GetListOfBranches(self) -> TCollection[TBranch]:
-        """Sub-branches (split objects); empty for simple branches."""
-        return TCollection(TBranch(b) for b in self.uproot_branch.branches)
+        """Sub-branches (split objects, or the sub-fields of an RNTuple record); empty for simple branches."""
+        children = getattr(self.uproot_branch, "branches", None)
+        if children is None:  # an RNTuple field
+            children = self.uproot_branch.fields
+        return TCollection(TBranch(b) for b in children)
 
     def __repr__(self) -> str:
         return f"<TBranch {self.GetName()!r} ({self.uproot_branch.typename})>"
@@ -272,6 +277,8 @@ def _branch_kind(branch: Any) -> tuple[str, int]:
     from uproot.interpretation.numerical import AsDtype
     from uproot.interpretation.strings import AsStrings
 
+    if not hasattr(branch, "interpretation"):  # an RNTuple field
+        return _field_kind(branch)
     interp = branch.interpretation
     if isinstance(interp, AsDtype):
         shape = interp.to_dtype.shape
@@ -283,6 +290,21 @@ def _branch_kind(branch: Any) -> tuple[str, int]:
     if isinstance(interp, AsStrings):
         return _STRING, 0
     return _VARIABLE, 0  # std::vector and other objects: converted element-wise when read
+
+
+def _field_kind(field: Any) -> tuple[str, int]:
+    """:func:`_branch_kind` for a field of an RNTuple, from its awkward form."""
+    import awkward as ak
+
+    record = field.to_akform()[0]
+    form = record.contents[0] if isinstance(record, ak.forms.RecordForm) and record.contents else record
+    if isinstance(form, ak.forms.NumpyForm):
+        return (_FIXED, int(np.prod(form.inner_shape))) if form.inner_shape else (_SCALAR, 1)
+    if isinstance(form, ak.forms.RegularForm) and isinstance(form.content, ak.forms.NumpyForm):
+        return _FIXED, int(form.size)
+    if form.parameters.get("__array__") == "string":
+        return _STRING, 0
+    return _VARIABLE, 0
 
 
 @dataclass
@@ -365,8 +387,8 @@ class TTree:
                 f"TTree('{tree}', …): pymva cannot create trees; read them with "
                 "TFile.Open(path).Get(name), or pass arrays to the DataLoader directly"
             )
-        if not isinstance(tree, uproot.behaviors.TTree.TTree):
-            raise DataError(f"TTree wraps an uproot TTree, got {type(tree).__name__}")
+        if not isinstance(tree, (uproot.behaviors.TTree.TTree, uproot.behaviors.RNTuple.RNTuple)):
+            raise DataError(f"TTree wraps an uproot TTree or RNTuple, got {type(tree).__name__}")
         if args:
             raise DataError("TTree takes one uproot tree; extra positional arguments are not understood")
         self.uproot_tree = tree
@@ -385,8 +407,9 @@ class TTree:
         return str(self.uproot_tree.name)
 
     def GetTitle(self) -> str:
-        """Tree title."""
-        return str(self.uproot_tree.title)
+        """Tree title (an RNTuple's description)."""
+        title = getattr(self.uproot_tree, "title", None)
+        return str(title if title is not None else getattr(self.uproot_tree, "description", ""))
 
     def GetEntries(self) -> int:
         """Number of entries."""
@@ -397,8 +420,11 @@ class TTree:
         return self._n
 
     def GetListOfBranches(self) -> TCollection[TBranch]:
-        """The top-level branches, in the order they are stored."""
-        return TCollection(TBranch(b) for b in self.uproot_tree.branches)
+        """The top-level branches (an RNTuple's top-level fields), in the order they are stored."""
+        children = getattr(self.uproot_tree, "branches", None)
+        if children is None:  # an RNTuple
+            children = [self.uproot_tree[k] for k in self.uproot_tree.keys(recursive=False)]
+        return TCollection(TBranch(b) for b in children)
 
     def GetBranch(self, name: str) -> TBranch | None:
         """The branch ``name`` (``"a/b"`` for a sub-branch), or ``None`` as in ROOT when it does not exist."""
@@ -805,7 +831,7 @@ class TFile:
             ) from None
         import uproot
 
-        if isinstance(obj, uproot.behaviors.TTree.TTree):
+        if isinstance(obj, (uproot.behaviors.TTree.TTree, uproot.behaviors.RNTuple.RNTuple)):
             tree = self._trees[canonical] = TTree(obj)
             return tree
         return obj
@@ -879,7 +905,9 @@ def canvas_class() -> type[Any]:
 
     * ``SaveAs(filename, option="")`` and ``Print(filename, option="")``: save in the format of the
       extension (``.png``, ``.pdf``, ``.svg``, ``.eps`` …), atomically; ROOT's ``.C``, ``.root`` and
-      ``.tex`` are refused with an :class:`~pymva.errors.OptionError`;
+      ``.tex`` are refused with an :class:`~pymva.errors.OptionError`, as is a NUL in the name;
+      a file that cannot be written (missing permission, disk full) is a
+      :class:`~pymva.errors.DataError` and leaves an earlier file unchanged;
     * ``Draw(option="")``: nothing to do, returns ``None``.
 
     Raises
@@ -911,8 +939,16 @@ def canvas_class() -> type[Any]:
                         f"SaveAs('{path}'): cannot save a figure as '{suffix or '(no extension)'}'{root_only}"
                         f"{did_you_mean(ext, supported)}; formats: {', '.join(sorted(supported))}"
                     )
-                with atomic_path(path) as tmp:
-                    self.savefig(tmp, format=ext)
+                if "\x00" in path:
+                    raise OptionError(f"SaveAs({path!r}): a file name cannot hold a NUL character")
+                try:
+                    with atomic_path(path) as tmp:
+                        self.savefig(tmp, format=ext)
+                except OSError as exc:
+                    raise DataError(
+                        f"SaveAs('{path}'): cannot write the file: {exc.strerror or exc}; an earlier "
+                        "file of that name is unchanged"
+                    ) from exc
                 _log.info("%s file %s has been created", ext, path)
 
             def Print(self, filename: str | os.PathLike[str], option: str = "") -> None:

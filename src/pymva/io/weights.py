@@ -21,11 +21,20 @@ The file is ``<loader>/weights/<JobName>_<Title>.weights.xml`` in TMVA's schema
   leaves a truncated file in place of a good one.
 * :func:`read_weights_file` parses it into a :class:`WeightsFileContent` **without expanding XML
   entities**: any ``<!DOCTYPE`` (hence any entity declaration) is refused, so "billion laughs" and
-  external-entity files cannot do harm.  TMVA never writes a DOCTYPE.
+  external-entity files cannot do harm.  TMVA never writes a DOCTYPE.  Only regular files of at most
+  :data:`MAX_WEIGHTS_FILE_BYTES` are read (a FIFO would block, ``/dev/zero`` never ends).
 * :func:`load_method` re-creates the method from a file: the method class from the ``Method``
   attribute, the options parsed back through the method's own option declarations, the fitted
   ``Transformations`` chain, then the method's ``<Weights>``.  This is what the Factory does before
   testing (``ModelPersistence``) and what :class:`~pymva.reader.Reader` does in ``BookMVA``.
+  Nothing in the file makes code run: options that name code (``UserCode``) are dropped, the caller
+  passes its own (``caller_options``), and model files the file names resolve only inside its
+  directory (``docs/security.md``).
+
+The module is longer than pymva's usual ~800 lines on purpose: writing, parsing and re-creating
+are the three sides of one file format, and the rules that make hostile files harmless (no
+entities, bounded regular files, no code options, caller options) must be read next to the code
+that writes what they check.
 
 Two values of ``GeneralInfo`` are pymva's choice: ``TMVA Release`` is ``"4.2.1 [262657]"``, the TMVA
 release whose behaviour pymva reproduces, and ``ROOT Release`` is ``"pymva <version> [401408]"``.  TMVA
@@ -42,6 +51,7 @@ import getpass
 import os
 import platform
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,6 +68,7 @@ if TYPE_CHECKING:
     from ..methods.base import MethodBase
 
 __all__ = [
+    "MAX_WEIGHTS_FILE_BYTES",
     "ROOT_RELEASE",
     "TMVA_RELEASE",
     "WeightsFileContent",
@@ -66,6 +77,7 @@ __all__ = [
     "method_from_content",
     "parse_weights_xml",
     "read_weights_file",
+    "weights_file_argument",
     "weights_file_path",
     "weights_xml_bytes",
     "write_weights_file",
@@ -75,6 +87,11 @@ __all__ = [
 TMVA_RELEASE = "4.2.1 [262657]"
 #: ``ROOT Release`` written into ``GeneralInfo``: the writer's name and ROOT 6.32/00's version code.
 ROOT_RELEASE = f"pymva {__version__} [401408]"
+#: The largest weights file that is read (256 MiB; TMVA's largest, a BDT of thousands of trees, is
+#: tens of MiB).
+MAX_WEIGHTS_FILE_BYTES = 256 * 1024 * 1024
+#: The most classes ``<Classes NClass="n"/>`` without ``<Class>`` children may declare.
+MAX_CLASSES = 10_000
 
 _ANALYSIS_NAMES = {
     EAnalysisType.kClassification: "Classification",
@@ -189,7 +206,10 @@ def build_weights_xml(
 
     opts = ET.SubElement(root, "Options")
     modified = method.options.modified_options
+    written = getattr(method, "written_options", None)  # a method that writes only some (Likelihood)
     for decl, value in method.options.items():
+        if written is not None and decl.name not in written:
+            continue
         attrs = {"name": decl.name}
         if decl.size is not None:
             attrs["size"] = str(decl.size)
@@ -503,11 +523,34 @@ def parse_weights_xml(data: bytes | str, source: str = "<string>") -> WeightsFil
             except ValueError:
                 raise ModelError(f"weights file '{source}': a <Class> has a non-integer Index") from None
             class_names = [c.get("Name", f"class{i}") for i, c in enumerate(entries)]
-        else:  # TMVA: NClass without children means classes named class0, class1, …
+            if len(set(class_names)) != len(class_names):
+                raise ModelError(f"weights file '{source}': the class names {class_names} repeat a name")
+        declared = cls_elem.get("NClass")
+        n: int | None = None
+        if declared is not None:
             try:
-                n = int(cls_elem.get("NClass", "0"))
+                n = int(declared.strip())
             except ValueError:
-                raise ModelError(f"weights file '{source}': <Classes NClass> is not an integer") from None
+                raise ModelError(
+                    f"weights file '{source}': <Classes NClass=\"{declared}\"> is not an integer; expected "
+                    "the number of classes (1 for regression, 2 or more otherwise)"
+                ) from None
+            if not 1 <= n <= MAX_CLASSES:
+                raise ModelError(
+                    f"weights file '{source}': <Classes NClass=\"{declared}\">: a weights file has 1 to "
+                    f"{MAX_CLASSES} classes (1 for regression, 2 or more otherwise)"
+                )
+            if entries and n != len(entries):
+                raise ModelError(
+                    f"weights file '{source}': <Classes NClass=\"{declared}\"> holds {len(entries)} <Class> "
+                    "elements"
+                )
+        if not entries:  # TMVA: NClass without children means classes named class0, class1, …
+            if n is None:
+                raise ModelError(
+                    f"weights file '{source}': <Classes> has neither NClass nor <Class> elements; expected "
+                    '<Classes NClass="2"><Class Name="Signal" Index="0"/>…</Classes>'
+                )
             class_names = [f"class{i}" for i in range(n)]
 
     return WeightsFileContent(
@@ -529,18 +572,89 @@ def parse_weights_xml(data: bytes | str, source: str = "<string>") -> WeightsFil
     )
 
 
-def read_weights_file(path: str | os.PathLike[str]) -> WeightsFileContent:
-    """Read and parse a weights file (entities are never expanded; see :func:`parse_weights_xml`).
+def weights_file_argument(path: Any, what: str = "weightfile") -> Path:
+    """Check that ``path`` is a usable file name (``str`` or ``os.PathLike[str]``) and return it.
 
     Raises
     ------
-    ModelError
-        When the file does not exist or cannot be read (naming the weights files next to it) or its
-        content is not a TMVA weights file.
+    OptionError
+        For ``None``, numbers, bytes (decode them first), an empty name or a name holding a NUL byte.
     """
-    p = Path(path)
+    if isinstance(path, (bytes, bytearray)):
+        raise OptionError(
+            f"{what} {path!r} is bytes; give the file name as a str or pathlib.Path (decode it, e.g. "
+            "with os.fsdecode)"
+        )
+    if not isinstance(path, (str, os.PathLike)):
+        raise OptionError(
+            f"{what} must be the path of a .weights.xml file (a str or pathlib.Path), got "
+            f"{type(path).__name__} {path!r}"
+        )
+    text = os.fspath(path)
+    if not isinstance(text, str):
+        raise OptionError(f"{what} {path!r} is a bytes path; give it as a str or pathlib.Path")
+    if not text.strip():
+        raise OptionError(f"{what} is empty; give the path of a .weights.xml file")
+    if "\x00" in text:
+        raise OptionError(f"{what} {text!r} holds a NUL byte; give the path of a .weights.xml file")
+    return Path(text)
+
+
+def _read_bounded(p: Path) -> bytes:
+    """The bytes of a regular file of at most :data:`MAX_WEIGHTS_FILE_BYTES` (FIFOs never block)."""
+    import stat
+
+    limit = MAX_WEIGHTS_FILE_BYTES
+    # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(p, flags)
     try:
-        data = p.read_bytes()
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = (
+                "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file (a FIFO, socket or device)"
+            )
+            raise ModelError(f"input weight file '{p}' is {kind}; give the path of a .weights.xml file")
+        if st.st_size > limit:
+            raise ModelError(
+                f"input weight file '{p}' has {st.st_size} bytes, more than the {limit} bytes (256 MiB) a "
+                "weights file may have: refused"
+            )
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > limit:
+                raise ModelError(
+                    f"input weight file '{p}' grows beyond the {limit} bytes (256 MiB) a weights file may "
+                    "have: refused"
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def read_weights_file(path: str | os.PathLike[str]) -> WeightsFileContent:
+    """Read and parse a weights file (entities are never expanded; see :func:`parse_weights_xml`).
+
+    Only a regular file of at most :data:`MAX_WEIGHTS_FILE_BYTES` is read.
+
+    Raises
+    ------
+    OptionError
+        When ``path`` is not a file name (see :func:`weights_file_argument`).
+    ModelError
+        When the file does not exist or cannot be read (naming the weights files next to it), is not
+        a regular file (FIFO, device, directory), is larger than 256 MiB, or its content is not a
+        TMVA weights file.
+    """
+    p = weights_file_argument(path)
+    try:
+        data = _read_bounded(p)
     except FileNotFoundError:
         where = f" (relative to the working directory {os.getcwd()})" if not p.is_absolute() else ""
         hint = ""
@@ -573,7 +687,8 @@ def _stored_options(
 ) -> tuple[dict[str, str], dict[str, tuple[Any, ...]]]:
     """Stored options as scalar keyword arguments (texts) and typed array values, by declared name."""
     decls = {d.name.lower(): d for d in method_cls.Options.declarations()}
-    unknown = [name for name in content.options if name.lower() not in decls]
+    compat = method_cls.compatibility_options
+    unknown = [name for name in content.options if name.lower() not in decls and name.lower() not in compat]
     if unknown:
         names = [d.name for d in decls.values()]
         hints = []
@@ -591,6 +706,8 @@ def _stored_options(
     arrays: dict[str, tuple[Any, ...]] = {}
     component = f"method {content.method_type} ('{content.title}')"
     for name, text in content.options.items():
+        if name.lower() in compat and name.lower() not in decls:
+            continue  # read (and ignored) as TMVA's compatibility options are
         decl = decls[name.lower()]
         if decl.size is None:
             scalars[decl.name] = text
@@ -612,12 +729,43 @@ def _stored_options(
     return scalars, arrays
 
 
+def _caller_overrides(
+    method_cls: type[MethodBase], caller_options: Mapping[str, Any] | None
+) -> dict[str, str]:
+    """The caller's options by declared name (only :attr:`code_options` and :attr:`file_options`)."""
+    if not caller_options:
+        return {}
+    decls = {d.name.lower(): d for d in method_cls.Options.declarations()}
+    allowed = [n for n in (*method_cls.code_options, *method_cls.file_options) if n.lower() in decls]
+    out: dict[str, str] = {}
+    for key, value in caller_options.items():
+        name = next((n for n in allowed if n.lower() == str(key).lower()), None)
+        if name is None:
+            accepted = ", ".join(allowed) if allowed else "none"
+            raise OptionError(
+                f"option {key!r} cannot be given when a {method_cls.method_type.type_name} method is booked "
+                f"from a weights file; the options a caller may set there: {accepted} (and the Reader's "
+                "AllowPickle)"
+            )
+        if not isinstance(value, (str, os.PathLike)) or isinstance(value, bytes):
+            raise OptionError(
+                f"option {name}={value!r}: give the file name as a str or pathlib.Path, got {type(value).__name__}"
+            )
+        text = os.fspath(value)
+        if not isinstance(text, str) or "\x00" in text:
+            raise OptionError(f"option {name}={value!r}: give the file name as a str without NUL bytes")
+        out[name] = text
+    return out
+
+
 def method_from_content(
     content: WeightsFileContent,
     *,
     job_name: str | None = None,
     weight_dir: str | os.PathLike[str] | None = None,
     dataset_name: str | None = None,
+    caller_options: Mapping[str, Any] | None = None,
+    allow_pickle: bool = False,
 ) -> MethodBase:
     """Re-create a method from a parsed weights file (see :func:`load_method`)."""
     import dataclasses
@@ -630,10 +778,26 @@ def method_from_content(
         method_cls = get_method_class(content.method_type)
     except OptionError as exc:
         raise ModelError(f"weights file '{content.source}': {exc}") from None
+    overrides = _caller_overrides(method_cls, caller_options)
+    at = content.analysis_type
+    n_classes, n_targets = len(content.class_names), len(content.targets)
+    if at == EAnalysisType.kRegression and n_targets == 0:
+        raise ModelError(
+            f"weights file '{content.source}': AnalysisType is Regression but there is no <Targets> element "
+            'with a <Target>; expected <Targets NTrgt="1"><Target TargetIndex="0" Expression=…/></Targets>'
+        )
+    if not method_cls.has_analysis_type(at, n_classes, n_targets):
+        raise ModelError(
+            f"weights file '{content.source}': method {content.method_type} cannot do {at.type_name} with "
+            f"{n_classes} classes and {n_targets} targets: the file is not one that pymva's "
+            f"{content.method_type} wrote"
+        )
     if content.source != "<string>":
         default_dir = Path(content.source).parent
+        model_dir = default_dir
     else:
         default_dir = Path("dataset") / "weights"
+        model_dir = Path(".")  # XML text: model files only inside the working directory
     wdir = Path(weight_dir) if weight_dir is not None else default_dir
     if dataset_name is None:
         dataset_name = wdir.parent.name if wdir.name == "weights" and wdir.parent.name else "dataset"
@@ -646,8 +810,14 @@ def method_from_content(
         targets=content.targets,
         spectators=content.spectators,
         weight_dir=wdir,
+        model_dir=model_dir,
+        trusted_options=frozenset(overrides),
+        allow_pickle=bool(allow_pickle),
+        weights_source=content.source,
     )
     scalars, arrays = _stored_options(content, method_cls)
+    # code is never run because a file names it: stored code options are dropped
+    dropped = {name: scalars.pop(name) for name in method_cls.code_options if scalars.get(name, "").strip()}
     try:
         # array options are set afterwards: element-wise tokens would each log "previously set"
         method = method_cls(content.title, context, "", **scalars)
@@ -655,27 +825,103 @@ def method_from_content(
         raise ModelError(
             f"weights file '{content.source}': the stored options cannot be read back: {exc}"
         ) from exc
+    for name, text in dropped.items():
+        if overrides.get(name) != text:
+            method.log.warning(
+                "weights file %s names %s=%s: not run (a weights file never makes code run); pass "
+                "%s=<file> to Reader.BookMVA to run a file you trust",
+                content.source,
+                name,
+                text,
+                name,
+            )
     decl_names = {d.name.lower(): d.name for d in type(method.options).declarations()}
     changes: dict[str, Any] = dict(arrays)
-    changes["modified_options"] = frozenset(decl_names[m.lower()] for m in content.modified)
+    changes["modified_options"] = frozenset(
+        decl_names[m.lower()] for m in content.modified if m.lower() in decl_names
+    )
+    if overrides:
+        try:
+            given = type(method.options).parse("", component=f"method {content.method_type}", **overrides)
+        except OptionError as exc:
+            raise OptionError(f"the options given for weights file '{content.source}': {exc}") from exc
+        changes.update({name: getattr(given, name) for name in overrides})
     method.options = dataclasses.replace(method.options, **changes)
     trafo = content.transformations
     if trafo is None:
         trafo = ET.Element("Transformations", {"NTransformations": "0"})
-    method.transformations = TransformationHandler.from_xml(
-        trafo,
-        variables=context.variables,
-        targets=context.targets,
-        spectators=context.spectators,
-        class_names=context.class_names,
-        method_title=content.title,
-    )
+    try:
+        method.transformations = TransformationHandler.from_xml(
+            trafo,
+            variables=context.variables,
+            targets=context.targets,
+            spectators=context.spectators,
+            class_names=context.class_names,
+            method_title=content.title,
+        )
+    except PyMVAError as exc:
+        if content.source in str(exc):
+            raise
+        raise type(exc)(f"weights file '{content.source}': {exc}") from exc
+    except _MALFORMED as exc:  # hostile or broken content: never a raw traceback
+        raise ModelError(
+            f"weights file '{content.source}': <Transformations> cannot be read ({type(exc).__name__}: {exc})"
+        ) from exc
     with contextlib.suppress(KeyError, ValueError):
         method.n_training_events_ = int(content.general_info["Training events"])
     with contextlib.suppress(KeyError, ValueError):
         method.training_time_ = float(content.general_info["TrainingTime"])
-    method.read_weights_xml(content.weights)
+    method.general_info_ = dict(content.general_info)
+    try:
+        method.read_weights_xml(content.weights)
+    except PyMVAError:
+        raise
+    except _MALFORMED as exc:
+        raise ModelError(
+            f"weights file '{content.source}': the <Weights> of method {content.method_type} cannot be read "
+            f"({type(exc).__name__}: {exc})"
+        ) from exc
+    _attach_fold_methods(method, content)
     return method
+
+
+def _attach_fold_methods(method: MethodBase, content: WeightsFileContent) -> None:
+    """Read the fold models of a ``CrossValidation`` method (TMVA ``MethodCrossValidation::ReadWeightsFromXML``).
+
+    They are the weights files the method names beside its own
+    (:meth:`~pymva.methods.crossvalidation.MethodCrossValidation.fold_weight_files`); each is checked to
+    be of the encapsulated type, and never a cross-validation itself, before it is loaded, so that a
+    file naming itself cannot recurse.
+
+    Raises
+    ------
+    ModelError
+        For a missing or foreign fold file, or a fold model that does not match the method.
+    """
+    from ..methods.crossvalidation import MethodCrossValidation
+
+    if not isinstance(method, MethodCrossValidation):
+        return
+    ctx = method.context
+    folds: list[MethodBase] = []
+    for path in method.fold_weight_files():
+        fold = read_weights_file(path)
+        expected = method.opts.EncapsulatedMethodTypeName
+        if fold.method_type.lower() != expected.lower() or fold.method_type.lower() == "crossvalidation":
+            raise ModelError(
+                f"weights file '{content.source}' names the fold file '{path}', which holds a method of type "
+                f"{fold.method_type}; expected {expected}"
+            )
+        folds.append(
+            method_from_content(
+                fold, job_name=ctx.job_name, weight_dir=ctx.weight_dir, dataset_name=ctx.dataset_name
+            )
+        )
+    method.set_fold_methods(folds, source=content.source)
+
+
+#: What malformed content can make the readers of ``<Transformations>`` and ``<Weights>`` raise.
+_MALFORMED = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, ZeroDivisionError)
 
 
 def load_method(
@@ -684,6 +930,8 @@ def load_method(
     job_name: str | None = None,
     weight_dir: str | os.PathLike[str] | None = None,
     dataset_name: str | None = None,
+    caller_options: Mapping[str, Any] | None = None,
+    allow_pickle: bool = False,
 ) -> MethodBase:
     """Re-create a trained method from its weights file.
 
@@ -703,6 +951,13 @@ def load_method(
         The method's weight directory (default: the file's directory).
     dataset_name : str, optional
         Loader name (default: the directory above ``weights``, else ``"dataset"``).
+    caller_options : mapping, optional
+        Options the *caller* gives (not read from the file): the method's code options
+        (``UserCode``) and model-file options (``FilenameTrainedModel``, ``FilenameClassifier``),
+        used as given.  A stored code option is dropped with a WARNING; a stored model-file name
+        resolves only inside the weights file's directory.
+    allow_pickle : bool
+        The caller's opt-in to read pickled model files (they run code while read).
 
     Returns
     -------
@@ -711,9 +966,18 @@ def load_method(
 
     Raises
     ------
+    OptionError
+        For a caller option the method does not accept.
     ModelError
         For an unreadable or foreign file, an unknown method type, options the method does not declare
         or values it rejects, and errors of the method's own reading.
     """
     content = read_weights_file(path)
-    return method_from_content(content, job_name=job_name, weight_dir=weight_dir, dataset_name=dataset_name)
+    return method_from_content(
+        content,
+        job_name=job_name,
+        weight_dir=weight_dir,
+        dataset_name=dataset_name,
+        caller_options=caller_options,
+        allow_pickle=allow_pickle,
+    )

@@ -127,6 +127,19 @@ class MethodContext:
     model_persistence : bool
         The Factory's ``ModelPersistence``: whether the method may write its trained model to files
         (TMVA ``MethodBase::IsModelPersistence``); always true in the Reader.
+    model_dir : Path or None
+        ``None`` when the script booked the method (the Factory): its options are the caller's and
+        the files they name are used as given.  Otherwise the directory of the weights file the
+        method was re-created from: a model file that the *file* names resolves only inside this
+        directory (:func:`pymva.methods.modelfiles.resolve_reference`).
+    trusted_options : frozenset of str
+        With ``model_dir``: the options the caller passed itself (``Reader.BookMVA`` keywords, the
+        Factory's booking string on its reload), used as given.
+    allow_pickle : bool
+        The caller's explicit opt-in (``Reader`` option ``AllowPickle``) to read model files that are
+        Python pickles, which run code while they are read.  Never read from a file.
+    weights_source : str
+        The weights file the method was re-created from (``"<string>"`` for XML text), for messages.
     """
 
     job_name: str
@@ -140,6 +153,14 @@ class MethodContext:
     draw_progress_bar: bool = False
     verbose: bool = False
     model_persistence: bool = True
+    model_dir: Path | None = None
+    trusted_options: frozenset[str] = frozenset()
+    allow_pickle: bool = False
+    weights_source: str = ""
+
+    def caller_set(self, option_name: str) -> bool:
+        """Whether ``option_name`` holds a value the caller gave (always, for a method the script booked)."""
+        return self.model_dir is None or option_name in self.trusted_options
 
     @property
     def n_variables(self) -> int:
@@ -206,6 +227,17 @@ class MethodBase(abc.ABC):
     Options: ClassVar[type[BaseMethodOptions]] = BaseMethodOptions
     #: Text printed when the ``H`` option is on.
     help_text: ClassVar[str] = ""
+    #: Lower-case names of options that TMVA accepts in weights files only (its
+    #: ``DeclareCompatibilityOptions``); the weights-file reader skips them.
+    compatibility_options: ClassVar[frozenset[str]] = frozenset()
+    #: Options that name code to run (MethodPyTorch's ``UserCode``).  A weights file never sets them:
+    #: when the method is re-created from a file their stored values are dropped, and only a value
+    #: the caller passes (``Reader.BookMVA(..., UserCode=...)``, the Factory's booking) applies.
+    code_options: ClassVar[tuple[str, ...]] = ()
+    #: Options that name model files (``FilenameTrainedModel``, ``FilenameClassifier``).  The caller
+    #: may pass them to ``Reader.BookMVA`` to load a file from where it chooses; stored in a weights
+    #: file they resolve only inside the file's own directory.
+    file_options: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, title: str, context: MethodContext, options: str = "", **kwargs: Any) -> None:
         from ..transforms import TransformationHandler
@@ -241,6 +273,13 @@ class MethodBase(abc.ABC):
         )
         self.training_time_: float | None = None
         self.n_training_events_: int | None = None
+        #: ``GeneralInfo`` of the weights file the method was read from (empty after training).
+        self.general_info_: dict[str, str] = {}
+        #: Values recorded during training, per property, as (stage, value) pairs in the order
+        #: recorded (TMVA ``MethodBase::fTrainHistory``, ``TrainingHistory::AddValue``), e.g.
+        #: ``{"trainingError": [(1, 0.31), (2, 0.27)], "valError": [...]}`` with 1-based epochs;
+        #: the output file holds one ``TrainingHistory_<title>_<property>`` TH1D per property.
+        self.training_history: dict[str, list[tuple[int, float]]] = {}
         self._trained = False
 
     @classmethod
@@ -266,8 +305,28 @@ class MethodBase(abc.ABC):
         """``"<Type>::<Title>"`` as in the weights file's ``Method`` attribute."""
         return f"{self.method_type.type_name}::{self.title}"
 
+    @property
+    def uses_spectators(self) -> bool:
+        """Whether the method reads the spectators too (default: no).
+
+        Such a method (``MethodCrossValidation`` with a split expression) receives, wherever it is
+        applied, one array of ``n_variables + n_spectators`` columns: the variables, then the
+        spectators, in declaration order.
+        """
+        return False
+
     def setup(self) -> None:  # noqa: B027 - optional hook
         """Prepare the method after booking (TMVA ``ProcessOptions``); default: nothing."""
+
+    def caller_code_options(self) -> dict[str, Any]:
+        """The values of :attr:`code_options` that are the caller's (for the Factory's reload).
+
+        A method the script booked returns its own values; a method re-created from a weights file
+        only those the caller passed, never a value read from the file.
+        """
+        return {
+            name: getattr(self.options, name) for name in self.code_options if self.context.caller_set(name)
+        }
 
     # ------------------------------------------------------------------ training
     def train(self, sample: Sample) -> None:
@@ -306,6 +365,7 @@ class MethodBase(abc.ABC):
         self.transformations.fit(sample)
         transformed = self.transformations.transform(sample)
         start = time.perf_counter()
+        self.training_history = {}
         self._train(transformed)
         self.training_time_ = time.perf_counter() - start
         self.n_training_events_ = len(sample)

@@ -1,41 +1,49 @@
-"""``BDT`` (``Types.kBDT``): TMVA's boosted decision trees, mapped onto scikit-learn.
+"""``BDT`` (``Types.kBDT``): TMVA's boosted decision trees, grown and boosted as TMVA does.
 
-TMVA grows its own trees; pymva maps TMVA's options onto scikit-learn's ensembles and refuses, with
-an :class:`~pymva.errors.OptionError`, every option value that has no faithful counterpart (nothing
-is silently ignored).  The estimator is chosen by ``BoostType``, the analysis type and
-``UseBaggedBoost``:
+This is TMVA's ``MethodBDT`` (``tmva/tmva/src/MethodBDT.cxx``) on numpy: the trees are TMVA's
+(:mod:`pymva.methods.decisiontree`: node-local cut grid, separation gain, ``MinNodeSize``), the
+boosting is TMVA's, and the forest is stored in TMVA's XML layout inside the weights file, so that
+ROOT's ``TMVA::Reader`` reads a pymva-trained BDT and pymva's Reader reads a ROOT-trained one.
 
-==============  =====================  ===============  ==========================================
-BoostType       analysis               UseBaggedBoost   scikit-learn estimator
-==============  =====================  ===============  ==========================================
-Grad            classification,        no               ``HistGradientBoostingClassifier``
-                multiclass
-Grad            classification,        yes              ``GradientBoostingClassifier(subsample)``
-                multiclass
-Grad            regression             either           ``GradientBoostingRegressor`` (Huber loss)
-AdaBoost        classification         no               ``AdaBoostClassifier(DecisionTreeClassifier)``
-AdaBoostR2      regression             no               ``AdaBoostRegressor(DecisionTreeRegressor)``
-Bagging         classification         (implied)        ``BaggingClassifier(DecisionTreeClassifier)``
-Bagging         regression             (implied)        ``BaggingRegressor(DecisionTreeRegressor)``
-==============  =====================  ===============  ==========================================
+Training (``MethodBDT::Train``):
 
-As in TMVA, training drops events with zero weight, and for classification rescales the weights so
-that signal and background have sums ``N·f/(1+f)`` and ``N/(1+f)`` (``f = SigToBkgFraction``, N the
-number of events) unless ``SkipNormalization``.  ``Shrinkage`` is the learning rate, times
-Friedman's ``(K−1)/K`` for multiclass histogram gradient boosting (TMVA's multiclass leaf value
-carries that factor; ``GradientBoostingClassifier`` applies it itself).  The defaults depend on
-the analysis type as TMVA's do: regression uses ``MaxDepth=50``, ``MinNodeSize=0.2%``, ``BoostType=AdaBoostR2``,
-``SeparationType=RegressionVariance`` and ``!UseYesNoLeaf``.
+* ``InitEventSample`` drops events of weight 0 (and negative ones with
+  ``NegWeightTreatment=IgnoreNegWeightsInTraining``/``NoNegWeightsInTraining``), pairs negative
+  with positive events for ``PairNegWeightsGlobal``, and for classification sets the boost weights
+  so that signal and background sum to ``N·f/(1+f)`` and ``N/(1+f)`` (``f = SigToBkgFraction``)
+  unless ``SkipNormalization``;
+* with ``UseBaggedBoost`` (implied by ``BoostType=Bagging``) tree ``k`` is grown on a resampled
+  copy of the training events: each event ``PoissonD(BaggedSampleFraction)`` times, drawn from
+  ``TRandom3(100·k + 1234)`` exactly as TMVA draws them (:mod:`pymva.methods.trandom3`);
+* ``AdaBoost``: ``err`` = misclassified weight fraction, boost weight ``β·ln((1−err)/err)``,
+  misclassified events × ``e^{boost weight}`` (negative-weight events ÷ with
+  ``InverseBoostNegWeights``), then all renormalised to the sample size; ``RealAdaBoost`` (leaf
+  purities): ``err = Σ w·y·(2p−1)/Σ w``, weight ``β·ln((1+err)/(1−err))``, events ×
+  ``e^{−weight·y·(2p−1)}``; ``AdaCost`` with the ``Css…Cbb`` cost matrix; ``AdaBoostR2``
+  (Drucker) with the linear/quadratic/exponential loss; ``Bagging`` (weight 1);
+  ``Grad``: binary (targets ``y − ½`` then ``y − p``, leaf value
+  ``Shrinkage/K · Σ r w / Σ |r|(1−|r|) w²``), multiclass (one tree per class and iteration) and
+  regression (:mod:`pymva.methods.lossfunction`);
+* with ``UseYesNoLeaf`` (AdaBoost classification) sibling leaves of one type are merged
+  (``CleanTree``); ``PruneMethod=CostComplexity`` prunes after boosting.
 
-The fitted estimator is pickled to ``<weight dir>/BDTModel_<title>.PyData``; the weights file
-records that path in its ``<Weights>`` element (TMVA writes the trees into the XML instead).
-Responses are scikit-learn's class probabilities (TMVA's BDT output lies in [-1, 1]; for
-``BoostType=Grad`` it is ``2p−1`` of the same probability ``p``), regression the predicted target.
+Response: AdaBoost/Bagging ``Σ α_t v_t / Σ α_t`` with ``v_t`` the leaf type ±1 (``UseYesNoLeaf``) or
+purity; Grad ``2/(1+e^{−2F})−1``; multiclass ``1/(1+Σ_{j≠i} e^{F_j−F_i})``; regression: the
+weighted median of the trees (AdaBoostR2), ``F`` plus the initial value (Grad) or the weighted mean.
+Ranking: ``sqrt(Σ_t α_t · importance_t)``, normalised, with a tree's importance its summed
+``gain²·(S+B)²`` per variable.  Options without a faithful implementation (``DoPreselection``,
+``PruneMethod=ExpectedError``, automatic pruning) are refused with an :class:`OptionError`;
+``docs/methods-bdt.md`` lists every option and difference.
+
+The module is long (options, the boosting algorithms and the forest's XML); the tree itself lives in
+:mod:`pymva.methods.decisiontree`.
 """
 
 from __future__ import annotations
 
 import math
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -43,33 +51,44 @@ import numpy as np
 import numpy.typing as npt
 
 from ..data.dataset import Sample
-from ..errors import ModelError, OptionError
+from ..errors import ModelError, NotTrainedError, OptionError
 from ..options import option
 from ..types import EMVA, EAnalysisType
-from .base import BaseMethodOptions, MethodContext
+from .base import BaseMethodOptions, MethodBase, MethodContext
+from .decisiontree import (
+    DecisionTree,
+    TreeConfig,
+    clean_tree,
+    cost_complexity_prune,
+    grow_tree,
+    tree_from_xml,
+    tree_to_xml,
+)
+from .lossfunction import make_loss
+from .ranking import Ranking
 from .registry import register_method
-from .sklearn_common import SklearnMethodBase, adaboost_algorithm_kwargs, proba_by_class
+from .separation import SEPARATION_INDEX, SEPARATION_TYPES
+from .trandom3 import poisson_counts
 
-__all__ = ["SUPPORTED_OPTIONS", "UNSUPPORTED_OPTIONS", "BDTOptions", "BDTRegressionOptions", "MethodBDT"]
+__all__ = ["BDTOptions", "BDTRegressionOptions", "MethodBDT", "normalise_weights", "parse_min_node_size"]
 
 F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+IntA = npt.NDArray[np.intp]
 
 _BOOST_TYPES = ("AdaBoost", "RealAdaBoost", "AdaCost", "Bagging", "AdaBoostR2", "Grad")
-_SEPARATION_TYPES = (
-    "CrossEntropy",
-    "GiniIndex",
-    "GiniIndexWithLaplace",
-    "MisClassificationError",
-    "SDivSqrtSPlusB",
-    "RegressionVariance",
-)
+_SEPARATION_TYPES = SEPARATION_TYPES
 _NEG_WEIGHT_TREATMENTS = (
     "InverseBoostNegWeights",
     "IgnoreNegWeightsInTraining",
     "NoNegWeightsInTraining",
     "PairNegWeightsGlobal",
     "Pray",
+    "IgnoreNegWeights",  # accepted on reading only (TMVA's compatibility value)
 )
+#: ROOT_VERSION(5,34,4): weights files up to this release cut with ``x > cut``.
+_ROOT_5_34_04 = (5 << 16) + (34 << 8) + 4
+_EPS = float(np.finfo(np.float64).eps)
 
 
 def _gt0(value: Any) -> str | None:
@@ -82,7 +101,7 @@ def _fraction(value: Any) -> str | None:
 
 @dataclass(frozen=True)
 class BDTOptions(BaseMethodOptions):
-    """Options of BDT: TMVA's declarations (classification defaults) plus ``RandomState``."""
+    """Options of BDT: TMVA's ``MethodBDT::DeclareOptions`` (classification defaults)."""
 
     NTrees: int = option(800, "Number of trees in the forest", check=_gt0)
     MaxDepth: int = option(3, "Max depth of the decision tree allowed", check=_gt0)
@@ -113,7 +132,8 @@ class BDTOptions(BaseMethodOptions):
         "variables (like in RandomForests)",
     )
     UseNvars: int = option(
-        0, "Size of the subset of variables used with RandomisedTree option (0: TMVA's int(sqrt(NVar)+0.6))"
+        0,
+        "Size of the subset of variables used with RandomisedTree option (0: int(sqrt(NVar)+0.6), TMVA's default)",
     )
     UsePoissonNvars: bool = option(
         True,
@@ -208,11 +228,6 @@ class BDTOptions(BaseMethodOptions):
         "randomised (and bagged) trees",
     )
     NNodesMax: int = option(0, "deprecated: Use MaxDepth instead to limit the tree size")
-    RandomState: int = option(
-        0,
-        "Seed of scikit-learn's random numbers (pymva; TMVA's BDT uses fixed internal seeds)",
-        check=lambda v: None if 0 <= v < 2**32 else "must be in [0, 2**32)",
-    )
 
 
 @dataclass(frozen=True)
@@ -240,64 +255,21 @@ class BDTRegressionOptions(BDTOptions):
     )
 
 
-#: Options that have no scikit-learn counterpart: any value but the default raises OptionError.
-UNSUPPORTED_OPTIONS = (
-    "Css",
-    "Cts_sb",
-    "Ctb_ss",
-    "Cbb",
-    "NodePurityLimit",
-    "DoBoostMonitor",
-    "UseFisherCuts",
-    "MinLinCorrForFisher",
-    "UseExclusiveVars",
-    "DoPreselection",
-    "PruneMethod",
-    "PruneStrength",
-    "PruningValFraction",
-)
-
-#: Options (and values) that are mapped onto scikit-learn.
-SUPPORTED_OPTIONS = (
-    "NTrees",
-    "MaxDepth",
-    "MinNodeSize",
-    "nCuts",
-    "BoostType=AdaBoost|AdaBoostR2|Grad|Bagging",
-    "AdaBoostR2Loss",
-    "UseBaggedBoost",
-    "Shrinkage",
-    "AdaBoostBeta",
-    "UseRandomisedTrees (with !UsePoissonNvars)",
-    "UseNvars",
-    "BaggedSampleFraction",
-    "UseYesNoLeaf",
-    "NegWeightTreatment=InverseBoostNegWeights|IgnoreNegWeightsInTraining|NoNegWeightsInTraining|Pray",
-    "SeparationType=GiniIndex|CrossEntropy|RegressionVariance",
-    "RegressionLossFunctionBDTG",
-    "HuberQuantile",
-    "SigToBkgFraction",
-    "SkipNormalization",
-    "RandomState",
-    "nEventsMin",
-    "UseBaggedGrad",
-    "GradBaggingFraction",
-    "UseNTrainEvents",
-    "NNodesMax",
-)
-
-_SUPPORTED_TEXT = "Supported BDT options: " + ", ".join(SUPPORTED_OPTIONS)
-
-
 def parse_min_node_size(text: str, component: str) -> float:
-    """``MinNodeSize`` in percent: ``"5%"``, ``"5"``, ``" 2.5 % "``; must lie in (0, 50) as in TMVA."""
+    """``MinNodeSize`` in percent: ``"5%"``, ``"5"``, ``" 2.5 % "``; must lie in (0, 50) as in TMVA.
+
+    Raises
+    ------
+    OptionError
+        For a text that is not a number or a value outside (0, 50).
+    """
     raw = text.replace("%", "").replace(" ", "")
     try:
         value = float(raw)
     except ValueError:
         raise OptionError(
             f"I had problems reading the option MinNodeSize of {component}, which after removing a possible "
-            f"% sign now reads '{raw}'"
+            f"% sign now reads '{raw}'; give a percentage such as 2.5%"
         ) from None
     if not 0.0 < value < 50.0:
         raise OptionError(
@@ -307,28 +279,88 @@ def parse_min_node_size(text: str, component: str) -> float:
     return value
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """What :meth:`MethodBDT.setup` decided (kept for training and for messages)."""
+def normalise_weights(
+    class_id: npt.NDArray[Any],
+    weights: npt.NDArray[np.float64],
+    signal_class: int,
+    sig_to_bkg: float,
+    log: Any = None,
+) -> npt.NDArray[np.float64]:
+    """TMVA's BDT weight normalisation: signal to ``N f/(1+f)``, all other classes to ``N/(1+f)``.
 
-    kind: str  # 'hist_grad', 'grad', 'grad_reg', 'ada', 'ada_r2', 'bagging', 'bagging_reg'
-    leaf_param: str
-    fraction_param: str | None
+    ``N`` is the number of events; unchanged if either sum of weights is zero.  Returns the
+    normalised weights (float64).
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    factors = _normalisation_factors(np.asarray(class_id) == signal_class, w, sig_to_bkg, log)
+    return w * factors
+
+
+def _normalisation_factors(is_sig: npt.NDArray[np.bool_], w: F64, sig_to_bkg: float, log: Any = None) -> F64:
+    n = float(len(w))
+    sum_s = _seqsum(w[is_sig])
+    sum_b = _seqsum(w[~is_sig])
+    if sum_s == 0 or sum_b == 0:
+        if log is not None:
+            log.info(
+                "--> could not determine scaling factors as either there are no signal events (sumSigW=%g) "
+                "or no bkg ev. (sumBkgW=%g)",
+                sum_s,
+                sum_b,
+            )
+        return np.ones_like(w)
+    norm_s = n / ((1 + sig_to_bkg) * sum_s) * sig_to_bkg
+    norm_b = n / ((1 + sig_to_bkg) * sum_b)
+    if log is not None:
+        log.header("#events: (reweighted) sig: %g bkg: %g", sum_s * norm_s, sum_b * norm_b)
+        log.info("#events: (unweighted) sig: %d bkg: %d", int(is_sig.sum()), int((~is_sig).sum()))
+    return np.where(is_sig, norm_s, norm_b)
+
+
+def _seqsum(a: npt.ArrayLike) -> float:
+    """Left-to-right sum, as TMVA's loops add."""
+    arr = np.asarray(a, dtype=np.float64)
+    return float(np.cumsum(arr)[-1]) if arr.size else 0.0
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """The options after TMVA's ``ProcessOptions`` (what training and evaluation use)."""
+
+    boost: str  # AdaBoost (RealAdaBoost mapped to it), AdaCost, Bagging, AdaBoostR2, Grad
+    yes_no_leaf: bool
+    sep: str  # lower-case SeparationType; 'regressionvariance' for regression trees
+    n_cuts: int
+    min_node_size: float | None  # None: from nEventsMin at training
+    max_depth: int
+    bagged: bool
+    fraction: float | None  # None: from UseNTrainEvents at training
+    prune: str  # nopruning, costcomplexity
+    neg: str  # lower-case NegWeightTreatment
+    fisher: bool
 
 
 @register_method
-class MethodBDT(SklearnMethodBase):
-    """TMVA's BDT on scikit-learn's tree ensembles (see the module docstring for the mapping).
+class MethodBDT(MethodBase):
+    """TMVA's BDT (see the module docstring).
 
     Attributes
     ----------
-    plan_ : _Plan or None
-        The estimator kind and its data-dependent parameter names (set by :meth:`setup`).
+    forest_ : list of DecisionTree
+        The trees (multiclass: ``n_classes`` per boosting iteration, class-major within one).
+    boost_weights_ : list of float
+        One per tree (Grad regression: the first is the initial value, as in TMVA).
+    strict_cuts_ : bool
+        Compare ``x > cut`` (weights files of ROOT <= 5.34/04) instead of ``x >= cut``.
     """
 
     method_type = EMVA.kBDT
     Options = BDTOptions
-    model_prefix: ClassVar[str] = "BDTModel"
+    ranking_criterion: ClassVar[str] = "Variable Importance"
+    #: Options TMVA reads from old weights files only (``DeclareCompatibilityOptions``).
+    compatibility_options: ClassVar[frozenset[str]] = frozenset(
+        {"useweightedtrees", "prunebeforeboost", "renormbyclass"}
+    )
     help_text: ClassVar[str] = (
         "--- Short description:\n"
         "\n"
@@ -340,12 +372,20 @@ class MethodBDT(SklearnMethodBase):
         "events that were misclassified in the previous tree a larger \n"
         "weight in the training of the following tree.\n"
         "\n"
-        "pymva trains scikit-learn's ensembles; see docs/methods.md for the option mapping."
+        "--- Performance tuning via configuration options:\n"
+        "\n"
+        "The two most important parameters in the configuration are the  \n"
+        "minimal number of events requested by a leaf node as percentage of the \n"
+        'number of training events (option "MinNodeSize") and the maximal tree \n'
+        'depth ("MaxDepth"); typical values for MinNodeSize are 0.5(%) to 10(%).'
     )
 
     def __init__(self, title: str, context: MethodContext, options: str = "", **kwargs: Any) -> None:
         super().__init__(title, context, options, **kwargs)
-        self.plan_: _Plan | None = None
+        self.forest_: list[DecisionTree] = []
+        self.boost_weights_: list[float] = []
+        self.strict_cuts_ = False
+        self._settings_cache: _Settings | None = None
 
     @classmethod
     def options_class(cls, context: MethodContext) -> type[BaseMethodOptions]:
@@ -361,440 +401,808 @@ class MethodBDT(SklearnMethodBase):
             return True
         return analysis_type == EAnalysisType.kRegression and n_targets == 1
 
-    # ------------------------------------------------------------------ options -> estimator
+    # ------------------------------------------------------------------ options
     def _opts(self) -> BDTOptions:
         o = self.options
         assert isinstance(o, BDTOptions)
         return o
 
-    def _unsupported(self, name: str, value: Any, why: str) -> OptionError:
-        return OptionError(
-            f"option {name}={value} of {self.component} has no faithful scikit-learn counterpart: {why}. "
-            + _SUPPORTED_TEXT
-        )
+    @property
+    def component(self) -> str:
+        """``method BDT ('<title>')``, for messages."""
+        return f"method BDT ('{self.title}')"
 
-    def _check_unsupported(self) -> None:
-        o = self._opts()
-        defaults = {d.name: d.default for d in type(o).declarations()}
-        for name in UNSUPPORTED_OPTIONS:
-            value = getattr(o, name)
-            if value != defaults[name]:
-                raise self._unsupported(name, value, f"it must stay at its default {defaults[name]}")
+    @property
+    def _regression(self) -> bool:
+        return self.context.analysis_type == EAnalysisType.kRegression
 
-    def _make_estimator(self) -> Any:
+    @property
+    def _multiclass(self) -> bool:
+        return self.context.analysis_type == EAnalysisType.kMulticlass
+
+    def setup(self) -> None:
+        """Check the options as TMVA's ``ProcessOptions`` does (errors at booking)."""
+        self._settings(training=True)
+
+    def _settings(self, training: bool = False) -> _Settings:
+        if self._settings_cache is not None and not training:
+            return self._settings_cache
         o = self._opts()
         c = self.component
-        at = self.context.analysis_type
-        regression = at == EAnalysisType.kRegression
-        multiclass = at == EAnalysisType.kMulticlass
-        self._check_unsupported()
         boost = o.BoostType
-        if boost in ("RealAdaBoost", "AdaCost"):
-            raise self._unsupported(
-                "BoostType",
-                boost,
-                "scikit-learn has neither Real AdaBoost (SAMME.R, removed in 1.6) nor AdaCost",
-            )
-        if multiclass and boost != "Grad":
-            raise OptionError(
-                f"Multiclass is currently only supported by gradient boost. Please change boost option "
-                f"accordingly (BoostType=Grad) ({c}: BoostType={boost})"
-            )
-        if regression and boost == "AdaBoost":
-            raise OptionError(
-                f"BoostType=AdaBoost is for classification ({c}); for regression use AdaBoostR2, Grad "
-                "or Bagging"
-            )
-        if not regression and boost == "AdaBoostR2":
-            raise OptionError(
-                f"BoostType=AdaBoostR2 is for regression ({c}); for classification use AdaBoost, Grad "
-                "or Bagging"
-            )
-        if o.NegWeightTreatment == "PairNegWeightsGlobal":
-            raise self._unsupported(
-                "NegWeightTreatment", "PairNegWeightsGlobal", "pairing events is not implemented"
-            )
-
-        bagged = o.UseBaggedBoost
-        if o.UseBaggedGrad:
+        yes_no = o.UseYesNoLeaf
+        if boost == "RealAdaBoost":
+            boost, yes_no = "AdaBoost", False
+        elif boost == "AdaCost":
+            yes_no = False
+        sep = o.SeparationType.lower()
+        if self._regression:
+            if yes_no and training:
+                self.log.warning(
+                    "Regression Trees do not work with fUseYesNoLeaf=TRUE --> I will set it to FALSE"
+                )
+            yes_no = False
+            if sep != "regressionvariance":
+                if training:
+                    self.log.warning(
+                        "Regression Trees do not work with Separation type other than <RegressionVariance> "
+                        "--> I will use it instead"
+                    )
+                sep = "regressionvariance"
+        n_cuts = o.nCuts
+        fisher = o.UseFisherCuts
+        if self._regression:
+            if fisher:
+                self.log.warning(
+                    "Sorry, UseFisherCuts is not available for regression analysis, I will ignore it!"
+                )
+                fisher = False
+            if n_cuts < 0:
+                self.log.warning("nCuts<0 is not implemented for regression: --> I switch to nCuts = 20")
+                n_cuts = 20
+        if fisher:
+            n_cuts = 20
+        if training:
+            if self._multiclass and boost != "Grad":
+                raise OptionError(
+                    f"Multiclass is currently only supported by gradient boost. Please change boost option "
+                    f"accordingly (BoostType=Grad) ({c}: BoostType={o.BoostType})"
+                )
+            if not self._regression and boost == "AdaBoostR2":
+                raise OptionError(
+                    f"Somehow you chose a regression boost method for a classification job ({c}: "
+                    "BoostType=AdaBoostR2); use AdaBoost, RealAdaBoost, AdaCost, Bagging or Grad"
+                )
+            if self._regression and boost == "AdaCost":
+                raise OptionError(
+                    f"AdaCost not implemented for regression ({c}); use AdaBoostR2, Grad or Bagging"
+                )
+            if sep == "regressionvariance" and not self._regression and boost != "Grad":
+                raise OptionError(
+                    f"<ProcessOptions> SeparationType=RegressionVariance of {c} is for regression trees; "
+                    f"with BoostType={o.BoostType} use CrossEntropy, GiniIndex, GiniIndexWithLaplace, "
+                    "MisClassificationError or SDivSqrtSPlusB"
+                )
+            if o.DoPreselection:
+                raise OptionError(
+                    f"option DoPreselection of {c} is not implemented in pymva (TMVA's automatic 100%-efficient "
+                    "pre-selection cuts); remove it"
+                )
+            if o.NegWeightTreatment == "IgnoreNegWeights":
+                raise OptionError(
+                    f"<ProcessOptions> unknown option for treating negative event weights during training "
+                    f"NegWeightTreatment=IgnoreNegWeights ({c}); use InverseBoostNegWeights, "
+                    "IgnoreNegWeightsInTraining, NoNegWeightsInTraining, PairNegWeightsGlobal or Pray"
+                )
+            if o.NTrees == 0:
+                self.log.error(" Zero Decision Trees demanded... that does not work !! I set it to 1")
+        prune = o.PruneMethod.lower()
+        if boost == "Grad" or o.UseRandomisedTrees:
+            prune = "nopruning"
+        if training and prune != "nopruning":
+            if prune == "expectederror":
+                raise OptionError(
+                    f"option PruneMethod=ExpectedError of {c} is not implemented in pymva; use CostComplexity "
+                    "or NoPruning (TMVA recommends small trees without pruning)"
+                )
+            if o.PruneStrength < 0:
+                raise OptionError(
+                    f"option PruneStrength={o.PruneStrength} of {c}: automatic pruning (PruneStrength < 0) is not "
+                    "implemented in pymva; give a fixed strength >= 0"
+                )
+        if training and o.DoBoostMonitor:
             self.log.warning(
-                "You have specified a deprecated option *UseBaggedGrad* --> please use  "
-                "*UseBaggedBoost* instead"
+                "DoBoostMonitor: pymva does not write TMVA's BoostMonitor histograms; the training is unchanged"
             )
-            bagged = True
-        if boost == "Bagging":
-            bagged = True
-        if bagged and boost in ("AdaBoost", "AdaBoostR2"):
-            raise self._unsupported(
-                "UseBaggedBoost", True, f"scikit-learn's {boost} cannot grow each tree on a bagged subsample"
-            )
-        fraction = self._bagged_fraction()
-
+        neg = o.NegWeightTreatment.lower()
+        if boost == "Grad" and neg == "inverseboostnegweights":
+            neg = "pray"
+        min_node: float | None = None
+        if o.nEventsMin <= 0:
+            min_node = parse_min_node_size(o.MinNodeSize, c)
         max_depth = o.MaxDepth
         if o.NNodesMax > 0:
             nodes, max_depth = 1, 0
             while nodes < o.NNodesMax:
                 nodes += 2 * nodes
                 max_depth += 1
-            self.log.warning(
-                "You have specified a deprecated option *NNodesMax=%d* this has been translated to "
-                "MaxDepth=%d",
-                o.NNodesMax,
-                max_depth,
-            )
-        parse_min_node_size(o.MinNodeSize, c)  # checked now, applied at training
-        if o.nCuts == 0:
-            raise OptionError(
-                f"option nCuts of {c} = 0: give the number of grid points (> 0) or -1 for all values"
-            )
-
-        nvar = self.context.n_variables
-        n_features: int | None = None
-        if o.UseRandomisedTrees:
-            if o.UsePoissonNvars:
-                raise self._unsupported(
-                    "UsePoissonNvars",
-                    True,
-                    "scikit-learn draws a fixed number of variables per split; add !UsePoissonNvars to use "
-                    "UseNvars variables",
-                )
-            n_features = o.UseNvars if o.UseNvars > 0 else int(math.sqrt(nvar) + 0.6)
-            if not 1 <= n_features <= nvar:
-                raise OptionError(f"option UseNvars of {c} = {o.UseNvars}: must lie in [1, {nvar}]")
-        elif "UseNvars" in o.modified_options or "UsePoissonNvars" in o.modified_options:
-            self.log.info("UseNvars/UsePoissonNvars are used only with UseRandomisedTrees")
-
-        seed = o.RandomState
-        if boost == "Grad":
-            return self._make_grad(regression, bagged, fraction, max_depth, n_features, seed)
-        criterion = self._criterion(regression)
-        self._require_exact_cuts(boost)
-        if boost == "AdaBoost":
-            if not o.UseYesNoLeaf:
-                raise self._unsupported(
-                    "UseYesNoLeaf",
-                    False,
-                    "AdaBoost with leaf purities is Real AdaBoost (SAMME.R), gone from scikit-learn",
-                )
-            from sklearn.ensemble import AdaBoostClassifier
-            from sklearn.tree import DecisionTreeClassifier
-
-            self.plan_ = _Plan("ada", "estimator__min_samples_leaf", None)
-            tree = DecisionTreeClassifier(
-                max_depth=max_depth, criterion=criterion, max_features=n_features, random_state=seed
-            )
-            return AdaBoostClassifier(
-                estimator=tree,
-                n_estimators=o.NTrees,
-                learning_rate=o.AdaBoostBeta,
-                random_state=seed,
-                **adaboost_algorithm_kwargs(),
-            )
-        if boost == "AdaBoostR2":
-            from sklearn.ensemble import AdaBoostRegressor
-            from sklearn.tree import DecisionTreeRegressor
-
-            self.plan_ = _Plan("ada_r2", "estimator__min_samples_leaf", None)
-            loss = {"Linear": "linear", "Quadratic": "square", "Exponential": "exponential"}[o.AdaBoostR2Loss]
-            tree_r = DecisionTreeRegressor(
-                max_depth=max_depth, criterion=criterion, max_features=n_features, random_state=seed
-            )
-            return AdaBoostRegressor(
-                estimator=tree_r,
-                n_estimators=o.NTrees,
-                learning_rate=o.AdaBoostBeta,
-                loss=loss,
-                random_state=seed,
-            )
-        # Bagging
-        from sklearn.ensemble import BaggingClassifier, BaggingRegressor
-        from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
-
-        if regression:
-            self.plan_ = _Plan("bagging_reg", "estimator__min_samples_leaf", "max_samples")
-            tree_b: Any = DecisionTreeRegressor(
-                max_depth=max_depth, criterion=criterion, max_features=n_features
-            )
-            return BaggingRegressor(
-                estimator=tree_b,
-                n_estimators=o.NTrees,
-                max_samples=fraction,
-                bootstrap=True,
-                random_state=seed,
-            )
-        self.plan_ = _Plan("bagging", "estimator__min_samples_leaf", "max_samples")
-        tree_b = DecisionTreeClassifier(max_depth=max_depth, criterion=criterion, max_features=n_features)
-        return BaggingClassifier(
-            estimator=tree_b, n_estimators=o.NTrees, max_samples=fraction, bootstrap=True, random_state=seed
-        )
-
-    def _bagged_fraction(self) -> float:
-        o = self._opts()
-        if "GradBaggingFraction" in o.modified_options and "BaggedSampleFraction" not in o.modified_options:
-            self.log.warning(
-                "You have specified a deprecated option *GradBaggingFraction* --> please use "
-                "*BaggedSampleFraction* instead"
-            )
-            return o.GradBaggingFraction
-        return o.BaggedSampleFraction
-
-    def _criterion(self, regression: bool) -> str:
-        o = self._opts()
-        if regression:
-            if o.SeparationType != "RegressionVariance":
+            if training:
                 self.log.warning(
-                    "Regression Trees do not work with Separation type other than <RegressionVariance> --> I "
-                    "will use it instead"
+                    "You have specified a deprecated option *NNodesMax=%d* this has been translated to MaxDepth=%d",
+                    o.NNodesMax,
+                    max_depth,
                 )
-            return "squared_error"
-        mapping = {"GiniIndex": "gini", "CrossEntropy": "entropy"}
-        if o.SeparationType not in mapping:
-            raise self._unsupported(
-                "SeparationType",
-                o.SeparationType,
-                "scikit-learn's trees split on the Gini index or the cross entropy only",
+        bagged = o.UseBaggedBoost or boost == "Bagging" or o.UseBaggedGrad
+        if o.UseBaggedGrad and training:
+            self.log.warning(
+                "You have specified a deprecated option *UseBaggedGrad* --> please use  *UseBaggedBoost* instead"
             )
-        return mapping[o.SeparationType]
-
-    def _require_exact_cuts(self, boost: str) -> None:
-        o = self._opts()
-        if o.nCuts < 0:
-            return
-        if "nCuts" in o.modified_options and o.nCuts != 20:
-            raise self._unsupported(
-                "nCuts",
-                o.nCuts,
-                f"with BoostType={boost} scikit-learn's trees try every cut value (TMVA's nCuts=-1); remove "
-                "nCuts, set nCuts=-1, or use BoostType=Grad without UseBaggedBoost (binned cuts)",
-            )
-        self.log.info("nCuts=%d: scikit-learn's trees try every cut value (TMVA's nCuts=-1)", o.nCuts)
-
-    def _make_grad(
-        self,
-        regression: bool,
-        bagged: bool,
-        fraction: float,
-        max_depth: int,
-        n_features: int | None,
-        seed: int,
-    ) -> Any:
-        o = self._opts()
-        c = self.component
-        if "SeparationType" in o.modified_options:
-            self.log.info(
-                "SeparationType is not used by BoostType=Grad (TMVA grows regression trees on the gradients)"
-            )
-        if regression:
-            from sklearn.ensemble import GradientBoostingRegressor
-
-            self._require_exact_cuts("Grad for regression")
-            loss = {"Huber": "huber", "LeastSquares": "squared_error", "AbsoluteDeviation": "absolute_error"}[
-                o.RegressionLossFunctionBDTG
-            ]
-            if loss == "huber" and not 0.0 < o.HuberQuantile < 1.0:
-                raise OptionError(
-                    f"option HuberQuantile of {c} = {o.HuberQuantile}: must lie in (0, 1) for the Huber loss"
-                )
-            self.plan_ = _Plan("grad_reg", "min_samples_leaf", "subsample" if bagged else None)
-            return GradientBoostingRegressor(
-                loss=loss,
-                alpha=o.HuberQuantile if loss == "huber" else 0.9,
-                learning_rate=o.Shrinkage,
-                n_estimators=o.NTrees,
-                subsample=fraction if bagged else 1.0,
-                max_depth=max_depth,
-                max_features=n_features,
-                random_state=seed,
-            )
-        if bagged:
-            from sklearn.ensemble import GradientBoostingClassifier
-
-            self._require_exact_cuts("Grad with UseBaggedBoost")
-            self.plan_ = _Plan("grad", "min_samples_leaf", "subsample")
-            return GradientBoostingClassifier(
-                loss="log_loss",
-                learning_rate=o.Shrinkage,
-                n_estimators=o.NTrees,
-                subsample=fraction,
-                max_depth=max_depth,
-                max_features=n_features,
-                random_state=seed,
-            )
-        from sklearn.ensemble import HistGradientBoostingClassifier
-
-        max_bins = 255 if o.nCuts < 0 else min(o.nCuts + 1, 255)
-        if o.nCuts < 0 or o.nCuts + 1 > 255:
-            self.log.info("nCuts=%d: using scikit-learn's maximum of 255 bins per variable", o.nCuts)
-        kwargs: dict[str, Any] = {}
-        if n_features is not None:
-            if "max_features" not in HistGradientBoostingClassifier().get_params():
-                raise self._unsupported(
-                    "UseRandomisedTrees",
-                    True,
-                    "this scikit-learn's HistGradientBoostingClassifier has no max_features",
-                )
-            kwargs["max_features"] = n_features / self.context.n_variables
-        self.plan_ = _Plan("hist_grad", "min_samples_leaf", None)
-        # TMVA's multiclass leaf value is Shrinkage·(K−1)/K times the Newton step (Friedman's factor,
-        # which GradientBoostingClassifier applies itself); histogram boosting takes the plain Newton
-        # step, so the factor goes into its learning rate.  Binary: TMVA's step is the Newton step.
-        k = self.context.n_classes
-        rate = o.Shrinkage * (k - 1) / k if k > 2 else o.Shrinkage
-        return HistGradientBoostingClassifier(
-            loss="log_loss",
-            learning_rate=rate,
-            max_iter=o.NTrees,
-            max_leaf_nodes=None,
+        fraction: float | None = o.BaggedSampleFraction
+        if "GradBaggingFraction" in o.modified_options and "BaggedSampleFraction" not in o.modified_options:
+            fraction = o.GradBaggingFraction
+        if o.UseNTrainEvents > 0:
+            fraction = None
+        settings = _Settings(
+            boost=boost,
+            yes_no_leaf=yes_no,
+            sep=sep,
+            n_cuts=n_cuts,
+            min_node_size=min_node,
             max_depth=max_depth,
-            l2_regularization=0.0,
-            max_bins=max_bins,
-            early_stopping=False,
-            random_state=seed,
-            **kwargs,
+            bagged=bagged,
+            fraction=fraction,
+            prune=prune,
+            neg=neg,
+            fisher=fisher,
         )
+        self._settings_cache = settings
+        return settings
 
     # ------------------------------------------------------------------ training
-    def _data_params(self, n_events: int) -> dict[str, Any]:
+    def _train(self, sample: Sample) -> None:
+        st = self._settings(training=True)
         o = self._opts()
-        assert self.plan_ is not None
-        params: dict[str, Any] = {}
-        if o.nEventsMin > 0:
-            self.log.warning(
-                "You have explicitly set ** nEventsMin = %d ** the min absolute number of events in "
-                "a leaf node. "
-                "This is DEPRECATED, please use the option *MinNodeSize* giving the relative number as "
-                "percentage of training events instead.",
-                o.nEventsMin,
-            )
-            params[self.plan_.leaf_param] = o.nEventsMin
-        else:
-            percent = parse_min_node_size(o.MinNodeSize, self.component)
-            params[self.plan_.leaf_param] = max(1, math.ceil(percent / 100.0 * n_events - 1e-9))
-        if o.UseNTrainEvents > 0 and self.plan_.fraction_param is not None:
-            fraction = min(1.0, o.UseNTrainEvents / max(n_events, 1))
-            self.log.warning(
-                "You have specified a deprecated option *UseNTrainEvents=%d* this has been translated to "
-                "BaggedSampleFraction=%g",
-                o.UseNTrainEvents,
-                fraction,
-            )
-            params[self.plan_.fraction_param] = fraction
-        return params
-
-    def _training_arrays(self, sample: Sample) -> tuple[F32, npt.NDArray[Any], npt.NDArray[np.float32]]:
-        o = self._opts()
-        regression = self.context.analysis_type == EAnalysisType.kRegression
-        X, w = sample.X, sample.weights.astype(np.float64)
-        y: npt.NDArray[Any] = sample.targets[:, 0] if regression else sample.class_id.astype(np.int64)
-        keep = w != 0
+        n_all = len(sample)
+        w0 = sample.weights.astype(np.float64)
+        keep = w0 != 0
         if not keep.all():
             self.log.info("Events with weight == 0 are going to be simply ignored ")
-        negative = w < 0
-        if negative.any():
-            if o.NegWeightTreatment in ("IgnoreNegWeightsInTraining", "NoNegWeightsInTraining"):
+        neg = w0 < 0
+        if neg.any():
+            if st.neg in ("ignorenegweightsintraining", "nonegweightsintraining"):
                 self.log.warning(
-                    " Note, you have events with negative event weight in the sample, but you've "
-                    "chosen to ignore them"
+                    " Note, you have events with negative event weight in the sample, but you've chosen to ignore them"
                 )
-                keep &= ~negative
+                keep &= ~neg
+            elif st.neg == "pairnegweightsglobal":
+                self.log.warning(
+                    "Events with negative event weights are found and will be removed prior to the actual BDT "
+                    "training by global paring (and subsequent annihilation) with positiv weight events"
+                )
             else:
                 self.log.warning(
-                    "Events with negative event weights are USED during the BDT training (passed to "
-                    "scikit-learn as they are). This might cause problems; remove them from training with "
-                    "NegWeightTreatment=IgnoreNegWeightsInTraining or the option IgnoreNegWeightsInTraining"
+                    "Events with negative event weights are USED during the BDT training. This might cause "
+                    "problems with small node sizes or with the boosting. Please remove negative events from "
+                    "training using the option *IgnoreEventsWithNegWeightsInTraining* in case you observe "
+                    "problems with the boosting"
                 )
-        X, y, w = X[keep], y[keep], w[keep]
-        if not regression and not o.SkipNormalization:
-            w = normalise_weights(y, w, self.context.signal_class, o.SigToBkgFraction, self.log)
-        return X, y, w.astype(np.float32)
-
-    def _fit(self, estimator: Any, X: F32, y: npt.NDArray[Any], w: npt.NDArray[np.float32]) -> Any:
+        X = np.ascontiguousarray(sample.X[keep], dtype=np.float32)
+        cls = sample.class_id[keep].astype(np.intp)
+        w0 = w0[keep]
+        y = sample.targets[keep, 0].astype(np.float32) if self._regression else None
+        boost = np.ones(len(X))
+        if st.neg == "pairnegweightsglobal" and (w0 < 0).any():
+            X, cls, w0, y, boost = _pair_negative_weights(X, cls, w0, y, boost, self.log)
         if len(X) == 0:
             raise ModelError(f"method {self.method_name}: no training events with non-zero weight")
-        return super()._fit(estimator, X, y, w)
+        sig_class = self.context.signal_class
+        is_sig = cls == sig_class
+        if not self._regression and not o.SkipNormalization:
+            boost = _normalisation_factors(is_sig, w0 * boost, o.SigToBkgFraction, self.log) * boost
+        min_node = st.min_node_size
+        if min_node is None:
+            min_node = o.nEventsMin * 100.0 / n_all
+            self.log.warning(
+                "You have explicitly set ** nEventsMin = %d ** the min absolute number of events in a leaf node. "
+                "This is DEPRECATED, please use the option *MinNodeSize* (in %% of training events) instead: "
+                "nEventsMin=%d --> MinNodeSize=%g%%",
+                o.nEventsMin,
+                o.nEventsMin,
+                min_node,
+            )
+        fraction = st.fraction if st.fraction is not None else o.UseNTrainEvents / n_all
+        n_trees = max(o.NTrees, 1)
+        self.log.info("Training %d Decision Trees ... patience please", n_trees)
+        trainer = _Trainer(self, st, X, cls, w0, boost, y, min_node, fraction)
+        trainer.run(n_trees)
+        self.forest_ = trainer.forest
+        self.boost_weights_ = trainer.boost_weights[: len(trainer.forest)]
+        self.strict_cuts_ = False
 
     # ------------------------------------------------------------------ application
-    def _outputs(self, clf: Any, X: F32) -> F32:
-        if self.context.analysis_type == EAnalysisType.kRegression:
-            return np.asarray(clf.predict(X), dtype=np.float32).reshape(-1, 1)
-        if self._opts().UseYesNoLeaf and _is_bagging_classifier(clf):
-            return bagging_votes(clf, X, self.context.n_classes)
-        return proba_by_class(clf, clf.predict_proba(X), self.context.n_classes)
+    def _predict(self, X: F32) -> F32:
+        self.check_trained()
+        if not self.forest_:
+            raise NotTrainedError(
+                f"method {self.method_name}: the forest is empty (train or read a weights file)"
+            )
+        st = self._settings()
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        n = len(X)
+        k = self.context.n_classes
+        if self._multiclass:
+            sums = np.zeros((n, k))
+            for t, tree in enumerate(self.forest_):
+                sums[:, t % k] += tree.response.astype(np.float64)[tree.apply(X, strict=self.strict_cuts_)]
+            out = np.empty((n, k))
+            for i in range(k):
+                norm = np.zeros(n)
+                for j in range(k):
+                    if j != i:
+                        norm += np.exp(sums[:, j] - sums[:, i])
+                out[:, i] = 1.0 / (1.0 + norm)
+            return np.asarray(out, dtype=np.float32)
+        if self._regression:
+            return np.asarray(self._regression_values(X, st).reshape(-1, 1), dtype=np.float32)
+        if st.boost == "Grad":
+            total = np.zeros(n)
+            for tree in self.forest_:
+                total += tree.response.astype(np.float64)[tree.apply(X, strict=self.strict_cuts_)]
+            mva = 2.0 / (1.0 + np.exp(-2.0 * total)) - 1
+        else:
+            mva = self._weighted_average(X, st.yes_no_leaf)
+        res = np.empty((n, k), dtype=np.float32)
+        res[:] = (-mva)[:, None]
+        res[:, self.context.signal_class] = mva
+        return res
+
+    def _weighted_average(self, X: F32, yes_no_leaf: bool) -> F64:
+        total = np.zeros(len(X))
+        norm = 0.0
+        for tree, bw in zip(self.forest_, self.boost_weights_, strict=True):
+            total += bw * tree.leaf_values(yes_no_leaf)[tree.apply(X, strict=self.strict_cuts_)]
+            norm += bw
+        return total / norm if norm > _EPS else np.zeros(len(X))
+
+    def _regression_values(self, X: F32, st: _Settings) -> F64:
+        if st.boost == "Grad":
+            total = np.zeros(len(X))
+            for tree in self.forest_:
+                total += tree.response.astype(np.float64)[tree.apply(X, strict=self.strict_cuts_)]
+            return total + self.boost_weights_[0]
+        if st.boost != "AdaBoostR2":
+            return self._weighted_average(X, False)
+        # H. Drucker's weighted median of the trees (MethodBDT::GetRegressionValues)
+        n_trees = len(self.forest_)
+        bw = np.asarray(self.boost_weights_, dtype=np.float64)
+        total_w = float(np.cumsum(bw)[-1])
+        out = np.empty(len(X))
+        for start in range(0, len(X), 4096):
+            xs = X[start : start + 4096]
+            resp = np.stack(
+                [t.response.astype(np.float64)[t.apply(xs, strict=self.strict_cuts_)] for t in self.forest_],
+                axis=1,
+            )
+            order = np.argsort(resp, axis=1, kind="stable")
+            r = np.take_along_axis(resp, order, axis=1)
+            cw = np.cumsum(bw[order], axis=1)
+            before = np.concatenate([np.zeros((len(xs), 1)), cw[:, :-1]], axis=1)
+            # t: number of trees added while the running sum is <= half of the total
+            t = np.argmax(before > total_w / 2.0, axis=1)
+            t = np.where((before > total_w / 2.0).any(axis=1), t, n_trees)
+            sixth = n_trees // 6
+            lo = np.where(t - sixth >= 1, t - sixth - 1, 0)
+            hi = np.minimum(n_trees, t + sixth)
+            cr = np.concatenate([np.zeros((len(xs), 1)), np.cumsum(r, axis=1)], axis=1)
+            rows = np.arange(len(xs))
+            count = np.maximum(hi - lo, 1)
+            out[start : start + 4096] = (cr[rows, hi] - cr[rows, lo]) / count
+        return out
+
+    # ------------------------------------------------------------------ persistence
+    def add_weights_xml(self, parent: ET.Element) -> None:
+        """``<Weights NTrees AnalysisType>`` with one ``<BinaryTree>`` per tree (TMVA's layout)."""
+        if not self.forest_:
+            raise ModelError(f"method {self.method_name}: nothing to write, the method is not trained")
+        parent.set("NTrees", str(len(self.forest_)))
+        parent.set("AnalysisType", "1" if self.forest_[-1].regression else "0")
+        for i, tree in enumerate(self.forest_):
+            el = tree_to_xml(tree, parent)
+            el.set("boostWeight", f"{self.boost_weights_[i]:.16e}")
+            el.set("itree", str(i))
+
+    def read_weights_xml(self, weights: ET.Element | None) -> None:
+        """Read the forest (``MethodBDT::ReadWeightsFromXML``); boost weights are read as float32.
+
+        Raises
+        ------
+        ModelError
+            For a missing ``<Weights>``, preselection cuts (not supported), a malformed tree or a
+            tree count that differs from ``NTrees``.
+        """
+        src = f"weights file of method {self.method_name}"
+        if weights is None:
+            raise ModelError(f"{src}: no <Weights> element")
+        if weights.get("PreselectionLowBkgVar0") is not None:
+            raise ModelError(
+                f"{src}: the <Weights> element holds DoPreselection cuts (PreselectionLowBkgVar0...), which "
+                "pymva does not implement"
+            )
+        at_text = weights.get("AnalysisType", weights.get("TreeType"))
+        try:
+            tree_type = int(at_text) if at_text is not None else 0
+            n_trees = int(weights.get("NTrees", "-1"))
+        except ValueError:
+            raise ModelError(
+                f"{src}: <Weights NTrees AnalysisType> are not integers ({weights.attrib})"
+            ) from None
+        regression_trees = tree_type == 1
+        forest, bws = [], []
+        for child in weights:
+            if child.tag != "BinaryTree":
+                raise ModelError(
+                    f"{src}: unexpected element <{child.tag}> in <Weights> (expected <BinaryTree>)"
+                )
+            if child.get("type", "DecisionTree") != "DecisionTree":
+                raise ModelError(f"{src}: <BinaryTree type={child.get('type')!r}> is not a DecisionTree")
+            forest.append(tree_from_xml(child, self.context.n_variables, regression_trees, src))
+            try:
+                bws.append(float(np.float32(float(child.get("boostWeight", "nan")))))
+            except ValueError:
+                raise ModelError(f"{src}: <BinaryTree boostWeight={child.get('boostWeight')!r}>") from None
+        if n_trees >= 0 and n_trees != len(forest):
+            raise ModelError(f"{src}: <Weights NTrees={n_trees}> holds {len(forest)} <BinaryTree> elements")
+        if not forest:
+            raise ModelError(f"{src}: <Weights> holds no tree")
+        self.forest_, self.boost_weights_ = forest, bws
+        code = _release_code(getattr(self, "general_info_", {}).get("ROOT Release", ""))
+        self.strict_cuts_ = code is not None and code <= _ROOT_5_34_04
+        super().read_weights_xml(weights)
 
     # ------------------------------------------------------------------ ranking
-    def feature_importances(self) -> npt.NDArray[np.float64] | None:
-        """Impurity-based importances; histogram gradient boosting: summed split gains (normalised)."""
-        clf = self._classifier()
-        if hasattr(clf, "estimators_features_"):  # bagging: average over the trees
-            total = np.zeros(self.context.n_variables)
-            for est, feats in zip(clf.estimators_, clf.estimators_features_, strict=True):
-                total[np.asarray(feats)] += np.asarray(est.feature_importances_, dtype=np.float64)
-            s = total.sum()
-            return total / s if s > 0 else total
-        if hasattr(clf, "_predictors"):  # HistGradientBoosting: no feature_importances_
-            return _hist_gain_importances(clf, self.context.n_variables)
-        return super().feature_importances()
+    def variable_importance(self) -> F64:
+        """``MethodBDT::GetVariableImportance``: ``sqrt(Σ_t α_t·relative importance_t)``, normalised."""
+        nvar = self.context.n_variables
+        total = np.zeros(nvar)
+        for tree, bw in zip(self.forest_, self.boost_weights_, strict=True):
+            rel = tree.relative_importance()
+            if rel.size == nvar:
+                total += bw * rel
+        total = np.sqrt(np.maximum(total, 0.0))
+        s = total.sum()
+        return total / s if s > 0 else total
+
+    def ranking(self) -> list[tuple[str, float]] | None:
+        """ "Variable Importance" per variable, best first (after training, as in TMVA)."""
+        if not self.forest_ or not any(t.importance.any() for t in self.forest_):
+            return None
+        labels = [v.label for v in self.context.variables]
+        return list(Ranking.from_values(labels, self.variable_importance(), self.ranking_criterion).entries)
 
 
-def normalise_weights(
-    class_id: npt.NDArray[Any],
-    weights: npt.NDArray[np.float64],
-    signal_class: int,
-    sig_to_bkg: float,
-    log: Any = None,
-) -> npt.NDArray[np.float64]:
-    """TMVA's BDT weight normalisation: signal to ``N f/(1+f)``, all other classes to ``N/(1+f)``.
-
-    ``N`` is the number of events; unchanged if either sum of weights is zero.
-    """
-    w = np.asarray(weights, dtype=np.float64)
-    is_sig = np.asarray(class_id) == signal_class
-    n = float(len(w))
-    sum_s, sum_b = float(w[is_sig].sum()), float(w[~is_sig].sum())
-    if sum_s == 0 or sum_b == 0:
-        if log is not None:
-            log.info(
-                "--> could not determine scaling factors as either there are no signal events "
-                "(sumSigW=%g) or "
-                "no bkg ev. (sumBkgW=%g)",
-                sum_s,
-                sum_b,
-            )
-        return w
-    norm_s = n / ((1 + sig_to_bkg) * sum_s) * sig_to_bkg
-    norm_b = n / ((1 + sig_to_bkg) * sum_b)
-    if log is not None:
-        log.header("#events: (reweighted) sig: %g bkg: %g", sum_s * norm_s, sum_b * norm_b)
-        log.info("#events: (unweighted) sig: %d bkg: %d", int(is_sig.sum()), int((~is_sig).sum()))
-    return np.where(is_sig, w * norm_s, w * norm_b)
-
-
-def _is_bagging_classifier(clf: Any) -> bool:
-    return hasattr(clf, "estimators_features_") and hasattr(clf, "classes_")
-
-
-def bagging_votes(clf: Any, X: F32, n_classes: int) -> F32:
-    """Fraction of the trees of a fitted ``BaggingClassifier`` voting for each class (TMVA's YesNoLeaf)."""
-    X = np.asarray(X)
-    classes = np.asarray(clf.classes_).astype(np.int64)
-    votes = np.zeros((len(X), n_classes), dtype=np.float64)
-    rows = np.arange(len(X))
-    for est, feats in zip(clf.estimators_, clf.estimators_features_, strict=True):
-        pred = np.asarray(est.predict(X[:, feats])).astype(np.int64)
-        np.add.at(votes, (rows, classes[pred]), 1.0)
-    return (votes / max(len(clf.estimators_), 1)).astype(np.float32)
-
-
-def _hist_gain_importances(clf: Any, n_variables: int) -> npt.NDArray[np.float64] | None:
-    """Normalised sum of split gains per variable over all trees of a histogram gradient boosting model."""
-    try:
-        total = np.zeros(n_variables)
-        for iteration in clf._predictors:
-            for predictor in iteration:
-                nodes = predictor.nodes
-                split = ~nodes["is_leaf"].astype(bool)
-                np.add.at(total, nodes["feature_idx"][split].astype(np.int64), nodes["gain"][split])
-    except (AttributeError, KeyError, ValueError, IndexError, TypeError):  # private layout changed
+def _release_code(text: str) -> int | None:
+    """The version code in brackets of a ``ROOT Release`` text (``"5.34/04 [336388]"`` -> 336388)."""
+    if "[" not in text or "]" not in text:
         return None
-    s = total.sum()
-    return total / s if s > 0 else total
+    try:
+        return int(text[text.index("[") + 1 : text.index("]")])
+    except ValueError:
+        return None
+
+
+def _pair_negative_weights(
+    X: F32, cls: IntA, w0: F64, y: F32 | None, boost: F64, log: Any
+) -> tuple[F32, IntA, F64, F32 | None, F64]:
+    """``MethodBDT::PreProcessNegativeEventWeights``: annihilate negative weights with the nearest
+    (Mahalanobis distance, per-class inverse covariance) positive events of the same class."""
+    weight = w0 * boost
+    inv_cov: dict[int, F64] = {}
+    for c in np.unique(cls):
+        sel = cls == c
+        xc = X[sel].astype(np.float64)
+        wc = weight[sel]
+        mean = wc @ xc / wc.sum()
+        d = xc - mean
+        cov = (d * wc[:, None]).T @ d / wc.sum()
+        inv_cov[int(c)] = np.linalg.pinv(cov)
+    for i in np.flatnonzero(weight < 0):
+        ic = inv_cov[int(cls[i])]
+        while weight[i] < 0:
+            cand = np.flatnonzero((cls == cls[i]) & (weight > 0))
+            if cand.size == 0:
+                raise ModelError("BDT PairNegWeightsGlobal: no positive-weight event left to pair with")
+            d = X[cand].astype(np.float64) - X[i].astype(np.float64)
+            dist = np.einsum("ij,jk,ik->i", d, ic, d)
+            j = int(cand[int(np.argmin(dist))])
+            new = weight[i] + weight[j]
+            if new > 0:
+                boost[i], boost[j] = 0.0, new / w0[j]
+            else:
+                boost[i], boost[j] = new / w0[i], 0.0
+            weight = w0 * boost
+    keep = weight > 0
+    log.info(" after PreProcessing, the Event sample is left with %d events (unweighted)", int(keep.sum()))
+    return X[keep], cls[keep], w0[keep], (y[keep] if y is not None else None), boost[keep]
+
+
+class _Trainer:
+    """The boosting loop of ``MethodBDT::Train`` over flat per-event arrays."""
+
+    def __init__(
+        self,
+        method: MethodBDT,
+        st: _Settings,
+        X: F32,
+        cls: IntA,
+        w0: F64,
+        boost: F64,
+        y: F32 | None,
+        min_node: float,
+        fraction: float,
+    ) -> None:
+        self.m, self.st, self.o = method, st, method._opts()
+        self.X, self.cls, self.w0, self.boost, self.y = X, cls, w0, boost, y
+        self.XT = np.ascontiguousarray(X.T, dtype=np.float64)
+        self.n = len(X)
+        self.is_sig = cls == method.context.signal_class
+        self.min_node, self.fraction = min_node, fraction
+        self.forest: list[DecisionTree] = []
+        self.boost_weights: list[float] = []
+        self.regression = method._regression
+        self.k = method.context.n_classes
+        ints = tuple(v.type == "I" for v in method.context.variables)
+        self.integer_vars = ints
+        self.sample = self._bagged() if st.bagged else np.arange(self.n)
+
+    @property
+    def weights(self) -> F64:
+        return self.w0 * self.boost
+
+    def _bagged(self) -> IntA:
+        counts = poisson_counts(100 * len(self.forest) + 1234, self.fraction, self.n)
+        return np.repeat(np.arange(self.n), counts)
+
+    def _config(self, seed: int, regression_tree: bool) -> TreeConfig:
+        o, st = self.o, self.st
+        return TreeConfig(
+            sep_index=None if regression_tree else SEPARATION_INDEX[st.sep],
+            n_cuts=st.n_cuts,
+            min_node_size=self.min_node,
+            max_depth=st.max_depth,
+            purity_limit=o.NodePurityLimit,
+            randomised=o.UseRandomisedTrees,
+            use_nvars=o.UseNvars,
+            use_poisson_nvars=o.UsePoissonNvars,
+            seed=seed,
+            use_fisher_cuts=st.fisher,
+            min_lin_corr_fisher=o.MinLinCorrForFisher,
+            use_exclusive_vars=o.UseExclusiveVars,
+            integer_vars=self.integer_vars,
+        )
+
+    def run(self, n_trees: int) -> None:
+        st = self.st
+        if st.boost == "Grad":
+            if self.regression:
+                self._run_grad_regression(n_trees)
+            elif self.m._multiclass:
+                self._run_grad_multiclass(n_trees)
+            else:
+                self._run_grad(n_trees)
+            return
+        boost_fn: Callable[[DecisionTree], float] = {
+            "AdaBoost": self._adaboost,
+            "AdaCost": self._adacost,
+            "Bagging": lambda _tree: 1.0,
+            "AdaBoostR2": self._adaboost_r2,
+        }[st.boost]
+        clean = st.yes_no_leaf and not self.regression
+        target = self.y.astype(np.float64) if self.y is not None else None
+        is_sig = np.ones(self.n, dtype=bool) if self.regression else self.is_sig
+        for itree in range(n_trees):
+            tree = grow_tree(
+                self._config(itree, self.regression),
+                self.X,
+                self.XT,
+                is_sig,
+                self.weights,
+                self.sample,
+                target,
+            )
+            if clean:
+                tree = clean_tree(tree, self.o.NodePurityLimit)
+            self.forest.append(tree)
+            bw = boost_fn(tree)
+            if st.bagged:
+                self.sample = self._bagged()
+            if st.prune == "costcomplexity":
+                tree = cost_complexity_prune(tree, self.o.PruneStrength, self.o.NodePurityLimit)
+                if clean:
+                    tree = clean_tree(tree, self.o.NodePurityLimit)
+                self.forest[-1] = tree
+            if bw > 0:
+                self.boost_weights.append(bw)
+            else:
+                self.boost_weights.append(0.0)
+                self.m.log.warning("stopped boosting at itree=%d", itree)
+                break
+
+    # -------------------------------------------------------------- sample helpers
+    def _runs(self) -> tuple[IntA, IntA]:
+        """The distinct events of the sample (in order) and how often each appears (bagged copies
+        are consecutive, as TMVA pushes them)."""
+        counts = np.bincount(self.sample, minlength=self.n)
+        ev = np.flatnonzero(counts)
+        return ev, counts[ev]
+
+    def _leaf_values(self, tree: DecisionTree, ev: IntA, yes_no: bool) -> F64:
+        return tree.leaf_values(yes_no)[tree.apply(self.X[ev])]
+
+    def _repeat(self, ev: IntA, cnt: IntA, update: Callable[[F64, npt.NDArray[np.bool_]], F64]) -> F64:
+        """Apply ``update`` to the boost weights of the sample's entries one after the other (an event
+        present ``c`` times is updated ``c`` times) and return the entries' weights after their update,
+        in sample order."""
+        cur = self.boost[ev].copy()
+        maxc = int(cnt.max()) if cnt.size else 0
+        contrib = np.zeros((len(ev), maxc))
+        for k in range(maxc):
+            m = cnt > k
+            cur[m] = update(cur[m], m)
+            contrib[m, k] = self.w0[ev][m] * cur[m]
+        self.boost[ev] = cur
+        mask = np.arange(maxc)[None, :] < cnt[:, None]
+        return contrib[mask]
+
+    def _scale_entries(self, ev: IntA, cnt: IntA, factor: F64) -> None:
+        """``ScaleBoostWeight(factor)`` once per sample entry (repeated multiplication)."""
+        cur = self.boost[ev].copy()
+        for k in range(int(cnt.max()) if cnt.size else 0):
+            m = cnt > k
+            cur[m] = cur[m] * factor[m]
+        self.boost[ev] = cur
+
+    # -------------------------------------------------------------- AdaBoost family
+    def _adaboost(self, tree: DecisionTree) -> float:
+        o, st = self.o, self.st
+        ev, cnt = self._runs()
+        w = self.weights[ev]
+        entry_w = np.repeat(w, cnt)
+        sumw = _seqsum(entry_w)
+        is_sig = self.is_sig[ev]
+        inverse_neg = st.neg == "inverseboostnegweights"
+        if self.regression:
+            assert self.y is not None
+            dev = np.abs(self._leaf_values(tree, ev, False) - self.y[ev].astype(np.float64))
+            max_dev = float(dev.max())
+            loss = o.AdaBoostR2Loss.lower()
+            err = self._r2_error(loss, np.repeat(dev, cnt), entry_w, sumw, max_dev)
+            wrong_w = _seqsum(np.repeat(w * dev, cnt))
+        elif st.yes_no_leaf:
+            mis = (self._leaf_values(tree, ev, True) > o.NodePurityLimit) != is_sig
+            wrong_w = _seqsum(np.repeat(np.where(mis, w, 0.0), cnt))
+            err = wrong_w / sumw
+        else:
+            out = (self._leaf_values(tree, ev, False) - 0.5) * 2.0
+            y = np.where(is_sig, 1.0, -1.0)
+            wrong_w = _seqsum(np.repeat(w * y * out, cnt))
+            err = wrong_w / sumw
+        self.m.log.debug("BDT AdaBoos  wrong/all: %g/%g", wrong_w, sumw)
+        if err >= 0.5 and st.yes_no_leaf:
+            if tree.n_nodes == 1:
+                self.m.log.error(
+                    " YOUR tree has only 1 Node... kind of a funny *tree*. I cannot boost such a thing... if after "
+                    "1 step the error rate is == 0.5 please check why this happens, maybe too many events per "
+                    "node requested ?"
+                )
+                err = 0.5
+            else:
+                self.m.log.error(
+                    " The error rate in the BDT boosting is > 0.5. (%g) ... I stop boosting here", err
+                )
+                return -1.0
+        elif err < 0:
+            self.m.log.error(
+                " The error rate in the BDT boosting is < 0 (negative weights?): using its absolute value"
+            )
+            err = abs(err)
+        if st.yes_no_leaf or self.regression:
+            boost_weight = math.log((1.0 - err) / err) * o.AdaBoostBeta if err > 0 else math.inf
+        else:
+            boost_weight = math.log((1.0 + err) / (1 - err)) * o.AdaBoostBeta
+        positive = self.w0[ev] * self.boost[ev] > 0
+        if st.yes_no_leaf or self.regression:
+            factor = np.full(len(ev), math.exp(boost_weight))
+            if self.regression:
+                factor = np.power(1 / boost_weight, 1.0 - dev / max_dev)
+                hit = np.ones(len(ev), dtype=bool)
+            else:
+                hit = mis
+        else:
+            factor = np.exp(-1 * boost_weight * y * out)
+            hit = np.ones(len(ev), dtype=bool)
+
+        def update(b: F64, m: npt.NDArray[np.bool_]) -> F64:
+            f, h, pos = factor[m], hit[m], positive[m]
+            new = np.where(pos | ~inverse_neg, b * f, b * (1.0 / f))
+            return np.where(h, new, b)
+
+        new_sum = _seqsum(self._repeat(ev, cnt, update))
+        g = float(len(self.sample)) / new_sum
+        self._scale_entries(ev, cnt, np.where(is_sig, g * o.SigToBkgFraction, g))
+        return boost_weight
+
+    @staticmethod
+    def _r2_error(loss: str, dev: F64, w: F64, sumw: float, max_dev: float) -> float:
+        if loss == "linear":
+            return _seqsum(w * dev) / max_dev / sumw
+        if loss == "quadratic":
+            return _seqsum(w * dev * dev) / max_dev / max_dev / sumw
+        return _seqsum(w * (1 - np.exp(-dev / max_dev)) / sumw)
+
+    def _adacost(self, tree: DecisionTree) -> float:
+        o = self.o
+        ev, cnt = self._runs()
+        w = self.weights[ev]
+        sumw = _seqsum(np.repeat(w, cnt))
+        out = (self._leaf_values(tree, ev, False) - 0.5) * 2.0
+        true_sig = self.is_sig[ev]
+        sel_sig = out > 0
+        cost = np.where(true_sig, np.where(sel_sig, o.Css, o.Cts_sb), np.where(sel_sig, o.Ctb_ss, o.Cbb))
+        y = np.where(true_sig, 1.0, -1.0)
+        total_cost = _seqsum(np.repeat(w * y * out * cost, cnt)) / sumw
+        boost_weight = math.log((1 + total_cost) / (1 - total_cost)) * o.AdaBoostBeta
+        factor = np.exp(-1 * boost_weight * y * out * cost)
+        positive = w > 0
+        inverse_neg = self.st.neg == "inverseboostnegweights"
+
+        def update(b: F64, m: npt.NDArray[np.bool_]) -> F64:
+            f, pos = factor[m], positive[m]
+            return np.where(pos, b * f, np.where(inverse_neg, b * (1.0 / f), b))
+
+        new_sum = _seqsum(self._repeat(ev, cnt, update))
+        g = float(len(self.sample)) / new_sum
+        self._scale_entries(ev, cnt, np.where(true_sig, g * o.SigToBkgFraction, g))
+        return boost_weight
+
+    def _adaboost_r2(self, tree: DecisionTree) -> float:
+        assert self.y is not None
+        ev, cnt = self._runs()
+        w = self.weights[ev]
+        entry_w = np.repeat(w, cnt)
+        sumw = _seqsum(entry_w)
+        dev = np.abs(self._leaf_values(tree, ev, False) - self.y[ev].astype(np.float64))
+        max_dev = float(dev.max())
+        err = self._r2_error(self.o.AdaBoostR2Loss.lower(), np.repeat(dev, cnt), entry_w, sumw, max_dev)
+        if err >= 0.5:
+            if tree.n_nodes == 1:
+                self.m.log.error(" YOUR tree has only 1 Node... I cannot boost such a thing")
+                err = 0.5
+            else:
+                self.m.log.error(
+                    " The error rate in the BDT boosting is > 0.5. (%g) That should not happen, but is possible "
+                    "for regression trees, and should trigger a stop for the boosting.",
+                    err,
+                )
+                return -1.0
+        elif err < 0:
+            err = abs(err)
+        boost_weight = err / (1.0 - err)
+        with np.errstate(divide="ignore"):
+            factor = np.power(boost_weight, 1.0 - dev / max_dev)
+        positive = w > 0
+
+        def update(b: F64, m: npt.NDArray[np.bool_]) -> F64:
+            f = factor[m]
+            return np.where(positive[m], (b * f).astype(np.float32).astype(np.float64), b / f)
+
+        new_sum = _seqsum(self._repeat(ev, cnt, update))
+        self._scale_entries(ev, cnt, np.full(len(ev), sumw / new_sum))
+        return math.log(1.0 / boost_weight) if boost_weight > 0 else math.inf
+
+    # -------------------------------------------------------------- gradient boosting
+    def _leaf_sums(self, tree: DecisionTree, ev: IntA, cnt: IntA, values: F64) -> F64:
+        """Per-leaf sums over the sample's entries, in sample order (bincount adds in order)."""
+        leaf = tree.apply(self.X[ev])
+        sums = np.bincount(np.repeat(leaf, cnt), weights=np.repeat(values, cnt), minlength=tree.n_nodes)
+        return np.asarray(sums, dtype=np.float64)
+
+    def _grad_leaves(self, tree: DecisionTree, t: F64) -> None:
+        """``MethodBDT::GradBoost``: leaf value Shrinkage/K · Σ t w / Σ |t|(1−|t|) w²."""
+        ev, cnt = self._runs()
+        w = self.weights[ev]
+        te = t[ev]
+        num = self._leaf_sums(tree, ev, cnt, te * w)
+        den = self._leaf_sums(tree, ev, cnt, np.abs(te) * (1.0 - np.abs(te)) * w * w)
+        leaves = np.unique(tree.apply(self.X[ev]))
+        den = np.where(den < 1e-30, 1e-30, den)
+        resp = tree.response.copy()
+        resp[leaves] = (self.o.Shrinkage / self.k * num[leaves] / den[leaves]).astype(np.float32)
+        tree.response = resp
+
+    def _run_grad(self, n_trees: int) -> None:
+        t = (np.where(self.is_sig, 1.0, 0.0) - 0.5).astype(np.float32).astype(np.float64)
+        resid = np.zeros(self.n)
+        for itree in range(n_trees):
+            tree = grow_tree(
+                self._config(itree, True), self.X, self.XT, self.is_sig, self.weights, self.sample, t
+            )
+            self._grad_leaves(tree, t)
+            self.forest.append(tree)
+            resid += tree.response.astype(np.float64)[tree.apply(self.X)]
+            p = 1.0 / (1.0 + np.exp(-2.0 * resid))
+            t = (np.where(self.is_sig, 1.0, 0.0) - p).astype(np.float32).astype(np.float64)
+            if self.st.bagged:
+                self.sample = self._bagged()
+            self.boost_weights.append(1.0)
+
+    def _run_grad_multiclass(self, n_trees: int) -> None:
+        k = self.k
+        onehot = self.cls[:, None] == np.arange(k)[None, :]
+        t = np.where(onehot, 1 - 1.0 / k, -1.0 / k).astype(np.float32).astype(np.float64)
+        resid = np.zeros((self.n, k))
+        for itree in range(n_trees):
+            for i in range(k):
+                # TMVA grows every class's tree on target 0 (DecisionTree::BuildTree reads GetTarget(0))
+                # and fits the leaves to the residuals of class i
+                tree = grow_tree(
+                    self._config(itree * k + i, True),
+                    self.X,
+                    self.XT,
+                    self.cls == i,
+                    self.weights,
+                    self.sample,
+                    t[:, 0].copy(),
+                )
+                self._grad_leaves(tree, t[:, i].copy())
+                self.forest.append(tree)
+                resid[:, i] += tree.response.astype(np.float64)[tree.apply(self.X)]
+                if i == k - 1:
+                    e = np.exp(resid)
+                    for c in range(k):
+                        norm = np.zeros(self.n)
+                        for j in range(k):
+                            if j != c:
+                                norm += e[:, j] / e[:, c]
+                        p = 1.0 / (1.0 + norm)
+                        t[:, c] = (onehot[:, c] - p).astype(np.float32).astype(np.float64)
+                if self.st.bagged:
+                    self.sample = self._bagged()
+                self.boost_weights.append(1.0)
+
+    def _run_grad_regression(self, n_trees: int) -> None:
+        assert self.y is not None
+        o = self.o
+        loss = make_loss(o.RegressionLossFunctionBDTG, o.HuberQuantile)
+        y = self.y.astype(np.float64)
+        info_w = self.weights.copy()  # LossFunctionEventInfo keeps the weight of InitGradBoost
+        init = loss.initial(y, info_w)
+        self.boost_weights.append(init)
+        pred = np.full(self.n, init)
+        target = y.copy()  # events never in a sample keep their true target (TMVA's Event target)
+
+        def set_targets() -> None:
+            s = self.sample
+            new = loss.targets(y[s] - pred[s], self.weights[s])
+            target[s] = new.astype(np.float32)
+
+        set_targets()
+        all_sig = np.ones(self.n, dtype=bool)
+        for itree in range(n_trees):
+            tree = grow_tree(
+                self._config(itree, True), self.X, self.XT, all_sig, self.weights, self.sample, target
+            )
+            leaf_of_entry = tree.apply(self.X[self.sample])
+            resp = tree.response.copy()
+            order = np.argsort(leaf_of_entry, kind="stable")
+            leaves, first = np.unique(leaf_of_entry[order], return_index=True)
+            bounds = [*first.tolist(), len(order)]
+            for j, leaf in enumerate(leaves):
+                ent = self.sample[order[bounds[j] : bounds[j + 1]]]
+                resp[leaf] = np.float32(o.Shrinkage * loss.fit(y[ent] - pred[ent], info_w[ent]))
+            tree.response = resp
+            self.forest.append(tree)
+            pred += resp.astype(np.float64)[tree.apply(self.X)]
+            set_targets()
+            if self.st.bagged:
+                self.sample = self._bagged()
+            self.boost_weights.append(1.0)

@@ -244,31 +244,64 @@ class MethodFisher(MethodBase):
             ET.SubElement(parent, "Coefficient", Index=str(index), Value=f"{value:.16e}")
 
     def read_weights_xml(self, weights: ET.Element | None) -> None:
-        """Read ``F0`` and the coefficients back."""
+        """Read ``F0`` and the coefficients back (TMVA ``MethodFisher::ReadWeightsFromXML``).
+
+        Raises
+        ------
+        ModelError
+            When ``<Weights>`` is missing, ``NCoeff`` is not the number of variables + 1, a
+            ``<Coefficient>`` has an ``Index`` or ``Value`` that is not a number, a coefficient is
+            NaN or infinite, an index repeats or lies outside ``[0, NCoeff)``, or one is missing.
+        """
+        what = f"method {self.method_name}"
+        expected = (
+            f'expected <Weights NCoeff="{self.context.n_variables + 1}"> with one <Coefficient Index="i" '
+            'Value="…"/> per index, the offset at Index 0'
+        )
         if weights is None:
-            raise ModelError(f"method {self.method_name}: the weights file has no <Weights> element")
+            raise ModelError(f"{what}: the weights file has no <Weights> element; {expected}")
+        text = weights.get("NCoeff", "")
         try:
-            n_coeff = int(weights.get("NCoeff", ""))
+            n_coeff = int(text)
         except ValueError:
-            raise ModelError(f"method {self.method_name}: <Weights> has no valid NCoeff attribute") from None
+            raise ModelError(f'{what}: <Weights NCoeff="{text}"> is not an integer; {expected}') from None
         if n_coeff != self.context.n_variables + 1:
             raise ModelError(
-                f"method {self.method_name}: the weights file has {n_coeff - 1} coefficients for "
-                f"{self.context.n_variables} variables"
+                f"{what}: the weights file has {n_coeff - 1} coefficients for "
+                f"{self.context.n_variables} variables; {expected}"
             )
-        coeff = np.zeros(n_coeff - 1, dtype=np.float64)
-        offset = 0.0
+        values: dict[int, float] = {}
         for child in weights.findall("Coefficient"):
-            index = int(child.get("Index", "-1"))
-            value = float(child.get("Value", "nan"))
-            if index == 0:
-                offset = value
-            elif 1 <= index < n_coeff:
-                coeff[index - 1] = value
-            else:
-                raise ModelError(f"method {self.method_name}: coefficient index {index} out of range")
-        self.coefficients_ = coeff
-        self.offset_ = offset
+            raw_index, raw_value = child.get("Index", ""), child.get("Value", "")
+            try:
+                index = int(raw_index)
+            except ValueError:
+                raise ModelError(
+                    f'{what}: <Coefficient Index="{raw_index}"> is not an integer; {expected}'
+                ) from None
+            try:
+                value = float(raw_value)
+            except ValueError:
+                raise ModelError(
+                    f'{what}: <Coefficient Index="{index}" Value="{raw_value}"> is not a number; {expected}'
+                ) from None
+            if not np.isfinite(value):
+                raise ModelError(
+                    f'{what}: <Coefficient Index="{index}" Value="{raw_value}"> is not a finite number: the '
+                    "weights file is broken (a Fisher training with a singular covariance matrix?)"
+                )
+            if not 0 <= index < n_coeff:
+                raise ModelError(f"{what}: coefficient index {index} out of range [0, {n_coeff}); {expected}")
+            if index in values:
+                raise ModelError(f"{what}: coefficient index {index} appears twice; {expected}")
+            values[index] = value
+        missing = [i for i in range(n_coeff) if i not in values]
+        if missing:
+            raise ModelError(
+                f"{what}: the weights file has no coefficient for the indices {missing}; {expected}"
+            )
+        self.offset_ = values[0]
+        self.coefficients_ = np.array([values[i] for i in range(1, n_coeff)], dtype=np.float64)
         super().read_weights_xml(weights)
 
     def ranking(self) -> list[tuple[str, float]] | None:

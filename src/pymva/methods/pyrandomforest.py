@@ -2,8 +2,8 @@
 
 TMVA ``MethodPyRandomForest`` (``../shared/tmva/pytorch.md`` §8.2): every option with TMVA's default
 and check; the values TMVA evaluates as Python are read with :func:`ast.literal_eval`.  The forest
-is fitted on all training events with their weights and pickled to ``FilenameClassifier`` (default
-``<weight dir>/PyRFModel_<title>.PyData``).  MVA value = the signal class's probability; multiclass
+is fitted on all training events with their weights and written with skops to
+``<weight dir>/<job>_<title>.PyRFModel.skops`` (and to ``FilenameClassifier`` when set).  MVA value = the signal class's probability; multiclass
 = the probability row.  Ranking = ``feature_importances_``.
 """
 

@@ -2,7 +2,8 @@
 
 The user owns the network (a TorchScript file), the optimizer class, the loss, the training loop and
 the prediction function, handed over in a dict ``load_model_custom_objects`` defined in the calling
-script (``__main__``) or in the file named by ``UserCode``.  The method owns the data: it splits the
+script (``__main__``) or in the file named by ``UserCode`` (run in a fresh module namespace, never in
+the caller's).  The method owns the data: it splits the
 transformed training events into a training part and a validation tail, builds the two
 ``DataLoader``\\ s, calls the user's loop exactly as TMVA does, saves the trained model (or lets the loop
 save the best epoch through ``save_best``) and later evaluates the model reloaded from
@@ -10,7 +11,13 @@ save the best epoch through ``save_best``) and later evaluates the model reloade
 
 Life cycle (§3.2): :meth:`MethodPyTorch.setup` right after booking (TMVA ``ProcessOptions``: runs the
 user code and loads the initial model), :meth:`~MethodBase.train`, then — on the instance the Factory
-re-creates from the weights file, or in the Reader — the first prediction loads the trained model.
+re-creates from the weights file, or in the Reader — :meth:`MethodPyTorch.read_weights_xml` loads the
+trained model beside the weights file and checks it, and the first prediction takes ``predict_func``.
+
+Trust (``docs/security.md``): a weights file never makes code run.  Its ``UserCode`` is ignored (only
+the caller's booking string or ``Reader.BookMVA(..., UserCode=...)`` counts), and the trained model
+it names resolves only inside its own directory (:func:`pymva.methods.modelfiles.resolve_reference`);
+the model is TorchScript, never a ``torch.save`` pickle, and records the variables it was trained for.
 
 Beyond TMVA (documented in ``docs/methods-pytorch.md``): the option ``NumThreads`` is declared and
 works, ``EventWeights`` makes the loaders yield ``(X, y, w)``, ``save_best`` writes atomically, a loop
@@ -20,13 +27,14 @@ that never calls ``save_best`` is an error at the end of training, and predictio
 from __future__ import annotations
 
 import dataclasses
+import functools
+import itertools
 import math
 import os
 import re
 import sys
-import warnings
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+import types
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -35,13 +43,34 @@ import numpy as np
 import numpy.typing as npt
 
 from ..data.dataset import Sample
-from ..errors import ModelError, OptionError, closest
+from ..errors import ModelError, OptionError
 from ..options import non_negative, option, positive
 from ..types import EMVA, EAnalysisType
 from .base import BaseMethodOptions, MethodBase, MethodContext
+from .modelfiles import (
+    check_model_record,
+    check_regular_file,
+    copy_file_atomically,
+    model_file_name,
+    model_record,
+    resolve_reference,
+)
 from .registry import register_method
+from .torchscript import (
+    check_input_size,
+    load_torchscript,
+    save_scripted,
+    similar_files,
+)
 
-__all__ = ["MethodPyTorch", "PyTorchOptions", "parse_learning_rate_schedule", "validation_size"]
+__all__ = [
+    "MethodPyTorch",
+    "PyTorchOptions",
+    "check_input_size",
+    "effective_threads",
+    "parse_learning_rate_schedule",
+    "validation_size",
+]
 
 F32 = npt.NDArray[np.float32]
 
@@ -87,7 +116,13 @@ def validation_size(text: str, n_train: int) -> int:
                 f'Cannot parse number "{raw}". Expected string like "20%" or "20.0%". '
                 "(option ValidationSize of method PyTorch)"
             )
-        n = int(n_train * (float(number) / 100.0))
+        percent = float(number)
+        if not math.isfinite(percent):
+            raise OptionError(
+                f'Cannot parse number "{raw}". Expected string like "20%" or "20.0%". '
+                "(option ValidationSize of method PyTorch: the number is too large)"
+            )
+        n = int(n_train * (percent / 100.0))
     else:
         number = raw.strip()
         if not _NUMBER.match(number):
@@ -96,20 +131,38 @@ def validation_size(text: str, n_train: int) -> int:
                 "(option ValidationSize of method PyTorch)"
             )
         value = float(number)
+        if not math.isfinite(value):
+            raise OptionError(
+                f'Cannot parse number "{raw}". Expected string like "0.2" or "100". '
+                "(option ValidationSize of method PyTorch: the number is too large)"
+            )
         n = int(n_train * value) if value < 1.0 else int(value)
+    where = "option ValidationSize of method PyTorch"
     if n < 0:
-        raise OptionError(f'Validation size "{raw}" is negative.')
+        raise OptionError(
+            f'Validation size "{raw}" is negative. ({where}; give a fraction like "0.2", a percentage '
+            'like "20%" or a number of events)'
+        )
     if n == 0:
         raise OptionError(
-            f'Validation size "{raw}" is zero. (with {n_train} training events; '
+            f'Validation size "{raw}" is zero. ({where}, with {n_train} training events; '
             'give a larger fraction, a percentage like "20%" or a number of events)'
         )
     if n >= n_train:
         raise OptionError(
             f'Validation size "{raw}" is larger than or equal in size to training set (size="{n_train}"). '
-            "(the training part would be empty; give a smaller fraction or number of events)"
+            f"({where}: the training part would be empty; give a smaller fraction or number of events)"
         )
     return n
+
+
+def _check_validation_size(value: Any) -> str | None:
+    """Booking-time check of ``ValidationSize``: its format and sign (the size needs the events)."""
+    try:
+        validation_size(str(value), 2**62)
+    except OptionError as exc:
+        return str(exc)
+    return None
 
 
 def parse_learning_rate_schedule(text: str) -> dict[int, float] | None:
@@ -165,6 +218,27 @@ def _check_schedule(value: Any) -> str | None:
 _INTEROP_THREADS_SET = False
 
 
+def effective_threads(requested: int) -> tuple[int, str | None]:
+    """``NumThreads`` clamped to the machine's CPU count, and the warning to log when it was.
+
+    Parameters
+    ----------
+    requested : int
+        The option's value (> 0).
+
+    Returns
+    -------
+    (int, str or None)
+        The number of threads to use, ``min(requested, os.cpu_count())``, and a message when clamped.
+    """
+    cpus = os.cpu_count() or 1
+    if requested <= cpus:
+        return requested, None
+    return cpus, (
+        f"NumThreads={requested} is more than the {cpus} CPUs of this machine: using {cpus} threads"
+    )
+
+
 def set_torch_threads(n: int) -> list[str]:
     """Set torch's intra-op threads to ``n`` and, once per process, its inter-op threads.
 
@@ -198,97 +272,6 @@ def set_torch_threads(n: int) -> list[str]:
     return notes
 
 
-@contextmanager
-def _quiet_jit() -> Iterator[None]:
-    """Silence torch's deprecation warnings for TorchScript, the file format TMVA's contract uses."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r".*torch\.jit.*", category=DeprecationWarning)
-        warnings.filterwarnings("ignore", message=r".*TorchScript.*", category=DeprecationWarning)
-        yield
-
-
-def save_scripted(model: Any, path: str | os.PathLike[str]) -> None:
-    """``torch.jit.script`` the model and save it to ``path`` atomically.
-
-    The archive is written to a temporary file in the same directory, flushed to disk and renamed
-    over ``path`` (``os.replace``), so an interrupted or failing save never destroys the previous
-    file.  Missing parent directories are created.
-
-    Raises
-    ------
-    ModelError
-        ``Model not scriptable. Failed to convert to torch script.`` or ``Failed to save trained
-        model: <path>``, chained from torch's exception.
-    """
-    import torch
-
-    target = Path(path)
-    try:
-        with _quiet_jit():
-            scripted = torch.jit.script(model)
-    except Exception as exc:
-        raise ModelError(
-            f"Model not scriptable. Failed to convert to torch script. ({type(exc).__name__}: {exc}) "
-            "The model must stay TorchScript-compatible: torch.jit.script(model) has to work on it."
-        ) from exc
-    from ..safety import atomic_path
-
-    try:
-        with atomic_path(target) as tmp, open(tmp, "wb") as fh:
-            with _quiet_jit():
-                torch.jit.save(scripted, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-    except Exception as exc:
-        raise ModelError(f"Failed to save trained model: {target} ({type(exc).__name__}: {exc})") from exc
-
-
-def _similar_files(path: str) -> str:
-    """``"; did you mean '<dir>/<name>'?"`` for the files beside ``path`` closest to its name, or ``""``."""
-    directory = os.path.dirname(path)
-    try:
-        present = sorted(os.listdir(directory or "."))
-    except OSError:
-        return f"; the directory '{directory}' does not exist" if directory else ""
-    sugg = closest(os.path.basename(path), present, n=3, cutoff=0.5)
-    if not sugg:
-        return ""
-    return "; did you mean " + " or ".join(repr(os.path.join(directory, s)) for s in sugg) + "?"
-
-
-def load_torchscript(path: str | os.PathLike[str]) -> Any:
-    """``torch.jit.load(path, map_location="cpu")`` with pymva's error messages.
-
-    Raises
-    ------
-    ModelError
-        ``Failed to load PyTorch model from file: <path>`` saying whether the file is missing or not a
-        TorchScript archive, chained from torch's exception.
-    """
-    import torch
-
-    p = str(path)
-    if not p:
-        raise ModelError(
-            "Failed to load PyTorch model from file: '' (no file name given; book the method with "
-            "FilenameModel=<TorchScript file>, saved with torch.jit.save(torch.jit.script(model), path))"
-        )
-    if not os.path.isfile(p):
-        raise ModelError(
-            f"Failed to load PyTorch model from file: {p} (the file does not exist; working directory "
-            f"{os.getcwd()}){_similar_files(p)}"
-        )
-    try:
-        with _quiet_jit():
-            return torch.jit.load(p, map_location="cpu")  # type: ignore[no-untyped-call]
-    except Exception as exc:
-        raise ModelError(
-            f"Failed to load PyTorch model from file: {p} (not a TorchScript archive: "
-            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). Save the model with "
-            "torch.jit.save(torch.jit.script(model), path); torch.save(model) files cannot be loaded."
-        ) from exc
-
-
 # ---------------------------------------------------------------------------------------------------
 # options
 
@@ -299,7 +282,8 @@ class PyTorchOptions(BaseMethodOptions):
 
     FilenameModel: str = option("", "Filename of the initial PyTorch model")
     FilenameTrainedModel: str = option(
-        "", "Filename of the trained output PyTorch model (default <weightdir>/TrainedModel_<title>.pt)"
+        "",
+        "Filename of the trained output PyTorch model (default <weightdir>/<job>_<title>.TrainedModel.pt)",
     )
     BatchSize: int = option(100, "Training batch size", check=positive)
     NumEpochs: int = option(10, "Number of training epochs", check=positive)
@@ -314,6 +298,7 @@ class PyTorchOptions(BaseMethodOptions):
         "20%",
         "Part of the training data to use for validation. Specify as 0.2 or 20% to use a fifth of the "
         "data set as validation set. Specify as 100 to use exactly 100 events. (Default: 20%)",
+        check=_check_validation_size,
     )
     UserCode: str = option(
         "",
@@ -331,10 +316,11 @@ class PyTorchOptions(BaseMethodOptions):
 _DICT_NAME = "load_model_custom_objects"
 _DICT_HELP = (
     f"define a dict {_DICT_NAME} = {{'optimizer': torch.optim.SGD, 'criterion': torch.nn.MSELoss(), "
-    "'train_func': train, 'predict_func': predict}} at the top level of the script that runs the "
+    "'train_func': train, 'predict_func': predict} at the top level of the script that runs the "
     "Factory or the Reader (its __main__ module), or in the file given with the option UserCode=<file>; "
     "pymva.pytorch.train and pymva.pytorch.predict are ready-made train and predict functions"
 )
+_USER_CODE_MODULES = itertools.count()
 
 
 @dataclass
@@ -395,6 +381,8 @@ class MethodPyTorch(MethodBase):
         self.model_: Any = None
         self._objects: _CustomObjects | None = None
         self._predict_model: Any = None
+        #: the trained-model file a weights file named (resolved inside its directory)
+        self._trained_file: Path | None = None
 
     # ------------------------------------------------------------------ capabilities
     @classmethod
@@ -408,12 +396,26 @@ class MethodPyTorch(MethodBase):
             return n_classes >= 2
         return False
 
+    code_options: ClassVar[tuple[str, ...]] = ("UserCode",)
+    file_options: ClassVar[tuple[str, ...]] = ("FilenameTrainedModel",)
+
+    def beside_weights_path(self) -> Path:
+        """``<weight_dir>/<job>_<title>.TrainedModel.pt``: the trained model beside the weights file."""
+        name = model_file_name(self.context.job_name, self.title, "TrainedModel", "pt")
+        return Path(self.context.weight_dir) / name
+
     @property
     def trained_model_path(self) -> str:
-        """``FilenameTrainedModel``, or its default ``<weight_dir>/TrainedModel_<title>.pt``."""
-        if self.options.FilenameTrainedModel:
+        """``FilenameTrainedModel``, or its default ``<weight_dir>/<job>_<title>.TrainedModel.pt``.
+
+        For a method re-created from a weights file: the file that file names, resolved inside its
+        directory by :meth:`read_weights_xml` (unless the caller passed ``FilenameTrainedModel``).
+        """
+        if self._trained_file is not None:
+            return str(self._trained_file)
+        if self.options.FilenameTrainedModel and self.context.caller_set("FilenameTrainedModel"):
             return self.options.FilenameTrainedModel
-        return str(Path(self.context.weight_dir) / f"TrainedModel_{self.title}.pt")
+        return str(self.beside_weights_path())
 
     # ------------------------------------------------------------------ setup (ProcessOptions)
     def setup(self) -> None:
@@ -437,14 +439,16 @@ class MethodPyTorch(MethodBase):
         self.model_ = self._setup_model(load_trained=self.options.ContinueTraining)
 
     def _apply_threads(self) -> None:
-        n = self.options.NumThreads
-        if n > 0:
+        requested = self.options.NumThreads
+        if requested > 0:
+            n, clamped = effective_threads(requested)
+            if clamped:
+                self.log.warning("%s", clamped)
             self.log.info("Setting the CPU number of threads = %d", n)
             for note in set_torch_threads(n):
                 self.log.warning("%s", note)
 
-    def _setup_model(self, *, load_trained: bool, for_prediction: bool = False) -> Any:
-        """TMVA ``SetupPyTorchModel``: user code, custom objects, model file; returns the model."""
+    def _check_shape(self) -> None:
         ctx = self.context
         if ctx.n_variables == 0 or ctx.n_outputs == 0:
             raise ModelError(
@@ -452,36 +456,56 @@ class MethodPyTorch(MethodBase):
                 f"({ctx.n_variables} input variables, {ctx.n_outputs} outputs for "
                 f"{ctx.analysis_type.type_name})"
             )
-        self._run_user_code()
-        self._objects = self._prediction_objects() if for_prediction else self._read_custom_objects()
+
+    def _setup_model(self, *, load_trained: bool) -> Any:
+        """TMVA ``SetupPyTorchModel``: user code, custom objects, model file; returns the model."""
+        self._check_shape()
+        self._objects = self._read_custom_objects(self._run_user_code())
         path = self.trained_model_path if load_trained else self.options.FilenameModel
         model = load_torchscript(path)
+        check_input_size(model, self.context.n_variables, path)
         self.log.info("Loaded model from file: %s", path)
         return model
 
-    def _run_user_code(self) -> None:
+    def _run_user_code(self) -> dict[str, Any] | None:
+        """Run the ``UserCode`` file in a fresh module; return its namespace (``None`` without one).
+
+        The module is registered in ``sys.modules`` under a unique name (so that ``torch.jit.script``
+        finds the source of classes defined there); the caller's ``__main__`` is never touched.
+        """
         code = self.options.UserCode
         if not code:
-            return
+            return None
         self.log.info("Executing user initialization code from %s", code)
-        if not os.path.isfile(code):
+        if not os.path.exists(code):
             raise ModelError(
-                f"Input user code is not existing : {code} (working directory {os.getcwd()}){_similar_files(code)}"
+                f"Input user code is not existing : {code} (working directory {os.getcwd()}){similar_files(code)}"
             )
-        main = sys.modules["__main__"].__dict__
-        source = Path(code).read_text(encoding="utf-8")
-        added_file = "__file__" not in main
-        if added_file:
-            main["__file__"] = code
         try:
-            exec(compile(source, code, "exec"), main)  # noqa: S102 -- TMVA runs UserCode in __main__
+            check_regular_file(code, "UserCode file")
+            source = Path(code).read_text(encoding="utf-8")
+        except (ModelError, OSError, UnicodeDecodeError) as exc:
+            raise ModelError(f"Input user code {code} cannot be read: {exc}") from None
+        name = f"pymva_usercode_{next(_USER_CODE_MODULES)}"
+        module = types.ModuleType(name, f"UserCode file {code} of method {self.method_name}")
+        module.__file__ = os.path.abspath(code)
+        sys.modules[name] = module
+        try:
+            exec(compile(source, code, "exec"), module.__dict__)  # noqa: S102 -- the caller's UserCode
         except Exception as exc:
             raise ModelError(f"Failed to run user code {code}: {type(exc).__name__}: {exc}") from exc
-        finally:
-            if added_file:
-                main.pop("__file__", None)
+        return module.__dict__
 
-    def _prediction_objects(self) -> _CustomObjects:
+    def _find_custom_objects(self, namespace: Mapping[str, Any] | None) -> tuple[Any, str] | None:
+        """``load_model_custom_objects`` from the UserCode namespace, else from ``__main__``."""
+        if namespace is not None and _DICT_NAME in namespace:
+            return namespace[_DICT_NAME], f"the UserCode file {self.options.UserCode}"
+        main = sys.modules["__main__"].__dict__
+        if _DICT_NAME in main:
+            return main[_DICT_NAME], "__main__"
+        return None
+
+    def _prediction_objects(self, namespace: Mapping[str, Any] | None) -> _CustomObjects:
         """Custom objects for evaluation (re-created method, Reader).
 
         Only ``predict_func`` is needed; when ``load_model_custom_objects`` is not defined, lacks
@@ -490,7 +514,8 @@ class MethodPyTorch(MethodBase):
         """
         from .. import pytorch as ready_made
 
-        objs = sys.modules["__main__"].__dict__.get(_DICT_NAME)
+        found_objs = self._find_custom_objects(namespace)
+        objs = found_objs[0] if found_objs is not None else None
         predict = objs.get("predict_func") if isinstance(objs, Mapping) else None
         if predict is None:
             self.log.info("No predict_func in %s: using pymva.pytorch.predict for the evaluation", _DICT_NAME)
@@ -503,16 +528,16 @@ class MethodPyTorch(MethodBase):
             predict=predict,
         )
 
-    def _read_custom_objects(self) -> _CustomObjects:
-        main = sys.modules["__main__"].__dict__
-        if _DICT_NAME not in main:
+    def _read_custom_objects(self, namespace: Mapping[str, Any] | None) -> _CustomObjects:
+        found_objs = self._find_custom_objects(namespace)
+        if found_objs is None:
             where = (
-                f" (the UserCode file {self.options.UserCode} did not define it)"
+                f" (neither the UserCode file {self.options.UserCode} nor __main__ defines it)"
                 if self.options.UserCode
                 else ""
             )
             raise ModelError(f"{_DICT_NAME} is not defined{where}: {_DICT_HELP}")
-        objs = main[_DICT_NAME]
+        objs = found_objs[0]
         if not isinstance(objs, Mapping):
             raise ModelError(f"{_DICT_NAME} must be a dict, got {type(objs).__name__}: {_DICT_HELP}")
         self.log.info("custom objects for loading model : %s", objs)
@@ -547,19 +572,81 @@ class MethodPyTorch(MethodBase):
         )
 
     # ------------------------------------------------------------------ training
-    def _targets(self, sample: Sample) -> F32:
+    def _targets(self, sample: Sample, n_columns: int) -> F32:
+        """Regression targets, one-hot classes (TMVA), or the signal flag for a one-output classifier."""
         n = len(sample)
-        if self.context.analysis_type == EAnalysisType.kRegression:
-            return np.require(sample.targets, np.float32, ["C", "W"]).reshape(n, self.context.n_targets)
-        y = np.zeros((n, self.context.n_classes), np.float32)
-        y[np.arange(n), np.asarray(sample.class_id, dtype=np.intp)] = 1.0
+        ctx = self.context
+        if ctx.analysis_type == EAnalysisType.kRegression:
+            return np.require(sample.targets, np.float32, ["C", "W"]).reshape(n, ctx.n_targets)
+        class_id = np.asarray(sample.class_id, dtype=np.intp)
+        if n_columns == 1:
+            flag: F32 = (class_id == ctx.signal_class).astype(np.float32).reshape(n, 1)
+            return flag
+        y = np.zeros((n, ctx.n_classes), np.float32)
+        y[np.arange(n), class_id] = 1.0
         return y
+
+    def _model_columns(self, X: F32) -> int | None:
+        """Output columns of :attr:`model_` on one event (eval mode, no gradients); ``None`` if it fails."""
+        import torch
+
+        model = self.model_
+        was_training = bool(getattr(model, "training", False))
+        try:
+            model.eval()
+            with torch.no_grad():
+                out = model(torch.from_numpy(np.ascontiguousarray(X[:1], dtype=np.float32)))
+            return int(out.shape[1]) if isinstance(out, torch.Tensor) and out.dim() == 2 else None
+        except Exception:  # noqa: BLE001 -- the user's training loop reports what is wrong
+            return None
+        finally:
+            model.train(was_training)
+
+    def _output_columns(self, X: F32) -> int:
+        """TMVA's number of outputs, or 1 for a binary classifier whose network has one output column.
+
+        Raises
+        ------
+        ModelError
+            When the network's output width fits neither (checked on one event before training).
+        """
+        ctx = self.context
+        expected = ctx.n_outputs
+        width = self._model_columns(X) if len(X) else None
+        if width is None or width == expected:
+            return expected
+        binary = ctx.analysis_type == EAnalysisType.kClassification
+        if binary and width == 1:
+            self.log.info(
+                "The model has one output column: it is trained on one target column (1 for %s, 0 for "
+                "the other class) and its value is the MVA response; TMVA's contract is two one-hot "
+                "columns (pymva extension)",
+                ctx.class_names[ctx.signal_class],
+            )
+            return 1
+        if ctx.analysis_type == EAnalysisType.kRegression:
+            need = f"{expected} (one per regression target: {', '.join(t.expression for t in ctx.targets)})"
+        else:
+            single = (
+                "; or, for two classes, a single column, the signal score, e.g. nn.Linear(..., 1) with "
+                "nn.Sigmoid()"
+                if binary
+                else ""
+            )
+            need = (
+                f"{expected} (TMVA's contract: one one-hot column per class, {', '.join(ctx.class_names)}, "
+                f"e.g. nn.Linear(..., {expected}) followed by nn.Softmax(dim=1){single})"
+            )
+        raise ModelError(
+            f"The model in {self.options.FilenameModel or self.trained_model_path} gives {width} output "
+            f"columns, but {ctx.analysis_type.type_name} needs {need}"
+        )
 
     def _train(self, sample: Sample) -> None:
         import torch
         from torch.utils.data import TensorDataset
 
-        from ..pytorch import SequentialTensorLoader, bind_schedule
+        from ..pytorch import SequentialTensorLoader, bind_schedule, progress_requested
 
         opts = self.options
         if self.model_ is None or self._objects is None:
@@ -580,7 +667,7 @@ class MethodPyTorch(MethodBase):
             "Split TMVA training data in %d training events and %d validation events", n_train, n_val
         )
         X = np.require(sample.X, np.float32, ["C", "W"])
-        Y = self._targets(sample)
+        Y = self._targets(sample, self._output_columns(X))
         W = np.require(sample.weights, np.float32, ["C", "W"])
 
         def loader(lo: int, hi: int) -> SequentialTensorLoader:
@@ -609,15 +696,18 @@ class MethodPyTorch(MethodBase):
             )
 
         calls = {"called": 0, "saved": 0}
+        seen_val: list[float] = []
+        record = model_record(self.context, self.method_type.type_name, self.title)
         save_best: Callable[..., Any] | None = None
         if opts.SaveBestOnly:
 
             def save_best(model: Any, curr_val: Any, best_val: Any, save_path: str = path) -> Any:
                 """Save ``model`` (scripted, atomically) to ``save_path`` if ``curr_val <= best_val``."""
                 calls["called"] += 1
+                seen_val.append(float(curr_val))
                 if curr_val <= best_val:
                     best_val = curr_val
-                    save_scripted(model, save_path)
+                    save_scripted(model, save_path, record)
                     calls["saved"] += 1
                 return best_val
 
@@ -626,18 +716,23 @@ class MethodPyTorch(MethodBase):
             )
 
         fit = objs.fit
+        history: list[dict[str, float]] = []
+        extra: dict[str, Any] = {"history": history} if _is_ready_made_train(fit) else {}
         try:
-            trained = fit(
-                self.model_,
-                train_loader,
-                val_loader,
-                num_epochs=opts.NumEpochs,
-                batch_size=opts.BatchSize,
-                optimizer=objs.optimizer,
-                criterion=objs.criterion,
-                save_best=save_best,
-                scheduler=scheduler,
-            )
+            # pymva.pytorch.train draws its epoch bar as the Factory's DrawProgressBar asks
+            with progress_requested(self.context.draw_progress_bar):
+                trained = fit(
+                    self.model_,
+                    train_loader,
+                    val_loader,
+                    num_epochs=opts.NumEpochs,
+                    batch_size=opts.BatchSize,
+                    optimizer=objs.optimizer,
+                    criterion=objs.criterion,
+                    save_best=save_best,
+                    scheduler=scheduler,
+                    **extra,
+                )
         except Exception as exc:
             name = getattr(fit, "__qualname__", repr(fit))
             raise ModelError(
@@ -645,12 +740,8 @@ class MethodPyTorch(MethodBase):
             ) from exc
 
         if not opts.SaveBestOnly:
-            if trained is None:
-                raise ModelError(
-                    "Failed to train model: train_func returned None; with SaveBestOnly=False it must return "
-                    "the trained model, which is scripted and written to FilenameTrainedModel"
-                )
-            save_scripted(trained, path)
+            self._check_returned_model(trained, fit)
+            save_scripted(trained, path, record)
             self.log.info("Trained model written to file: %s", path)
         elif calls["called"] == 0:
             raise ModelError(
@@ -665,25 +756,112 @@ class MethodPyTorch(MethodBase):
                 f"never true), so no trained model was written to {path}. Initialise best_val with the "
                 "first epoch's validation loss before the first call, as the tutorials do."
             )
+        self.training_history = _training_history(history, seen_val)
+        beside = self.beside_weights_path()
+        if self.context.model_persistence and os.path.abspath(path) != os.path.abspath(beside):
+            # the copy beside the weights file, named after the job, is the one the Reader reads
+            copy_file_atomically(path, beside)
+            self.log.info("Trained model copied beside the weights file: %s", beside)
         # testing uses the model reloaded from the file (the best epoch with SaveBestOnly), as in TMVA
         self._predict_model = None
+        self._objects = None
+
+    def _check_returned_model(self, trained: Any, fit: Any) -> None:
+        """With ``!SaveBestOnly``: what ``train_func`` returned must be a model for these variables."""
+        import torch
+
+        name = getattr(fit, "__qualname__", repr(fit))
+        if trained is None:
+            raise ModelError(
+                "Failed to train model: train_func returned None; with SaveBestOnly=False it must return "
+                "the trained model, which is scripted and written to FilenameTrainedModel"
+            )
+        if not isinstance(trained, torch.nn.Module):
+            raise ModelError(
+                f"Failed to train model: train_func {name} returned a {type(trained).__name__}, not a "
+                "torch.nn.Module; with SaveBestOnly=False it must return the trained model"
+            )
+        if trained is not self.model_:
+            self.log.info(
+                "train_func %s returned another model than the one it was given: saving that one", name
+            )
+        try:
+            check_input_size(trained, self.context.n_variables, "returned by train_func")
+        except ModelError as exc:
+            raise ModelError(f"Failed to train model: the model train_func {name} returned: {exc}") from exc
 
     # ------------------------------------------------------------------ application
+    def add_weights_xml(self, parent: Any) -> None:
+        """``<Weights ModelFile="<job>_<title>.TrainedModel.pt" Format="TorchScript"/>``.
+
+        TMVA's MethodPyTorch writes nothing here (and ignores the element when it reads): the name
+        says which file beside the weights file holds the trained model.
+        """
+        parent.set("ModelFile", self.beside_weights_path().name)
+        parent.set("Format", "TorchScript")
+
+    def _resolve_trained_file(self, weights: Any) -> Path:
+        """The trained model a weights file names (see :meth:`read_weights_xml`)."""
+        ctx = self.context
+        name = self.options.FilenameTrainedModel
+        if name and ctx.caller_set("FilenameTrainedModel"):
+            return Path(name)
+        base = ctx.model_dir if ctx.model_dir is not None else Path(ctx.weight_dir)
+        recorded = weights.get("ModelFile") if weights is not None else None
+        if recorded is None:  # written by TMVA or an older pymva: the stored option
+            recorded = name or f"TrainedModel_{self.title}.pt"
+        source = ctx.weights_source or str(base / f"{ctx.job_name}_{self.title}.weights.xml")
+        return resolve_reference(
+            recorded, base, what="trained PyTorch model", option="FilenameTrainedModel", source=source
+        )
+
     def read_weights_xml(self, weights: Any) -> None:
-        """Mark the method as trained; the first prediction loads ``FilenameTrainedModel``."""
+        """Load and check the trained model the weights file names.
+
+        The file is ``FilenameTrainedModel`` when the *caller* set it (the Factory's booking or a
+        ``Reader.BookMVA`` keyword); otherwise the ``ModelFile`` of ``<Weights>`` (files written by
+        TMVA or an older pymva: the stored ``FilenameTrainedModel``), looked for only inside the
+        weights file's directory.  The archive's record must name the file's variables, classes and
+        targets, and one row of zeros must pass through the model.  ``predict_func`` is taken at the
+        first prediction (the dict may be defined after ``BookMVA``).
+
+        Raises
+        ------
+        ModelError
+            For a reference outside the directory, a missing file, a file that is not TorchScript, a
+            record of another training, or a model that does not take one input per variable.
+        """
         super().read_weights_xml(weights)
+        self._check_shape()
         self._predict_model = None
+        self._objects = None
+        self._trained_file = None
+        path = self._resolve_trained_file(weights)
+        records: dict[str, Any] = {}
+        model = load_torchscript(path, records)
+        check_model_record(records.get("record"), self.context, path, self.log)
+        check_input_size(model, self.context.n_variables, path)
+        self.log.info("Loaded model from file: %s", path)
+        self._trained_file = path
+        self._predict_model = model
 
     def _load_for_prediction(self) -> Any:
         self._apply_threads()
-        model = self._setup_model(load_trained=True, for_prediction=True)
-        self._predict_model = model
-        return model
+        if self._objects is None:
+            self._objects = self._prediction_objects(self._run_user_code())
+        if self._predict_model is None:
+            self._check_shape()
+            path = self.trained_model_path
+            model = load_torchscript(path)
+            check_input_size(model, self.context.n_variables, path)
+            self.log.info("Loaded model from file: %s", path)
+            self._predict_model = model
+        return self._predict_model
 
     def _predict(self, X: F32) -> F32:
+        if self._predict_model is None or self._objects is None:
+            self._load_for_prediction()
         model = self._predict_model
-        if model is None:
-            model = self._load_for_prediction()
         assert self._objects is not None
         predict = self._objects.predict
         if not callable(predict):
@@ -691,21 +869,74 @@ class MethodPyTorch(MethodBase):
                 f"predict_func in {_DICT_NAME} is {predict!r}, not a function: evaluation needs the "
                 "prediction function predict_func(model, X) (e.g. pymva.pytorch.predict)"
             )
-        out = predict(model, X)
+        try:
+            out = predict(model, X)
+        except Exception as exc:
+            name = getattr(predict, "__qualname__", repr(predict))
+            raise ModelError(
+                f"Failed to evaluate model: predict_func {name} raised {type(exc).__name__}: {exc} "
+                f"(called with the model and X of shape {X.shape}, float32)"
+            ) from exc
         return self._check_prediction(out, len(X))
 
     def _check_prediction(self, out: Any, n_events: int) -> F32:
-        n_out = self.context.n_outputs
+        """The prediction as float32 ``(n_events, n_outputs)``; a one-column binary score is widened.
+
+        A binary classifier's single column ``s`` (the signal score) becomes two columns: ``s`` in
+        the signal class's column and ``1 - s`` in the other, so that the MVA value is ``s``.
+        """
+        ctx = self.context
+        n_out = ctx.n_outputs
+        binary = ctx.analysis_type == EAnalysisType.kClassification
         expected = f"expected a float numpy array of shape (n_events, n_outputs) = ({n_events}, {n_out})"
+        if binary:
+            expected += f" or, for a network with one output column (the signal score), ({n_events}, 1)"
         if _is_tensor(out):
             out = out.detach().cpu().numpy()
         if not isinstance(out, np.ndarray):
             raise ModelError(f"predict_func returned {type(out).__name__}; {expected}")
-        if out.shape != (n_events, n_out):
+        if out.shape != (n_events, n_out) and not (binary and out.shape == (n_events, 1)):
             raise ModelError(f"predict_func returned an array of shape {out.shape}; {expected}")
         if not np.issubdtype(out.dtype, np.floating):
             raise ModelError(f"predict_func returned an array of dtype {out.dtype}; {expected}")
+        if out.shape[1] == 1 and n_out == 2:
+            score = out[:, 0].astype(np.float32)
+            wide = np.empty((n_events, 2), np.float32)
+            wide[:, ctx.signal_class] = score
+            wide[:, 1 - ctx.signal_class] = 1.0 - score
+            return wide
         return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def _is_ready_made_train(fit: Any) -> bool:
+    """Whether ``fit`` is :func:`pymva.pytorch.train` (also inside ``functools.partial``) with no
+    ``history`` of its own: then the method passes ``history=`` to record the per-epoch losses."""
+    from .. import pytorch as ready_made
+
+    while isinstance(fit, functools.partial):
+        if "history" in fit.keywords:
+            return False
+        fit = fit.func
+    return fit is ready_made.train
+
+
+def _training_history(
+    history: list[dict[str, float]], seen_val: list[float]
+) -> dict[str, list[tuple[int, float]]]:
+    """The training history in TMVA's ``MethodDL`` form (``TrainingHistory::AddValue``).
+
+    From :func:`pymva.pytorch.train`'s per-epoch records: ``trainingError`` and ``valError`` per
+    1-based epoch.  From any other loop only the validation losses it passed to ``save_best``, one
+    per call (``valError``, stages 1, 2, …); nothing without ``save_best``.
+    """
+    if history:
+        return {
+            "trainingError": [(int(h["epoch"]), float(h["train_loss"])) for h in history],
+            "valError": [(int(h["epoch"]), float(h["val_loss"])) for h in history],
+        }
+    if seen_val:
+        return {"valError": [(i + 1, v) for i, v in enumerate(seen_val)]}
+    return {}
 
 
 def _is_tensor(obj: Any) -> bool:

@@ -25,6 +25,10 @@ BUILTIN_METHODS: dict[EMVA, str] = {
     EMVA.kPyGTB: "pymva.methods.pygtb",
     EMVA.kFisher: "pymva.methods.fisher",
     EMVA.kBDT: "pymva.methods.bdt",
+    EMVA.kCrossValidation: "pymva.methods.crossvalidation",
+    EMVA.kLikelihood: "pymva.methods.likelihood",
+    EMVA.kLD: "pymva.methods.ld",
+    EMVA.kKNN: "pymva.methods.knn",
 }
 
 M = TypeVar("M", bound="type[MethodBase]")

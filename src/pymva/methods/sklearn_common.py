@@ -6,15 +6,18 @@
   (``BaseEstimator``, ``Init``) accept ``None`` or a call of a whitelisted scikit-learn class with
   literal keyword arguments only, e.g. ``DecisionTreeClassifier(max_depth=3)``
   (:func:`estimator_option`).
-* :func:`save_pickle_atomic` writes the fitted estimator to a temporary file beside the target and
-  renames it into place (``os.replace``), so an interrupted job never leaves a truncated model file;
-  :func:`load_pickle` reads it back.  **Unpickling runs code from the file**: model files must come
-  from a trusted source.
+* The fitted estimator is written with ``skops.io`` (no pickle), atomically, as
+  ``<weight dir>/<job>_<title>.<prefix>.skops`` beside the weights file (and to
+  ``FilenameClassifier`` as well when that is set), with a record of the job, method, variables and
+  classes; it is read back with an explicit list of trusted types
+  (:mod:`pymva.methods.modelfiles`).  Older pickled model files are read only with the caller's
+  explicit ``AllowPickle``: unpickling runs code from the file.
 * :class:`SklearnMethodBase` — the method plumbing: build the estimator from the options at
   :meth:`~SklearnMethodBase.setup` (TMVA ``ProcessOptions``; scikit-learn's own parameter checks run
   there too, so a bad value is an :class:`~pymva.errors.OptionError` at booking), fit it with the
-  event weights, pickle it, unpickle it lazily after :meth:`~SklearnMethodBase.read_weights_xml`,
-  return ``predict_proba`` as float32 and rank variables by ``feature_importances_``.
+  event weights, write it, read it back in :meth:`~SklearnMethodBase.read_weights_xml` (checking
+  its record against the weights file), return ``predict_proba`` as float32 and rank variables by
+  ``feature_importances_``.
 
 scikit-learn is imported lazily, when a method is set up, trained or evaluated.
 """
@@ -23,11 +26,8 @@ from __future__ import annotations
 
 import abc
 import ast
-import contextlib
 import math
 import os
-import pickle
-import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -41,6 +41,16 @@ from ..errors import ModelError, OptionError, did_you_mean
 from ..options import option
 from ..types import EAnalysisType
 from .base import MethodBase, MethodContext
+from .modelfiles import (
+    check_model_record,
+    check_regular_file,
+    copy_file_atomically,
+    load_estimator,
+    model_file_name,
+    model_record,
+    resolve_reference,
+    save_skops,
+)
 from .ranking import Ranking
 
 __all__ = [
@@ -52,12 +62,10 @@ __all__ = [
     "filename_classifier_option",
     "int_or_none_option",
     "literal_option",
-    "load_pickle",
     "max_features_option",
     "proba_by_class",
     "random_state_option",
     "random_state_value",
-    "save_pickle_atomic",
     "sklearn_version",
     "validate_estimator",
 ]
@@ -78,8 +86,8 @@ def filename_classifier_option() -> Any:
     """The ``FilenameClassifier`` option of the PyMVA scikit-learn methods (default ``""``)."""
     return option(
         "",
-        "Store trained classifier in this file "
-        "(default: <weight dir>/Py<RF|AdaBoost|GTB>Model_<title>.PyData)",
+        "Store trained classifier in this file as well "
+        "(always written: <weight dir>/<job>_<title>.Py<RF|AdaBoost|GTB>Model.skops)",
     )
 
 
@@ -392,74 +400,35 @@ def _version_tuple(version: str) -> tuple[int, ...]:
     return tuple(out)
 
 
-# ----------------------------------------------------------------------------- pickles
-def save_pickle_atomic(obj: Any, path: Path) -> None:
-    """Pickle ``obj`` to ``path`` atomically (temporary file in the same directory + ``os.replace``).
-
-    The directory is created if needed.  On any error the temporary file is removed and ``path`` is
-    left as it was.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "xb") as fh:
-            pickle.dump(obj, fh, protocol=pickle.DEFAULT_PROTOCOL)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-
-
-def load_pickle(path: Path, *, what: str = "classifier") -> Any:
-    """Unpickle ``path``.  Only for files from a trusted source: unpickling can run arbitrary code.
-
-    Raises
-    ------
-    ModelError
-        ``Failed to load <what> from file: <path>`` with the reason.
-    """
-    try:
-        with open(path, "rb") as fh:
-            return pickle.load(fh)  # documented: model files must come from a trusted source
-    except FileNotFoundError:
-        raise ModelError(f"Failed to load {what} from file: {path} does not exist") from None
-    except Exception as exc:
-        raise ModelError(f"Failed to load {what} from file: {path} ({type(exc).__name__}: {exc})") from exc
-
-
 # ----------------------------------------------------------------------------- the method base
 class SklearnMethodBase(MethodBase):
-    """Base of the methods that train a scikit-learn estimator and pickle it.
+    """Base of the methods that train a scikit-learn estimator and keep it in a skops model file.
 
     Subclasses implement :meth:`_make_estimator` (options → unfitted estimator, raising
-    :class:`OptionError`) and set :attr:`model_prefix`; they may override :meth:`_training_arrays`,
-    :meth:`_outputs` and :meth:`default_model_path`.
+    :class:`OptionError`) and set :attr:`model_prefix`; they may override :meth:`_training_arrays`
+    and :meth:`_outputs`.
 
     Attributes
     ----------
     estimator : object or None
         The unfitted estimator built from the options by :meth:`setup`.
     classifier_ : object or None
-        The fitted estimator: set by training, or unpickled on first use after
-        :meth:`read_weights_xml`.
+        The fitted estimator: set by training, or read by :meth:`read_weights_xml`.
     model_path_ : Path or None
-        Where the fitted estimator was written (training) or is read from (after reading weights).
+        Where the fitted estimator was written (training) or was read from (after reading weights).
     """
 
-    #: File-name prefix of the pickled model (``PyRFModel`` → ``PyRFModel_<title>.PyData``).
+    #: What the model file holds (``PyRFModel`` → ``<job>_<title>.PyRFModel.skops``; TMVA's name,
+    #: ``PyRFModel_<title>.PyData``, is still looked for in weights files that name no model file).
     model_prefix: ClassVar[str] = ""
     ranking_criterion: ClassVar[str] = "Variable Importance"
+    file_options: ClassVar[tuple[str, ...]] = ("FilenameClassifier",)
 
     def __init__(self, title: str, context: MethodContext, options: str = "", **kwargs: Any) -> None:
         super().__init__(title, context, options, **kwargs)
         self.estimator: Any = None
         self.classifier_: Any = None
         self.model_path_: Path | None = None
-        self._load_candidates: list[Path] = []
         self._recorded_version: str | None = None
 
     @property
@@ -481,11 +450,30 @@ class SklearnMethodBase(MethodBase):
         Raises
         ------
         OptionError
-            For a value that TMVA or scikit-learn would reject.
+            For a value that TMVA or scikit-learn would reject, or a ``FilenameClassifier`` that is a
+            directory or lies in a directory that cannot be written.
         """
         estimator = self._make_estimator()
         validate_estimator(estimator, self.component)
+        self._check_model_path()
         self.estimator = estimator
+
+    def _check_model_path(self) -> None:
+        name = self._filename_option()
+        if not name or not self.context.model_persistence:
+            return
+        path = Path(name)
+        if path.is_dir():
+            raise OptionError(
+                f"FilenameClassifier={name} of {self.component} is a directory; give the name of the "
+                "model file to write (e.g. FilenameClassifier=model.skops)"
+            )
+        parent = next((d for d in (path.parent, *path.parent.parents) if d.exists()), Path("."))
+        if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+            raise OptionError(
+                f"FilenameClassifier={name} of {self.component}: the directory '{parent}' cannot be "
+                "written; give a model file in a writable directory"
+            )
 
     @abc.abstractmethod
     def _make_estimator(self) -> Any:
@@ -495,8 +483,9 @@ class SklearnMethodBase(MethodBase):
         return str(getattr(self.options, "FilenameClassifier", "") or "").strip()
 
     def default_model_path(self) -> Path:
-        """``<weight dir>/<model_prefix>_<title>.PyData``."""
-        return Path(self.context.weight_dir) / f"{self.model_prefix}_{self.title}.PyData"
+        """``<weight dir>/<job>_<title>.<model_prefix>.skops``: the file beside the weights file."""
+        name = model_file_name(self.context.job_name, self.title, self.model_prefix, "skops")
+        return Path(self.context.weight_dir) / name
 
     @property
     def model_path(self) -> Path:
@@ -542,35 +531,22 @@ class SklearnMethodBase(MethodBase):
         self.classifier_ = self._fit(estimator, X, y, w)
         if not self.context.model_persistence:
             return  # TMVA serialises the estimator only with ModelPersistence
+        record = model_record(self.context, self.method_type.type_name, self.title)
         path = self.model_path
         self.log.info("Saving state file: %s", path)
-        save_pickle_atomic(self.classifier_, path)
+        save_skops(self.classifier_, record, path)
+        beside = self.default_model_path()
+        if os.path.abspath(path) != os.path.abspath(beside):
+            # the copy beside the weights file is the one the Reader reads
+            copy_file_atomically(path, beside)
         self.model_path_ = path
 
     # ------------------------------------------------------------------ application
     def _classifier(self) -> Any:
-        """The fitted estimator, unpickled on first use after :meth:`read_weights_xml`."""
-        if self.classifier_ is not None:
-            return self.classifier_
-        self.check_trained()
-        candidates = self._load_candidates or [self.model_path]
-        path = next((p for p in candidates if p.is_file()), candidates[0])
-        self.log.info("Loading state file: %s", path)
-        if not path.is_file():
-            tried = ", ".join(str(p) for p in dict.fromkeys(candidates))
-            raise ModelError(
-                f"Failed to load classifier from file for method {self.method_name}: no model file at {tried}"
-            )
-        current = sklearn_version()
-        if self._recorded_version and self._recorded_version != current:
-            self.log.warning(
-                "%s was written with scikit-learn %s; scikit-learn %s is installed: predictions may differ",
-                path,
-                self._recorded_version,
-                current,
-            )
-        self.classifier_ = load_pickle(path)
-        self.model_path_ = path
+        """The fitted estimator (trained, or read by :meth:`read_weights_xml`)."""
+        if self.classifier_ is None:
+            self.check_trained()
+            raise ModelError(f"method {self.method_name}: no fitted estimator (train or read a weights file)")
         return self.classifier_
 
     def _outputs(self, clf: Any, X: F32) -> F32:
@@ -582,30 +558,79 @@ class SklearnMethodBase(MethodBase):
 
     # ------------------------------------------------------------------ weights file
     def add_weights_xml(self, parent: ET.Element) -> None:
-        """Record the model file, the estimator class and the scikit-learn version in ``<Weights>``."""
-        path = self.model_path_ or self.model_path
-        parent.set("ModelFile", str(path))
+        """Record the model file (its name beside the weights file), its format, the estimator class
+        and the scikit-learn version in ``<Weights>``."""
+        parent.set("ModelFile", self.default_model_path().name)
+        parent.set("Format", "skops")
         clf = self.classifier_ if self.classifier_ is not None else self.estimator
         if clf is not None:
             parent.set("Estimator", type(clf).__name__)
         parent.set("ScikitLearnVersion", sklearn_version())
 
-    def read_weights_xml(self, weights: ET.Element | None) -> None:
-        """Note where the model file is; it is unpickled on first use.
-
-        The file is looked for at ``FilenameClassifier`` when that option is set, otherwise at the
-        default path in the weight directory and then at the path recorded in the weights file.
-        """
+    def _model_file_to_read(self, weights: ET.Element | None) -> Path:
+        """Which file holds the model (see :meth:`read_weights_xml`)."""
+        ctx = self.context
+        name = self._filename_option()
+        if name and ctx.caller_set("FilenameClassifier"):
+            return check_regular_file(name, f"the model file of {self.method_name} (FilenameClassifier)")
+        base = ctx.model_dir if ctx.model_dir is not None else Path(ctx.weight_dir)
         recorded = weights.get("ModelFile") if weights is not None else None
+        if recorded is None:
+            # a file written by TMVA or an older pymva: the stored FilenameClassifier, else TMVA's name
+            recorded = name or f"{self.model_prefix}_{self.title}.PyData"
+        source = ctx.weights_source or str(base / f"{ctx.job_name}_{self.title}.weights.xml")
+        return resolve_reference(
+            recorded,
+            base,
+            what=f"model file of {self.method_name}",
+            option="FilenameClassifier",
+            source=source,
+        )
+
+    def read_weights_xml(self, weights: ET.Element | None) -> None:
+        """Read the model file the weights file names.
+
+        The file is ``FilenameClassifier`` when the *caller* set it (the Factory's booking or a
+        ``Reader.BookMVA`` keyword); otherwise the ``ModelFile`` of ``<Weights>`` (for files written by
+        TMVA or an older pymva: the stored ``FilenameClassifier``, else TMVA's
+        ``<prefix>_<title>.PyData``), looked for only inside the weights file's directory
+        (:func:`~pymva.methods.modelfiles.resolve_reference`).  skops files are read with the trusted
+        types only; a pickle only with the caller's ``AllowPickle``.
+
+        Raises
+        ------
+        ModelError
+            For a reference outside the directory, a missing or untrusted file, a pickle without the
+            opt-in, a file recorded for other variables or classes, or an estimator that expects
+            another number of inputs than the declared variables.
+        """
         self._recorded_version = weights.get("ScikitLearnVersion") if weights is not None else None
-        if self._filename_option():
-            candidates = [self.model_path]
-        else:
-            candidates = [self.default_model_path()]
-            if recorded:
-                candidates.append(Path(recorded))
-        self._load_candidates = list(dict.fromkeys(candidates))
-        self.classifier_ = None
+        path = self._model_file_to_read(weights)
+        self.log.info("Loading state file: %s", path)
+        current = sklearn_version()
+        if self._recorded_version and self._recorded_version != current:
+            self.log.warning(
+                "%s was written with scikit-learn %s; scikit-learn %s is installed: predictions may differ",
+                path,
+                self._recorded_version,
+                current,
+            )
+        clf, record = load_estimator(path, allow_pickle=self.context.allow_pickle)
+        check_model_record(record, self.context, path, self.log)
+        n_in = getattr(clf, "n_features_in_", None)
+        n_var = self.context.n_variables
+        if not hasattr(clf, "predict"):
+            raise ModelError(
+                f"model file '{path}' holds a {type(clf).__name__}, which has no predict: it is not an "
+                f"estimator of method {self.method_name}"
+            )
+        if isinstance(n_in, (int, np.integer)) and int(n_in) != n_var:
+            raise ModelError(
+                f"model file '{path}': model expects {int(n_in)} inputs, {n_var} variables declared "
+                f"({[v.expression for v in self.context.variables]})"
+            )
+        self.classifier_ = clf
+        self.model_path_ = path
         super().read_weights_xml(weights)
 
     # ------------------------------------------------------------------ ranking

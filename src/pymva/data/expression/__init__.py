@@ -16,6 +16,9 @@ Public API
     (a multi-valued expression such as an unindexed jagged branch).
 :func:`parse_formula`
     Cached ``Formula`` constructor.
+:data:`MAX_EXPRESSION_LENGTH`, :data:`MAX_EXPRESSION_TOKENS`
+    The largest expression accepted (100,000 characters, 20,000 tokens): larger ones are refused
+    with a :class:`~pymva.errors.DataError` instead of parsing for minutes.
 :func:`build_events`
     TMVA's event building (``../shared/tmva/core.md`` §3.3) for one chunk of entries: flattening of
     multi-valued inputs into one event per element, broadcasting/indexing of targets, spectators,
@@ -38,10 +41,12 @@ Modules, in the order an expression goes through them: :mod:`.grammar` (parsing)
 
 from __future__ import annotations
 
-from .compile import Formula, parse_formula
+from .compile import MAX_EXPRESSION_LENGTH, MAX_EXPRESSION_TOKENS, Formula, parse_formula
 from .events import EventBlock, array_length_check, build_events
 
 __all__ = [
+    "MAX_EXPRESSION_LENGTH",
+    "MAX_EXPRESSION_TOKENS",
     "EventBlock",
     "Formula",
     "array_length_check",

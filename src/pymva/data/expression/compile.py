@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -345,7 +346,21 @@ class _Compiler:
 
     def c_number(self, tree: Any, pos: int) -> _Node:
         tok = str(tree.children[0])
-        value = float(int(tok, 16)) if tok[:2].lower() == "0x" else float(tok)
+        if tok[:2].lower() == "0x":
+            if len(tok[2:].lstrip("0")) > 16:
+                raise self.error(
+                    pos,
+                    f"the hexadecimal number {_short(tok)} does not fit into 64 bits "
+                    "(at most 0xFFFFFFFFFFFFFFFF)",
+                )
+            value = float(int(tok, 16))
+        else:
+            value = float(tok)
+            if not math.isfinite(value):
+                raise self.error(
+                    pos,
+                    f"the number {_short(tok)} is beyond the range of a double (at most about 1.8e308)",
+                )
         return _Node(lambda ctx: value, const=value, pos=pos)
 
     def c_string(self, tree: Any, pos: int) -> _Node:
@@ -772,6 +787,37 @@ def _string_eq(kind: str, a: _Value, b: _Value, ctx: _Ctx) -> _Value:
 # ---------------------------------------------------------------------------------------------------
 
 
+def _short(text: str, limit: int = 40) -> str:
+    return (
+        text if len(text) <= limit else f"{text[: limit // 2]}…{text[-limit // 2 :]} ({len(text)} characters)"
+    )
+
+
+#: Longest expression accepted, in characters.
+MAX_EXPRESSION_LENGTH = 100_000
+#: Most tokens (numbers, names, operators, parentheses) in an expression; parsing takes about
+#: 50 µs per token, so this bounds the time of one parse to about a second.
+MAX_EXPRESSION_TOKENS = 20_000
+_TOKEN = re.compile(r'"[^"]*"|[A-Za-z0-9_.$]+|::|\S')
+
+
+def _check_size(text: str) -> None:
+    """Refuse expressions beyond :data:`MAX_EXPRESSION_LENGTH` or :data:`MAX_EXPRESSION_TOKENS`."""
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise DataError(
+            f"expression {text[:60]!r}… is {len(text)} characters long; at most {MAX_EXPRESSION_LENGTH} are "
+            "accepted (pymva.data.expression.MAX_EXPRESSION_LENGTH)"
+        )
+    if len(text) > MAX_EXPRESSION_TOKENS:  # fewer characters cannot make more tokens
+        n = sum(1 for _ in _TOKEN.finditer(text))
+        if n > MAX_EXPRESSION_TOKENS:
+            raise DataError(
+                f"expression {text[:60]!r}… has {n} terms and operators; at most {MAX_EXPRESSION_TOKENS} "
+                "are accepted (pymva.data.expression.MAX_EXPRESSION_TOKENS); split a very long cut into "
+                "several cuts or a precomputed branch"
+            )
+
+
 class Formula:
     """A ROOT ``TTreeFormula`` expression, parsed once and evaluated on chunks of entries.
 
@@ -791,8 +837,11 @@ class Formula:
     Raises
     ------
     DataError
-        If the text does not parse, names an unknown function, or calls one with the wrong number
-        of arguments; the message shows the expression with a caret under the offending position.
+        If the text does not parse, names an unknown function, calls one with the wrong number
+        of arguments, holds a hexadecimal number beyond 64 bits or a number beyond the range of a
+        double, is nested too deeply, or is longer than :data:`MAX_EXPRESSION_LENGTH` characters or
+        :data:`MAX_EXPRESSION_TOKENS` tokens; the message shows the expression with a caret under the
+        offending position.
 
     Examples
     --------
@@ -813,10 +862,11 @@ class Formula:
         self.text = text
         if not text.strip():
             raise DataError("empty expression")
+        _check_size(text)
         compiler = _Compiler(text)
         try:
             self._root: _Node = compiler.compile(_parse(text))
-        except RecursionError:
+        except (RecursionError, MemoryError):
             raise DataError(f"expression {text[:80]!r}... is nested too deeply") from None
         if self._root.string is not None:
             raise DataError(_show(text, self._root.pos, f"expression {text!r} is a string, not a number"))

@@ -29,13 +29,12 @@ from .plots import (
     input_variable_histograms,
     input_variables_directory,
 )
-from .writer import DEFAULT_CHUNK_SIZE, EventTreeColumns, GraphLike, HistogramLike, OutputFile, TreeBranch
+from .writer import DEFAULT_CHUNK_SIZE, EventTreeColumns, GraphLike, OutputFile, TreeBranch
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "EventTreeColumns",
     "GraphLike",
-    "HistogramLike",
     "InputVariablePlots",
     "MethodResults",
     "OutputFile",

@@ -4,7 +4,8 @@ Layout::
 
     <loader>/CorrelationMatrixS, CorrelationMatrixB    TH2F  (see correlation_matrix_histograms)
     <loader>/InputVariables_<chain>/...                 TH1F, CorrelationPlots/ TH2F + TProfile
-    <loader>/Method_<Type>/<Title>/...                  TH1/TH2 of the evaluation, TObjString
+    <loader>/Method_<Type>/<Title>/...                  TH1/TH2 of the evaluation, TObjString,
+                                                        TrainingHistory_<Title>_<property> TH1D
     <loader>/TrainTree, <loader>/TestTree               TTree
 
 :func:`write_job_output` writes the whole file of a Factory job from its DataSets and its methods'
@@ -31,10 +32,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+import hist
 import numpy as np
 import numpy.typing as npt
 
 from ...data.dataset import DataSet, Sample, VariableInfo
+from ...errors import DataError
+from ...histograms import fixed_axis, new_hist
 from ...logger import get_logger
 from ...methods.base import MethodBase
 from ...transforms import TransformationHandler, parse_transformations_list
@@ -204,6 +208,47 @@ def event_tree_columns(
     )
 
 
+def training_history_histograms(
+    title: str, history: Mapping[str, Sequence[tuple[int, float]]]
+) -> list[hist.Hist[Any]]:
+    """The histograms TMVA's Factory writes for a method's training history (``fTrainHistory``).
+
+    TMVA's ``TrainingHistory::SaveHistory``: one TH1D per property, one bin per recorded value, in
+    the order recorded, bins centred on the stages (``n`` bins on ``[first − w/2, last + w/2]``,
+    ``w = (last − first)/(n − 1)``; pymva takes ``w = 1`` for a single value, where TMVA divides by
+    zero); contents set with ``AddBinContent``, so no ``Sumw2``, no entries and no fill statistics.
+
+    Parameters
+    ----------
+    title : str
+        The method title (TMVA's ``GetMethodName()``).
+    history : mapping of str to sequence of (int, float)
+        :attr:`pymva.methods.base.MethodBase.training_history`: per property (``trainingError``,
+        ``valError``) the (stage, value) pairs.
+
+    Returns
+    -------
+    list of hist.Hist
+        TH1D (``Double`` storage), named ``TrainingHistory_<title>_<property>``, in byte-wise order of the property names (TMVA
+        iterates a ``std::map``); properties without values are left out.
+    """
+    out: list[hist.Hist[Any]] = []
+    for prop in sorted(history, key=lambda s: s.encode("utf-8")):
+        points = list(history[prop])
+        if not points:
+            continue
+        stages = np.array([p[0] for p in points], dtype=np.float64)
+        values = np.array([p[1] for p in points], dtype=np.float64)
+        n = len(points)
+        width = (stages[-1] - stages[0]) / (n - 1) if n > 1 and stages[-1] != stages[0] else 1.0
+        name = f"TrainingHistory_{title}_{prop}"
+        axis = fixed_axis(n, float(stages[0] - 0.5 * width), float(stages[-1] + 0.5 * width))
+        out.append(
+            new_hist(name, name, [axis], values, classname="TH1D", entries=0.0, stats=(0.0, 0.0, 0.0, 0.0))
+        )
+    return out
+
+
 #: TMVA plots input variables only when there are fewer than this many.
 MAX_VARIABLES_FOR_PLOTS = 200
 
@@ -248,9 +293,32 @@ def write_job_output(
 
     Raises
     ------
+    DataError
+        If the file cannot be written: any :class:`OSError` (disk full, quota, the directory removed
+        or made read-only during the job); the message names the file and the reason.
     PyMVAError
-        From the DataSet construction or the transforms; the previous file at ``path`` stays intact.
+        From the DataSet construction or the transforms.
+
+    In every case the temporary file is removed and the previous file at ``path`` stays intact.
     """
+    try:
+        _write_job_output(path, jobs, transformations=transformations, analysis_type=analysis_type)
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise DataError(
+            f"cannot write the output file '{os.fspath(path)}': {reason} (errno {exc.errno}); nothing was "
+            "written there, an earlier file of that name is unchanged"
+        ) from exc
+    return Path(path)
+
+
+def _write_job_output(
+    path: str | os.PathLike[str],
+    jobs: Sequence[tuple[DataSet, Mapping[str, MethodResults]]],
+    *,
+    transformations: str,
+    analysis_type: EAnalysisType | None,
+) -> None:
     log = get_logger("Factory", "pymva.factory")
     at = analysis_type or EAnalysisType.kClassification
     with OutputFile(path) as out:
@@ -279,6 +347,7 @@ def write_job_output(
                 if rec.weights_file is not None:
                     out.write_string(directory, "WeightFileName", str(rec.weights_file))
                     out.write_string(directory, "TrainingPath", str(Path.cwd()))
+                out.write_histograms(directory, training_history_histograms(title, method.training_history))
                 if rec.result is not None:
                     out.write_histograms(directory, rec.result.histograms.values())
                 if rec.trained and len(ds.variables) < MAX_VARIABLES_FOR_PLOTS and len(ds.test):
@@ -299,4 +368,3 @@ def write_job_output(
             out.write_event_tree(ds.name, "TrainTree", event_tree_columns(ds, ds.train, train_results, at))
             out.write_event_tree(ds.name, "TestTree", event_tree_columns(ds, ds.test, test_results, at))
     log.info("Output file written: %s", path)
-    return Path(path)

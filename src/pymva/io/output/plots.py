@@ -1,8 +1,10 @@
 """Histograms that pymva builds itself for the output file: input-variable plots and correlation matrices.
 
-They are :class:`pymva.histograms.Histogram` (TH1F/TH2F, contents and squared weights including the
-under- and overflow bins, the number of entries and the fill statistics) and
-:class:`pymva.histograms.Profile` (TProfile) objects; :mod:`pymva.io.output` writes them with uproot.
+They are :class:`hist.Hist` objects built with :mod:`pymva.histograms`: TH1F/TH2F (``Weight``
+storage: contents and squared weights including the under- and overflow bins; the number of
+entries and the fill statistics in ``metadata``), TProfile (``WeightedMean`` storage) and the
+correlation matrices (``Double`` storage, labelled axes); :mod:`pymva.io.output` writes them with
+uproot.
 
 Built here, following TMVA's ``TransformationHandler::PlotVariables`` and
 ``DataSetInfo::CreateCorrelationMatrixHist`` (``../shared/tmva/core.md`` §6):
@@ -28,12 +30,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import hist
 import numpy as np
 import numpy.typing as npt
 
 from ...data.dataset import DataSet, Sample, VariableInfo
 from ...errors import DataError
-from ...histograms import Histogram, Profile, find_bins
+from ...histograms import fill_th1, find_bins, fixed_axis, labelled_axis, new_hist, new_profile
 from ...logger import get_logger
 
 __all__ = [
@@ -68,8 +71,8 @@ class InputVariablePlots:
 
     Attributes
     ----------
-    histograms : list of Histogram
-        The 1-D plots, ordered as TMVA writes them: per variable (then per target), per class.
+    histograms : list of hist.Hist
+        The 1-D plots (TH1F), ordered as TMVA writes them: per variable (then per target), per class.
     correlation_plot_names : list of str
         Names of the ``CorrelationPlots/`` objects, in TMVA's order: per pair (i < j), per class,
         the scatter plot ``scat_…`` then the profile ``prof_…``; empty when there are more than
@@ -79,25 +82,25 @@ class InputVariablePlots:
     at a time, so that writing them never holds hundreds of 300 × 300 histograms in memory.
     """
 
-    histograms: list[Histogram]
+    histograms: list[hist.Hist[Any]]
     correlation_plot_names: list[str] = field(default_factory=list)
     _pairs: _PairPlots | None = field(default=None, repr=False, compare=False)
 
-    def histogram(self, name: str) -> Histogram:
+    def histogram(self, name: str) -> hist.Hist[Any]:
         """The 1-D histogram called ``name``."""
         for h in self.histograms:
             if h.name == name:
                 return h
         raise KeyError(f"no histogram '{name}'; histograms: {[h.name for h in self.histograms]}")
 
-    def correlation_plots(self) -> Iterator[Histogram | Profile]:
+    def correlation_plots(self) -> Iterator[hist.Hist[Any]]:
         """Build the ``CorrelationPlots/`` scatter plots (TH2F) and profiles (TProfile), in order."""
         if self._pairs is not None:
             yield from self._pairs.build()
 
 
 # --------------------------------------------------------------------------------------------------
-# filling with ROOT's rules
+# sums for the pair plots
 
 
 def _bincount(index: npt.NDArray[np.integer[Any]], weights: F64, minlength: int) -> F64:
@@ -108,135 +111,6 @@ def _bincount(index: npt.NDArray[np.integer[Any]], weights: F64, minlength: int)
 def _wsum(a: F64, b: F64) -> float:
     """Σ a·b without BLAS (``np.dot`` can be slow when BLAS threads compete for the cores)."""
     return float(np.einsum("i,i->", a, b))
-
-
-def fill_1d(
-    name: str,
-    title: str,
-    x: npt.ArrayLike,
-    w: npt.ArrayLike,
-    nbins: int,
-    lo: float,
-    hi: float,
-    x_title: str = "",
-    y_title: str = "",
-) -> Histogram:
-    """Fill a TH1F with ``Fill(x, w)`` for every event, as ROOT does."""
-    x64 = np.asarray(x, dtype=np.float64)
-    w64 = np.asarray(w, dtype=np.float32).astype(np.float64)
-    b = find_bins(x64, nbins, lo, hi)
-    counts = _bincount(b, w64, nbins + 2)
-    sumw2 = _bincount(b, w64 * w64, nbins + 2)
-    inside = (b >= 1) & (b <= nbins)
-    wi, xi = w64[inside], x64[inside]
-    stats = (float(wi.sum()), float((wi * wi).sum()), float((wi * xi).sum()), float((wi * xi * xi).sum()))
-    edges = np.linspace(lo, hi, nbins + 1)
-    return Histogram(
-        name=name,
-        title=title,
-        edges=edges,
-        counts=counts,
-        variances=sumw2,
-        entries=float(len(x64)),
-        stats=stats,
-        x_title=x_title,
-        y_title=y_title,
-    )
-
-
-def fill_2d(
-    name: str,
-    title: str,
-    x: npt.ArrayLike,
-    y: npt.ArrayLike,
-    w: npt.ArrayLike,
-    xaxis: tuple[int, float, float],
-    yaxis: tuple[int, float, float],
-    x_title: str = "",
-    y_title: str = "",
-) -> Histogram:
-    """Fill a TH2F with ``Fill(x, y, w)`` for every event, as ROOT does."""
-    x64 = np.asarray(x, dtype=np.float64)
-    y64 = np.asarray(y, dtype=np.float64)
-    w64 = np.asarray(w, dtype=np.float32).astype(np.float64)
-    nx, xlo, xhi = xaxis
-    ny, ylo, yhi = yaxis
-    bx = find_bins(x64, nx, xlo, xhi)
-    by = find_bins(y64, ny, ylo, yhi)
-    cell = bx * (ny + 2) + by
-    size = (nx + 2) * (ny + 2)
-    counts = _bincount(cell, w64, size).reshape(nx + 2, ny + 2)
-    sumw2 = _bincount(cell, w64 * w64, size).reshape(nx + 2, ny + 2)
-    inside = (bx >= 1) & (bx <= nx) & (by >= 1) & (by <= ny)
-    wi, xi, yi = w64[inside], x64[inside], y64[inside]
-    stats = (
-        float(wi.sum()),
-        float((wi * wi).sum()),
-        float((wi * xi).sum()),
-        float((wi * xi * xi).sum()),
-        float((wi * yi).sum()),
-        float((wi * yi * yi).sum()),
-        float((wi * xi * yi).sum()),
-    )
-    return Histogram(
-        name=name,
-        title=title,
-        edges=np.linspace(xlo, xhi, nx + 1),
-        y_edges=np.linspace(ylo, yhi, ny + 1),
-        counts=counts.astype(np.float64),
-        variances=sumw2.astype(np.float64),
-        entries=float(len(x64)),
-        stats=stats,
-        x_title=x_title,
-        y_title=y_title,
-    )
-
-
-def fill_profile(
-    name: str,
-    title: str,
-    x: npt.ArrayLike,
-    y: npt.ArrayLike,
-    w: npt.ArrayLike,
-    nbins: int,
-    lo: float,
-    hi: float,
-    x_title: str = "",
-    y_title: str = "",
-) -> Profile:
-    """Fill a TProfile with ``Fill(x, y, w)`` for every event, as ROOT does."""
-    x64 = np.asarray(x, dtype=np.float64)
-    y64 = np.asarray(y, dtype=np.float64)
-    w64 = np.asarray(w, dtype=np.float32).astype(np.float64)
-    b = find_bins(x64, nbins, lo, hi)
-    m = nbins + 2
-
-    def bc(weights: F64) -> F64:
-        return _bincount(b, weights, m)
-
-    inside = (b >= 1) & (b <= nbins)
-    wi, xi, yi = w64[inside], x64[inside], y64[inside]
-    stats = (
-        float(wi.sum()),
-        float((wi * wi).sum()),
-        float((wi * xi).sum()),
-        float((wi * xi * xi).sum()),
-        float((wi * yi).sum()),
-        float((wi * yi * yi).sum()),
-    )
-    return Profile(
-        name=name,
-        title=title,
-        edges=np.linspace(lo, hi, nbins + 1),
-        sum_w=bc(w64),
-        sum_w2=bc(w64 * w64),
-        sum_wy=bc(w64 * y64),
-        sum_wy2=bc(w64 * y64 * y64),
-        entries=float(len(x64)),
-        stats=stats,
-        x_title=x_title,
-        y_title=y_title,
-    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -357,7 +231,7 @@ def input_variable_histograms(
         vmaxs.append(vmax)
         ranges.append(_plot_range(info, vmin, vmax, mean, rms))
 
-    histograms: list[Histogram] = []
+    histograms: list[hist.Hist[Any]] = []
     for k, (info, col) in enumerate(zip(infos, columns, strict=True)):
         is_target = k >= nvar
         nbins, lo, hi = ranges[k]
@@ -367,7 +241,7 @@ def input_variable_histograms(
             cls_name = cls + ("_target" if ntgt == 1 and is_target else "")
             mask = class_masks[c]
             histograms.append(
-                fill_1d(
+                fill_th1(
                     f"{info.internal_name}__{cls_name}{suffix}",
                     info.title,
                     col[mask],
@@ -446,7 +320,7 @@ class _PairPlots:
                     out += [scat, prof]
         return out
 
-    def build(self) -> Iterator[Histogram | Profile]:
+    def build(self) -> Iterator[hist.Hist[Any]]:
         """Fill the scatter plots (300 × 300 on [min, max] of both variables over all classes) and
         the profiles (40 bins on [min, max] of the x variable), vectorised: events are grouped by
         class once and every variable is binned once."""
@@ -461,7 +335,6 @@ class _PairPlots:
         b2 = [find_bins(cols[k], n2, self.vmins[k], self.vmaxs[k]).astype(np.int32) for k in range(m)]
         in2 = [(b >= 1) & (b <= n2) for b in b2]
         cells = (n2 + 2) * (n2 + 2)
-        xedges = [np.linspace(self.vmins[k], self.vmaxs[k], n2 + 1) for k in range(m)]
         for i in range(m):
             b1 = find_bins(cols[i], n1, self.vmins[i], self.vmaxs[i])
             in1 = (b1 >= 1) & (b1 <= n1)
@@ -506,30 +379,30 @@ class _PairPlots:
                         _wsum(wm, y * y),
                         _wsum(wm, x * y),
                     )
-                    yield Histogram(
-                        name=scat_name,
-                        title=scat_title,
-                        edges=xedges[i],
-                        y_edges=xedges[j],
-                        counts=_bincount(cell, wc, cells).reshape(n2 + 2, n2 + 2),
-                        variances=_bincount(cell, w2c, cells).reshape(n2 + 2, n2 + 2),
+                    yield new_hist(
+                        scat_name,
+                        scat_title,
+                        [
+                            fixed_axis(n2, self.vmins[i], self.vmaxs[i], xt),
+                            fixed_axis(n2, self.vmins[j], self.vmaxs[j], yt),
+                        ],
+                        _bincount(cell, wc, cells).reshape(n2 + 2, n2 + 2),
+                        _bincount(cell, w2c, cells).reshape(n2 + 2, n2 + 2),
+                        classname="TH2F",
                         entries=float(len(wc)),
                         stats=xy_stats,
-                        x_title=xt,
-                        y_title=yt,
                     )
                     wy = wc * y
-                    yield Profile(
-                        name=prof_name,
-                        title=prof_title,
-                        edges=np.linspace(self.vmins[i], self.vmaxs[i], n1 + 1),
-                        sum_w=sum_w,
-                        sum_w2=sum_w2,
-                        sum_wy=_bincount(b1[sl], wy, n1 + 2),
-                        sum_wy2=_bincount(b1[sl], wy * y, n1 + 2),
+                    yield new_profile(
+                        prof_name,
+                        prof_title,
+                        fixed_axis(n1, self.vmins[i], self.vmaxs[i], xt),
+                        sum_w,
+                        sum_w2,
+                        _bincount(b1[sl], wy, n1 + 2),
+                        _bincount(b1[sl], wy * y, n1 + 2),
                         entries=float(len(wc)),
                         stats=(*xstats, _wsum(wm1, y), _wsum(wm1, y * y)),
-                        x_title=xt,
                         y_title=yt,
                     )
 
@@ -540,7 +413,7 @@ class _PairPlots:
 
 def correlation_matrix_histogram(
     name: str, rho: npt.ArrayLike, titles: Sequence[str], title: str = ""
-) -> Histogram:
+) -> hist.Hist[Any]:
     """The TH2F TMVA writes for a correlation matrix.
 
     Parameters
@@ -557,7 +430,7 @@ def correlation_matrix_histogram(
 
     Returns
     -------
-    Histogram
+    hist.Hist
         n × n bins on [0, n] × [0, n]; bin (i, j) holds ``int(100 ρ[j, i])`` (x = column, y = row, as
         ROOT's ``TH2F(const TMatrixF&)``), computed in float32 as TMVA does; no ``Sumw2``; drawn
         range [−100, 100]; TMVA's label size, marker size/colour and label offset.
@@ -569,15 +442,13 @@ def correlation_matrix_histogram(
     # TMatrixF (float32) -> TH2F::Scale(100) (double product stored as float) -> Int_t truncation
     scaled = (m.astype(np.float32).astype(np.float64) * 100.0).astype(np.float32).astype(np.float64)
     content = np.trunc(scaled).T + 0.0  # Int_t(): no negative zero
-    return Histogram(
-        name=name,
-        title=title,
-        edges=np.arange(n + 1, dtype=np.float64),
-        y_edges=np.arange(n + 1, dtype=np.float64),
-        counts=content,
-        variances=None,
-        x_labels=list(titles),
-        y_labels=list(titles),
+    return new_hist(
+        name,
+        title,
+        [labelled_axis(titles), labelled_axis(titles)],
+        content,
+        None,
+        classname="TH2F",
         entries=float(2 * n * n),  # SetBinContent twice per bin (constructor, rounding)
         stats=(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),  # ROOT recomputes from the bins when Σw = 0
         minimum=-100.0,
@@ -585,14 +456,14 @@ def correlation_matrix_histogram(
         style={
             "fMarkerSize": 1.5,
             "fMarkerColor": 0,
-            "xaxis.fLabelSize": 0.055,
-            "yaxis.fLabelSize": 0.055,
-            "xaxis.fLabelOffset": 0.011,
+            "fXaxis.fLabelSize": 0.055,
+            "fYaxis.fLabelSize": 0.055,
+            "fXaxis.fLabelOffset": 0.011,
         },
     )
 
 
-def correlation_matrix_histograms(dataset: DataSet, multiclass: bool) -> list[Histogram]:
+def correlation_matrix_histograms(dataset: DataSet, multiclass: bool) -> list[hist.Hist[Any]]:
     """The correlation-matrix histograms the Factory writes into ``<loader>/``.
 
     Multiclass: ``CorrelationMatrix<Class>`` (title ``Correlation Matrix (<Class>)``) per class in

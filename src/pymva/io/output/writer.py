@@ -4,10 +4,10 @@
 :class:`OutputFile` writes into a temporary file next to the final path and
 renames it onto that path only when :meth:`OutputFile.close` completes, so an exception or an
 interrupt never leaves a truncated file in place of an earlier good one.  It writes histograms
-(:class:`pymva.histograms.Histogram`, or any object that looks like one, :class:`HistogramLike`) as
-TH1F/TH1D/TH2F/TH2D, profiles (:class:`pymva.histograms.Profile`) as TProfile, graphs
-(:class:`pymva.histograms.Graph` or :class:`GraphLike`) as TGraph, strings (TObjString) and the
-event trees (:class:`EventTreeColumns`, laid out by :func:`pymva.io.output.layout.event_tree_columns`).
+(:class:`hist.Hist`, as TH1F/TH1D/TH2F/TH2D or TProfile; converted by
+:func:`pymva.histograms.to_writable`), graphs (:class:`pymva.histograms.Graph` or
+:class:`GraphLike`) as TGraph, strings (TObjString) and the event trees
+(:class:`EventTreeColumns`, laid out by :func:`pymva.io.output.layout.event_tree_columns`).
 
 What goes where in the file is :mod:`pymva.io.output.layout`.
 """
@@ -17,18 +17,20 @@ from __future__ import annotations
 import contextlib
 import os
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import awkward as ak
+import boost_histogram as bh
 import numpy as np
 import numpy.typing as npt
 import uproot
 import uproot.writing.identify as _uw
 
-from ...histograms import AUTO_RANGE, Graph, Histogram, Profile
+from ...errors import OptionError
+from ...histograms import Graph, to_writable
 from ...logger import get_logger
 from ...safety import new_temporary_path
 from .plots import InputVariablePlots
@@ -38,34 +40,6 @@ _log = get_logger("DataSet", "pymva.io.output")
 
 #: Rows per ``TTree.extend`` call (one basket per branch each).
 DEFAULT_CHUNK_SIZE = 100_000
-
-
-@runtime_checkable
-class HistogramLike(Protocol):
-    """What :meth:`OutputFile.write_histogram` needs from a histogram that is not a
-    :class:`pymva.histograms.Histogram` (it is converted to one).
-
-    Besides ``name``, ``title``, ``counts`` and ``variances`` (``None`` for no ``Sumw2``), the bin
-    edges as ``edges`` or ``x_edges``.  Optional attributes, read when present: ``y_edges`` (makes
-    it 2-D, ``counts`` of shape (nx, ny) indexed ``[ix, iy]``), ``x_title``, ``y_title``,
-    ``z_title``, ``x_labels``, ``y_labels``, ``entries``, ``stats``, ``minimum``, ``maximum``,
-    ``root_type`` (``"TH1F"``, ``"TH1D"``, ``"TH2F"``, ``"TH2D"``) or ``precision`` (``'F'``/``'D'``),
-    ``style`` — see :class:`pymva.histograms.Histogram`.  ``counts`` and ``variances`` may
-    include the under- and overflow bins (nbins + 2 per axis).  Without ``root_type`` or
-    ``precision`` a histogram is written as TH1F/TH2F.
-    """
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def title(self) -> str: ...
-
-    @property
-    def counts(self) -> npt.NDArray[Any]: ...
-
-    @property
-    def variances(self) -> npt.NDArray[Any] | None: ...
 
 
 @runtime_checkable
@@ -88,7 +62,7 @@ class GraphLike(Protocol):
 
 
 # --------------------------------------------------------------------------------------------------
-# conversion to uproot's writable models
+# paths and graphs (histograms are converted by pymva.histograms.to_writable)
 
 
 def _join(directory: str, name: str) -> str:
@@ -96,104 +70,27 @@ def _join(directory: str, name: str) -> str:
     return f"{directory}/{name}" if directory else name
 
 
-def _is_uniform(edges: npt.NDArray[np.float64]) -> bool:
-    n = len(edges) - 1
-    if n < 1:
-        return True
-    ref = np.linspace(edges[0], edges[-1], n + 1)
-    return bool(np.all(np.abs(edges - ref) <= 1e-10 * max(abs(edges[-1] - edges[0]), 1e-300)))
-
-
-def _labels(labels: Sequence[str] | None) -> Any:
-    if labels is None:
-        return None
-    items = [_uw.to_TObjString(str(s)) for s in labels]
-    for i, item in enumerate(items):
-        item._bases[0]._members["@fUniqueID"] = i + 1  # TAxis::SetBinLabel numbers them by bin
-    return _uw.to_THashList(items)
-
-
-def _axis(
-    owner: str,
-    which: str,
-    edges: npt.NDArray[np.float64],
-    title: str,
-    labels: Sequence[str] | None,
-    style: Mapping[str, float],
-) -> Any:
-    nbins = len(edges) - 1
-    if not np.all(np.diff(edges) > 0):
-        raise ValueError(f"{owner}: {which} bin edges must increase strictly")
-    extra = {}
-    for key in ("fLabelSize", "fLabelOffset"):
-        if f"{which}.{key}" in style:
-            extra[key] = float(style[f"{which}.{key}"])
-    return _uw.to_TAxis(
-        fName=which,
-        fTitle=title,
-        fNbins=nbins,
-        fXmin=float(edges[0]),
-        fXmax=float(edges[-1]),
-        fXbins=None if _is_uniform(edges) else edges.astype(np.float64),
-        fLabels=_labels(labels),
-        **extra,
-    )
-
-
 def _title(obj: Any, attr: str) -> str:
     """An optional title attribute of a duck-typed object; ``""`` when missing or ``None``."""
     return str(getattr(obj, attr, "") or "")
 
 
-def _as_histogram(hist: Any) -> Histogram:
-    """``hist`` itself if it is a :class:`Histogram`, else a :class:`Histogram` of its attributes
-    (:class:`HistogramLike`)."""
-    if isinstance(hist, Histogram):
-        return hist
-    name = str(hist.name)
-    edges = getattr(hist, "edges", None)
-    if edges is None:
-        edges = getattr(hist, "x_edges", None)
-    if edges is None:
-        raise TypeError(f"histogram '{name}' ({type(hist).__name__}) has neither 'edges' nor 'x_edges'")
-    y_edges = getattr(hist, "y_edges", None)
-    ndim = 1 if y_edges is None else 2
-    root_type = getattr(hist, "root_type", None)
-    if root_type is not None:
-        expected: dict[str, Literal["F", "D"]] = {f"TH{ndim}F": "F", f"TH{ndim}D": "D"}
-        if root_type not in expected:
-            raise ValueError(
-                f"histogram '{name}': root_type {root_type!r} does not fit a {ndim}-D histogram; "
-                f"expected one of {sorted(expected)}"
-            )
-        precision = expected[root_type]
-    else:
-        precision = getattr(hist, "precision", "F")
-    return Histogram(
-        name,
-        str(hist.title),
-        edges,
-        hist.counts,
-        hist.variances,
-        _title(hist, "x_title"),
-        _title(hist, "y_title"),
-        y_edges=y_edges,
-        z_title=_title(hist, "z_title"),
-        x_labels=getattr(hist, "x_labels", None),
-        y_labels=getattr(hist, "y_labels", None),
-        entries=getattr(hist, "entries", None),
-        stats=getattr(hist, "stats", None),
-        minimum=float(getattr(hist, "minimum", AUTO_RANGE)),
-        maximum=float(getattr(hist, "maximum", AUTO_RANGE)),
-        precision=precision,
-        style=getattr(hist, "style", None) or {},
-    )
-
-
 def _as_graph(graph: Any) -> Graph:
-    """``graph`` itself if it is a :class:`Graph`, else a :class:`Graph` of its attributes (:class:`GraphLike`)."""
+    """``graph`` itself if it is a :class:`Graph`, else a :class:`Graph` of its attributes (:class:`GraphLike`).
+
+    Raises
+    ------
+    TypeError
+        If ``graph`` has not ``name``, ``title``, ``x`` and ``y``.
+    """
     if isinstance(graph, Graph):
         return graph
+    missing = [a for a in ("name", "title", "x", "y") if not hasattr(graph, a)]
+    if missing:
+        raise TypeError(
+            f"cannot write a {type(graph).__name__}: neither a histogram (hist.Hist) nor a graph "
+            f"(it lacks {', '.join(missing)})"
+        )
     return Graph(
         str(graph.name),
         str(graph.title),
@@ -201,113 +98,6 @@ def _as_graph(graph: Any) -> Graph:
         graph.y,
         _title(graph, "x_title"),
         _title(graph, "y_title"),
-    )
-
-
-def _graph_model(graph: Graph) -> Any:
-    """An uproot TGraph model; axis titles travel in ROOT's ``title;x;y`` title convention."""
-    model = uproot.as_TGraph(
-        {"x": graph.x, "y": graph.y},
-        title=graph.title,
-        xAxisLabel=graph.x_title,
-        yAxisLabel=graph.y_title,
-        minY=-1111.0,
-        maxY=-1111.0,
-    )
-    if not graph.x_title and not graph.y_title:
-        model._bases[0]._members["fTitle"] = graph.title
-    return model
-
-
-def _style_kwargs(style: Mapping[str, float]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key in ("fMarkerSize",):
-        if key in style:
-            out[key] = float(style[key])
-    for key in ("fMarkerColor", "fMarkerStyle", "fLineColor", "fFillColor"):
-        if key in style:
-            out[key] = int(style[key])
-    return out
-
-
-def _histogram_model(hist: Histogram) -> Any:
-    """An uproot TH1x/TH2x model of a :class:`Histogram`."""
-    edges, y_edges, style = hist.edges, hist.y_edges, hist.style
-    dtype = np.float32 if hist.precision == "F" else np.float64
-    data = hist.values(flow=True)
-    sumw2 = None if hist.variances is None else hist.sumw2(flow=True)
-    inner = tuple(slice(1, -1) for _ in hist.shape)
-    entries = float(np.sum(data)) if hist.entries is None else float(hist.entries)
-    stats = hist.stats
-    xc = 0.5 * (edges[:-1] + edges[1:])
-    if stats is None:
-        c = data[inner]
-        tsumw = float(c.sum())
-        tsumw2 = float(sumw2[inner].sum()) if sumw2 is not None else tsumw
-        if y_edges is None:
-            stats = (tsumw, tsumw2, float((c * xc).sum()), float((c * xc * xc).sum()))
-        else:
-            yc = 0.5 * (y_edges[:-1] + y_edges[1:])
-            stats = (
-                tsumw,
-                tsumw2,
-                float((c.T * xc).sum()),
-                float((c.T * xc * xc).sum()),
-                float((c * yc).sum()),
-                float((c * yc * yc).sum()),
-                float((c * yc).T.dot(xc).sum()),
-            )
-    common: dict[str, Any] = {
-        "fName": hist.name,
-        "fTitle": hist.title,
-        "data": data.T.reshape(-1).astype(dtype),
-        "fEntries": entries,
-        "fSumw2": None if sumw2 is None else sumw2.T.reshape(-1).astype(np.float64),
-        "fXaxis": _axis(f"histogram '{hist.name}'", "xaxis", edges, hist.x_title, hist.x_labels, style),
-        "fMinimum": float(hist.minimum),
-        "fMaximum": float(hist.maximum),
-        **_style_kwargs(style),
-    }
-    if y_edges is None:
-        yaxis = _uw.to_TAxis(fName="yaxis", fTitle=hist.y_title, fNbins=1, fXmin=0.0, fXmax=1.0)
-        return _uw.to_TH1x(
-            fTsumw=stats[0], fTsumw2=stats[1], fTsumwx=stats[2], fTsumwx2=stats[3], fYaxis=yaxis, **common
-        )
-    yaxis = _axis(f"histogram '{hist.name}'", "yaxis", y_edges, hist.y_title, hist.y_labels, style)
-    zaxis = _uw.to_TAxis(fName="zaxis", fTitle=hist.z_title, fNbins=1, fXmin=0.0, fXmax=1.0)
-    return _uw.to_TH2x(
-        fTsumw=stats[0],
-        fTsumw2=stats[1],
-        fTsumwx=stats[2],
-        fTsumwx2=stats[3],
-        fTsumwy=stats[4],
-        fTsumwy2=stats[5],
-        fTsumwxy=stats[6],
-        fYaxis=yaxis,
-        fZaxis=zaxis,
-        **common,
-    )
-
-
-def _profile_model(prof: Profile) -> Any:
-    s = prof.stats
-    sum_w, sum_w2, sum_wy, sum_wy2 = prof.sums(flow=True)
-    return _uw.to_TProfile(
-        fName=prof.name,
-        fTitle=prof.title,
-        data=sum_wy,
-        fEntries=float(prof.entries),
-        fTsumw=s[0],
-        fTsumw2=s[1],
-        fTsumwx=s[2],
-        fTsumwx2=s[3],
-        fTsumwy=s[4],
-        fTsumwy2=s[5],
-        fSumw2=sum_wy2,
-        fBinEntries=sum_w,
-        fBinSumw2=sum_w2,
-        fXaxis=_axis(f"profile '{prof.name}'", "xaxis", prof.edges, prof.x_title, None, {}),
-        fYaxis=_uw.to_TAxis(fName="yaxis", fTitle=prof.y_title, fNbins=1, fXmin=0.0, fXmax=1.0),
     )
 
 
@@ -414,7 +204,9 @@ class OutputFile:
     ----------
     path : str or os.PathLike
         The final file name.  Nothing is written there before :meth:`close`: the content goes to
-        a temporary file ``.<name>.<random>.tmp`` in the same directory, which :meth:`close`
+        a temporary file ``.<name>.pymva-<host>-<pid>-<random>.tmp`` in the same directory
+        (:func:`pymva.safety.temporary_name`; a later write removes it if this process is killed
+        before it can), which :meth:`close`
         renames onto ``path`` (``os.replace``, atomic on POSIX and Windows).  An earlier file at
         ``path`` stays untouched until then, and untouched for good after :meth:`abort` or an
         exception inside a ``with`` block.
@@ -432,7 +224,7 @@ class OutputFile:
         self._path = os.path.abspath(os.fspath(path))
         _, base = os.path.split(self._path)
         if not base:
-            raise ValueError(f"output file path {os.fspath(path)!r} names a directory, not a file")
+            raise OptionError(f"output file path {os.fspath(path)!r} names a directory, not a file")
         # created with the usual permissions (0666 minus umask), as ROOT's TFile would
         self._tmp = os.fspath(new_temporary_path(self._path))
         try:
@@ -506,45 +298,40 @@ class OutputFile:
             self._file.mkdir(path)
             self._record(path)
 
-    def write_histogram(self, directory: str, hist: HistogramLike | Profile | GraphLike) -> None:
-        """Write a histogram (TH1F/TH1D/TH2F/TH2D) into ``directory``.
+    def write_histogram(self, directory: str, hist: bh.Histogram[Any] | Graph | GraphLike) -> None:
+        """Write a histogram into ``directory`` as TMVA would: TH1F/TH1D/TH2F/TH2D, TProfile or TGraph.
 
-        Titles, axis titles, ``Sumw2`` (from ``variances``), bin labels, entries, statistics,
-        drawn range and style are written as :class:`pymva.histograms.Histogram` holds them (another
-        object is read as :class:`HistogramLike` describes).  A :class:`~pymva.histograms.Profile`
-        is written as a TProfile and a graph (a :class:`~pymva.histograms.Graph`, or an object with
-        ``x`` and ``y`` and no ``counts``) as :meth:`write_graph` does, so that the evaluation's
-        mixed lists can be written in one loop.
+        ``hist`` is a :class:`hist.Hist` (any ``boost_histogram.Histogram``), converted by
+        :func:`pymva.histograms.to_writable` (class, title, axis titles, ``Sumw2``, bin labels,
+        entries, statistics, drawn range and style from the histogram and its ``metadata``), or
+        a graph (a :class:`~pymva.histograms.Graph`, or an object with ``name``, ``x`` and ``y``)
+        written as :meth:`write_graph` does, so that the evaluation's mixed lists can be written in
+        one loop.  The key is the histogram's ``name``.
 
         Raises
         ------
         ValueError
-            If the bin arrays do not fit the edges, the edges do not increase, ``root_type`` does
-            not fit the number of dimensions, … (the message names the histogram).
+            If the histogram has no name, its ``metadata["classname"]`` does not fit it, … (see
+            :func:`pymva.histograms.to_writable`; the message names the histogram).
         TypeError
-            If an object that is not a :class:`~pymva.histograms.Histogram` has no bin edges.
+            If ``hist`` is neither a histogram nor a graph.
         """
         self._check_open()
-        if isinstance(hist, Profile):
-            model = _profile_model(hist)
-        elif isinstance(hist, Graph) or (
-            not hasattr(hist, "counts") and hasattr(hist, "x") and hasattr(hist, "y")
-        ):
-            model = _graph_model(_as_graph(hist))
-        else:
-            model = _histogram_model(_as_histogram(hist))
-        path = _join(directory, str(hist.name))
+        model = to_writable(hist if isinstance(hist, bh.Histogram) else _as_graph(hist))
+        path = _join(directory, str(getattr(hist, "name", "")))
         self._file[path] = model
         self._record(path)
 
-    def write_graph(self, directory: str, graph: GraphLike) -> None:
+    def write_graph(self, directory: str, graph: Graph | GraphLike) -> None:
         """Write a TGraph (``x``, ``y``; optional ``x_title``/``y_title``) into ``directory``."""
         self._check_open()
         path = _join(directory, str(graph.name))
-        self._file[path] = _graph_model(_as_graph(graph))
+        self._file[path] = to_writable(_as_graph(graph))
         self._record(path)
 
-    def write_histograms(self, directory: str, hists: Iterable[HistogramLike | Profile | GraphLike]) -> None:
+    def write_histograms(
+        self, directory: str, hists: Iterable[bh.Histogram[Any] | Graph | GraphLike]
+    ) -> None:
         """Write several histograms (or profiles, or graphs) into ``directory``, in order."""
         for h in hists:
             self.write_histogram(directory, h)

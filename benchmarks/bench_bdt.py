@@ -1,0 +1,88 @@
+"""Speed of TMVA's BDT in pymva, against scikit-learn in the same run.
+
+Prints:
+
+* training 850 trees of depth 3, nCuts=20 (``NTrees=850:MaxDepth=3:nCuts=20:BoostType=AdaBoost``)
+  on 2 × N events × 10 variables / ``HistGradientBoostingClassifier(max_iter=850, max_depth=3,
+  max_bins=21)`` on the same arrays (goal <= 2);
+* evaluation of the trained forest on 1M events, in seconds (goal <= 1 s on one core), and as a
+  ratio to scikit-learn's ``predict_proba`` of its model.
+
+Run:  python benchmarks/bench_bdt.py [--events N] [--trees N] [--eval-events N]
+(one core: ``OMP_NUM_THREADS=1 python benchmarks/bench_bdt.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+
+import numpy as np
+
+from pymva.data.dataset import Sample, VariableInfo
+from pymva.methods.base import MethodContext
+from pymva.methods.bdt import MethodBDT
+from pymva.types import EAnalysisType
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=50_000, help="events per class (default 50000)")
+    ap.add_argument("--trees", type=int, default=850)
+    ap.add_argument("--eval-events", type=int, default=1_000_000)
+    args = ap.parse_args()
+    logging.disable(logging.WARNING)
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(0)
+    n, nvar = args.events, 10
+    X = np.vstack([rng.normal(0.3, 1, (n, nvar)), rng.normal(-0.3, 1, (n, nvar))]).astype(np.float32)
+    cls = np.r_[np.zeros(n), np.ones(n)].astype(np.int32)
+    sample = Sample(
+        X=X,
+        targets=np.zeros((2 * n, 0), np.float32),
+        spectators=np.zeros((2 * n, 0), np.float32),
+        weights=np.ones(2 * n, np.float32),
+        class_id=cls,
+    )
+    ctx = MethodContext(
+        job_name="bench",
+        dataset_name="dataset",
+        analysis_type=EAnalysisType.kClassification,
+        variables=tuple(VariableInfo(f"x{i}", f"x{i}", f"x{i}") for i in range(nvar)),
+        class_names=("Signal", "Background"),
+    )
+    bdt = MethodBDT("BDT", ctx, f"NTrees={args.trees}:MaxDepth=3:nCuts=20:BoostType=AdaBoost")
+    bdt.setup()
+    t0 = time.perf_counter()
+    bdt.train(sample)
+    t_bdt = time.perf_counter() - t0
+
+    hgb = HistGradientBoostingClassifier(
+        max_iter=args.trees, max_depth=3, max_bins=21, early_stopping=False, random_state=0
+    )
+    t0 = time.perf_counter()
+    hgb.fit(X, cls)
+    t_hgb = time.perf_counter() - t0
+    print(f"training {args.trees} trees on {2 * n} events x {nvar} variables:")
+    print(
+        f"  pymva BDT {t_bdt:.2f} s, HistGradientBoosting {t_hgb:.2f} s, ratio {t_bdt / t_hgb:.2f} (goal <= 2)"
+    )
+
+    Xe = rng.normal(0, 1, (args.eval_events, nvar)).astype(np.float32)
+    t0 = time.perf_counter()
+    bdt.evaluate(Xe)
+    t_eval = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    hgb.predict_proba(Xe)
+    t_hgb_eval = time.perf_counter() - t0
+    print(f"evaluation of the forest on {args.eval_events} events:")
+    print(
+        f"  pymva BDT {t_eval:.2f} s (goal <= 1 s), HistGradientBoosting {t_hgb_eval:.2f} s, "
+        f"ratio {t_eval / t_hgb_eval:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
