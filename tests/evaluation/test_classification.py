@@ -11,6 +11,7 @@ import hist
 import numpy as np
 import pytest
 from scipy.integrate import quad
+from scipy.optimize import brentq
 from scipy.special import kolmogorov
 from scipy.stats import norm
 
@@ -23,6 +24,7 @@ from pymva.evaluation import (
     separation_from_pdfs,
     significance,
 )
+from pymva.evaluation.classification import _find_cuts
 from pymva.histograms import regular
 
 
@@ -143,7 +145,11 @@ def test_overtrained_response_has_tiny_ks_probability() -> None:
     r = evaluate_classification("T", "ds", *test, yr, wr, sr)
     assert r.ks_signal < 1e-6
     assert r.ks_background > 1e-3
-    assert r.train_eff_at_10 > r.eff_at_10 + 0.05
+    # the training-curve efficiencies show it; TMVA's (cuts from the test curve) see only the
+    # training background, which is not overtrained
+    own = evaluate_classification("T", "ds", *test, yr, wr, sr, training_cut_from_test_sample=False)
+    assert own.train_eff_at_10 > own.eff_at_10 + 0.05
+    assert r.train_eff_at_10 == pytest.approx(r.eff_at_10, abs=0.02)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -346,7 +352,7 @@ def tmva_reference(y: np.ndarray, w: np.ndarray, s: np.ndarray) -> dict[str, flo
                 h[:maxbin] += ww
             else:
                 h[maxbin:] += ww
-        return list(h / max(np.finfo(float).eps, h.max()))
+        return list(h * (1.0 / max(np.finfo(float).eps, h.max())))  # TH1::Scale multiplies
 
     eff_s, eff_b = cumulative(ys, ws), cumulative(yb, wb)
     centers = [lo + (i - 0.5) * ((hi - lo) / nh) for i in range(1, nh + 1)]
@@ -425,20 +431,59 @@ def test_negative_orientation_mirrors_the_positive_one() -> None:
     assert neg.signal_reference_cut == pytest.approx(-pos.signal_reference_cut, abs=0.01)
 
 
-def test_training_cut_from_test_sample_reproduces_tmva() -> None:
+def test_training_cut_from_test_sample_is_tmvas_default() -> None:
     rng = np.random.default_rng(8)
     test = gaussian_sample(rng, 5000, 1.0)
     yr, wr, sr = gaussian_sample(rng, 5000, 1.0)
     yr = np.where(sr, yr + 0.5, yr)
-    ours = evaluate_classification("T", "ds", *test, yr, wr, sr)
-    tmva = evaluate_classification("T", "ds", *test, yr, wr, sr, training_cut_from_test_sample=True)
-    assert (ours.eff_at_10, ours.eff_area) == (tmva.eff_at_10, tmva.eff_area)
-    # with the test cuts the training numbers only see the training background
-    assert ours.train_eff_at_10 > tmva.train_eff_at_10 + 0.05
+    tmva = evaluate_classification("T", "ds", *test, yr, wr, sr)
+    explicit = evaluate_classification("T", "ds", *test, yr, wr, sr, training_cut_from_test_sample=True)
+    own = evaluate_classification("T", "ds", *test, yr, wr, sr, training_cut_from_test_sample=False)
+    assert tmva.train_eff_at_10 == explicit.train_eff_at_10
+    assert (own.eff_at_10, own.eff_area) == (tmva.eff_at_10, tmva.eff_area)
+    # with TMVA's test-sample cuts the training numbers only see the training background
+    assert own.train_eff_at_10 > tmva.train_eff_at_10 + 0.05
     # identical samples: both conventions agree
     same = evaluate_classification("T", "ds", *test, *test)
-    same_tmva = evaluate_classification("T", "ds", *test, *test, training_cut_from_test_sample=True)
-    assert same.train_eff_at_30 == same_tmva.train_eff_at_30 == same.eff_at_30
+    same_own = evaluate_classification("T", "ds", *test, *test, training_cut_from_test_sample=False)
+    assert same.train_eff_at_30 == same_own.train_eff_at_30 == same.eff_at_30
+
+
+def test_root_finder_stops_where_tmvas_brent_does_on_a_plateau() -> None:
+    # effS(cut) = 1 - 6 cut on [0, 0.1], 0.4 on [0.1, 0.9], 0.4 - 4 (cut - 0.9) on [0.9, 1]
+    def g(x: np.ndarray) -> np.ndarray:
+        return np.where(x < 0.1, 1 - 6 * x, np.where(x <= 0.9, 0.4, 0.4 - 4 * (x - 0.9)))
+
+    # target 0.4, by hand: f(0) = 0.6, f(1) = -0.4; |f(0)| > |f(1)|, so RZERO's first step is the
+    # secant through (0, 0.6) and (1, -0.4), which lands at 0.6 on the plateau (f = 0): the root.
+    # (Bisection would stop at 0.5.)  Target 0.7 is crossed once, at 0.05; target 2 is not
+    # bracketed, for which TMVA returns 1.
+    cuts = _find_cuts(np.array([0.4, 0.7, 2.0]), g, 0.0, 1.0)
+    assert cuts[0] == pytest.approx(0.6, abs=4 * np.finfo(float).eps)
+    assert cuts[1] == pytest.approx(0.05, abs=4 * np.finfo(float).eps)
+    assert cuts[2] == 1.0
+    # scipy's Brent (with its smallest relative tolerance) takes the same first step
+    assert brentq(lambda x: float(g(np.array(x))) - 0.4, 0.0, 1.0, xtol=1e-300) == pytest.approx(cuts[0])
+    # on a smooth, strictly monotone curve both converge to the unique root (RZERO: eps/2 |x|)
+    f = lambda x: 0.5 + 0.5 * np.tanh(3 * (0.5 - np.asarray(x)))  # noqa: E731
+    targets = np.array([0.1, 0.3, 0.5, 0.77, 0.9])
+    ours = _find_cuts(targets, f, 0.0, 1.0)
+    for t, c in zip(targets, ours, strict=True):
+        assert c == pytest.approx(brentq(lambda x: float(f(x)) - t, 0.0, 1.0, xtol=1e-300), abs=4e-16)
+
+
+def test_unit_weight_plateaus_match_tmva_loops() -> None:
+    # unit weights and 200 events per class: effS(cut) is a staircase of steps 1/200, so every
+    # target k/200 + 1/400 ... lies on a plateau and the cut is wherever TMVA's Brent stops
+    rng = np.random.default_rng(0)
+    n = 200
+    y = np.concatenate([rng.normal(1.0, 1.0, n), rng.normal(0.0, 1.0, n)]).round(2)
+    w = np.ones(2 * n)
+    s = np.r_[np.ones(n, bool), np.zeros(n, bool)]
+    r = evaluate_classification("T", "ds", y, w, s, y, w, s)
+    ref = tmva_reference(y, w, s)
+    for key in ("eff_at_01", "eff_at_10", "eff_at_30", "eff_area", "signal_reference_cut"):
+        assert getattr(r, key) == pytest.approx(ref[key], abs=1e-12), key
 
 
 def test_result_object_conveniences(gauss: tuple[ClassificationResult, float, int]) -> None:

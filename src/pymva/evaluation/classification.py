@@ -24,11 +24,11 @@ plus ``Factory::GetROCIntegral``.  The steps, with ``y`` the response and ``w`` 
 8. Kolmogorov–Smirnov probabilities between ``MVA_<T>_S`` and ``MVA_<T>_Train_S`` (and ``_B``),
    ROOT's ``TH1::KolmogorovTest`` without the random "X" option, so the numbers are reproducible.
 
-Two deliberate differences from TMVA, both documented in ``docs/evaluation.md``: TMVA finds the
-cuts of the *training* ``effBvsS`` curve with the *test* signal-efficiency curve (its root finder
-always uses the test spline); pymva uses the training curve unless
-``training_cut_from_test_sample=True``.  Cuts are found by bisection to full double precision
-instead of Brent's method (same root wherever the efficiency curve crosses the target).
+As in TMVA, the cuts of the *training* ``effBvsS`` curve are found on the *test* signal-efficiency
+curve (``GetValueForRoot`` always evaluates the test spline); ``training_cut_from_test_sample=False``
+finds them on the training curve instead.  Cuts are found with a port of TMVA's ``RootFinder``
+(Brent's method, absolute tolerance 0), so on plateaus of the efficiency curve the cut is the
+point where TMVA's search stops.
 """
 
 from __future__ import annotations
@@ -360,32 +360,76 @@ def _cumulative_efficiency(y: F64, w: F64, lo: float, hi: float, positive: bool)
     return raw * scale, np.abs(raw) * scale * scale
 
 
-def _find_cuts(targets: F64, g: Callable[[F64], F64], a: float, b: float) -> F64:
-    """Solve ``g(cut) = target`` on ``[a, b]`` for every target (bisection to full precision).
+#: ``RootFinder``'s defaults as ``MethodBase::GetEfficiency`` constructs it (RootFinder.h)
+_ROOT_MAX_ITER = 100
+_ROOT_ABS_TOL = 0.0
 
-    Stands in for TMVA's ``RootFinder::Root`` (Brent's method): where ``g`` crosses the target the
-    two give the same cut (to ``4 eps`` of the range).  Like TMVA, returns 1 for a target that ``[a, b]`` does not bracket.
+
+def _find_cuts(targets: F64, g: Callable[[F64], F64], a: float, b: float) -> F64:
+    """Solve ``g(cut) = target`` on ``[a, b]`` for every target as TMVA's ``RootFinder::Root`` does.
+
+    A port of ``tmva/tmva/src/RootFinder.cxx`` (Brent's method after CERNLIB's ``RZERO``; at most
+    100 iterations, absolute tolerance 0, relative tolerance ``eps/2 |b|``), run for all targets at
+    once: each target follows its own sequence of trial points, so on a plateau of ``g`` (where
+    every point of an interval solves the equation) it stops at the same point as TMVA.  Like TMVA,
+    returns 1 for a target that ``[a, b]`` does not bracket.
     """
     t = np.asarray(targets, np.float64)
-    lo = np.full(t.shape, a)
-    hi = np.full(t.shape, b)
-    flo = g(lo) - t
-    fhi = g(hi) - t
-    unbracketed = flo * fhi > 0
-    scale = max(abs(a), abs(b), b - a)
-    for _ in range(200):  # 2**-200 of the range is far below double precision
-        mid = 0.5 * (lo + hi)
-        if np.all((mid == lo) | (mid == hi) | (hi - lo <= 4.0 * _DBL_EPS * scale)):
+    n = t.shape
+    xa = np.full(n, float(a))
+    xb = np.full(n, float(b))
+    fa = g(xa) - t
+    fb = g(xb) - t
+    unbracketed = fb * fa > 0
+    done = unbracketed.copy()
+    result = np.ones(n)
+    ac_equal = np.zeros(n, dtype=bool)
+    fc = fb.copy()
+    c = np.zeros(n)
+    d = np.zeros(n)
+    e = np.zeros(n)
+    for _ in range(_ROOT_MAX_ITER + 1):
+        live = ~done
+        same = live & (((fb < 0) & (fc < 0)) | ((fb > 0) & (fc > 0)))
+        ac_equal |= same
+        c = np.where(same, xa, c)
+        fc = np.where(same, fa, fc)
+        d = np.where(same, xb - xa, d)
+        e = np.where(same, xb - xa, e)
+        swap = live & (np.abs(fc) < np.abs(fb))
+        ac_equal |= swap
+        xa, xb, c = np.where(swap, xb, xa), np.where(swap, c, xb), np.where(swap, xb, c)
+        fa, fb, fc = np.where(swap, fb, fa), np.where(swap, fc, fb), np.where(swap, fb, fc)
+        tol = 0.5 * _DBL_EPS * np.abs(xb)
+        m = 0.5 * (c - xb)
+        converged = live & ((fb == 0) | (np.abs(m) <= tol) | (np.abs(fb) < _ROOT_ABS_TOL))
+        result = np.where(converged, xb, result)
+        done |= converged
+        live = ~done
+        if not live.any():
             break
-        fm = g(mid) - t
-        zero = fm == 0
-        right = (np.sign(fm) == np.sign(flo)) & ~zero  # the crossing is in [mid, hi]
-        lo = np.where(zero | right, mid, lo)
-        hi = np.where(zero | ~right, mid, hi)
-        flo = np.where(zero | right, fm, flo)
-    cut = 0.5 * (lo + hi)
-    cut = np.where(fhi == 0, b, cut)
-    return np.where(unbracketed, 1.0, cut)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bisect = (np.abs(e) < tol) | (np.abs(fa) <= np.abs(fb))
+            s_ = fb / fa
+            q1 = fa / fc
+            r = fb / fc
+            p = np.where(ac_equal, 2 * m * s_, s_ * (2 * m * q1 * (q1 - r) - (xb - xa) * (r - 1)))
+            q = np.where(ac_equal, 1 - s_, (q1 - 1) * (r - 1) * (s_ - 1))
+            q = np.where(p > 0, -q, q)
+            p = np.abs(p)
+            min1 = 3 * m * q - np.abs(tol * q)
+            min2 = np.abs(e * q)
+            accept = ~bisect & (2 * p < np.minimum(min1, min2))
+            d_new = np.where(accept, p / q, m)
+        e = np.where(live, np.where(accept, d, m), e)
+        d = np.where(live, d_new, d)
+        xa = np.where(live, xb, xa)
+        fa = np.where(live, fb, fa)
+        step = np.where(np.abs(d) > tol, d, np.where(m > 0, tol, -tol))
+        xb = np.where(live, xb + step, xb)
+        fb = np.where(live, g(xb) - t, fb)
+    # out of iterations: TMVA returns its last trial point
+    return np.where(done, result, xb)
 
 
 @dataclass(frozen=True, eq=False)
@@ -472,7 +516,7 @@ def evaluate_classification(
     train_is_signal: npt.ArrayLike,
     *,
     method_type: str = "",
-    training_cut_from_test_sample: bool = False,
+    training_cut_from_test_sample: bool = True,
 ) -> ClassificationResult:
     """Evaluate a two-class classifier as TMVA's ``EvaluateAllMethods`` does (core.md §5.1–§5.5).
 
@@ -492,8 +536,10 @@ def evaluate_classification(
         The method's type name; ``"Variable"`` puts the result in the "Input Variables" part of
         the tables.
     training_cut_from_test_sample : bool, optional
-        Reproduce TMVA's training ``effBvsS``, whose cuts come from the *test* signal efficiency
-        (default False: from the training signal efficiency).
+        TMVA's rule (default True): the cuts of the training ``effBvsS`` come from the *test*
+        signal efficiency (``MethodBase::GetTrainingEfficiency`` calls ``GetValueForRoot``, which
+        evaluates the test spline).  False finds them on the training signal efficiency, which
+        makes the "from training sample" column a training-sample ROC on its own.
 
     Returns
     -------
