@@ -465,11 +465,11 @@ def test_root_finder_stops_where_tmvas_brent_does_on_a_plateau() -> None:
     # scipy's Brent (with its smallest relative tolerance) takes the same first step
     assert brentq(lambda x: float(g(np.array(x))) - 0.4, 0.0, 1.0, xtol=1e-300) == pytest.approx(cuts[0])
     # on a smooth, strictly monotone curve both converge to the unique root (RZERO: eps/2 |x|)
-    f = lambda x: 0.5 + 0.5 * np.tanh(3 * (0.5 - np.asarray(x)))  # noqa: E731
+    f = lambda x: 0.5 + 0.5 * np.tanh(3 * (0.5 - np.asarray(x)))
     targets = np.array([0.1, 0.3, 0.5, 0.77, 0.9])
     ours = _find_cuts(targets, f, 0.0, 1.0)
     for t, c in zip(targets, ours, strict=True):
-        assert c == pytest.approx(brentq(lambda x: float(f(x)) - t, 0.0, 1.0, xtol=1e-300), abs=4e-16)
+        assert c == pytest.approx(brentq(lambda x, t=t: float(f(x)) - t, 0.0, 1.0, xtol=1e-300), abs=4e-16)
 
 
 def test_unit_weight_plateaus_match_tmva_loops() -> None:
