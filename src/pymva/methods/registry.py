@@ -25,6 +25,7 @@ BUILTIN_METHODS: dict[EMVA, str] = {
     EMVA.kPyGTB: "pymva.methods.pygtb",
     EMVA.kFisher: "pymva.methods.fisher",
     EMVA.kBDT: "pymva.methods.bdt",
+    EMVA.kDL: "pymva.methods.dl",
 }
 
 M = TypeVar("M", bound="type[MethodBase]")
