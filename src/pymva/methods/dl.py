@@ -241,11 +241,14 @@ class MethodDL(MethodBase):
         n_out = self._n_outputs()
         try:
             return build_deep_net(specs, self.input_shape_, n_out)
-        except OptionError:
+        except OptionError as first:
             if self.context.analysis_type != EAnalysisType.kClassification:
                 raise
             # two classes: a last layer with one column per class (one-hot targets) is accepted too
-            return build_deep_net(specs, self.input_shape_, self.context.n_classes)
+            try:
+                return build_deep_net(specs, self.input_shape_, self.context.n_classes)
+            except OptionError:
+                raise first from None
 
     # ------------------------------------------------------------------ training
     def _targets(self, sample: Sample, n_columns: int) -> F32:

@@ -27,12 +27,10 @@ The module is TorchScript-compatible (``torch.jit.script``) and takes ``(batch, 
 input; it returns the raw last-layer output (the output function is applied by ``MethodDL``).
 """
 
-from __future__ import annotations
-
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -68,16 +66,19 @@ def _activate(x: torch.Tensor, code: int) -> torch.Tensor:
 class _Layer(nn.Module):
     """Base of the layers: reshapes its input to ``in_shape`` (batch first) and applies dropout."""
 
+    in_shape: list[int]
+    out_shape: list[int]
+    dropout: float
     kind: str = ""
 
     def __init__(self, in_shape: Shape, out_shape: Shape) -> None:
         super().__init__()
-        self.in_shape: list[int] = list(in_shape)
-        self.out_shape: list[int] = list(out_shape)
-        self.dropout: float = 0.0
+        self.in_shape = list(in_shape)
+        self.out_shape = list(out_shape)
+        self.dropout = 0.0
 
     def shaped(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.reshape([x.shape[0], *self.in_shape])
+        x = x.reshape([x.shape[0]] + self.in_shape)  # noqa: RUF005 - TorchScript has no list unpacking
         if self.dropout > 0.0 and self.training:
             x = nn.functional.dropout(x, self.dropout, True)
         return x
@@ -88,11 +89,12 @@ class _Layer(nn.Module):
 
 
 class DenseLayer(_Layer):
+    activation: int
     kind = "DENSE"
 
     def __init__(self, in_shape: Shape, width: int, activation: int) -> None:
         super().__init__(in_shape, (width,))
-        self.activation: int = activation
+        self.activation = activation
         self.weight = nn.Parameter(torch.zeros(width, int(np.prod(in_shape))))
         self.bias = nn.Parameter(torch.zeros(width))
 
@@ -105,6 +107,9 @@ class DenseLayer(_Layer):
 
 
 class ConvLayer(_Layer):
+    activation: int
+    stride: list[int]
+    padding: list[int]
     kind = "CONV"
 
     def __init__(self, in_shape: Shape, depth: int, kernel: Shape, stride: Shape, padding: Shape,
@@ -113,9 +118,9 @@ class ConvLayer(_Layer):
         oh = (h - kernel[0] + 2 * padding[0]) // stride[0] + 1
         ow = (w - kernel[1] + 2 * padding[1]) // stride[1] + 1
         super().__init__(in_shape, (depth, oh, ow))
-        self.activation: int = activation
-        self.stride: list[int] = list(stride)
-        self.padding: list[int] = list(padding)
+        self.activation = activation
+        self.stride = list(stride)
+        self.padding = list(padding)
         self.weight = nn.Parameter(torch.zeros(depth, d, kernel[0], kernel[1]))
         self.bias = nn.Parameter(torch.zeros(depth))
 
@@ -129,35 +134,39 @@ class ConvLayer(_Layer):
 
 
 class MaxPoolLayer(_Layer):
+    kernel: list[int]
+    stride: list[int]
     kind = "MAXPOOL"
 
     def __init__(self, in_shape: Shape, kernel: Shape, stride: Shape) -> None:
         d, h, w = in_shape
         super().__init__(in_shape, (d, (h - kernel[0]) // stride[0] + 1, (w - kernel[1]) // stride[1] + 1))
-        self.kernel: list[int] = list(kernel)
-        self.stride: list[int] = list(stride)
+        self.kernel = list(kernel)
+        self.stride = list(stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return nn.functional.max_pool2d(self.shaped(x), self.kernel, self.stride)
 
 
 class ReshapeLayer(_Layer):
+    flat: bool
     kind = "RESHAPE"
 
     def __init__(self, in_shape: Shape, out_shape: Shape, flat: bool) -> None:
         super().__init__(in_shape, out_shape)
-        self.flat: bool = flat
+        self.flat = flat
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.shaped(x).reshape([x.shape[0], *self.out_shape])
+        return self.shaped(x).reshape([x.shape[0]] + self.out_shape)  # noqa: RUF005 - TorchScript has no list unpacking
 
 
 class BatchNormLayer(_Layer):
+    tmva_momentum: float
     kind = "BNORM"
 
     def __init__(self, in_shape: Shape, momentum: float, epsilon: float) -> None:
         super().__init__(in_shape, in_shape)
-        self.tmva_momentum: float = momentum
+        self.tmva_momentum = momentum
         n = in_shape[0]
         # TMVA's running mean is m * old + (1 - m) * batch; momentum < 0: the cumulative average
         torch_momentum = None if momentum < 0 else 1.0 - momentum
@@ -174,15 +183,18 @@ class BatchNormLayer(_Layer):
 class _Recurrent(_Layer):
     """Shared part of RNN, LSTM and GRU: ``n_gates`` stacked input/state matrices and biases."""
 
+    state_size: int
+    return_sequence: bool
+    remember_state: bool
     n_gates: int = 1
 
     def __init__(self, in_shape: Shape, state_size: int, return_sequence: bool, remember_state: bool) -> None:
         steps, features = in_shape
         out = (steps, state_size) if return_sequence else (state_size,)
         super().__init__(in_shape, out)
-        self.state_size: int = state_size
-        self.return_sequence: bool = return_sequence
-        self.remember_state: bool = remember_state
+        self.state_size = state_size
+        self.return_sequence = return_sequence
+        self.remember_state = remember_state
         g = self.n_gates
         self.weight_input = nn.Parameter(torch.zeros(g * state_size, features))
         self.weight_state = nn.Parameter(torch.zeros(g * state_size, state_size))
@@ -236,13 +248,14 @@ class LSTMLayer(_Recurrent):
 
 
 class GRULayer(_Recurrent):
+    reset_gate_after: bool
     kind = "GRU"
     n_gates = 3  # reset, update, candidate
 
     def __init__(self, in_shape: Shape, state_size: int, return_sequence: bool, remember_state: bool,
                  reset_gate_after: bool) -> None:  # fmt: skip
         super().__init__(in_shape, state_size, return_sequence, remember_state)
-        self.reset_gate_after: bool = reset_gate_after
+        self.reset_gate_after = reset_gate_after
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.shaped(x)
@@ -267,6 +280,7 @@ class GRULayer(_Recurrent):
 
 
 class DeepNet(nn.Module):
+    input_shape: list[int]
     """The network: ``(batch, n_variables)`` float32 in, ``(batch, n_outputs)`` raw outputs out.
 
     Attributes
@@ -277,10 +291,12 @@ class DeepNet(nn.Module):
         ``(depth, height, width)`` of ``InputLayout``.
     """
 
+    __jit_unused_properties__: ClassVar[list[str]] = ["output_width"]
+
     def __init__(self, layers: Sequence[_Layer], input_shape: Shape) -> None:
         super().__init__()
         self.layers = nn.ModuleList(layers)
-        self.input_shape: list[int] = list(input_shape)
+        self.input_shape = list(input_shape)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for layer in self.layers:
