@@ -466,3 +466,45 @@ def test_multiclass_and_regression(tmp_path: Path) -> None:
                      class_id=np.zeros(n, np.int32)))  # fmt: skip
     resid = reg.evaluate(X)[:, 0] - t[:, 0]
     assert float(np.mean(resid**2)) < 0.25 * float(np.var(t))  # a linear target is learnt
+
+
+def test_reads_a_weights_element_in_root_6_2x_spellings(tmp_path: Path) -> None:
+    """ROOT's older LSTMLayer: OutputSize instead of StateSize, no ReturnSequence, and the misspelt
+    'Candidateeights' matrix; numbers as std::scientific with two blanks (VGeneralLayer::WriteMatrixToXML)."""
+    rng = np.random.default_rng(21)
+    hs, feat, steps = 2, 3, 4
+    weights = ET.Element("Weights", NetDepth="2", InputDepth="1", InputHeight=str(steps), InputWidth=str(feat),
+                         BatchSize="1", BatchDepth="30", BatchHeight="1", BatchWidth="12", LossFunction="C",
+                         Initialization="F", Regularization="0", OutputFunction="S", WeightDecay="0.0")  # fmt: skip
+    lstm = ET.SubElement(weights, "LSTMLayer", OutputSize=str(hs), CellSize=str(hs), InputSize=str(feat),
+                         TimeSteps=str(steps), RememberState="0")  # fmt: skip
+    names = ["InputWeights", "InputStateWeights", "InputBiases", "ForgetWeights", "ForgetStateWeights",
+             "ForgetBiases", "Candidateeights", "CandidateStateWeights", "CandidateBiases", "OuputWeights",
+             "OutputStateWeights", "OutputBiases"]  # fmt: skip
+    values = {}
+    for i, name in enumerate(names):
+        shape = [(hs, feat), (hs, hs), (hs, 1)][i % 3]
+        values[name] = rng.normal(0, 0.5, shape)
+        node = ET.SubElement(lstm, name, Rows=str(shape[0]), Columns=str(shape[1]))
+        node.text = "".join(f"{v:.6e}  " for v in values[name].ravel())
+    dense = ET.SubElement(weights, "DenseLayer", Width="1", ActivationFunction="0")
+    wd, bd = rng.normal(0, 0.5, (1, hs)), rng.normal(0, 0.5, (1, 1))
+    for name, v in (("Weights", wd), ("Biases", bd)):
+        ET.SubElement(dense, name, Rows=str(v.shape[0]), Columns=str(v.shape[1])).text = " ".join(
+            f"{x:.6e}" for x in v.ravel()
+        )
+    m = MethodDL("LSTM", _context(tmp_path, steps * feat), "")
+    m.read_weights_xml(weights)
+    x = rng.normal(size=(50, steps * feat)).astype(np.float32)
+    renamed = copy_with_names(lstm, {"Candidateeights": "CandidateWeights"})
+    h = _numpy_lstm(renamed, x.reshape(-1, steps, feat).astype(np.float64))
+    p = 1 / (1 + np.exp(-(h @ wd.T + bd)[:, 0]))
+    np.testing.assert_allclose(m.evaluate(x), p, atol=1e-5)
+
+
+def copy_with_names(e: ET.Element, renames: dict[str, str]) -> ET.Element:
+    out = ET.Element(e.tag, e.attrib)
+    for child in e:
+        c = ET.SubElement(out, renames.get(child.tag, child.tag), child.attrib)
+        c.text = child.text
+    return out

@@ -18,7 +18,7 @@ networks) trained with PyTorch.  Mirrors ``tmva/tmva/src/MethodDL.cxx``.
   otherwise adds ``TestRepetitions`` to the convergence count; the phase ends when that count exceeds
   ``ConvergenceSteps`` or after ``MaxEpochs`` epochs.  The trained method is the best network.
 * Weights file (``AddWeightsXMLTo``/``ReadWeightsFromXML``): the network in TMVA's ``<Weights>`` layout
-  (read from ROOT-written files too); with ``ModelPersistence`` also a TorchScript file
+  (read from ROOT-written files too); when the weights file is written, also a TorchScript file
   ``<weightdir>/<job>_<title>.torchscript.pt`` beside it.
 
 Differences from TMVA are listed in ``docs/methods-dl.md``.
@@ -457,8 +457,6 @@ class MethodDL(MethodBase):
         net.eval()
         self.net_ = net.to("cpu")
         self.training_history = history
-        if self.context.model_persistence:
-            self._save_torchscript()
 
     @property
     def torchscript_path(self) -> str:
@@ -509,12 +507,23 @@ class MethodDL(MethodBase):
 
     # ------------------------------------------------------------------ persistence
     def add_weights_xml(self, parent: ET.Element) -> None:
-        """The network in TMVA's ``MethodDL::AddWeightsXMLTo`` layout."""
+        """The network in TMVA's ``MethodDL::AddWeightsXMLTo`` layout.
+
+        With ``ModelPersistence`` (the context's ``model_persistence``) the network is also written,
+        atomically, as TorchScript to :attr:`torchscript_path` beside the weights file.
+
+        Raises
+        ------
+        ModelError
+            The method is not trained, or the TorchScript file cannot be written.
+        """
         from .dl_network import write_layers_xml
 
         net = self.net_
         if net is None:
             raise ModelError(f"method {self.method_name}: nothing to write, the method is not trained")
+        if self.context.model_persistence:
+            self._save_torchscript()
         d, h, w = self.input_shape_
         bd, bh, bw = self.batch_layout_
         first = self.phases_[0] if self.phases_ else TrainingSettings()
