@@ -508,3 +508,28 @@ def copy_with_names(e: ET.Element, renames: dict[str, str]) -> ET.Element:
         c = ET.SubElement(out, renames.get(child.tag, child.tag), child.attrib)
         c.text = child.text
     return out
+
+
+def test_progress_bar_on_a_terminal_and_log_lines_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    import dataclasses
+
+    import pymva.logger
+
+    opts = "Layout=LINEAR:RandomSeed=1:TrainingStrategy=BatchSize=20,TestRepetitions=1,MaxEpochs=2"
+    ctx = dataclasses.replace(_context(tmp_path), draw_progress_bar=True)
+    monkeypatch.setattr(pymva.logger, "stderr_is_terminal", lambda: True)
+    m = MethodDL("DL", ctx, opts)
+    m.setup()
+    with caplog.at_level(logging.INFO, logger="pymva"):
+        m.train(_sample(120))
+    assert "DL phase 1" in capsys.readouterr().err  # the tqdm bar over the epochs
+    assert "Epoch      1 | Train Err." not in caplog.text
+    monkeypatch.setattr(pymva.logger, "stderr_is_terminal", lambda: False)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="pymva"):
+        m.train(_sample(120))
+    assert "DL phase 1" not in capsys.readouterr().err
+    assert "Epoch      2 | Train Err." in caplog.text  # one line per test epoch instead

@@ -104,6 +104,18 @@ def select_device(architecture: str, log: Any) -> torch.device:
     ``GPU`` and ``CUDNN`` use CUDA when ``torch.cuda.is_available()``, otherwise log a warning and use
     the CPU (TMVA falls back to its CPU architecture the same way); ``CPU`` uses the CPU; ``STANDARD``
     (deprecated in TMVA) and ``OPENCL`` (not implemented in TMVA) use the CPU with a message.
+
+    Parameters
+    ----------
+    architecture : str
+        The ``Architecture`` option (any case).
+    log : logging.Logger or adapter
+        Where the messages go (the method's logger).
+
+    Returns
+    -------
+    torch.device
+        ``cuda`` or ``cpu``.
     """
     import torch
 
