@@ -533,3 +533,81 @@ def test_progress_bar_on_a_terminal_and_log_lines_otherwise(
         m.train(_sample(120))
     assert "DL phase 1" not in capsys.readouterr().err
     assert "Epoch      2 | Train Err." in caplog.text  # one line per test epoch instead
+
+
+def test_conv_forward_matches_tmva_local_views_on_the_stored_weights(tmp_path: Path) -> None:
+    """TMVA's TCpu::Im2col: each output pixel's local view runs over input channel, filter row, filter
+    column; the ConvLayer's Weights matrix is filters x that view; outputs are depth-major."""
+    d, h, w, kh, kw, ph, pw = 2, 4, 5, 3, 2, 1, 0
+    n_vars = d * h * w
+    sample = _sample(200, n_vars=n_vars, seed=9)
+    opts = (f"InputLayout={d}|{h}|{w}:Layout=CONV|3|{kh}|{kw}|1|2|{ph}|{pw}|TANH,RESHAPE|FLAT,DENSE|1|LINEAR:"
+            "RandomSeed=4:ValidationSize=50:TrainingStrategy=LearningRate=1e-2,BatchSize=25,MaxEpochs=2")  # fmt: skip
+    m = _method(tmp_path, opts, n_vars=n_vars)
+    m.train(sample)
+    weights = ET.parse(write_weights_file(m)).getroot().find("Weights")
+    assert weights is not None
+    conv, dense = weights.find("ConvLayer"), weights.find("DenseLayer")
+    assert conv is not None
+    assert dense is not None
+
+    def mat(e: ET.Element, name: str) -> np.ndarray:
+        node = e.find(name)
+        assert node is not None
+        return np.array(node.text.split(), float).reshape(int(node.get("Rows")), int(node.get("Columns")))  # type: ignore[union-attr, arg-type]
+
+    Wc, bc = mat(conv, "Weights"), mat(conv, "Biases")[:, 0]
+    assert Wc.shape == (3, d * kh * kw)
+    img = np.pad(sample.X.reshape(-1, d, h, w).astype(np.float64), ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    oh, ow = (h - kh + 2 * ph) // 1 + 1, (w - kw + 2 * pw) // 2 + 1
+    views = np.stack(
+        [
+            img[:, :, r : r + kh, 2 * c : 2 * c + kw].reshape(len(img), -1)
+            for r in range(oh)
+            for c in range(ow)
+        ],
+        1,
+    )  # (events, output pixels, channel*row*col)
+    out = np.tanh(views @ Wc.T + bc)  # (events, pixels, filters)
+    flat = out.transpose(0, 2, 1).reshape(len(img), -1)  # depth-major
+    p = 1 / (1 + np.exp(-(flat @ mat(dense, "Weights").T + mat(dense, "Biases")[:, 0])[:, 0]))
+    np.testing.assert_allclose(m.evaluate(sample.X), p, atol=1e-5)
+
+
+@pytest.mark.parametrize("reset_after", [0, 1])
+def test_gru_forward_matches_tmva_equations_on_the_stored_weights(tmp_path: Path, reset_after: int) -> None:
+    """TBasicGRULayer: r, z = sigmoid(W x + U h + b); candidate tanh(W x + U (r h) + b), or with
+    ResetGateAfter tanh(W x + r (U h) + b); h = z h + (1 - z) candidate."""
+    sample = _sample(200, n_vars=12, seed=10)
+    opts = (f"InputLayout=4|3:Layout=GRU|4|3|4|0|0|{reset_after},DENSE|1|LINEAR:RandomSeed=6:ValidationSize=50:"
+            "TrainingStrategy=LearningRate=1e-2,BatchSize=25,MaxEpochs=2")  # fmt: skip
+    m = _method(tmp_path, opts, n_vars=12)
+    m.train(sample)
+    weights = ET.parse(write_weights_file(m)).getroot().find("Weights")
+    assert weights is not None
+    gru = weights.find("GRULayer")
+    dense = weights.find("DenseLayer")
+    assert gru is not None
+    assert dense is not None
+    assert gru.get("ResetGateAfter") == str(reset_after)
+
+    def mat(e: ET.Element, name: str) -> np.ndarray:
+        node = e.find(name)
+        assert node is not None
+        return np.array(node.text.split(), float).reshape(int(node.get("Rows")), int(node.get("Columns")))  # type: ignore[union-attr, arg-type]
+
+    def sig(a: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-a))
+
+    g = {k: (mat(gru, f"{k}Weights"), mat(gru, f"{k}StateWeights"), mat(gru, f"{k}Biases")[:, 0])
+         for k in ("Reset", "Update", "Candidate")}  # fmt: skip
+    x = sample.X.reshape(-1, 4, 3).astype(np.float64)
+    h = np.zeros((len(x), 4))
+    for t in range(4):
+        r = sig(x[:, t] @ g["Reset"][0].T + h @ g["Reset"][1].T + g["Reset"][2])
+        z = sig(x[:, t] @ g["Update"][0].T + h @ g["Update"][1].T + g["Update"][2])
+        Wc, Uc, bc = g["Candidate"]
+        state = r * (h @ Uc.T) if reset_after else (r * h) @ Uc.T
+        h = z * h + (1 - z) * np.tanh(x[:, t] @ Wc.T + state + bc)
+    p = 1 / (1 + np.exp(-(h @ mat(dense, "Weights").T + mat(dense, "Biases")[:, 0])[:, 0]))
+    np.testing.assert_allclose(m.evaluate(sample.X), p, atol=1e-5)
