@@ -174,6 +174,7 @@ class MethodDL(MethodBase):
         self.output_function_ = self._output_function()
         self.batch_layout_: tuple[int, int, int] = (0, 0, 0)
         self.input_shape_: tuple[int, int, int] = (1, 1, context.n_variables)
+        self._set_up = False
 
     @classmethod
     def has_analysis_type(cls, analysis_type: EAnalysisType, n_classes: int, n_targets: int) -> bool:
@@ -236,6 +237,7 @@ class MethodDL(MethodBase):
         self.input_shape_ = shape
         self.batch_layout_ = batch_layout(opts.BatchLayout, shape, self.phases_[0].batch_size)
         self._build()  # checks the layout against the input shape and the outputs
+        self._set_up = True
 
     def _n_outputs(self) -> int:
         """TMVA's output width for a layer of width 0: 1 for two classes, classes or targets otherwise."""
@@ -345,7 +347,7 @@ class MethodDL(MethodBase):
         from .pytorch import validation_size
 
         opts = self.options
-        if not self.phases_:
+        if not self._set_up:
             self.setup()
         device = select_device(opts.Architecture, self.log)
         n_all = len(sample)
@@ -597,8 +599,11 @@ class MethodDL(MethodBase):
             raise ModelError(f"{source}: NetDepth={depth} but <Weights> holds {len(net.layers)} layers")
         net.eval()
         self.net_ = net
+        # kept for writing the file again; the strategy is not re-parsed (its warnings were given at booking)
+        reg = {v: k for k, v in _REG_CHAR.items()}.get(weights.get("Regularization", "0"), "NONE")
         try:
-            self.phases_ = parse_training_strategy(self.options.TrainingStrategy)
-        except OptionError:
-            self.phases_ = []
+            decay = float(weights.get("WeightDecay", "0"))
+        except ValueError:
+            decay = 0.0
+        self.phases_ = [TrainingSettings(regularization=reg, weight_decay=decay)]
         super().read_weights_xml(weights)
