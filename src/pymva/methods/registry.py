@@ -29,6 +29,7 @@ BUILTIN_METHODS: dict[EMVA, str] = {
     EMVA.kLikelihood: "pymva.methods.likelihood",
     EMVA.kLD: "pymva.methods.ld",
     EMVA.kKNN: "pymva.methods.knn",
+    EMVA.kDL: "pymva.methods.dl",
 }
 
 M = TypeVar("M", bound="type[MethodBase]")
