@@ -242,12 +242,12 @@ def test_first_sgd_step_by_hand(tmp_path: Path, strategy: str) -> None:
     X = sample.X[:100].astype(np.float64)  # one full batch: the shuffle does not change the sum
     y = (sample.class_id[:100] == 0).astype(np.float64)
     w = sample.weights[:100].astype(np.float64)
-    # W = 0, b = 0: output 0; dLoss/dout per event, loss = sum_i w_i l_i / (100 events * 1 output)
+    # W = 0, b = 0: output 0; dLoss/d_out per event, loss = sum_i w_i l_i / (100 events * 1 output)
     if strategy == "CROSSENTROPY":
-        dout = w * (0.5 - y) / 100  # d/dx of cross entropy on sigmoid(x): sigmoid(x) - y
+        d_out = w * (0.5 - y) / 100  # d/dx of cross entropy on sigmoid(x): sigmoid(x) - y
     else:
-        dout = w * 2 * (0.0 - y) / 100
-    grad_w, grad_b = dout @ X, dout.sum()
+        d_out = w * 2 * (0.0 - y) / 100
+    grad_w, grad_b = d_out @ X, d_out.sum()
     layer = m.net_.layers[0]  # type: ignore[union-attr]
     np.testing.assert_allclose(layer.weight.detach().numpy()[0], -0.1 * grad_w, atol=100 * F32_EPS)
     np.testing.assert_allclose(layer.bias.detach().numpy()[0], -0.1 * grad_b, atol=100 * F32_EPS)
