@@ -611,3 +611,10 @@ def test_gru_forward_matches_tmva_equations_on_the_stored_weights(tmp_path: Path
         h = z * h + (1 - z) * np.tanh(x[:, t] @ Wc.T + state + bc)
     p = 1 / (1 + np.exp(-(h @ mat(dense, "Weights").T + mat(dense, "Biases")[:, 0])[:, 0]))
     np.testing.assert_allclose(m.evaluate(sample.X), p, atol=1e-5)
+
+
+def test_validation_size_errors_name_the_dl_method(tmp_path: Path) -> None:
+    # 0.001 of 200 events is zero events: TMVA's "is zero" error, naming this method and its option
+    m = _method(tmp_path, "Layout=DENSE|4|TANH,LINEAR:ValidationSize=0.001")
+    with pytest.raises(OptionError, match=r"is zero\. \(option ValidationSize of method DL \('DL'\)"):
+        m.train(_sample())

@@ -351,10 +351,7 @@ class MethodDL(MethodBase):
             self.setup()
         device = select_device(opts.Architecture, self.log)
         n_all = len(sample)
-        try:
-            n_val = validation_size(opts.ValidationSize, n_all)
-        except OptionError as exc:
-            raise OptionError(str(exc).replace("method PyTorch", f"method DL ('{self.title}')")) from None
+        n_val = validation_size(opts.ValidationSize, n_all, method=f"DL ('{self.title}')")
         n_train = n_all - n_val
         self.log.info("Using %d events for training and %d for testing", n_train, n_val)
 

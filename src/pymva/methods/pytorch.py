@@ -81,7 +81,7 @@ _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 # pure helpers
 
 
-def validation_size(text: str, n_train: int) -> int:
+def validation_size(text: str, n_train: int, method: str = "PyTorch") -> int:
     """Number of validation events for the ``ValidationSize`` option (TMVA ``GetNumValidationSamples``).
 
     Formats: ``"20%"`` (percentage of the training events), ``"0.2"`` (a fraction, any value below 1)
@@ -94,6 +94,9 @@ def validation_size(text: str, n_train: int) -> int:
         The option value.
     n_train : int
         Number of TMVA training events (before the validation split).
+    method : str, optional
+        How the error messages name the method whose option this is (``"PyTorch"``,
+        ``"DL ('DNN_CPU')"``).
 
     Returns
     -------
@@ -114,13 +117,13 @@ def validation_size(text: str, n_train: int) -> int:
         if not _NUMBER.match(number):
             raise OptionError(
                 f'Cannot parse number "{raw}". Expected string like "20%" or "20.0%". '
-                "(option ValidationSize of method PyTorch)"
+                f"(option ValidationSize of method {method})"
             )
         percent = float(number)
         if not math.isfinite(percent):
             raise OptionError(
                 f'Cannot parse number "{raw}". Expected string like "20%" or "20.0%". '
-                "(option ValidationSize of method PyTorch: the number is too large)"
+                f"(option ValidationSize of method {method}: the number is too large)"
             )
         n = int(n_train * (percent / 100.0))
     else:
@@ -128,16 +131,16 @@ def validation_size(text: str, n_train: int) -> int:
         if not _NUMBER.match(number):
             raise OptionError(
                 f'Cannot parse number "{raw}". Expected string like "0.2" or "100". '
-                "(option ValidationSize of method PyTorch)"
+                f"(option ValidationSize of method {method})"
             )
         value = float(number)
         if not math.isfinite(value):
             raise OptionError(
                 f'Cannot parse number "{raw}". Expected string like "0.2" or "100". '
-                "(option ValidationSize of method PyTorch: the number is too large)"
+                f"(option ValidationSize of method {method}: the number is too large)"
             )
         n = int(n_train * value) if value < 1.0 else int(value)
-    where = "option ValidationSize of method PyTorch"
+    where = f"option ValidationSize of method {method}"
     if n < 0:
         raise OptionError(
             f'Validation size "{raw}" is negative. ({where}; give a fraction like "0.2", a percentage '
