@@ -268,3 +268,50 @@ def test_factory_and_reader_round_trip(main: Path) -> None:
             values[n][0] = test[n][i]
         got.append(reader.EvaluateMVA("PyKeras"))
     np.testing.assert_allclose(got, test["PyKeras"][:10], rtol=0, atol=4 * EPS32)
+
+
+def test_continue_training_starts_from_the_trained_model(main: Path) -> None:
+    _save_model("init.keras")
+    s = _sample(100)
+    first = _method("!H:!V:FilenameModel=init.keras:NumEpochs=2:BatchSize=20:!SaveBestOnly:Verbose=0")
+    first.setup()
+    first._train(s)
+    trained = keras.saving.load_model(first.trained_model_path).predict(s.X, verbose=0)
+    again = _method("!H:!V:FilenameModel=init.keras:ContinueTraining:NumEpochs=1:BatchSize=20:Verbose=0")
+    again.setup()
+    # before training, the loaded model is the first training's result, not init.keras
+    np.testing.assert_array_equal(again.model_.predict(s.X, verbose=0), trained)
+
+
+def test_user_code_from_the_caller_only(main: Path) -> None:
+    """The caller's UserCode runs; the one a weights file records never does (docs/security.md)."""
+    Path("uc.py").write_text(
+        "from pathlib import Path\nPath('ran').write_text('x')\nload_model_custom_objects = {}\n",
+        encoding="utf-8",
+    )
+    _save_model("init.keras")
+    rng = np.random.default_rng(6)
+    loader = TMVA.DataLoader("dataset")
+    for n in ("v0", "v1", "v2"):
+        loader.AddVariable(n)
+    loader.AddSignalTree({n: rng.normal(1, 1, 60).astype(np.float32) for n in ("v0", "v1", "v2")})
+    loader.AddBackgroundTree({n: rng.normal(-1, 1, 60).astype(np.float32) for n in ("v0", "v1", "v2")})
+    loader.PrepareTrainingAndTestTree("", "SplitMode=Random:!V")
+    factory = TMVA.Factory("job", "TMVA.root", "!V:Silent:!DrawProgressBar:AnalysisType=Classification")
+    factory.BookMethod(
+        loader,
+        TMVA.Types.kPyKeras,
+        "PyKeras",
+        "!H:!V:FilenameModel=init.keras:UserCode=uc.py:NumEpochs=1:Verbose=0",
+    )
+    assert Path("ran").is_file()
+    factory.TrainAllMethods()
+    assert "uc.py" in Path("dataset/weights/job_PyKeras.weights.xml").read_text(encoding="utf-8")
+    Path("ran").unlink()
+    reader = TMVA.Reader("!Color:Silent")
+    values = {n: array.array("f", [0.0]) for n in ("v0", "v1", "v2")}
+    for n in ("v0", "v1", "v2"):
+        reader.AddVariable(n, values[n])
+    reader.BookMVA("PyKeras", "dataset/weights/job_PyKeras.weights.xml")
+    reader.EvaluateMVA("PyKeras")
+    assert not Path("ran").exists()
