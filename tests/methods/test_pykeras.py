@@ -316,3 +316,17 @@ def test_user_code_from_the_caller_only(main: Path) -> None:
     reader.BookMVA("PyKeras", "dataset/weights/job_PyKeras.weights.xml")
     reader.EvaluateMVA("PyKeras")
     assert not Path("ran").exists()
+
+
+def test_h5_files(main: Path) -> None:
+    """Keras 3's legacy HDF5 format, as TMVA's default name ``TrainedModel_<title>.h5`` implies."""
+    _save_model("init.h5")
+    s = _sample(100)
+    method = _method(
+        "!H:!V:FilenameModel=init.h5:FilenameTrainedModel=trained.h5:NumEpochs=1:BatchSize=20:Verbose=0"
+    )
+    method.setup()
+    method._train(s)
+    assert Path("dataset/weights/job_PyKeras.TrainedModel.h5").is_file()  # the Reader's copy
+    expected = keras.saving.load_model("trained.h5").predict(s.X, verbose=0, batch_size=1024)
+    np.testing.assert_array_equal(method._predict(s.X), expected)

@@ -286,6 +286,13 @@ class MethodPyKeras(MethodBase):
                 f"Failed to load Keras model from file: {text} ({type(exc).__name__}: {exc}); pymva loads "
                 "with safe_mode=True, so Lambda layers holding Python code are refused"
             ) from exc
+        if text.lower().endswith(".h5") and getattr(model, "compiled", False):
+            # Keras 3's legacy HDF5 loader restores an optimizer bound to other variables ("Unknown
+            # variable" at the first step): compile afresh from the file's compile config (the
+            # optimizer's settings are kept, its slots such as momenta start from zero)
+            config = model.get_compile_config()
+            if config is not None:
+                model.compile_from_config(config)
         self._check_widths(model, text)
         return model
 
