@@ -3,9 +3,9 @@
 Keras 3 runs on its torch backend (pymva sets ``KERAS_BACKEND=torch`` when it is unset).  Lines
 marked "pymva:" differ from ROOT's tutorial: the imports (``tensorflow.keras`` → ``keras``,
 ``ROOT`` → ``pymva``), the input file (generated with pymva.toydata instead of read from ROOT's
-tutorial directory), the ``--epochs`` option and the printed test-sample deviations.
+tutorial directory), the ``--epochs`` and ``--ntrees`` options and the printed test-sample deviations.
 
-Run:  python examples/regression_keras.py  [--epochs N]
+Run:  python examples/regression_keras.py  [--epochs N] [--ntrees N]
 """
 
 import argparse  # pymva: for --epochs
@@ -26,6 +26,7 @@ from keras.optimizers import SGD
 # pymva: --epochs N overrides the tutorial's NumEpochs=20 (the tests train 2 epochs)
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--epochs", type=int, default=20, help="NumEpochs (the tutorial uses 20)")
+parser.add_argument("--ntrees", type=int, default=1000, help="NTrees of BDTG (the tutorial uses 1000)")
 args = parser.parse_args()
 
 
@@ -83,7 +84,8 @@ def run():
             dataloader,
             TMVA.Types.kBDT,
             "BDTG",
-            "!H:!V:VarTransform=D,G:NTrees=1000:BoostType=Grad:Shrinkage=0.1:UseBaggedBoost:"
+            # pymva: NTrees from --ntrees (the tutorial: 1000)
+            f"!H:!V:VarTransform=D,G:NTrees={args.ntrees}:BoostType=Grad:Shrinkage=0.1:UseBaggedBoost:"
             "BaggedSampleFraction=0.5:nCuts=20:MaxDepth=4",
         )
 
