@@ -121,8 +121,9 @@ def test_bad_options(main: Path, bad: str) -> None:
 
 def test_missing_keras_names_the_extra(monkeypatch: pytest.MonkeyPatch, main: Path) -> None:
     monkeypatch.setitem(sys.modules, "keras", None)  # import keras → ModuleNotFoundError
-    with pytest.raises(MissingExtraError, match=r"pip install pymva\[keras\]"):
+    with pytest.raises(MissingExtraError, match=r"pip install pymva\[keras\]") as info:
         _method("FilenameModel=m.keras")
+    assert isinstance(info.value, ModelError)  # the contract; MissingExtraError the brief's
 
 
 def test_backend_is_torch_by_default() -> None:

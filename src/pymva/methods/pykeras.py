@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..data.dataset import Sample
-from ..errors import ModelError
+from ..errors import MissingExtraError, ModelError
 from ..extras import keras as import_keras
 from ..options import non_negative, option, positive
 from ..types import EMVA, EAnalysisType
@@ -53,10 +53,14 @@ from .pytorch import (
 from .registry import register_method
 from .torchscript import similar_files
 
-__all__ = ["MethodPyKeras", "PyKerasOptions"]
+__all__ = ["KerasMissingError", "MethodPyKeras", "PyKerasOptions"]
 
 F32 = npt.NDArray[np.float32]
 _SUFFIXES = (".keras", ".h5")
+
+
+class KerasMissingError(MissingExtraError, ModelError):
+    """Booking ``Types.kPyKeras`` without Keras 3: a :class:`MissingExtraError` and a :class:`ModelError`."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,6 +118,13 @@ class MethodPyKeras(MethodBase):
     **kwargs
         Options as keyword arguments.
 
+    Raises
+    ------
+    KerasMissingError
+        If Keras 3 is not installed (the message says ``pip install pymva[keras]``).
+    OptionError
+        For an unknown option or a bad value.
+
     Attributes
     ----------
     options : PyKerasOptions
@@ -137,7 +148,10 @@ class MethodPyKeras(MethodBase):
 
     def __init__(self, title: str, context: MethodContext, options: str = "", **kwargs: Any) -> None:
         # keras first: booking without it fails with the pip command, before anything else
-        self._keras = import_keras()
+        try:
+            self._keras = import_keras()
+        except MissingExtraError as exc:
+            raise KerasMissingError(str(exc), name="keras") from exc
         super().__init__(title, context, options, **kwargs)
         self.model_: Any = None
         self._predict_model: Any = None
