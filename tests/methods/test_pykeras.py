@@ -8,6 +8,7 @@ patience, ModelCheckpoint keeping the smallest validation loss) and the Reader a
 from __future__ import annotations
 
 import array
+import re
 import sys
 import types
 from pathlib import Path
@@ -270,6 +271,25 @@ def test_factory_and_reader_round_trip(main: Path) -> None:
             values[n][0] = test[n][i]
         got.append(reader.EvaluateMVA("PyKeras"))
     np.testing.assert_allclose(got, test["PyKeras"][:10], rtol=0, atol=4 * EPS32)
+
+    # a weights file as TMVA's MethodPyKeras writes it: an empty <Weights/>, the trained model named
+    # only by the option FilenameTrainedModel (TMVA's default dataset/weights/TrainedModel_<title>.h5)
+    xml = Path("dataset/weights/job_PyKeras.weights.xml").read_text(encoding="utf-8")
+    Path("dataset/weights/job_PyKeras.TrainedModel.keras").rename(
+        "dataset/weights/TrainedModel_PyKeras.keras"
+    )
+    xml = re.sub(r"<Weights [^>]*/>", "<Weights/>", xml)
+    xml = re.sub(
+        r'(<Option name="FilenameTrainedModel"[^>]*>)[^<]*<',
+        r"\1dataset/weights/TrainedModel_PyKeras.keras<",
+        xml,
+    )
+    Path("dataset/weights/tmva_style.weights.xml").write_text(xml, encoding="utf-8")
+    reader2 = TMVA.Reader("!Color:Silent")
+    for n in names:
+        reader2.AddVariable(n, values[n])
+    reader2.BookMVA("PyKeras", "dataset/weights/tmva_style.weights.xml")
+    np.testing.assert_allclose(reader2.EvaluateMVA("PyKeras"), got[-1], rtol=0, atol=4 * EPS32)
 
 
 def test_continue_training_starts_from_the_trained_model(main: Path) -> None:
