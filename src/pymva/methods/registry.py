@@ -30,6 +30,7 @@ BUILTIN_METHODS: dict[EMVA, str] = {
     EMVA.kLD: "pymva.methods.ld",
     EMVA.kKNN: "pymva.methods.knn",
     EMVA.kDL: "pymva.methods.dl",
+    EMVA.kPyKeras: "pymva.methods.pykeras",
 }
 
 M = TypeVar("M", bound="type[MethodBase]")
