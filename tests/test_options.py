@@ -222,3 +222,18 @@ def test_token_soup_raises_only_option_error(tokens: list[str]) -> None:
     flags = [t for t in tokens if t in ("H", "!H") or t.startswith("H=")]
     if flags and flags[-1] in ("H", "!H"):
         assert o.H is (flags[-1] == "H")
+
+
+def test_keyword_value_with_colons_carries_further_tokens() -> None:
+    """ROOT's pythonization joins keyword arguments with ':' (TMVA_Higgs_Classification.py books
+    ``PDFInterpol="Spline2:NSmoothSig[0]=20"``)."""
+    from pymva.options import OptionDecl, parse_option_string
+
+    decls = [
+        OptionDecl("Mode", str, "a", allowed=("a", "b")),
+        OptionDecl("N", int, 0),
+        OptionDecl("V", bool, False),
+    ]
+    values, modified = parse_option_string(decls, "", {"Mode": "b:N=3:V"}, component="test")
+    assert values == {"Mode": "b", "N": 3, "V": True}
+    assert modified == {"Mode", "N", "V"}

@@ -21,7 +21,8 @@ Grammar (TMVA ``Configurable``, ``../shared/tmva/core.md`` §1):
 
 Keyword arguments are equivalent to tokens (as in ROOT's Python pythonizations): ``H=True`` is
 ``H``, ``H=False`` is ``!H``, ``NumEpochs=20`` is ``NumEpochs=20``, a list or tuple is joined with
-``;`` (``Transformations=["I", "D"]`` is ``Transformations=I;D``).  Keyword tokens are appended after
+``;`` (``Transformations=["I", "D"]`` is ``Transformations=I;D``); as ROOT joins them with ``:``, a
+string value holding ``:`` carries further tokens (``PDFInterpol="Spline2:NSmooth=1"``).  Keyword tokens are appended after
 the string, so they win over it.
 
 Deviations from TMVA (listed in ``docs/differences-from-tmva.md``): numbers are parsed strictly
@@ -347,7 +348,13 @@ def parse_option_string(
             )
         token = kwargs_to_tokens({key: value})[0]
         check_text(token, argument=f"keyword argument {key} of {component}", blanks=True)
-        kw_tokens.append(token)
+        # ROOT's pythonization joins the keyword arguments into one option string with ':', so a
+        # string value holding ':' carries further options (TMVA_Higgs_Classification.py:
+        # PDFInterpol="Spline2:NSmoothSig[0]=20"); other values (a dict for ClassWeight) stay whole
+        if isinstance(value, str):
+            kw_tokens.extend(_split_tokens(token))
+        else:
+            kw_tokens.append(token)
     tokens = _split_tokens(text) + kw_tokens + list(extra_tokens)
 
     def set_value(decl: OptionDecl, value: Any, token: str) -> None:

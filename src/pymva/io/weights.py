@@ -206,7 +206,10 @@ def build_weights_xml(
 
     opts = ET.SubElement(root, "Options")
     modified = method.options.modified_options
+    written = getattr(method, "written_options", None)  # a method that writes only some (Likelihood)
     for decl, value in method.options.items():
+        if written is not None and decl.name not in written:
+            continue
         attrs = {"name": decl.name}
         if decl.size is not None:
             attrs["size"] = str(decl.size)

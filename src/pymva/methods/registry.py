@@ -26,6 +26,10 @@ BUILTIN_METHODS: dict[EMVA, str] = {
     EMVA.kFisher: "pymva.methods.fisher",
     EMVA.kBDT: "pymva.methods.bdt",
     EMVA.kCrossValidation: "pymva.methods.crossvalidation",
+    EMVA.kLikelihood: "pymva.methods.likelihood",
+    EMVA.kLD: "pymva.methods.ld",
+    EMVA.kKNN: "pymva.methods.knn",
+    EMVA.kDL: "pymva.methods.dl",
 }
 
 M = TypeVar("M", bound="type[MethodBase]")

@@ -404,7 +404,7 @@ class TransformationHandler:
             self._apply(arrays, len(sample))
         return sample.replace(X=arrays["v"], targets=arrays["t"], spectators=arrays["s"])
 
-    def transform_variables(self, X: npt.ArrayLike) -> F32:
+    def transform_variables(self, X: npt.ArrayLike, class_index: int | None = None) -> F32:
         """Transform input variables alone (Reader, test-sample evaluation).
 
         Elements acting on each input separately (N, G, U) transform their variable inputs and skip
@@ -414,6 +414,9 @@ class TransformationHandler:
         Parameters
         ----------
         X : array_like, shape (n_events, n_variables)
+        class_index : int, optional
+            Apply every element with this class's parameter set (TMVA
+            ``SetTransformationReferenceClass``, used by Likelihood); default each element's reference class.
 
         Returns
         -------
@@ -445,7 +448,7 @@ class TransformationHandler:
                 )
             idx = [el.inputs[j].index for j in pos]
             with blas_single_thread():
-                out = el.forward(Xa[:, idx], columns=pos if el.elementwise else None)
+                out = el.forward(Xa[:, idx], columns=pos if el.elementwise else None, class_index=class_index)
             Xa[:, idx] = out
         return Xa
 
