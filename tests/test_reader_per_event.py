@@ -22,6 +22,9 @@ from pymva.io.weights import write_weights_file
 from pymva.methods.base import MethodBase, MethodContext
 from pymva.methods.bdt import MethodBDT
 from pymva.methods.fisher import MethodFisher
+from pymva.methods.knn import MethodKNN
+from pymva.methods.ld import MethodLD
+from pymva.methods.likelihood import MethodLikelihood
 from pymva.methods.modelfiles import model_record
 from pymva.methods.pytorch import MethodPyTorch
 from pymva.methods.torchscript import save_scripted
@@ -115,6 +118,23 @@ def test_fisher_per_event_equals_vectorised(tmp_path: Path, chain: str) -> None:
 def test_bdt_per_event_equals_vectorised(tmp_path: Path) -> None:
     path = _write(MethodBDT("BDT", _context(tmp_path), "!H:!V:NTrees=25:MaxDepth=3:VarTransform=N"))
     X = _events(200)
+    np.testing.assert_array_equal(_per_event(path, X), _vectorised(path, X))
+
+
+@pytest.mark.parametrize(
+    ("cls", "options"),
+    [
+        (MethodLD, "VarTransform=D"),
+        (MethodKNN, "nkNN=15:VarTransform=N"),
+        # Likelihood transforms with each class's parameters (its own raw_outputs): the array path
+        (MethodLikelihood, "VarTransform=D"),
+    ],
+)
+def test_other_methods_per_event_equal_vectorised(
+    tmp_path: Path, cls: type[MethodBase], options: str
+) -> None:
+    path = _write(cls(cls.__name__.removeprefix("Method"), _context(tmp_path), f"!H:!V:{options}"))
+    X = _events(60)
     np.testing.assert_array_equal(_per_event(path, X), _vectorised(path, X))
 
 

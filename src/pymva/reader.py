@@ -235,9 +235,14 @@ class _EventPath:
         self.reader = reader
         self.method = method
         self.views = [b.view for b in reader._variables]
-        if method.uses_spectators:
-            reader._current_spectators(method)  # raises for unbound spectators
-            self.views += [b.view for b in reader._spectators]
+        cls = type(method)
+        own_path = cls.raw_outputs is not MethodBase.raw_outputs or cls.mva_value is not MethodBase.mva_value
+        if method.uses_spectators or own_path:
+            # spectators, or a method with its own evaluation (Likelihood's per-class transforms,
+            # CrossValidation's folds): the array path on the one event
+            if method.uses_spectators:
+                reader._current_spectators(method)  # raises for unbound spectators
+                self.views += [b.view for b in reader._spectators]
             self.chain = None
             self.predict = None
             return
