@@ -115,8 +115,17 @@ def test_fisher_per_event_equals_vectorised(tmp_path: Path, chain: str) -> None:
     np.testing.assert_array_equal(_per_event(path, X[:20], "array"), expected[:20])
 
 
-def test_bdt_per_event_equals_vectorised(tmp_path: Path) -> None:
-    path = _write(MethodBDT("BDT", _context(tmp_path), "!H:!V:NTrees=25:MaxDepth=3:VarTransform=N"))
+@pytest.mark.parametrize(
+    "options",
+    [
+        "NTrees=25:MaxDepth=3:VarTransform=N",
+        "NTrees=20:MaxDepth=3:BoostType=Grad:Shrinkage=0.3",
+        "NTrees=20:MaxDepth=2:UseYesNoLeaf=False:BoostType=Bagging",
+        "NTrees=10:MaxDepth=2:UseFisherCuts",
+    ],
+)
+def test_bdt_per_event_equals_vectorised(tmp_path: Path, options: str) -> None:
+    path = _write(MethodBDT("BDT", _context(tmp_path), f"!H:!V:{options}"))
     X = _events(200)
     np.testing.assert_array_equal(_per_event(path, X), _vectorised(path, X))
 
