@@ -907,14 +907,17 @@ class MethodPyTorch(MethodBase):
         column = self.context.signal_class
         n_out = self.context.n_outputs
 
+        f32 = np.float32
+
         def pytorch_event(x: list[float]) -> float:
             row[:] = x
             with inference():
                 out = model(xt)
-            if out.shape == (1, n_out):
-                return float(out[0, column].float())
-            if binary and out.shape == (1, 1):
-                return float(out[0, 0].float())
+            shape = out.shape
+            if shape == (1, n_out):  # one tolist() is cheaper than indexing the tensor
+                return float(f32(out.tolist()[0][column]))  # rounded to float32 as the array path
+            if binary and shape == (1, 1):
+                return float(f32(out.tolist()[0][0]))
             self._check_prediction(out, 1)  # raises, naming the shape
             raise ModelError(f"method {self.method_name}: unexpected prediction shape {tuple(out.shape)}")
 
