@@ -781,6 +781,12 @@ class Reader:
         ModelError
             When the method fails (its message names the method).
         """
+        if len(args) == 1 and not kwargs and isinstance(args[0], str):
+            # the event loop's call, EvaluateMVA(tag), once its per-event path is prepared
+            method = self._methods.get(args[0])
+            path = self._paths.get(id(method)) if method is not None else None
+            if path is not None and path.method is method:
+                return path.evaluate()
         arg0, arg1 = self._split_args("EvaluateMVA", args, kwargs)
         return self._dispatch(arg0, arg1, "mva")
 
