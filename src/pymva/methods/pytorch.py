@@ -882,6 +882,50 @@ class MethodPyTorch(MethodBase):
             ) from exc
         return self._check_prediction(out, len(X))
 
+    def mva_event_function(self) -> Callable[[list[float]], float] | None:
+        """Per-event forward pass for the Reader, with the ready-made ``predict_func`` only.
+
+        The model is loaded (thread limits applied) and put in eval mode once; each call writes the
+        event into a preallocated ``(1, n_variables)`` float32 tensor and runs the forward pass
+        under ``torch.inference_mode()`` — what :func:`pymva.pytorch.predict` does for one event,
+        without switching modes or converting arrays each time.  ``None`` with a ``predict_func`` of
+        the user's own (the Reader then calls it on a one-row array), or a model not on the CPU.
+        """
+        from .. import pytorch as ready_made
+
+        model = self._load_for_prediction()
+        assert self._objects is not None
+        if self._objects.predict is not ready_made.predict:
+            return None
+        import torch
+
+        if ready_made._model_device(model).type != "cpu":
+            return None
+        model.eval()
+        buffer = np.zeros((1, self.context.n_variables), dtype=np.float32)
+        xt = torch.from_numpy(buffer)
+        row = buffer[0]
+        inference = torch.inference_mode
+        binary = self.context.analysis_type == EAnalysisType.kClassification
+        column = self.context.signal_class
+        n_out = self.context.n_outputs
+
+        f32 = np.float32
+
+        def pytorch_event(x: list[float]) -> float:
+            row[:] = x
+            with inference():
+                out = model(xt)
+            shape = out.shape
+            if shape == (1, n_out):  # one tolist() is cheaper than indexing the tensor
+                return float(f32(out.tolist()[0][column]))  # rounded to float32 as the array path
+            if binary and shape == (1, 1):
+                return float(f32(out.tolist()[0][0]))
+            self._check_prediction(out, 1)  # raises, naming the shape
+            raise ModelError(f"method {self.method_name}: unexpected prediction shape {tuple(out.shape)}")
+
+        return pytorch_event
+
     def _check_prediction(self, out: Any, n_events: int) -> F32:
         """The prediction as float32 ``(n_events, n_outputs)``; a one-column binary score is widened.
 
