@@ -134,6 +134,40 @@ def _check_envelope_classification(out: str) -> None:
     assert "Jobs = 2 Real Time" in out
 
 
+def _check_classification_keras(out: str) -> None:
+    (auc,) = _floats(r"ROC integral of PyKeras: " + NUMBER, out)
+    assert 0.75 < auc <= 1.0
+    assert "Option LearningRateSchedule: Set learning rate during training: 10,0.01;20,0.005" in out
+    assert "Epoch 2/2" in out  # Keras's verbosity 1 off a terminal: a line per epoch, no redrawn bar
+
+
+def _check_application_classification_keras(out: str) -> None:
+    per_event = _floats(r"(?m)^" + NUMBER + r"$", out)
+    assert len(per_event) == 40  # 20 signal and 20 background events, one response per line
+    assert np.mean(per_event[:20]) > np.mean(per_event[20:]) + 0.1
+    assert all(0.0 <= p <= 1.0 for p in per_event)  # the softmax's signal column
+
+
+def _check_regression_keras(out: str) -> None:
+    rms = dict(re.findall(r"(PyKeras|BDTG): test-sample bias [-\d.e+]+, RMS " + NUMBER, out))
+    assert float(rms["BDTG"]) < 10.0  # fvalue spreads by ~50
+    assert float(rms["PyKeras"]) < 25.0  # two epochs of the tutorial's SGD
+
+
+def _check_application_regression_keras(out: str) -> None:
+    pairs = np.array(re.findall(r"True/MVA value: " + NUMBER + "/" + NUMBER, out), dtype=float)
+    assert pairs.shape == (20, 2)
+    assert np.corrcoef(pairs[:, 0], pairs[:, 1])[0, 1] > 0.8
+
+
+def _check_multiclass_keras(out: str) -> None:
+    assert "Method Fisher is not capable of handling multiclass classification with 4 classes" in out
+    aucs = _floats(r"ROC integral of PyKeras for \w+ vs rest: " + NUMBER, out)
+    assert len(aucs) == 4
+    assert min(aucs) > 0.6
+    assert "=== Showing confusion matrix for method : PyKeras" in out
+
+
 Check = Callable[[str], None]
 
 #: (script, arguments, output check, files it writes); scripts of one group share a directory, in order
@@ -195,6 +229,37 @@ GROUPS: dict[str, list[tuple[str, tuple[str, ...], Check, tuple[str, ...]]]] = {
             _check_envelope_classification,
             ("ROC_EnvelopeClassification.png", "dataset/weights/Classification_BDTB.weights.xml"),
         ),
+    ],
+    "classification_keras": [
+        (
+            "classification_keras.py",
+            ("--epochs", "2"),
+            _check_classification_keras,
+            ("TMVA_Classification_Keras.root", "trainedModelClassification.keras"),
+        ),
+        (
+            "application_classification_keras.py",
+            (),
+            _check_application_classification_keras,
+            ("dataset/weights/TMVAClassification_PyKeras.TrainedModel.keras",),
+        ),
+    ],
+    "regression_keras": [
+        (
+            "regression_keras.py",
+            ("--epochs", "2"),
+            _check_regression_keras,
+            ("trainedModelRegression.keras",),
+        ),
+        (
+            "application_regression_keras.py",
+            (),
+            _check_application_regression_keras,
+            ("dataset/weights/TMVARegression_PyKeras.weights.xml",),
+        ),
+    ],
+    "multiclass_keras": [
+        ("multiclass_keras.py", ("--epochs", "5"), _check_multiclass_keras, ("TMVA.root",)),
     ],
     "compare": [
         ("compare_methods.py", ("--epochs", "2"), _check_compare, ("ROC_CompareMethods.png",)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 from pathlib import Path
 
 import pymva
@@ -48,3 +49,23 @@ def test_unknown_tmva_name_suggests_the_closest() -> None:
 
     with pytest.raises(AttributeError, match="did you mean 'Factory'"):
         _ = TMVA.Factroy
+
+
+def test_import_pulls_no_plotting_or_training_libraries() -> None:
+    """``import pymva`` and the TMVA face start fast: matplotlib and torch only when used (issue 20)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import pymva\n"
+        "from pymva import TMVA, TFile, TCut\n"
+        "TMVA.Factory, TMVA.DataLoader, TMVA.Reader\n"
+        "import pymva.factory, pymva.reader, pymva.envelope\n"
+        "heavy = ('matplotlib', 'torch', 'sklearn', 'pandas')\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env["PYTHONPATH"] = str(Path(pymva.__file__).parent.parent)  # this checkout's pymva
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.strip() == ""

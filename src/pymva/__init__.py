@@ -50,9 +50,14 @@ from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .errors import DataError, ModelError, NotTrainedError, OptionError, PyMVAError
+from .extras import default_keras_backend as _default_keras_backend
 from .tcut import TCut
 from .tmva import TMVA
 from .types import Types
+
+# Keras 3 reads KERAS_BACKEND when first imported: a script that imports pymva before keras (as
+# ROOT's Keras tutorials import ROOT first) gets the torch backend unless it chose another one
+_default_keras_backend()
 
 if TYPE_CHECKING:
     from .data.loader import DataLoader

@@ -1,18 +1,19 @@
 """Optional dependencies in one place, each failing with the pip command that installs it.
 
 pymva's core needs numpy, uproot, awkward, torch and scikit-learn; drawing needs matplotlib and
-mplhep (the extra ``plot``).  Each function here imports its package on first use and raises
+mplhep (the extra ``plot``); ``Types.kPyKeras`` needs Keras 3 (the extra ``keras``).  Each function here imports its package on first use and raises
 :class:`~pymva.errors.MissingExtraError` (a :class:`~pymva.errors.PyMVAError` and a
 :class:`ModuleNotFoundError`) naming the ``pip install`` command when it is missing.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from .errors import MissingExtraError
 
-__all__ = ["mplhep", "new_axes", "pyplot"]
+__all__ = ["default_keras_backend", "keras", "mplhep", "new_axes", "pyplot"]
 
 
 def pyplot() -> Any:
@@ -80,3 +81,44 @@ def new_axes(ax: Any = None, figure_class: type[Any] | None = None) -> Any:
     fig = plt.figure(figsize=(6, 5), **kwargs)
     plt.close(fig)
     return fig.add_subplot()
+
+
+#: the Keras backend pymva selects when the environment variable ``KERAS_BACKEND`` is not set
+DEFAULT_KERAS_BACKEND = "torch"
+
+
+def default_keras_backend() -> None:
+    """Set ``KERAS_BACKEND=torch`` unless it is set or keras is imported already (then keep it)."""
+    import sys
+
+    if "keras" not in sys.modules:
+        os.environ.setdefault("KERAS_BACKEND", DEFAULT_KERAS_BACKEND)
+
+
+def keras() -> Any:
+    """Return :mod:`keras` (Keras 3), on the backend ``KERAS_BACKEND`` names, ``torch`` by default.
+
+    Keras reads ``KERAS_BACKEND`` once, when it is first imported: if the variable is unset and
+    keras is not imported yet, it is set to ``"torch"`` here (so that no TensorFlow is needed).  A
+    backend the user chose (the variable, or keras imported earlier) is kept.
+
+    Raises
+    ------
+    MissingExtraError
+        If keras is not installed, or is older than Keras 3 (``pip install pymva[keras]``).
+    """
+    default_keras_backend()
+    try:
+        import keras as keras_module
+    except ModuleNotFoundError as exc:
+        raise MissingExtraError(
+            "Types.kPyKeras needs Keras 3, which is not installed; install it with: pip install pymva[keras]",
+            name="keras",
+        ) from exc
+    version = str(getattr(keras_module, "__version__", "0"))
+    if not version.split(".")[0].isdigit() or int(version.split(".")[0]) < 3:
+        raise MissingExtraError(
+            f"Types.kPyKeras needs Keras 3, found keras {version}; install it with: pip install pymva[keras]",
+            name="keras",
+        )
+    return keras_module

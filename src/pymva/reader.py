@@ -35,6 +35,7 @@ booking, input checks and evaluation path, and ``TMVA.Reader``/``TMVA.Experiment
 from __future__ import annotations
 
 import array
+import math
 import os
 import threading
 from collections.abc import Sequence
@@ -215,6 +216,85 @@ def _caller_flag(value: Any, name: str) -> bool:
     raise OptionError(f"{name}={value!r}: give True or False")
 
 
+class _EventPath:
+    """``EvaluateMVA(tag)`` for one booked classification method, prepared once.
+
+    Built on the method's first per-event evaluation, when the Reader's declarations are final
+    (``AddVariable`` after ``BookMVA`` is refused) and the buffers have been checked: it keeps the
+    bound buffers, the transformation chain's per-event function
+    (:meth:`~pymva.transforms.handler.TransformationHandler.event_function`) and the method's
+    (:meth:`~pymva.methods.base.MethodBase.mva_event_function`), so an event costs reading the
+    buffers, a finiteness test, the transforms on Python floats and the method itself.  Each part
+    falls back to the array path where it has no per-event form; the values are those of
+    ``EvaluateMVA(values, tag)`` on the same event.
+    """
+
+    __slots__ = ("chain", "method", "predict", "reader", "views")
+
+    def __init__(self, reader: Reader, method: MethodBase) -> None:
+        self.reader = reader
+        self.method = method
+        self.views = [b.view for b in reader._variables]
+        cls = type(method)
+        own_path = cls.raw_outputs is not MethodBase.raw_outputs or cls.mva_value is not MethodBase.mva_value
+        if method.uses_spectators or own_path:
+            # spectators, or a method with its own evaluation (Likelihood's per-class transforms,
+            # CrossValidation's folds): the array path on the one event
+            if method.uses_spectators:
+                reader._current_spectators(method)  # raises for unbound spectators
+                self.views += [b.view for b in reader._spectators]
+            self.chain = None
+            self.predict = None
+            return
+        try:
+            method.check_trained()
+            self.chain = method.transformations.event_function()
+            self.predict = method.mva_event_function()
+            if self.predict is None:
+                self.predict = self._one_row
+        except PyMVAError:
+            raise
+        except Exception as exc:
+            raise ModelError(
+                f"method {method.method_name} failed preparing the per-event evaluation: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+
+    def _one_row(self, x: list[float]) -> float:
+        """The method's array prediction on one transformed event (methods without a per-event form)."""
+        method = self.method
+        out = np.asarray(method._predict(np.array([x], dtype=np.float32)))
+        n_out = method.context.n_outputs
+        if out.shape != (1, n_out):
+            raise ModelError(
+                f"method {method.method_name}: the prediction has shape {out.shape}, expected "
+                f"(n_events, n_outputs) = (1, {n_out})"
+            )
+        return float(out[0, method.context.signal_class].astype(np.float32))
+
+    def evaluate(self) -> float:
+        """The MVA value of the event in the bound buffers (−999 for a NaN/infinite input)."""
+        # array('f') rounds to float32 as numpy does (values beyond float32 become ±inf)
+        values = array.array("f", [float(v[0]) for v in self.views]).tolist()
+        reader, method = self.reader, self.method
+        if self.chain is None or self.predict is None or not all(map(math.isfinite, values)):
+            out = reader._one_event(method, np.array(values, dtype=np.float32), "mva")
+            assert isinstance(out, float)
+            return out
+        try:
+            value = self.predict(self.chain(values))
+        except PyMVAError:
+            raise
+        except Exception as exc:  # a method's own failure, named, never a raw traceback
+            raise ModelError(
+                f"method {method.method_name} failed on 1 event(s): {type(exc).__name__}: {exc}"
+            ) from exc
+        if reader.options.Error:
+            reader._mva_error = -1.0
+            reader._mva_error_upper = -1.0
+        return value
+
+
 class Reader:
     """Evaluate trained methods on new events (TMVA ``Reader``).
 
@@ -271,6 +351,7 @@ class Reader:
         self._variables: list[_Binding] = []
         self._spectators: list[_Binding] = []
         self._methods: dict[str, MethodBase] = {}
+        self._paths: dict[int, _EventPath] = {}
         self._mva_error = 0.0
         self._mva_error_upper = 0.0
         for name in var_names:
@@ -641,12 +722,21 @@ class Reader:
             out[good] = self._compute(method, np.ascontiguousarray(X[good]), kind).reshape((-1, *shape[1:]))
         return out
 
+    def _event_path(self, method: MethodBase) -> _EventPath:
+        """The per-event evaluation of ``method``, prepared (and checked) on its first use."""
+        path = self._paths.get(id(method))
+        if path is None or path.method is not method:
+            self._current_event(method)  # the checks of the bound buffers, raising as before
+            path = _EventPath(self, method)
+            self._paths[id(method)] = path
+        return path
+
     def _dispatch(self, arg0: Any, arg1: Any, kind: _Kind) -> Any:
-        if isinstance(arg0, str):
-            method = self._method(arg0)
+        if isinstance(arg0, (str, MethodBase)):
+            method = self._method(arg0) if isinstance(arg0, str) else arg0
+            if kind == "mva" and method.context.analysis_type == EAnalysisType.kClassification:
+                return self._event_path(method).evaluate()
             return self._one_event(method, self._current_event(method), kind)
-        if isinstance(arg0, MethodBase):
-            return self._one_event(arg0, self._current_event(arg0), kind)
         if isinstance(arg1, MethodBase):
             method = arg1
         elif isinstance(arg1, str):
@@ -691,6 +781,12 @@ class Reader:
         ModelError
             When the method fails (its message names the method).
         """
+        if len(args) == 1 and not kwargs and isinstance(args[0], str):
+            # the event loop's call, EvaluateMVA(tag), once its per-event path is prepared
+            method = self._methods.get(args[0])
+            path = self._paths.get(id(method)) if method is not None else None
+            if path is not None and path.method is method:
+                return path.evaluate()
         arg0, arg1 = self._split_args("EvaluateMVA", args, kwargs)
         return self._dispatch(arg0, arg1, "mva")
 

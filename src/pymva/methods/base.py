@@ -20,6 +20,7 @@ from __future__ import annotations
 import abc
 import logging
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -362,8 +363,7 @@ class MethodBase(abc.ABC):
             # (Decorrelate, Gauss/Uniform) are fitted with negative weights read as 0 as well
             weights = np.where(sample.weights < 0, np.float32(0), sample.weights).astype(np.float32)
             sample = sample.replace(weights=weights)
-        self.transformations.fit(sample)
-        transformed = self.transformations.transform(sample)
+        transformed = self.transformations.fit_transform(sample)  # the chain applied once
         start = time.perf_counter()
         self.training_history = {}
         self._train(transformed)
@@ -432,6 +432,15 @@ class MethodBase(abc.ABC):
         if self.context.analysis_type == EAnalysisType.kClassification:
             return np.ascontiguousarray(out[:, self.context.signal_class])
         return np.ascontiguousarray(out[:, 0])
+
+    def mva_event_function(self) -> Callable[[list[float]], float] | None:
+        """The per-event MVA value from one event's *transformed* variables, prepared once.
+
+        For the Reader's event loop (classification): the function takes the transformed values as
+        Python floats and returns the signal-class output as :meth:`_predict` gives it for that
+        event alone.  ``None`` (the default): the Reader calls :meth:`_predict` on a one-row array.
+        """
+        return None
 
     # ------------------------------------------------------------------ persistence
     def add_weights_xml(self, parent: ET.Element) -> None:  # noqa: B027 - optional hook

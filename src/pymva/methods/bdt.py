@@ -656,6 +656,70 @@ class MethodBDT(MethodBase):
         res[:, self.context.signal_class] = mva
         return res
 
+    def mva_event_function(self) -> Callable[[list[float]], float] | None:
+        """Per-event walk of every tree on Python floats, summed as :meth:`_predict` sums (Reader).
+
+        Two-class classification with plain cuts (no Fisher cuts in nodes): each tree's nodes become
+        Python tuples once, and an event walks them with the comparisons of
+        :meth:`~pymva.methods.decisiontree.DecisionTree.apply`; the boost-weighted average (or the
+        gradient-boost sum and its ``2/(1+e^{-2F})-1``) is accumulated tree by tree in float64, as the
+        array path does, so the value is the same.  ``None`` otherwise (the Reader uses one-row arrays).
+        """
+        self.check_trained()
+        if self._multiclass or self._regression or not self.forest_:
+            return None
+        if any(bool((tree.n_coef > 0).any()) for tree in self.forest_):
+            return None
+        st = self._settings()
+        grad = st.boost == "Grad"
+        strict = self.strict_cuts_
+        trees = []
+        for tree, bw in zip(
+            self.forest_, self.boost_weights_ if not grad else [1.0] * len(self.forest_), strict=True
+        ):
+            internal = (tree.node_type == 0).tolist()
+            nodes = [
+                (int(iv), float(c), bool(ct), int(lft), int(rgt)) if inner else None
+                for iv, c, ct, lft, rgt, inner in zip(
+                    np.maximum(tree.ivar, 0).tolist(),
+                    tree.cut.tolist(),
+                    tree.cut_type.tolist(),
+                    tree.left.tolist(),
+                    tree.right.tolist(),
+                    internal,
+                    strict=True,
+                )
+            ]
+            values = (tree.response.astype(np.float64) if grad else tree.leaf_values(st.yes_no_leaf)).tolist()
+            trees.append((nodes, values, float(bw)))
+        norm = 0.0
+        for _, _, bw in trees:
+            norm += bw
+        f32 = np.float32
+        exp = np.exp
+
+        def bdt_event(x: list[float]) -> float:
+            total = 0.0
+            for nodes, values, bw in trees:
+                node = 0
+                cut = nodes[0]
+                while cut is not None:
+                    iv, c, ct, lft, rgt = cut
+                    v = x[iv]
+                    node = rgt if ((v > c) if strict else (v >= c)) == ct else lft
+                    cut = nodes[node]
+                if grad:
+                    total += values[node]
+                else:
+                    total += bw * values[node]
+            if grad:
+                mva = float((2.0 / (1.0 + exp(np.array([-2.0 * total]))) - 1)[0])
+            else:
+                mva = total / norm if norm > _EPS else 0.0
+            return float(f32(mva))
+
+        return bdt_event
+
     def _weighted_average(self, X: F32, yes_no_leaf: bool) -> F64:
         total = np.zeros(len(X))
         norm = 0.0

@@ -23,6 +23,7 @@ read back exactly.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -227,12 +228,34 @@ class MethodFisher(MethodBase):
             raise ModelError(
                 f"method {self.method_name}: no Fisher coefficients (train or read a weights file)"
             )
-        value = self.offset_ + np.asarray(X, dtype=np.float64) @ self.coefficients_
+        # F0 + Σ_j c_j x_j, summed over the variables in order: the per-event form below gives the
+        # same values bit for bit (a BLAS product may round differently for one row and for many)
+        X64 = np.asarray(X, dtype=np.float64)
+        value = np.full(len(X64), float(self.offset_))
+        for j, c in enumerate(self.coefficients_.tolist()):
+            value += X64[:, j] * c
         out = np.empty((len(value), self.context.n_classes), dtype=np.float32)
         # the discriminant in the signal column, its negative in the other one
         out[:] = (-value)[:, None]
         out[:, self.context.signal_class] = value
         return out
+
+    def mva_event_function(self) -> Callable[[list[float]], float] | None:
+        """Per-event ``F0 + Σ_j c_j x_j`` (float64, rounded to float32), as :meth:`_predict`."""
+        self.check_trained()
+        if self.coefficients_ is None or self.offset_ is None:
+            return None
+        offset = float(self.offset_)
+        terms = self.coefficients_.tolist()
+        f32 = np.float32
+
+        def fisher_event(x: list[float]) -> float:
+            value = offset
+            for v, c in zip(x, terms, strict=True):
+                value += v * c
+            return float(f32(value))
+
+        return fisher_event
 
     def add_weights_xml(self, parent: ET.Element) -> None:
         """``NCoeff`` and one ``<Coefficient Index Value/>`` per coefficient, offset first."""

@@ -21,6 +21,7 @@ Options: the base options only (TMVA declares none of its own).
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -188,6 +189,22 @@ class MethodLD(MethodBase):
         out[:] = (-value)[:, None]
         out[:, self.context.signal_class] = value
         return out
+
+    def mva_event_function(self) -> Callable[[list[float]], float] | None:
+        """Per-event ``c_0 + Σ c_j x_j`` rounded to float32 after each term, as :meth:`_predict` (Reader)."""
+        self.check_trained()
+        if self.coefficients_ is None or self._regression:
+            return None
+        offset, *terms = self.coefficients_[0].tolist()
+        f32 = np.float32
+
+        def ld_event(x: list[float]) -> float:
+            value = float(f32(offset))
+            for v, c in zip(x, terms, strict=True):
+                value = float(f32(value + c * v))
+            return value
+
+        return ld_event
 
     def add_weights_xml(self, parent: ET.Element) -> None:
         """``NOut``, ``NCoeff`` and one ``<Coefficient IndexOut IndexCoeff Value/>`` per coefficient."""

@@ -81,7 +81,7 @@ _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 # pure helpers
 
 
-def validation_size(text: str, n_train: int) -> int:
+def validation_size(text: str, n_train: int, method: str = "PyTorch") -> int:
     """Number of validation events for the ``ValidationSize`` option (TMVA ``GetNumValidationSamples``).
 
     Formats: ``"20%"`` (percentage of the training events), ``"0.2"`` (a fraction, any value below 1)
@@ -94,6 +94,9 @@ def validation_size(text: str, n_train: int) -> int:
         The option value.
     n_train : int
         Number of TMVA training events (before the validation split).
+    method : str, optional
+        How the error messages name the method whose option this is (``"PyTorch"``,
+        ``"DL ('DNN_CPU')"``).
 
     Returns
     -------
@@ -114,13 +117,13 @@ def validation_size(text: str, n_train: int) -> int:
         if not _NUMBER.match(number):
             raise OptionError(
                 f'Cannot parse number "{raw}". Expected string like "20%" or "20.0%". '
-                "(option ValidationSize of method PyTorch)"
+                f"(option ValidationSize of method {method})"
             )
         percent = float(number)
         if not math.isfinite(percent):
             raise OptionError(
                 f'Cannot parse number "{raw}". Expected string like "20%" or "20.0%". '
-                "(option ValidationSize of method PyTorch: the number is too large)"
+                f"(option ValidationSize of method {method}: the number is too large)"
             )
         n = int(n_train * (percent / 100.0))
     else:
@@ -128,16 +131,16 @@ def validation_size(text: str, n_train: int) -> int:
         if not _NUMBER.match(number):
             raise OptionError(
                 f'Cannot parse number "{raw}". Expected string like "0.2" or "100". '
-                "(option ValidationSize of method PyTorch)"
+                f"(option ValidationSize of method {method})"
             )
         value = float(number)
         if not math.isfinite(value):
             raise OptionError(
                 f'Cannot parse number "{raw}". Expected string like "0.2" or "100". '
-                "(option ValidationSize of method PyTorch: the number is too large)"
+                f"(option ValidationSize of method {method}: the number is too large)"
             )
         n = int(n_train * value) if value < 1.0 else int(value)
-    where = "option ValidationSize of method PyTorch"
+    where = f"option ValidationSize of method {method}"
     if n < 0:
         raise OptionError(
             f'Validation size "{raw}" is negative. ({where}; give a fraction like "0.2", a percentage '
@@ -878,6 +881,50 @@ class MethodPyTorch(MethodBase):
                 f"(called with the model and X of shape {X.shape}, float32)"
             ) from exc
         return self._check_prediction(out, len(X))
+
+    def mva_event_function(self) -> Callable[[list[float]], float] | None:
+        """Per-event forward pass for the Reader, with the ready-made ``predict_func`` only.
+
+        The model is loaded (thread limits applied) and put in eval mode once; each call writes the
+        event into a preallocated ``(1, n_variables)`` float32 tensor and runs the forward pass
+        under ``torch.inference_mode()`` — what :func:`pymva.pytorch.predict` does for one event,
+        without switching modes or converting arrays each time.  ``None`` with a ``predict_func`` of
+        the user's own (the Reader then calls it on a one-row array), or a model not on the CPU.
+        """
+        from .. import pytorch as ready_made
+
+        model = self._load_for_prediction()
+        assert self._objects is not None
+        if self._objects.predict is not ready_made.predict:
+            return None
+        import torch
+
+        if ready_made._model_device(model).type != "cpu":
+            return None
+        model.eval()
+        buffer = np.zeros((1, self.context.n_variables), dtype=np.float32)
+        xt = torch.from_numpy(buffer)
+        row = buffer[0]
+        inference = torch.inference_mode
+        binary = self.context.analysis_type == EAnalysisType.kClassification
+        column = self.context.signal_class
+        n_out = self.context.n_outputs
+
+        f32 = np.float32
+
+        def pytorch_event(x: list[float]) -> float:
+            row[:] = x
+            with inference():
+                out = model(xt)
+            shape = out.shape
+            if shape == (1, n_out):  # one tolist() is cheaper than indexing the tensor
+                return float(f32(out.tolist()[0][column]))  # rounded to float32 as the array path
+            if binary and shape == (1, 1):
+                return float(f32(out.tolist()[0][0]))
+            self._check_prediction(out, 1)  # raises, naming the shape
+            raise ModelError(f"method {self.method_name}: unexpected prediction shape {tuple(out.shape)}")
+
+        return pytorch_event
 
     def _check_prediction(self, out: Any, n_events: int) -> F32:
         """The prediction as float32 ``(n_events, n_outputs)``; a one-column binary score is widened.

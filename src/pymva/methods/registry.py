@@ -29,6 +29,8 @@ BUILTIN_METHODS: dict[EMVA, str] = {
     EMVA.kLikelihood: "pymva.methods.likelihood",
     EMVA.kLD: "pymva.methods.ld",
     EMVA.kKNN: "pymva.methods.knn",
+    EMVA.kDL: "pymva.methods.dl",
+    EMVA.kPyKeras: "pymva.methods.pykeras",
 }
 
 M = TypeVar("M", bound="type[MethodBase]")

@@ -306,6 +306,25 @@ class VariableTransform(abc.ABC):
         out = self._forward_set(self.params_[self.set_index(class_index)], Z, columns)
         return np.ascontiguousarray(out, dtype=np.float32)
 
+    def event_function(
+        self, columns: Sequence[int] | None = None
+    ) -> Callable[[list[float]], list[float]] | None:
+        """The per-event form of :meth:`forward` (reference class's parameters), prepared once.
+
+        The returned function maps the values of one event's inputs (Python floats holding float32
+        values, in the order of ``columns`` or of :attr:`inputs`) to the transformed values in
+        float64, computed with the same operations, in the same order, as :meth:`forward`; rounded
+        to float32 they equal :meth:`forward`'s output for that event.  Finite inputs only.  The
+        Reader calls it for every event (no array is built).  ``None`` (the default) when the
+        element has no such form: the caller uses :meth:`forward` on one row.
+
+        Raises
+        ------
+        NotTrainedError
+            When the element has not been fitted.
+        """
+        return None
+
     def inverse(self, Z: F32, *, columns: Sequence[int] | None = None, class_index: int | None = None) -> F32:
         """The inverse of :meth:`forward` (``ModelError`` for Decorrelate)."""
         self._check_fitted()

@@ -15,8 +15,9 @@ constant input, linearly dependent inputs, negative weights) get a warning and a
 
 from __future__ import annotations
 
+import operator
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -81,6 +82,21 @@ class Decorrelate(VariableTransform):
         for a in range(0, len(Z), chunk):
             out[a : a + chunk] = Z[a : a + chunk].astype(np.float64) @ mt
         return out
+
+    def event_function(
+        self, columns: Sequence[int] | None = None
+    ) -> Callable[[list[float]], list[float]] | None:
+        """Per-event ``x' = M x`` (float64 sums over the inputs in order), as :meth:`forward`."""
+        self._check_fitted()
+        params = self.params_[self.set_index()]
+        if params is None:
+            return list
+        rows = np.asarray(params, dtype=np.float64).tolist()
+
+        def decorrelate_event(x: list[float]) -> list[float]:
+            return [sum(map(operator.mul, x, row)) for row in rows]
+
+        return decorrelate_event
 
     def _inverse_set(self, params: Any, Z: F32, columns: Sequence[int] | None) -> F32:
         raise ModelError(

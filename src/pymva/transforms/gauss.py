@@ -32,8 +32,9 @@ smoothing is the ROOT 6.2x–6.30 form of ``TH1::SmoothArray``.
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -455,6 +456,52 @@ class Gauss(VariableTransform):
 
         map_columns(one, Z.shape[1], len(Z))
         return out
+
+    def event_function(
+        self, columns: Sequence[int] | None = None
+    ) -> Callable[[list[float]], list[float]] | None:
+        """Per-event cumulative distribution (then ``√2 erfinv(2c − 1)`` for Gauss), as :meth:`forward`.
+
+        The reference histograms are looked up as Python lists; the arithmetic is
+        :meth:`CumulativeDistribution.cdf`'s, step by step, so the results are the same.
+        """
+        self._check_fitted()
+        params = self.params_[self.set_index()]
+        cols = self._columns(columns, self.n_inputs)
+        tables: list[tuple[float, float, list[float], list[float], CumulativeDistribution] | None] = []
+        for c in cols:
+            cd = params[c]
+            if cd.degenerate:
+                tables.append(None)
+            else:
+                tables.append((cd.xmin + 0.5 * cd.width, cd.width, cd._slope.tolist(), cd.fine.tolist(), cd))
+        flat = self.flat
+        top = N_FINE_BINS - 2
+        lo_clip, hi_clip = CUMULANT_CLIP, 1.0 - CUMULANT_CLIP
+        erfinv = special.erfinv
+
+        def gauss_event(x: list[float]) -> list[float]:
+            out = []
+            for v, tab in zip(x, tables, strict=True):
+                if tab is None:
+                    c = 0.5
+                else:
+                    start, width, slope, fine, cd = tab
+                    t = (v - start) / width
+                    if not math.isfinite(t):
+                        c = float(cd.cdf(np.array([v]))[0])
+                    else:
+                        i = min(max(math.floor(t), 0), top)
+                        c = max((t - i) * slope[i] + fine[i], PDF_EPSILON)
+                c = min(max(c, lo_clip), hi_clip)
+                if not flat:
+                    c = min(max(c * 2.0 - 1.0, -ERFINV_CLIP), ERFINV_CLIP)
+                out.append(c)
+            if flat:
+                return out
+            return [float(e) * SQRT2_TMVA for e in erfinv(np.array(out))]
+
+        return gauss_event
 
     def _inverse_set(
         self, params: list[CumulativeDistribution], Z: F32, columns: Sequence[int] | None

@@ -17,9 +17,10 @@ Differences from TMVA (also in ``docs/transforms.md``):
 
 from __future__ import annotations
 
+import array
 import math
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -363,9 +364,22 @@ class TransformationHandler:
         DataError
             For an empty sample or weights that leave a parameter undefined.
         """
+        self.fit_transform(sample)
+
+    def fit_transform(self, sample: Sample) -> Sample:
+        """:meth:`fit`, returning the transformed sample that fitting computes anyway.
+
+        The result equals ``fit(sample)`` followed by ``transform(sample)`` (every element applied
+        with its reference class's parameters), without applying the chain a second time.
+
+        Raises
+        ------
+        DataError
+            For an empty sample or weights that leave a parameter undefined.
+        """
         if not self.elements:
             self._fitted = True
-            return
+            return sample
         if len(sample) == 0:
             raise DataError(f"cannot fit the variable transformations '{self.spec}' on an empty sample")
         arrays = {"v": sample.X, "t": sample.targets, "s": sample.spectators}
@@ -375,6 +389,7 @@ class TransformationHandler:
             transformed = sample.replace(X=arrays["v"], targets=arrays["t"], spectators=arrays["s"])
             self.training_statistics_ = self._statistics_of(transformed, None)
         self.log_statistics(self.training_statistics_)
+        return transformed
 
     def transform(self, sample: Sample) -> Sample:
         """Return ``sample`` with its variables, targets and spectators transformed as selected.
@@ -436,6 +451,51 @@ class TransformationHandler:
                 out = el.forward(Xa[:, idx], columns=pos if el.elementwise else None, class_index=class_index)
             Xa[:, idx] = out
         return Xa
+
+    def event_function(self) -> Callable[[list[float]], list[float]] | None:
+        """The per-event form of :meth:`transform_variables`, prepared once (the Reader's event loop).
+
+        The function takes one event's variables (Python floats holding float32 values, finite) and
+        returns the transformed variables, each rounded to float32 after every element as
+        :meth:`transform_variables` rounds them: the same values, with no array and no thread-limit
+        context per call.  ``None`` when an element has no per-event form or cannot transform the
+        variables alone (the caller then uses :meth:`transform_variables`, which raises).
+
+        Raises
+        ------
+        NotTrainedError
+            When the chain has not been fitted.
+        """
+        if self.is_identity:
+            return list
+        self._check_fitted()
+        n = len(self.variables)
+        steps: list[tuple[list[int], Callable[[list[float]], list[float]], bool]] = []
+        for el in self.elements:
+            if isinstance(el, Identity):
+                continue
+            pos = [j for j, r in enumerate(el.inputs) if r.kind == "v"]
+            if not pos:
+                continue
+            if len(pos) < el.n_inputs and not el.elementwise:
+                return None
+            fn = el.event_function(pos if el.elementwise else None)
+            if fn is None:
+                return None
+            idx = [el.inputs[j].index for j in pos]
+            steps.append((idx, fn, idx == list(range(n))))
+
+        def chain_event(x: list[float]) -> list[float]:
+            for idx, fn, whole in steps:
+                if whole:
+                    x = array.array("f", fn(x)).tolist()
+                    continue
+                x = list(x)
+                for i, v in zip(idx, array.array("f", fn([x[i] for i in idx])), strict=True):
+                    x[i] = v
+            return x
+
+        return chain_event
 
     def inverse_targets(self, targets: npt.ArrayLike) -> F32:
         """Map regression outputs from the transformed target space back to target values.

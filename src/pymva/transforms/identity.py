@@ -8,7 +8,7 @@ parameters; like TMVA it writes nothing into the weights file (it is only counte
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -41,6 +41,12 @@ class Identity(VariableTransform):
 
     def _forward_set(self, params: Any, Z: F32, columns: Sequence[int] | None) -> F32:
         return np.array(Z, dtype=np.float32, copy=True)
+
+    def event_function(
+        self, columns: Sequence[int] | None = None
+    ) -> Callable[[list[float]], list[float]] | None:
+        """The values unchanged."""
+        return list
 
     def _inverse_set(self, params: Any, Z: F32, columns: Sequence[int] | None) -> F32:
         return np.array(Z, dtype=np.float32, copy=True)

@@ -12,7 +12,7 @@ input that is constant in a parameter set maps to 0 (TMVA divides by zero there)
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -66,6 +66,21 @@ class Normalize(VariableTransform):
         if not ok.all():
             out[:, ~ok] = 0.0
         return out
+
+    def event_function(
+        self, columns: Sequence[int] | None = None
+    ) -> Callable[[list[float]], list[float]] | None:
+        """Per-event ``2 (x − min) / (max − min) − 1`` (0 for a constant input), as :meth:`forward`."""
+        self._check_fitted()
+        lo, hi = self._select(self.params_[self.set_index()], columns)
+        rng = hi - lo
+        ok = rng > 0
+        terms = list(zip(lo.tolist(), np.where(ok, rng, 1.0).tolist(), ok.tolist(), strict=True))
+
+        def normalize_event(x: list[float]) -> list[float]:
+            return [((v - a) / s) * 2.0 - 1.0 if o else 0.0 for v, (a, s, o) in zip(x, terms, strict=True)]
+
+        return normalize_event
 
     def _inverse_set(self, params: tuple[F64, F64], Z: F32, columns: Sequence[int] | None) -> F32:
         lo, hi = self._select(params, columns)

@@ -13,8 +13,9 @@ computed and the inputs pass through.
 
 from __future__ import annotations
 
+import operator
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -69,6 +70,23 @@ class PCA(VariableTransform):
         for a in range(0, len(Z), chunk):
             out[a : a + chunk] = (Z[a : a + chunk].astype(np.float64) - mean) @ vec
         return out
+
+    def event_function(
+        self, columns: Sequence[int] | None = None
+    ) -> Callable[[list[float]], list[float]] | None:
+        """Per-event ``x'_i = Σ_j (x_j − m_j) E_ji`` in float64, as :meth:`forward`."""
+        self._check_fitted()
+        params = self.params_[self.set_index()]
+        if params is None:
+            return list
+        mean = np.asarray(params[0], dtype=np.float64).tolist()
+        cols = np.asarray(params[1], dtype=np.float64).T.tolist()
+
+        def pca_event(x: list[float]) -> list[float]:
+            centred = list(map(operator.sub, x, mean))
+            return [sum(map(operator.mul, centred, col)) for col in cols]
+
+        return pca_event
 
     def _inverse_set(self, params: tuple[F64, F64] | None, Z: F32, columns: Sequence[int] | None) -> F32:
         if params is None:
