@@ -150,6 +150,23 @@ def test_lambda_layer_is_refused(main: Path) -> None:
 # ------------------------------------------------------------------ training
 
 
+def test_validation_size_messages_name_pykeras(main: Path) -> None:
+    """At booking the message names the booked method, not PyTorch (whose helper parses the option);
+    at training the event count is known and the message names PyKeras and its title."""
+    with pytest.raises(OptionError, match="ValidationSize") as booked:
+        _method("FilenameModel=m.keras:ValidationSize=abc")
+    assert "PyTorch" not in str(booked.value)
+    _save_model("init.keras")
+    method = _method("!H:!V:FilenameModel=init.keras:NumEpochs=1:ValidationSize=100:Verbose=0")
+    method.setup()
+    with pytest.raises(
+        OptionError,
+        match=re.escape("larger than or equal in size to training set (size=\"100\"). "
+                        "(option ValidationSize of method PyKeras ('PyKeras')"),
+    ):  # fmt: skip
+        method._train(_sample(100))
+
+
 def test_training_equals_model_fit_by_hand(main: Path) -> None:
     """Full batches make the shuffling irrelevant: the method's fit and the hand fit agree."""
     _save_model("init.keras")

@@ -412,7 +412,7 @@ class MethodPyKeras(MethodBase):
                 "optimizer=...) before model.save(...)"
             )
         n_all = len(sample)
-        n_val = validation_size(opts.ValidationSize, n_all)
+        n_val = validation_size(opts.ValidationSize, n_all, method=f"PyKeras ('{self.title}')")
         n_train = n_all - n_val
         self.log.info(
             "Split TMVA training data in %d training events and %d validation events", n_train, n_val

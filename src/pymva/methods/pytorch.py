@@ -81,7 +81,7 @@ _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 # pure helpers
 
 
-def validation_size(text: str, n_train: int, method: str = "PyTorch") -> int:
+def validation_size(text: str, n_train: int, method: str | None = "PyTorch") -> int:
     """Number of validation events for the ``ValidationSize`` option (TMVA ``GetNumValidationSamples``).
 
     Formats: ``"20%"`` (percentage of the training events), ``"0.2"`` (a fraction, any value below 1)
@@ -94,9 +94,10 @@ def validation_size(text: str, n_train: int, method: str = "PyTorch") -> int:
         The option value.
     n_train : int
         Number of TMVA training events (before the validation split).
-    method : str, optional
+    method : str or None, optional
         How the error messages name the method whose option this is (``"PyTorch"``,
-        ``"DL ('DNN_CPU')"``).
+        ``"DL ('DNN_CPU')"``); ``None`` when the caller names it (the booking-time check, whose
+        message the option machinery prefixes with the method).
 
     Returns
     -------
@@ -111,36 +112,32 @@ def validation_size(text: str, n_train: int, method: str = "PyTorch") -> int:
         ``Validation size "<s>" is negative.``, ``... is zero.`` and
         ``... is larger than or equal in size to training set (size="N").``
     """
+    where = "option ValidationSize" if method is None else f"option ValidationSize of method {method}"
     raw = str(text)
     if raw.endswith("%"):
         number = raw.rstrip("%").strip()
         if not _NUMBER.match(number):
             raise OptionError(
-                f'Cannot parse number "{raw}". Expected string like "20%" or "20.0%". '
-                f"(option ValidationSize of method {method})"
+                f'Cannot parse number "{raw}". Expected string like "20%" or "20.0%". ({where})'
             )
         percent = float(number)
         if not math.isfinite(percent):
             raise OptionError(
                 f'Cannot parse number "{raw}". Expected string like "20%" or "20.0%". '
-                f"(option ValidationSize of method {method}: the number is too large)"
+                f"({where}: the number is too large)"
             )
         n = int(n_train * (percent / 100.0))
     else:
         number = raw.strip()
         if not _NUMBER.match(number):
-            raise OptionError(
-                f'Cannot parse number "{raw}". Expected string like "0.2" or "100". '
-                f"(option ValidationSize of method {method})"
-            )
+            raise OptionError(f'Cannot parse number "{raw}". Expected string like "0.2" or "100". ({where})')
         value = float(number)
         if not math.isfinite(value):
             raise OptionError(
                 f'Cannot parse number "{raw}". Expected string like "0.2" or "100". '
-                f"(option ValidationSize of method {method}: the number is too large)"
+                f"({where}: the number is too large)"
             )
         n = int(n_train * value) if value < 1.0 else int(value)
-    where = f"option ValidationSize of method {method}"
     if n < 0:
         raise OptionError(
             f'Validation size "{raw}" is negative. ({where}; give a fraction like "0.2", a percentage '
@@ -162,7 +159,7 @@ def validation_size(text: str, n_train: int, method: str = "PyTorch") -> int:
 def _check_validation_size(value: Any) -> str | None:
     """Booking-time check of ``ValidationSize``: its format and sign (the size needs the events)."""
     try:
-        validation_size(str(value), 2**62)
+        validation_size(str(value), 2**62, method=None)
     except OptionError as exc:
         return str(exc)
     return None
