@@ -32,7 +32,14 @@ __all__ = [
 
 @dataclass
 class IONames:
-    """``TMVA::Config::IONames``: directory and file-name parts (TMVA's defaults)."""
+    """``TMVA::Config::IONames``: directory and file-name parts (TMVA's defaults).
+
+    The Factory's weight-file directory follows :attr:`fWeightFileDirPrefix` and
+    :attr:`fWeightFileDir` (see :meth:`weight_dir`).  :attr:`fWeightFileExtension` and
+    :attr:`fOptionsReferenceFileDir` are kept so that scripts setting them run, but pymva does not
+    read them: weights files are always ``<job>_<title>.weights.xml`` and no options reference is
+    written.
+    """
 
     fWeightFileDirPrefix: str = ""
     fWeightFileDir: str = "weights"
