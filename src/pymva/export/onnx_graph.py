@@ -186,6 +186,20 @@ def _forest(g: _Graph, x: str, f: ForestModel) -> str:
     return g.op("Sub", g.op("Div", g.const(2.0), g.op("Add", g.const(1.0), e)), g.const(1.0))
 
 
+def _linear(g: _Graph, x: str, m: LinearModel) -> str:
+    xd = g.cast(x, "double")
+    if not m.float32_sum:
+        return g.cast(g.op("Gemm", xd, g.const(m.weights), g.const(m.offset), transB=1), "float")
+    # LD: c0 + Σ c_j x_j added up in float32, one variable after the other (MethodLD's Float_t)
+    acc = g.const(m.offset.astype(np.float32).reshape(1, -1), np.float32)  # (1, n_out)
+    for j in range(m.weights.shape[1]):
+        term = g.op(
+            "Mul", g.op("Gather", xd, g.const([j], np.int64), axis=1), g.const(m.weights[:, j].reshape(1, -1))
+        )
+        acc = g.cast(g.op("Add", g.cast(acc, "double"), term), "float")
+    return acc
+
+
 def _torch_graph(g: _Graph, x: str, tm: TorchModel, n_var: int) -> str:
     import onnx
     import torch
@@ -246,8 +260,7 @@ def to_onnx(model: ExportModel) -> bytes:
     x = _transforms(g, x, model)
     m = model.model
     if isinstance(m, LinearModel):
-        raw = g.op("Gemm", g.cast(x, "double"), g.const(m.weights), g.const(m.offset), transB=1)
-        raw = g.cast(raw, "float")
+        raw = _linear(g, x, m)
     elif isinstance(m, ForestModel):
         raw = g.cast(_forest(g, x, m), "float")
     else:
