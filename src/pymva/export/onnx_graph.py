@@ -5,7 +5,7 @@ dynamic axis) and returns ``y``: ``(N,)`` for classification, ``(N, n_targets)``
 ``(N, n_classes)`` for multiclass, as the Reader does (:mod:`pymva.export.model` lists the
 arithmetic).  Transformations run in float64 (``Cast`` in and out, rounded to float32 after each
 element as the Reader rounds), the Gauss transformation as its 10000-bin lookup (``Floor``,
-``Gather``) and :mod:`pymva.export.erfinv`'s polynomials; Fisher and LD as a ``Gemm``; a BDT as
+``Gather``) and :mod:`pymva.export.erfinv`'s polynomials; Fisher as a ``Gemm``, LD summed in float32 variable by variable as TMVA sums it; a BDT as
 ``depth`` rounds of ``Gather``/``GatherElements``/``Where`` over the padded node arrays of all trees
 at once, its sums in float64; a PyTorch network through ``torch.onnx.export`` (TorchScript
 exporter, opset :data:`OPSET`), inlined after the transformations.
