@@ -117,7 +117,7 @@ LAYERS = [
     ("io", ["pymva.io"]),
     ("plotting", ["pymva.plotting"]),
     ("face", ["pymva.factory", "pymva.reader", "pymva.tmva", "pymva.toydata", "pymva.envelope", "pymva.cli",
-              "pymva.__main__", "pymva"]),
+              "pymva.__main__", "pymva", "pymva.export"]),
 ]  # fmt: skip
 
 

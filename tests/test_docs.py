@@ -16,7 +16,7 @@ pages say so where it matters):
   ``np``/``numpy``, ``torch``, ``nn``, ``uproot``; ``loader`` (a DataLoader ``"dataset"`` on the
   file's four variables and both trees, 500 training events per class) and ``factory`` (a Factory
   without output file) -- the objects of the getting-started example;
-* reader.md, output-file.md, gui.md: also the files of a trained job (``TMVA.root``,
+* reader.md, output-file.md, gui.md, deployment.md: also the files of a trained job (``TMVA.root``,
   ``dataset/weights/TMVAClassification_{Fisher,PyTorch}.weights.xml`` and the trained model), ``X``
   (20 events, float32 ``(20, 4)``) and ``tree`` (the uproot ``TreeS``);
 * analysis-types.md: ``tmva_reg_example.root``, ``tmva_example_multiple_background.root``,
@@ -188,6 +188,7 @@ CONTEXTS: dict[str, Context] = {
     "reader.md": lambda ns, job, shared: _trained(ns, job),
     "output-file.md": lambda ns, job, shared: _trained(ns, job),
     "gui.md": lambda ns, job, shared: _trained(ns, job),
+    "deployment.md": lambda ns, job, shared: _trained(ns, job),
     "analysis-types.md": lambda ns, job, shared: _analysis_types(ns),
     "expressions.md": lambda ns, job, shared: _expressions(ns, shared),
     "transforms.md": lambda ns, job, shared: _transforms(ns),
@@ -214,7 +215,7 @@ def test_page_runs(
     main.__file__ = str(tmp_path / f"{page.stem}.py")
     monkeypatch.setitem(sys.modules, "__main__", main)
     ns = main.__dict__
-    needs_job = page.name in ("reader.md", "output-file.md", "gui.md")
+    needs_job = page.name in ("reader.md", "output-file.md", "gui.md", "deployment.md")
     job = request.getfixturevalue("trained_job") if needs_job else tmp_path
     CONTEXTS.get(page.name, lambda ns, job, shared: _base(ns))(ns, job, shared_data)
     for line, code in python_blocks(page):

@@ -54,6 +54,14 @@ def _floats(pattern: str, text: str) -> list[float]:
     return out
 
 
+def _check_export(out: str) -> None:
+    # the bounds: onnxruntime 1e-5, the compiled C++ 1e-4 against the Reader (MVA values in [0, 1])
+    (onnx_diff,) = _floats(r"max \|onnxruntime - Reader\| = " + NUMBER, out)
+    assert onnx_diff <= 1e-5
+    (cpp_diff,) = _floats(r"max \|compiled header - Reader\| = " + NUMBER, out)
+    assert cpp_diff <= 1e-4
+
+
 def _check_classification(out: str) -> None:
     (auc,) = _floats(r"ROC integral of PyTorch: " + NUMBER, out)
     assert 0.75 < auc <= 1.0
@@ -260,6 +268,14 @@ GROUPS: dict[str, list[tuple[str, tuple[str, ...], Check, tuple[str, ...]]]] = {
     ],
     "multiclass_keras": [
         ("multiclass_keras.py", ("--epochs", "5"), _check_multiclass_keras, ("TMVA.root",)),
+    ],
+    "export": [
+        (
+            "export_classification_pytorch.py",
+            ("--epochs", "2"),
+            _check_export,
+            ("model.onnx", "TMVA_PyTorch.hxx", "driver"),
+        ),
     ],
     "compare": [
         ("compare_methods.py", ("--epochs", "2"), _check_compare, ("ROC_CompareMethods.png",)),

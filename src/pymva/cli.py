@@ -2,6 +2,9 @@
 
 ``pymva gui TMVA.root -o plots/`` writes the plots of ROOT's TMVAGui for a TMVA output file as PNG
 and PDF, with ``plots/index.html`` showing them all (:func:`pymva.plotting.write_plots`).
+
+``pymva export WEIGHTS_XML --to onnx|cpp -o OUT`` writes the method of a weights file as an ONNX model
+or a header-only C++ file (:func:`pymva.export.export`, ``docs/deployment.md``).
 """
 
 from __future__ import annotations
@@ -60,7 +63,30 @@ def _parser() -> argparse.ArgumentParser:
         help="matplotlib style: ROOT (mplhep's, default), none (matplotlib's defaults) or a style name",
     )
     gui.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    exp = sub.add_parser(
+        "export",
+        help="write the method of a weights file as an ONNX model or a header-only C++ file",
+        description=(
+            "Write the method of a TMVA weights file (its variable transformations folded in) as an ONNX "
+            "model or as a header-only C++17 file with SOFIE's Session/infer interface."
+        ),
+    )
+    exp.add_argument("weights", help="the .weights.xml file")
+    exp.add_argument("--to", required=True, choices=["onnx", "cpp"], help="the output format")
+    exp.add_argument("-o", "--output", required=True, help="the output file (e.g. model.onnx, TMVA_BDT.hxx)")
+    exp.add_argument("--name", default=None, help="the model name (C++ namespace TMVA_SOFIE_<name>)")
+    exp.add_argument(
+        "--user-code", default=None, help="PyTorch: the file that defines load_model_custom_objects"
+    )
+    exp.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     return parser
+
+
+def _run_export(args: argparse.Namespace) -> str:
+    from .export import export
+
+    options = {"UserCode": args.user_code} if args.user_code else {}
+    return str(export(args.weights, args.to, args.output, args.name, **options))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     before = logger.level
     logger.setLevel(logging.WARNING if args.quiet else logging.INFO)
     try:
+        if args.command == "export":
+            written = _run_export(args)
+            sys.stdout.write(f"{written}\n")
+            return 0
         from .plotting import write_plots
 
         page = write_plots(
@@ -89,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             style=None if args.style.lower() == "none" else args.style,
         )
     except (PyMVAError, OSError) as exc:
-        sys.stderr.write(f"pymva gui: error: {exc}\n")
+        sys.stderr.write(f"pymva {args.command}: error: {exc}\n")
         return 1
     finally:
         logger.removeHandler(handler)

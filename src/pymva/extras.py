@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import MissingExtraError
 
-__all__ = ["default_keras_backend", "keras", "mplhep", "new_axes", "pyplot"]
+__all__ = ["default_keras_backend", "keras", "mplhep", "new_axes", "onnx", "onnxruntime", "pyplot"]
 
 
 def pyplot() -> Any:
@@ -122,3 +122,42 @@ def keras() -> Any:
             name="keras",
         )
     return keras_module
+
+
+def onnx() -> Any:
+    """Return :mod:`onnx` (writing ONNX files, :mod:`pymva.export`).
+
+    Raises
+    ------
+    MissingExtraError
+        If onnx is not installed (``pip install pymva[export]``).
+    """
+    try:
+        import onnx as onnx_module
+        import onnx.compose
+    except ModuleNotFoundError as exc:
+        raise MissingExtraError(
+            "the ONNX export needs the package onnx, which is not installed; install it with: "
+            "pip install pymva[export]",
+            name="onnx",
+        ) from exc
+    return onnx_module
+
+
+def onnxruntime() -> Any:
+    """Return :mod:`onnxruntime` (running exported ONNX files).
+
+    Raises
+    ------
+    MissingExtraError
+        If onnxruntime is not installed (``pip install pymva[export]``).
+    """
+    try:
+        import onnxruntime as ort
+    except ModuleNotFoundError as exc:
+        raise MissingExtraError(
+            "running ONNX files needs onnxruntime, which is not installed; install it with: "
+            "pip install pymva[export]",
+            name="onnxruntime",
+        ) from exc
+    return ort

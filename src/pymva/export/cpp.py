@@ -1,0 +1,385 @@
+"""An :class:`~pymva.export.model.ExportModel` as a header-only C++17 file (standard library only).
+
+The header follows the calling convention of the code ROOT's SOFIE generates, so that code written
+for SOFIE compiles against it::
+
+    #include "TMVA_PyTorch.hxx"
+    TMVA_SOFIE_PyTorch::Session s;                       // s("weights.dat") is accepted and ignored
+    std::vector<float> out = s.infer(x);                 // one event: nVar floats in, nOut floats out
+    std::vector<float> all = s.infer(x, n);              // n events, row-major (n·nVar → n·nOut)
+
+The weights are ``static const`` arrays in the header (float32 values as float literals, float64
+values with 17 significant digits, so that they are exact).  The arithmetic is the Reader's, step by
+step (:mod:`pymva.export.model`): transformations in double, rounded to float after each element;
+the Gauss transformation's ``erfinv`` from :mod:`pymva.export.erfinv`'s polynomials plus one Newton
+step on ``std::erf``; Fisher in double, LD summed in float as TMVA does; the trees walked one after
+the other, their sums in double; dense networks in float (``Linear`` weights stored transposed so
+that the inner loop vectorises).  ``Session`` holds no state: ``infer`` may be called from several
+threads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import ModelError
+from .erfinv import CENTRE_LIMIT, W_RANGE, coefficients
+from .model import (
+    NAN_RESPONSE,
+    CdfStep,
+    ExportModel,
+    ForestModel,
+    LinearModel,
+    MatrixStep,
+    NormalizeStep,
+    TorchModel,
+)
+
+__all__ = ["cpp_identifier", "to_cpp"]
+
+
+def cpp_identifier(name: str) -> str:
+    """``name`` made a C++ identifier (other characters become ``_``; a leading digit gets ``_``)."""
+    ident = re.sub(r"[^0-9A-Za-z_]", "_", name) or "Model"
+    return "_" + ident if ident[0].isdigit() else ident
+
+
+def _d(v: float) -> str:
+    r = f"{float(v):.17g}"
+    return r if any(ch in r for ch in ".en") else r + ".0"
+
+
+def _f(v: float) -> str:
+    r = f"{float(np.float32(v)):.9g}"
+    return (r if any(ch in r for ch in ".en") else r + ".0") + "f"
+
+
+def _join(values: Iterable[str], per_line: int = 8) -> str:
+    vals = list(values)
+    lines = [", ".join(vals[i : i + per_line]) for i in range(0, len(vals), per_line)]
+    return "{\n    " + ",\n    ".join(lines) + "}" if vals else "{}"
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.arrays: list[str] = []
+        self.body: list[str] = []
+
+    def array(self, name: str, ctype: str, values: npt.ArrayLike) -> str:
+        arr = np.asarray(values).ravel()
+        if ctype == "double":
+            text = (_d(v) for v in arr.tolist())
+        elif ctype == "float":
+            text = (_f(v) for v in arr.tolist())
+        else:
+            text = (str(int(v)) for v in arr.tolist())
+        self.arrays.append(f"static const {ctype} {name}[{max(len(arr), 1)}] = {_join(text)};")
+        return name
+
+    def line(self, text: str) -> None:
+        self.body.append("    " + text)
+
+
+def _gather(w: _Writer, s: int, idx: list[int]) -> None:
+    k = len(idx)
+    w.array(f"s{s}_idx", "int", idx)
+    w.line("{")
+    w.line(f"  double v[{k}], y[{k}];")
+    w.line(f"  for (int m = 0; m < {k}; ++m) v[m] = x[s{s}_idx[m]];")
+
+
+def _scatter(w: _Writer, s: int, k: int) -> None:
+    w.line(f"  for (int m = 0; m < {k}; ++m) x[s{s}_idx[m]] = static_cast<float>(y[m]);")
+    w.line("}")
+
+
+def _steps(w: _Writer, model: ExportModel) -> None:
+    for s, step in enumerate(model.steps):
+        k = len(step.idx)
+        _gather(w, s, step.idx)
+        if isinstance(step, NormalizeStep):
+            w.array(f"s{s}_lo", "double", step.lo)
+            w.array(f"s{s}_rng", "double", step.rng)
+            w.array(f"s{s}_ok", "unsigned char", step.ok.astype(np.uint8))
+            w.line(f"  for (int m = 0; m < {k}; ++m)")
+            w.line(f"    y[m] = s{s}_ok[m] ? ((v[m] - s{s}_lo[m]) / s{s}_rng[m]) * 2.0 - 1.0 : 0.0;")
+        elif isinstance(step, MatrixStep):
+            w.array(f"s{s}_mat", "double", step.matrix)
+            if step.mean is not None:
+                w.array(f"s{s}_mean", "double", step.mean)
+                w.line(f"  for (int m = 0; m < {k}; ++m) v[m] -= s{s}_mean[m];")
+            w.line(f"  for (int m = 0; m < {k}; ++m) {{")
+            w.line("    double acc = 0.0;")
+            w.line(f"    for (int l = 0; l < {k}; ++l) acc += v[l] * s{s}_mat[l * {k} + m];")
+            w.line("    y[m] = acc;")
+            w.line("  }")
+        else:
+            _cdf(w, s, step)
+        _scatter(w, s, k)
+
+
+def _cdf(w: _Writer, s: int, step: CdfStep) -> None:
+    k = len(step.tables)
+    start, width = np.zeros(k), np.ones(k)
+    fine = np.zeros((k, 10000), dtype=np.float32)
+    degenerate = np.zeros(k, dtype=np.uint8)
+    for j, tab in enumerate(step.tables):
+        if tab is None:
+            degenerate[j] = 1
+        else:
+            start[j], width[j] = tab[0], tab[1]
+            fine[j] = tab[2]
+    w.array(f"s{s}_start", "double", start)
+    w.array(f"s{s}_width", "double", width)
+    w.array(f"s{s}_degenerate", "unsigned char", degenerate)
+    w.array(f"s{s}_fine", "float", fine)
+    w.line(f"  for (int m = 0; m < {k}; ++m) {{")
+    w.line("    double c = 0.5;")
+    w.line(f"    if (!s{s}_degenerate[m]) {{")
+    w.line(f"      const float* fine = s{s}_fine + m * 10000;")
+    w.line(f"      double t = (v[m] - s{s}_start[m]) / s{s}_width[m];")
+    w.line("      double i = std::min(std::max(std::floor(t), 0.0), 9998.0);")
+    w.line("      const int ii = static_cast<int>(i);")
+    w.line("      const double lo = fine[ii], slope = static_cast<double>(fine[ii + 1]) - lo;")
+    w.line("      c = std::max((t - i) * slope + lo, 1.0e-12);")
+    w.line("    }")
+    w.line("    c = std::min(std::max(c, 1.0e-9), 1.0 - 1.0e-9);")
+    if step.gauss:
+        w.line("    const double z = std::min(std::max(c * 2.0 - 1.0, -0.99999999), 0.99999999);")
+        w.line("    y[m] = erfinv(z) * 1.414213562;")
+    else:
+        w.line("    y[m] = c;")
+    w.line("  }")
+
+
+def _erfinv_code() -> str:
+    p, q = coefficients()
+    s1 = CENTRE_LIMIT**2
+    w0, w1 = W_RANGE
+
+    def horner(coef: tuple[float, ...], var: str) -> str:
+        expr = _d(coef[-1])
+        for c in reversed(coef[:-1]):
+            expr = f"({expr} * {var} + {_d(c)})"
+        return expr
+
+    return f"""// erfinv: polynomial fits (pymva.export.erfinv), then one Newton step on std::erf
+inline double erfinv(double z) {{
+  const double a = std::fabs(z);
+  double r;
+  if (a <= {_d(CENTRE_LIMIT)}) {{
+    const double u = (2.0 * (z * z) - {_d(s1)}) / {_d(s1)};
+    r = z * {horner(p, "u")};
+  }} else {{
+    const double w = std::sqrt(-std::log(1.0 - a));
+    const double u = (2.0 * w - {_d(w0 + w1)}) / {_d(w1 - w0)};
+    r = (z < 0 ? -1.0 : 1.0) * {horner(q, "u")};
+  }}
+  r -= (std::erf(r) - z) / (1.1283791670955126 * std::exp(-r * r));
+  return r;
+}}
+"""
+
+
+def _linear(w: _Writer, m: LinearModel, n_var: int) -> str:
+    n_out = len(m.offset)
+    w.array("lin_w", "double", m.weights)
+    w.array("lin_b", "double", m.offset)
+    w.line(f"double raw[{n_out}];")
+    w.line(f"for (int o = 0; o < {n_out}; ++o) {{")
+    if m.float32_sum:
+        w.line("  float acc = static_cast<float>(lin_b[o]);")
+        w.line(f"  for (int j = 0; j < {n_var}; ++j)")
+        w.line(
+            f"    acc = static_cast<float>(static_cast<double>(acc) + lin_w[o * {n_var} + j] * static_cast<double>(x[j]));"
+        )
+    else:
+        w.line("  double acc = lin_b[o];")
+        w.line(
+            f"  for (int j = 0; j < {n_var}; ++j) acc += static_cast<double>(x[j]) * lin_w[o * {n_var} + j];"
+        )
+    w.line("  raw[o] = static_cast<float>(acc);")
+    w.line("}")
+    return "raw"
+
+
+def _forest(w: _Writer, f: ForestModel) -> str:
+    w.array("bdt_roots", "int", f.roots)
+    w.array("bdt_ivar", "int", f.ivar)
+    w.array("bdt_cut", "float", f.cut)
+    w.array("bdt_ge_right", "unsigned char", f.ge_right.astype(np.uint8))
+    w.array("bdt_left", "int", f.left)
+    w.array("bdt_right", "int", f.right)
+    w.array("bdt_value", "double", f.value)
+    n_trees = len(f.roots)
+    cmp = ">" if f.strict else ">="
+    k = f.n_classes if f.combine == "multiclass" else 1
+    w.line(f"double sums[{k}] = {{}};")
+    w.line(f"for (int t = 0; t < {n_trees}; ++t) {{")
+    w.line("  int node = bdt_roots[t];")
+    w.line("  while (bdt_left[node] != node) {")
+    w.line(f"    const bool passed = x[bdt_ivar[node]] {cmp} bdt_cut[node];")
+    w.line("    node = (passed == (bdt_ge_right[node] != 0)) ? bdt_right[node] : bdt_left[node];")
+    w.line("  }")
+    w.line(f"  sums[{'t % ' + str(k) if k > 1 else '0'}] += bdt_value[node];")
+    w.line("}")
+    w.line(f"double raw[{k}];")
+    if f.combine == "multiclass":
+        w.line(f"for (int i = 0; i < {k}; ++i) {{")
+        w.line("  double norm = 0.0;")
+        w.line(f"  for (int j = 0; j < {k}; ++j) if (j != i) norm += std::exp(sums[j] - sums[i]);")
+        w.line("  raw[i] = 1.0 / (1.0 + norm);")
+        w.line("}")
+    elif f.combine == "average":
+        w.line(f"raw[0] = sums[0] / {_d(f.norm)};")
+    elif f.combine == "grad_regression":
+        w.line(f"raw[0] = sums[0] + {_d(f.f0)};")
+    else:
+        w.line("raw[0] = 2.0 / (1.0 + std::exp(-2.0 * sums[0])) - 1.0;")
+    return "raw"
+
+
+def _torch(w: _Writer, tm: TorchModel, n_var: int) -> str:
+    if tm.layers is None:
+        raise ModelError(f"the PyTorch model cannot be written as C++: {tm.layer_problem}")
+    width = n_var
+    widest = max([n_var] + [p["weight"].shape[0] for k, p in tm.layers if k == "Linear"])
+    w.line(f"float h[{widest}], g[{widest}];")
+    w.line(f"for (int j = 0; j < {n_var}; ++j) h[j] = x[j];")
+    for li, (kind, p) in enumerate(tm.layers):
+        if kind == "Linear":
+            n_out, n_in = p["weight"].shape
+            if n_in != width:
+                raise ModelError(f"the PyTorch model's Linear layer {li} takes {n_in} inputs, gets {width}")
+            w.array(f"l{li}_wt", "float", p["weight"].T)
+            w.array(f"l{li}_b", "float", p["bias"])
+            w.line(f"for (int o = 0; o < {n_out}; ++o) g[o] = l{li}_b[o];")
+            w.line(f"for (int i = 0; i < {n_in}; ++i) {{")
+            w.line("  const float hi = h[i];")
+            w.line(f"  const float* row = l{li}_wt + i * {n_out};")
+            w.line(f"  for (int o = 0; o < {n_out}; ++o) g[o] += row[o] * hi;")
+            w.line("}")
+            w.line(f"for (int o = 0; o < {n_out}; ++o) h[o] = g[o];")
+            width = n_out
+        elif kind == "ReLU":
+            w.line(f"for (int o = 0; o < {width}; ++o) h[o] = h[o] > 0.0f ? h[o] : 0.0f;")
+        elif kind == "LeakyReLU":
+            w.line(f"for (int o = 0; o < {width}; ++o) h[o] = h[o] >= 0.0f ? h[o] : h[o] * {_f(p['slope'])};")
+        elif kind == "ELU":
+            w.line(
+                f"for (int o = 0; o < {width}; ++o) h[o] = h[o] > 0.0f ? h[o] : {_f(p['alpha'])} * std::expm1(h[o]);"
+            )
+        elif kind == "Tanh":
+            w.line(f"for (int o = 0; o < {width}; ++o) h[o] = std::tanh(h[o]);")
+        elif kind == "Sigmoid":
+            w.line(f"for (int o = 0; o < {width}; ++o) h[o] = 1.0f / (1.0f + std::exp(-h[o]));")
+        elif kind == "Softmax":
+            w.line("{")
+            w.line("  float mx = h[0], sum = 0.0f;")
+            w.line(f"  for (int o = 1; o < {width}; ++o) mx = std::max(mx, h[o]);")
+            w.line(f"  for (int o = 0; o < {width}; ++o) {{ h[o] = std::exp(h[o] - mx); sum += h[o]; }}")
+            w.line(f"  for (int o = 0; o < {width}; ++o) h[o] /= sum;")
+            w.line("}")
+        elif kind == "BatchNorm1d":
+            w.array(f"l{li}_scale", "float", p["scale"])
+            w.array(f"l{li}_shift", "float", p["shift"])
+            w.line(f"for (int o = 0; o < {width}; ++o) h[o] = h[o] * l{li}_scale[o] + l{li}_shift[o];")
+    return "h"
+
+
+def to_cpp(model: ExportModel) -> str:
+    """The C++ header of ``model`` (see the module docstring); namespace ``TMVA_SOFIE_<name>``.
+
+    Raises
+    ------
+    ModelError
+        For a PyTorch model that is not a plain sequence of the supported dense layers
+        (:mod:`pymva.export.torchlayers`).
+    """
+    ident = cpp_identifier(model.name)
+    n_var, n_out = model.n_variables, model.n_outputs
+    w = _Writer()
+    w.line(f"float x[{n_var}];")
+    w.line(f"for (int j = 0; j < {n_var}; ++j) {{")
+    w.line("  x[j] = in[j];")
+    w.line(
+        f"  if (!std::isfinite(x[j])) {{ for (int o = 0; o < {n_out}; ++o) out[o] = {_f(NAN_RESPONSE)}; return; }}"
+    )
+    w.line("}")
+    _steps(w, model)
+    m = model.model
+    if isinstance(m, LinearModel):
+        raw = _linear(w, m, n_var)
+    elif isinstance(m, ForestModel):
+        raw = _forest(w, m)
+    else:
+        raw = _torch(w, m, n_var)
+    for t, (idx, lo, rng) in enumerate(model.target_steps):
+        w.array(f"t{t}_idx", "int", idx)
+        w.array(f"t{t}_lo", "double", lo)
+        w.array(f"t{t}_rng", "double", rng)
+        w.line(f"for (int m = 0; m < {len(idx)}; ++m) {{")
+        w.line(f"  const double t = {raw}[t{t}_idx[m]];")
+        w.line(f"  {raw}[t{t}_idx[m]] = static_cast<float>(t{t}_lo[m] + (t + 1.0) * 0.5 * t{t}_rng[m]);")
+        w.line("}")
+    first = model.select or 0
+    w.line(f"for (int o = 0; o < {n_out}; ++o) out[o] = static_cast<float>({raw}[o + {first}]);")
+    guard = f"TMVA_SOFIE_{ident.upper()}_HXX"
+    needs_erfinv = any(isinstance(s, CdfStep) and s.gauss for s in model.steps)
+    arrays = "\n".join(w.arrays)
+    body = "\n".join(w.body)
+    variables = ", ".join(model.variables)
+    return f"""// Generated by pymva from the {model.method_type} method '{model.name}'. Do not edit.
+// Input: {n_var} float variables per event ({variables}); output: {n_out} float(s) per event,
+// what TMVA's Reader returns ({model.kind}); -999 for an event with a NaN or infinite input.
+// Header-only, C++17 standard library only.
+#ifndef {guard}
+#define {guard}
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace TMVA_SOFIE_{ident} {{
+namespace detail {{
+{arrays}
+
+{_erfinv_code() if needs_erfinv else ""}
+inline void evaluate(const float* in, float* out) {{
+{body}
+}}
+}}  // namespace detail
+
+constexpr std::size_t kNumberOfVariables = {n_var};
+constexpr std::size_t kNumberOfOutputs = {n_out};
+
+struct Session {{
+  Session() = default;
+  /// SOFIE's constructor takes the weight file; the weights are compiled in here.
+  explicit Session(const std::string& /*weightFile*/, std::size_t /*batchSize*/ = 1) {{}}
+
+  /// One event: kNumberOfVariables values in, kNumberOfOutputs values out.
+  std::vector<float> infer(const float* x) const {{
+    std::vector<float> out(kNumberOfOutputs);
+    detail::evaluate(x, out.data());
+    return out;
+  }}
+
+  /// n events stored row by row: n * kNumberOfVariables values in, n * kNumberOfOutputs out.
+  std::vector<float> infer(const float* x, std::size_t n) const {{
+    std::vector<float> out(n * kNumberOfOutputs);
+    for (std::size_t i = 0; i < n; ++i)
+      detail::evaluate(x + i * kNumberOfVariables, out.data() + i * kNumberOfOutputs);
+    return out;
+  }}
+}};
+}}  // namespace TMVA_SOFIE_{ident}
+
+#endif  // {guard}
+"""

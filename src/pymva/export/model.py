@@ -1,0 +1,400 @@
+"""What an exported graph computes: a trained method as plain arrays, transforms folded in.
+
+:func:`describe_method` turns a booked method (:class:`~pymva.methods.base.MethodBase`, as the
+:class:`~pymva.reader.Reader` re-creates it from a weights file) into an :class:`ExportModel`: the
+chain of variable transformations as :class:`TransformStep` objects, the method itself
+(:class:`LinearModel`, :class:`ForestModel` or :class:`TorchModel`) and what happens to its raw
+outputs (the signal-class column, or the inverse target transformation for regression).  The ONNX
+(:mod:`pymva.export.onnx_graph`) and C++ (:mod:`pymva.export.cpp`) writers turn this description
+into a graph or code; both compute what ``Reader.EvaluateMVA`` / ``EvaluateRegression`` /
+``EvaluateMulticlass`` compute, step for step:
+
+* each transformation element in float64 on the float32 values, rounded to float32 after it
+  (``TransformationHandler.transform_variables``); Normalize ``2 (x − min)/(max − min) − 1``
+  (0 for a constant input), Decorrelate ``x M^T``, PCA ``(x − mean) E``, Gauss and Uniform the
+  10000-bin reference cumulative distribution of ``PDF::GetVal`` (linear interpolation between
+  bin centres, :class:`~pymva.transforms.gauss.CumulativeDistribution`), clipped to
+  ``[1e-9, 1 − 1e-9]``, Gauss then ``1.414213562 · erfinv(clip(2c − 1, ±0.99999999))`` with
+  :mod:`pymva.export.erfinv`'s polynomials;
+* Fisher (``MethodFisher::GetMvaValue``) and LD (``MethodLD::GetMvaValue``/``GetRegressionValues``):
+  offset plus coefficients times variables;
+* BDT (``MethodBDT::GetMvaValue``/``GetMulticlassValues``/``GetRegressionValues``): every tree's
+  walk from the root (right daughter when ``(x >= cut) == cType``, ``x > cut`` for the strict cuts of
+  old files), the boost-weighted average of the leaf values, ``2/(1 + e^{−2F}) − 1`` for gradient
+  boost, the class-wise softmax of the sums for multiclass, ``F + F0`` for gradient-boost regression;
+* PyTorch: the TorchScript model as ``pymva.pytorch.predict`` runs it.
+
+Events with a NaN or infinite input variable get ``-999`` for every output, as in the Reader.
+
+Not exportable (:class:`~pymva.errors.ModelError` naming the method): every other method, a BDT with
+``BoostType=AdaBoostR2`` or with Fisher cuts in its nodes, a PyTorch method with its own
+``predict_func``, an inverse target transformation other than Normalize.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import ModelError
+from ..methods.base import MethodBase
+from ..transforms.decorrelate import Decorrelate
+from ..transforms.gauss import Gauss
+from ..transforms.identity import Identity
+from ..transforms.normalize import Normalize
+from ..transforms.pca import PCA
+from ..types import EAnalysisType
+
+__all__ = [
+    "EXPORTABLE",
+    "CdfStep",
+    "ExportModel",
+    "ForestModel",
+    "LinearModel",
+    "MatrixStep",
+    "NormalizeStep",
+    "TorchModel",
+    "TransformStep",
+    "describe_method",
+]
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+#: The method types that can be exported (what the error message of the others lists).
+EXPORTABLE = ("Fisher", "LD", "BDT", "PyTorch")
+
+#: What the Reader returns for an event with a NaN or infinite input (``NAN_RESPONSE``).
+NAN_RESPONSE = -999.0
+
+
+@dataclass
+class NormalizeStep:
+    """Normalize on the variables ``idx``: ``((x − lo)/rng)·2 − 1``, 0 where ``ok`` is false."""
+
+    idx: list[int]
+    lo: F64
+    rng: F64
+    ok: npt.NDArray[np.bool_]
+
+
+@dataclass
+class MatrixStep:
+    """Decorrelate (``mean`` None: ``x M^T``) or PCA (``(x − mean) M``) on the variables ``idx``.
+
+    ``matrix`` is stored so that the step is always ``(x − mean) @ matrix``.
+    """
+
+    idx: list[int]
+    matrix: F64
+    mean: F64 | None
+
+
+@dataclass
+class CdfStep:
+    """Gauss (``gauss``) or Uniform on the variables ``idx``.
+
+    Per variable ``(start, width, fine)``: the first bin centre, the bin width and the 10000
+    reference-histogram contents (float32 values); ``None`` for a degenerate input (``c = 0.5``).
+    """
+
+    idx: list[int]
+    tables: list[tuple[float, float, F64] | None]
+    gauss: bool
+
+
+TransformStep = NormalizeStep | MatrixStep | CdfStep
+
+
+@dataclass
+class LinearModel:
+    """``offset + weights @ x`` per output (Fisher: one output; LD: one per target).
+
+    ``float32_sum``: LD adds the terms in float32 one after the other (TMVA's ``Float_t``).
+    """
+
+    weights: F64  # (n_out, n_var)
+    offset: F64  # (n_out,)
+    float32_sum: bool
+
+
+@dataclass
+class ForestModel:
+    """All trees as one padded node array; leaves point to themselves.
+
+    ``combine``: ``average`` (Σ value / norm, the values already times the boost weight),
+    ``grad`` (``2/(1+e^{−2F})−1``), ``grad_regression`` (``F + f0``), ``multiclass`` (softmax of
+    the per-class sums, tree ``t`` adds to class ``t % n_classes``).
+    """
+
+    roots: I64  # (n_trees,) index of each tree's root
+    ivar: I64
+    cut: npt.NDArray[np.float32]
+    ge_right: npt.NDArray[np.bool_]  # right daughter when (x >= cut) == ge_right (or x > cut, strict)
+    left: I64
+    right: I64
+    value: F64
+    depth: int
+    strict: bool
+    combine: Literal["average", "grad", "grad_regression", "multiclass"]
+    norm: float = 1.0
+    f0: float = 0.0
+    n_classes: int = 1
+
+
+@dataclass
+class TorchModel:
+    """A PyTorch network (``module``); ``layers``: its dense layers when it is a plain sequence."""
+
+    module: Any
+    layers: list[tuple[str, dict[str, Any]]] | None
+    layer_problem: str = ""
+
+
+@dataclass
+class ExportModel:
+    """One method ready to be written as ONNX or C++ (see the module docstring).
+
+    ``kind``: ``mva`` (output shape ``(N,)``), ``regression`` (``(N, n_targets)``) or ``multiclass``
+    (``(N, n_classes)``).  ``select``: the column of the method's raw outputs returned for ``mva``
+    (None: the method already gives that one column).  ``target_steps``: the inverse Normalize of the
+    targets (``lo``, ``rng`` per target column) applied to regression outputs.
+    """
+
+    name: str
+    method_type: str
+    kind: Literal["mva", "regression", "multiclass"]
+    variables: list[str]
+    steps: list[TransformStep]
+    model: LinearModel | ForestModel | TorchModel
+    n_raw: int
+    select: int | None
+    target_steps: list[tuple[list[int], F64, F64]] = field(default_factory=list)
+
+    @property
+    def n_variables(self) -> int:
+        """Number of input variables."""
+        return len(self.variables)
+
+    @property
+    def n_outputs(self) -> int:
+        """Number of outputs per event (1 for ``mva``)."""
+        return 1 if self.kind == "mva" else self.n_raw
+
+
+def _refuse(method: MethodBase, why: str) -> ModelError:
+    return ModelError(
+        f"method {method.method_name} cannot be exported: {why}; exportable are {', '.join(EXPORTABLE)} "
+        "(BDT without AdaBoostR2 and Fisher cuts; PyTorch with the ready-made predict_func)"
+    )
+
+
+def _variable_positions(method: MethodBase, el: Any) -> tuple[list[int], list[int]]:
+    pos = [j for j, r in enumerate(el.inputs) if r.kind == "v"]
+    if len(pos) < el.n_inputs and not el.elementwise:
+        raise _refuse(
+            method, f"the variable transformation {el.letter} mixes variables with targets or spectators"
+        )
+    return pos, [el.inputs[j].index for j in pos]
+
+
+def _transform_steps(method: MethodBase) -> list[TransformStep]:
+    steps: list[TransformStep] = []
+    for el in method.transformations.elements:
+        if isinstance(el, Identity):
+            continue
+        pos, idx = _variable_positions(method, el)
+        if not idx:
+            continue
+        params = el.params_[el.set_index()]
+        if isinstance(el, Normalize):
+            lo, hi = (np.asarray(a, dtype=np.float64)[pos] for a in params)
+            rng = hi - lo
+            ok = rng > 0
+            steps.append(NormalizeStep(idx, lo, np.where(ok, rng, 1.0), ok))
+        elif isinstance(el, Decorrelate):
+            if params is not None:
+                steps.append(MatrixStep(idx, np.asarray(params, dtype=np.float64).T.copy(), None))
+        elif isinstance(el, PCA):
+            if params is not None:
+                mean, vec = params
+                steps.append(
+                    MatrixStep(idx, np.asarray(vec, dtype=np.float64), np.asarray(mean, dtype=np.float64))
+                )
+        elif isinstance(el, Gauss):  # Uniform is a Gauss with flat=True
+            tables: list[tuple[float, float, F64] | None] = []
+            for j in pos:
+                cd = params[j]
+                tables.append(
+                    None
+                    if cd.degenerate
+                    else (float(cd.xmin + 0.5 * cd.width), float(cd.width), np.asarray(cd.fine, np.float64))
+                )
+            steps.append(CdfStep(idx, tables, not el.flat))
+        else:
+            raise _refuse(method, f"the variable transformation {el.letter} has no exported form")
+    return steps
+
+
+def _target_steps(method: MethodBase) -> list[tuple[list[int], F64, F64]]:
+    out: list[tuple[list[int], F64, F64]] = []
+    for el in reversed(method.transformations.elements):
+        pos = [j for j, r in enumerate(el.inputs) if r.kind == "t"]
+        if not pos or isinstance(el, Identity):
+            continue
+        if not isinstance(el, Normalize):
+            raise _refuse(
+                method,
+                f"the inverse of the target transformation {el.letter} is not exported (only Normalize, N)",
+            )
+        lo, hi = (np.asarray(a, dtype=np.float64)[pos] for a in el.params_[el.set_index()])
+        out.append(([el.inputs[j].index for j in pos], lo, hi - lo))
+    return out
+
+
+def _linear(method: Any) -> LinearModel:
+    if method.method_type.type_name == "Fisher":
+        if method.coefficients_ is None or method.offset_ is None:
+            raise _refuse(method, "it holds no Fisher coefficients")
+        w = np.asarray(method.coefficients_, dtype=np.float64).reshape(1, -1)
+        return LinearModel(w, np.array([float(method.offset_)]), float32_sum=False)
+    coeff = np.asarray(method.coefficients_, dtype=np.float64)
+    rows = coeff if method.context.analysis_type == EAnalysisType.kRegression else coeff[:1]
+    return LinearModel(rows[:, 1:].copy(), rows[:, 0].copy(), float32_sum=True)
+
+
+def _forest(method: Any) -> ForestModel:
+    from ..methods.bdt import _EPS
+
+    st = method._settings()
+    if st.boost == "AdaBoostR2":
+        raise _refuse(method, "BoostType=AdaBoostR2 (a weighted median of the trees) is not exported")
+    trees = method.forest_
+    if not trees:
+        raise _refuse(method, "the forest is empty")
+    if any(bool((t.n_coef > 0).any()) for t in trees):
+        raise _refuse(method, "its trees have Fisher cuts in their nodes (UseFisherCuts)")
+    at = method.context.analysis_type
+    multiclass = at == EAnalysisType.kMulticlass
+    regression = at == EAnalysisType.kRegression
+    grad = st.boost == "Grad"
+    bws = [1.0] * len(trees) if (grad or multiclass) else [float(b) for b in method.boost_weights_]
+    roots, ivar, cut, ger, left, right, value = [], [], [], [], [], [], []
+    offset = 0
+    depth = 0
+    for tree, bw in zip(trees, bws, strict=True):
+        n = tree.n_nodes
+        own = np.arange(offset, offset + n, dtype=np.int64)
+        leaf = tree.node_type != 0
+        roots.append(offset)
+        ivar.append(np.where(leaf, 0, np.maximum(tree.ivar, 0)).astype(np.int64))
+        cut.append(np.where(leaf, 0.0, tree.cut).astype(np.float32))
+        ger.append(np.asarray(tree.cut_type, dtype=bool))
+        left.append(np.where(leaf, own, tree.left + offset).astype(np.int64))
+        right.append(np.where(leaf, own, tree.right + offset).astype(np.int64))
+        if grad or multiclass:
+            leafv = tree.response.astype(np.float64)
+        else:
+            leafv = bw * tree.leaf_values(st.yes_no_leaf if not regression else False)
+        value.append(np.asarray(leafv, dtype=np.float64))
+        depth = max(depth, tree.max_depth)
+        offset += n
+    norm = float(sum(bws))
+    combine: Literal["average", "grad", "grad_regression", "multiclass"]
+    if multiclass:
+        combine = "multiclass"
+    elif regression:
+        combine = "grad_regression" if grad else "average"
+    else:
+        combine = "grad" if grad else "average"
+    if combine == "average" and not norm > _EPS:
+        raise _refuse(method, "the sum of its boost weights is zero")
+    return ForestModel(
+        roots=np.array(roots, dtype=np.int64),
+        ivar=np.concatenate(ivar),
+        cut=np.concatenate(cut),
+        ge_right=np.concatenate(ger),
+        left=np.concatenate(left),
+        right=np.concatenate(right),
+        value=np.concatenate(value),
+        depth=depth,
+        strict=bool(method.strict_cuts_),
+        combine=combine,
+        norm=norm,
+        f0=float(method.boost_weights_[0]) if combine == "grad_regression" else 0.0,
+        n_classes=method.context.n_classes,
+    )
+
+
+def _torch(method: Any) -> TorchModel:
+    from .. import pytorch as ready_made
+    from .torchlayers import dense_layers
+
+    model = method._load_for_prediction()
+    predict = method._objects.predict if method._objects is not None else None
+    if predict is not ready_made.predict:
+        raise _refuse(
+            method,
+            "it evaluates through its own predict_func; the exported graph runs model(x) as "
+            "pymva.pytorch.predict does (give predict_func=pymva.pytorch.predict)",
+        )
+    layers, problem = dense_layers(model, method.context.n_variables, method.context.n_outputs)
+    return TorchModel(model, layers, problem)
+
+
+def describe_method(method: MethodBase, name: str | None = None) -> ExportModel:
+    """The :class:`ExportModel` of a booked (trained) method.
+
+    Parameters
+    ----------
+    method : MethodBase
+        A method as ``Reader.BookMVA`` returns it.
+    name : str, optional
+        The model's name in the files (default: the method's title).
+
+    Raises
+    ------
+    ModelError
+        For a method (or a configuration of it) that cannot be exported; the message names the method
+        and lists what can be exported.
+    """
+    method.check_trained()
+    type_name = method.method_type.type_name
+    if type_name not in EXPORTABLE:
+        raise _refuse(method, f"no exported form of {type_name}")
+    at = method.context.analysis_type
+    steps = _transform_steps(method)
+    model: LinearModel | ForestModel | TorchModel
+    if type_name in ("Fisher", "LD"):
+        model = _linear(method)
+    elif type_name == "BDT":
+        model = _forest(method)
+    else:
+        model = _torch(method)
+    kind: Literal["mva", "regression", "multiclass"]
+    if at == EAnalysisType.kClassification:
+        kind = "mva"
+    elif at == EAnalysisType.kRegression:
+        kind = "regression"
+    else:
+        kind = "multiclass"
+    n_raw = method.context.n_outputs
+    select: int | None = None
+    if isinstance(model, TorchModel) and kind == "mva":
+        select = method.context.signal_class
+    if not isinstance(model, TorchModel):
+        n_raw = 1 if kind == "mva" else n_raw
+    return ExportModel(
+        name=name or method.title,
+        method_type=type_name,
+        kind=kind,
+        variables=[v.expression for v in method.context.variables],
+        steps=steps,
+        model=model,
+        n_raw=n_raw,
+        select=select,
+        target_steps=_target_steps(method) if kind == "regression" else [],
+    )
