@@ -31,6 +31,7 @@ BUILTIN_METHODS: dict[EMVA, str] = {
     EMVA.kKNN: "pymva.methods.knn",
     EMVA.kDL: "pymva.methods.dl",
     EMVA.kPyKeras: "pymva.methods.pykeras",
+    EMVA.kMLP: "pymva.methods.mlp",
 }
 
 M = TypeVar("M", bound="type[MethodBase]")
