@@ -8,17 +8,22 @@ Everything here reproduces one piece of ROOT/TMVA arithmetic on whole arrays:
 * :func:`spline1` — ``TMVA::TSpline1::Eval`` (linear interpolation of a graph, linear
   extrapolation with the end segments);
 * :func:`norm_factor` — the scale factor of ``TMVA::Tools::NormHist``;
+* :func:`norm_hist` — a ``TH1`` filled event by event and normalised by ``Tools::NormHist``, with
+  the entries and statistics ROOT keeps;
 * :func:`weighted_mean_rms` — ``TMVA::Tools::Mean`` and ``TMVA::Tools::RMS``;
 * :func:`sequential_sum` — a left-to-right sum, as a C++ loop accumulates it.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import hist
 import numpy as np
 import numpy.typing as npt
 
 from ..errors import DataError
-from ..histograms import find_bins
+from ..histograms import find_bins, fixed_axis, new_hist
 
 F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]
@@ -127,6 +132,55 @@ def norm_factor(counts: F64, lo: float, hi: float) -> float:
         return 1.0
     w = total * (hi - lo) / counts.shape[0]
     return 1.0 / w if w > 0 else 1.0
+
+
+def norm_hist(
+    name: str, title: str, x: F64, w: F64, lo: float, hi: float, nbins: int, classname: str = "TH1D"
+) -> hist.Hist[Any]:
+    """``TH1D(name, title, nbins, lo, hi)``, ``Sumw2()``, ``Fill(x, w)`` per event, ``Tools::NormHist``.
+
+    As ``MethodBase::TestClassification``/``GetTrainingEfficiency`` (and
+    ``ResultsMulticlass::CreateMulticlassHistos``) leave their response histograms:
+    ``NormHist`` calls ``TH1::Scale(f)`` with ``f = 1 / (Σ in-range contents × bin width)``, which
+    multiplies the contents and the fill statistics Σw, Σwx, Σwx² by ``f`` and Σw² (and ``Sumw2``)
+    by ``f²`` but keeps ``fEntries``, the number of ``Fill`` calls (``len(x)``, under- and overflow
+    included).  The mean and RMS ROOT shows are therefore those of the in-range fills.  Only the
+    in-range bins are kept (the flow bins are 0; see :func:`fill`).
+
+    Parameters
+    ----------
+    x, w : ndarray of float64, shape (n,)
+        Values and weights.
+    lo, hi : float
+        Axis range; ``nbins`` equal bins.
+
+    Returns
+    -------
+    hist.Hist
+        ``Weight`` storage with ``metadata["fEntries"]`` and the statistics ``fTsumw``, ``fTsumw2``,
+        ``fTsumwx``, ``fTsumwx2``.
+    """
+    counts, var = fill(x, w, lo, hi, nbins)
+    idx = find_bins(x, nbins, lo, hi)
+    inside = (idx >= 1) & (idx <= nbins)
+    wi, xi = np.asarray(w, np.float64)[inside], np.asarray(x, np.float64)[inside]
+    f = norm_factor(counts, lo, hi)
+    stats = (
+        float(wi.sum()) * f,
+        float((wi * wi).sum()) * f * f,
+        float((wi * xi).sum()) * f,
+        float((wi * xi * xi).sum()) * f,
+    )
+    return new_hist(
+        name,
+        title,
+        [fixed_axis(nbins, lo, hi)],
+        counts * f,
+        var * f * f,
+        classname=classname,
+        entries=float(np.asarray(x).shape[0]),
+        stats=stats,
+    )
 
 
 def weighted_mean_rms(x: F64, w: F64) -> tuple[float, float]:

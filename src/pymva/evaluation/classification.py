@@ -44,15 +44,14 @@ from scipy.special import kolmogorov
 
 from .._html import html_table
 from ..errors import DataError
-from ..histograms import regular, sumw2
+from ..histograms import fixed_axis, new_hist, sumw2
 from ._util import (
     F64,
     as_bool_array,
     as_float_array,
     bin_centers,
     check_same_length,
-    fill,
-    norm_factor,
+    norm_hist,
     sequential_sum,
     spline1,
     weighted_mean_rms,
@@ -335,13 +334,14 @@ def kolmogorov_test(h1: hist.Hist[Any], h2: hist.Hist[Any]) -> float:
 # ----------------------------------------------------------------------------------------------
 # efficiency machinery (GetEfficiency / GetTrainingEfficiency)
 # ----------------------------------------------------------------------------------------------
-def _cumulative_efficiency(y: F64, w: F64, lo: float, hi: float, positive: bool) -> tuple[F64, F64]:
+def _cumulative_efficiency(y: F64, w: F64, lo: float, hi: float, positive: bool) -> F64:
     """Cumulative efficiency histogram of ``NBINS_HIGH`` bins, normalised to its maximum.
 
     An event falls in ``m = int((y - lo) / (hi - lo) * N) + 1``; with positive orientation it adds
     its weight to bins ``1..m`` (skipped if ``m > N``; ``m < 1`` counts as 1), with negative
     orientation to bins ``m+1..N`` (skipped if ``m < 1``; ``m > N`` counts as ``N``).
-    Returns ``(contents, variances)``, the variances as ROOT keeps them after ``TH1::Scale``.
+    Returns the contents.  TMVA fills them with ``AddBinContent``, which counts no entries, so
+    the ``Sumw2`` that ``TH1::Scale`` then creates is all zeros (see :func:`_efficiency_hist`).
     """
     n = NBINS_HIGH
     t = np.clip((y - lo) / (hi - lo) * n, -4.0 * n, 4.0 * n) if hi > lo else np.zeros_like(y)
@@ -357,7 +357,42 @@ def _cumulative_efficiency(y: F64, w: F64, lo: float, hi: float, positive: bool)
         per_m = np.bincount(m, weights=w[keep], minlength=n + 1)[1 : n + 1]
         raw = np.concatenate(([0.0], np.add.accumulate(per_m)[:-1]))
     scale = 1.0 / max(_DBL_EPS, float(np.max(raw)))
-    return raw * scale, np.abs(raw) * scale * scale
+    return raw * scale
+
+
+def _efficiency_hist(name: str, title: str, lo: float, hi: float, counts: F64) -> hist.Hist[Any]:
+    """``MVA_<T>_effS``-type histogram as ROOT leaves it: contents set with ``AddBinContent`` and
+    scaled (``MethodBase::GetEfficiency``): no entries, no fill statistics (mean and RMS 0) and an
+    all-zero ``Sumw2`` (``TH1::Sumw2`` copies the contents only when there are entries)."""
+    return new_hist(
+        name,
+        title,
+        [fixed_axis(counts.shape[0], lo, hi)],
+        counts,
+        np.zeros_like(counts),
+        classname="TH1D",
+        entries=0.0,
+        stats=(0.0, 0.0, 0.0, 0.0),
+    )
+
+
+def _set_bin_hist(
+    name: str, title: str, counts: F64, n_set: int, x_title: str = "", y_title: str = ""
+) -> hist.Hist[Any]:
+    """``MVA_<T>_effBvsS``-type histogram on [0, 1] filled with ``SetBinContent``: each call counts
+    one entry and clears the fill statistics (ROOT computes mean and RMS from the bins), no
+    ``Sumw2`` (errors ``sqrt(content)``)."""
+    return new_hist(
+        name,
+        title,
+        [fixed_axis(counts.shape[0], 0.0, 1.0, x_title)],
+        counts,
+        None,
+        classname="TH1D",
+        value_title=y_title,
+        entries=float(n_set),
+        stats=(0.0, 0.0, 0.0, 0.0),
+    )
 
 
 #: ``RootFinder``'s defaults as ``MethodBase::GetEfficiency`` constructs it (RootFinder.h)
@@ -576,9 +611,7 @@ def evaluate_classification(
     hists: dict[str, hist.Hist[Any]] = {}
 
     def response_hist(name: str, y: F64, w: F64, nbins: int) -> hist.Hist[Any]:
-        c, v = fill(y, w, xmin, hi, nbins)
-        f = norm_factor(c, xmin, hi)
-        hists[name] = regular(name, name, xmin, hi, c * f, v * f * f, classname="TH1D")
+        hists[name] = norm_hist(name, name, y, w, xmin, hi, nbins, classname="TH1D")
         return hists[name]
 
     # 2. response histograms
@@ -589,25 +622,24 @@ def evaluate_classification(
 
     # 3. cumulative efficiencies
     centers = bin_centers(xmin, hi, NBINS_HIGH)
-    es_c, es_v = _cumulative_efficiency(yt[st], wt[st], xmin, hi, positive)
-    eb_c, eb_v = _cumulative_efficiency(yt[~st], wt[~st], xmin, hi, positive)
-    hists[f"{tv}_effS"] = regular(f"{tv}_effS", f"{tv} (signal)", xmin, hi, es_c, es_v, classname="TH1D")
-    hists[f"{tv}_effB"] = regular(f"{tv}_effB", f"{tv} (background)", xmin, hi, eb_c, eb_v, classname="TH1D")
+    es_c = _cumulative_efficiency(yt[st], wt[st], xmin, hi, positive)
+    eb_c = _cumulative_efficiency(yt[~st], wt[~st], xmin, hi, positive)
+    hists[f"{tv}_effS"] = _efficiency_hist(f"{tv}_effS", f"{tv} (signal)", xmin, hi, es_c)
+    hists[f"{tv}_effB"] = _efficiency_hist(f"{tv}_effB", f"{tv} (background)", xmin, hi, eb_c)
     test_curve = _EffCurve(centers, es_c, eb_c)
 
     # 4. effBvsS, rejBvsS, invBeffvsSeff
     eff_bvss = _eff_b_vs_s(test_curve, test_curve, xmin, xmax, positive)
     rej = 1.0 - eff_bvss
     inv = np.where(eff_bvss > _DBL_EPS, 1.0 / np.where(eff_bvss > _DBL_EPS, eff_bvss, 1.0), 0.0)
-    for suffix, counts, ytitle in (
-        ("effBvsS", eff_bvss, "Backgr eff"),
-        ("rejBvsS", rej, "Backgr rejection (1-eff)"),
-        ("invBeffvsSeff", inv, "Inverse backgr. eff (1/eff)"),
+    n_bins = eff_bvss.shape[0]
+    for suffix, counts, ytitle, n_set in (
+        ("effBvsS", eff_bvss, "Backgr eff", n_bins),
+        ("rejBvsS", rej, "Backgr rejection (1-eff)", n_bins),
+        ("invBeffvsSeff", inv, "Inverse backgr. eff (1/eff)", int(np.count_nonzero(eff_bvss > _DBL_EPS))),
     ):
         name = f"{tv}_{suffix}"
-        hists[name] = regular(
-            name, tv, 0.0, 1.0, counts, np.abs(counts), x_title="Signal eff", y_title=ytitle, classname="TH1D"
-        )
+        hists[name] = _set_bin_hist(name, tv, counts, n_set, x_title="Signal eff", y_title=ytitle)
 
     # 5.–6. working points, area, reference cut
     nevt_s = float(np.sum(wt[st]))
@@ -623,20 +655,16 @@ def evaluate_classification(
     # 7. training sample
     h_trs = response_hist(f"{tv}_Train_S", yr[sr], wr[sr], NBINS_MVA)
     h_trb = response_hist(f"{tv}_Train_B", yr[~sr], wr[~sr], NBINS_MVA)
-    ts_c, ts_v = _cumulative_efficiency(yr[sr], wr[sr], xmin, hi, positive)
-    tb_c, tb_v = _cumulative_efficiency(yr[~sr], wr[~sr], xmin, hi, positive)
-    hists[f"{tv}_trainingEffS"] = regular(
-        f"{tv}_trainingEffS", f"{tv} (signal)", xmin, hi, ts_c, ts_v, classname="TH1D"
-    )
-    hists[f"{tv}_trainingEffB"] = regular(
-        f"{tv}_trainingEffB", f"{tv} (background)", xmin, hi, tb_c, tb_v, classname="TH1D"
-    )
+    ts_c = _cumulative_efficiency(yr[sr], wr[sr], xmin, hi, positive)
+    tb_c = _cumulative_efficiency(yr[~sr], wr[~sr], xmin, hi, positive)
+    hists[f"{tv}_trainingEffS"] = _efficiency_hist(f"{tv}_trainingEffS", f"{tv} (signal)", xmin, hi, ts_c)
+    hists[f"{tv}_trainingEffB"] = _efficiency_hist(f"{tv}_trainingEffB", f"{tv} (background)", xmin, hi, tb_c)
     train_curve = _EffCurve(centers, ts_c, tb_c)
     root_curve = test_curve if training_cut_from_test_sample else train_curve
     tr_bvss = _eff_b_vs_s(root_curve, train_curve, xmin, xmax, positive)
     for suffix, counts in (("trainingEffBvsS", tr_bvss), ("trainingRejBvsS", 1.0 - tr_bvss)):
         name = f"{tv}_{suffix}"
-        hists[name] = regular(name, tv, 0.0, 1.0, counts, np.abs(counts), classname="TH1D")
+        hists[name] = _set_bin_hist(name, tv, counts, counts.shape[0])
     train_effs = [_eff_s_at_eff_b(tr_bvss, float(np.float32(b))) for b in EFF_B_POINTS]
 
     # 8. separation, significance, KS, ROC integrals

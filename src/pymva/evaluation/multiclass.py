@@ -26,8 +26,8 @@ import numpy.typing as npt
 from .._html import html_table
 from ..errors import DataError
 from ..extras import new_axes
-from ..histograms import Graph, regular
-from ._util import F64, as_float_array, fill, norm_factor
+from ..histograms import Graph
+from ._util import F64, as_float_array, norm_hist
 from .classification import EFF_B_POINTS, NBINS_MVA
 from .roc import ROC_TITLE, ROCCurve, roc_curve, style_roc_axes
 
@@ -168,9 +168,7 @@ def _evaluate_sample(
         mask = cls == i
         for j in range(k):
             name = f"{prefix}_{names[j]}_prob_for_{names[i]}"
-            c_, v_ = fill(out[mask, j], w[mask], _PROB_LO, _PROB_HI, NBINS_MVA)
-            f = norm_factor(c_, _PROB_LO, _PROB_HI)
-            hists[name] = regular(name, name, _PROB_LO, _PROB_HI, c_ * f, v_ * f * f, classname="TH1F")
+            hists[name] = norm_hist(name, name, out[mask, j], w[mask], _PROB_LO, _PROB_HI, NBINS_MVA, "TH1F")
     graphs: dict[str, Graph] = {}
     for i in range(k):
         name = f"{prefix}_rejBvsS_{names[i]}"

@@ -34,8 +34,8 @@ import numpy.typing as npt
 from .._html import html_table
 from ..errors import DataError
 from ..extras import new_axes
-from ..histograms import axis_title, bin_edges, fixed_axis, new_hist, regular
-from ._util import F64, as_float_array, fill, fill2d, sequential_sum
+from ..histograms import axis_title, bin_edges, fill_th1, fill_th2
+from ._util import F64, as_float_array, fill2d, sequential_sum
 
 __all__ = [
     "RegressionResult",
@@ -273,14 +273,17 @@ def _deviation_hist(
     ymin, ymax = float(diff.min()), float(diff.max())
     eps = (ymax - ymin) / 49.0
     ymin, ymax = _widen(ymin - 1.01 * eps, ymax + 1.01 * eps)
-    counts, var = fill2d(x, diff, None, (xmin, xmax, 50), (ymin, ymax, 50))
-    return new_hist(
+    # unit weights; fEntries = every Fill call, statistics of the in-range fills (as ROOT)
+    return fill_th2(
         name,
         name,
-        [fixed_axis(50, xmin, xmax, x_title), fixed_axis(50, ymin, ymax, y_title)],
-        counts,
-        var,
-        classname="TH2F",
+        x,
+        diff,
+        np.ones_like(x),
+        (50, xmin, xmax),
+        (50, ymin, ymax),
+        x_title=x_title,
+        y_title=y_title,
     )
 
 
@@ -311,23 +314,32 @@ def _quadratic_deviation_hists(prefix: str, j: int, d2: F64, w: F64) -> tuple[hi
     hi = max(float(d2.max()), 0.0) * 1.1
     if not hi > 0:
         hi = 1.0
-    c, v = fill(d2, w, 0.0, hi, 500)
     name = f"{prefix}_Quadr_Deviation_target_{j}_"
-    full = regular(
-        name, name, 0.0, hi, c, v, x_title="Quadratic Deviation", y_title="Weighted Entries", classname="TH1F"
+    full = fill_th1(
+        name,
+        name,
+        d2,
+        w,
+        500,
+        0.0,
+        hi,
+        x_title="Quadratic Deviation",
+        y_title="Weighted Entries",
+        classname="TH1F",
     )
+    c = np.asarray(full.values(), dtype=np.float64)
     q90 = _quantile(c, bin_edges(0.0, hi, 500), 0.9)
     hi_t = q90 * 1.1 if q90 > 0 else 1.0
     keep = d2 <= q90
-    c, v = fill(d2[keep], w[keep], 0.0, hi_t, 500)
     name = f"{prefix}_Quadr_Dev_best90perc_target_{j}_"
-    trunc = regular(
+    trunc = fill_th1(
         name,
         name,
+        d2[keep],
+        w[keep],
+        500,
         0.0,
         hi_t,
-        c,
-        v,
         x_title="Quadratic Deviation",
         y_title="Weighted Entries",
         classname="TH1F",
