@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import hist
 import numpy as np
@@ -558,3 +559,27 @@ def test_unique_directory_names(tmp_path):
         assert out.unique_name("dataset", "InputVariables_Id") == "InputVariables_Id_1"
     with uproot.open(tmp_path / "u.root") as f:
         assert f.classnames()["dataset/InputVariables_Id_0;1"] == "TDirectory"
+
+
+@pytest.mark.parametrize("names", [("Signal", "Background"), ("Signal", "a_much_longer_background_name")])
+def test_class_name_leaf_as_root_sets_it(tmp_path: Path, shared_data: Path, names: tuple[str, str]) -> None:
+    from pymva.io.output.writer import EventTreeColumns, TreeBranch
+
+    cid = (np.arange(2500) % 2).astype(np.int32)
+    cols = EventTreeColumns(
+        (TreeBranch("classID", "I", 0, "classID", cid), TreeBranch("className", "C", 0, "className", cid)),
+        cid.shape[0],
+        names,
+    )
+    with OutputFile(tmp_path / "t.root") as out:
+        out.write_event_tree("ds", "TestTree", cols, chunk_size=1000)  # three baskets
+    keys = ("fLen", "fLenType", "fMaximum", "fMinimum")
+    tree = uproot.open(tmp_path / "t.root")["ds/TestTree"]
+    leaf = tree["className"].member("fLeaves")[0]
+    longest = max(len(n) for n in names) + 1  # TLeafC::FillBasket: longest string + its terminator
+    assert tuple(leaf.member(k) for k in keys) == (longest, 1, longest, 0)
+    assert tree["className"].array(library="np").tolist() == [names[i] for i in cid]
+    if names[1] == "Background":  # the same members as in a TestTree written by ROOT's TMVA
+        ref = uproot.open(shared_data / "tmva-written/inutard+tmva-studies/9184b38/TMVA.root")["TestTree"]
+        ref_leaf = ref["className"].member("fLeaves")[0]
+        assert tuple(leaf.member(k) for k in keys) == tuple(ref_leaf.member(k) for k in keys)

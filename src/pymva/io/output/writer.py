@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import struct
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -187,6 +188,27 @@ class EventTreeColumns:
             else:
                 out[b.name] = np.ascontiguousarray(part, dtype=np.float32)
         return out
+
+
+def _set_string_leaf_as_root(sink: Any, tree: Any, branch: str) -> None:
+    """Give the ``TLeafC`` of a written string branch the ``fLenType`` and ``fMaximum`` ROOT sets.
+
+    ROOT's ``TLeafC::FillBasket`` keeps ``fLen`` and ``fMaximum`` at the longest string + 1 and
+    ``fLenType`` = 1 (one byte per character); uproot writes ``fLen`` the same but ``fLenType`` = 0 and
+    ``fMaximum`` = 0.  After the last ``extend`` the leaf's 14 generic bytes (``fLen``, ``fLenType``,
+    ``fOffset``, ``fIsRange``, ``fIsUnsigned``), its null ``fLeafCount`` and its ``fMinimum``/``fMaximum``
+    lie just before the branch's empty ``fBaskets`` array in the tree's (uncompressed) metadata, where
+    uproot's own ``write_updates`` patches them; they are rewritten there.
+    """
+    casc = tree._cascading
+    datum = casc._branch_data[casc._branch_lookup[branch]]
+    length = int(datum.get("fLen", 0))
+    base = casc._key.seek_location + casc._key.num_bytes
+    special = base + datum["basket_metadata_start"] - 25 - 8
+    generic = special - 4 - 14
+    sink.write(generic, struct.pack(">iii??", length, 1, 0, False, False))
+    sink.write(special, struct.pack(">ii", 0, length))
+    sink.flush()
 
 
 def _discard(file: Any, path: str) -> None:
@@ -373,6 +395,9 @@ class OutputFile:
         tree = self._file.mktree(path, columns.branch_types(), title=name if title is None else title)
         for start in range(0, columns.n_entries, chunk_size):
             tree.extend(columns.chunk(start, min(start + chunk_size, columns.n_entries)))
+        for b in columns.branches:
+            if b.leaf == "C":
+                _set_string_leaf_as_root(self._file.file.sink, tree, b.name)
         self._record(path)
         prefix = f"Dataset[{columns.dataset_name}] : " if columns.dataset_name else ""
         _log.info(f"{prefix}Created tree '{name}' with {columns.n_entries} events")
