@@ -478,3 +478,104 @@ def test_output_histograms_read_and_draw_in_root(
     for cls in "SB":
         h = f.Get(f"dataset/Method_Fisher/Fisher/MVA_Fisher_{cls}")
         assert h.Integral("width") == pytest.approx(1.0, rel=1e-6)
+
+
+def _run_job(out: Path, analysis: str, loader: Any, methods: Sequence[tuple[str, str, str]]) -> Path:
+    from pymva import TMVA
+
+    logger = logging.getLogger("pymva")
+    handlers, level = list(logger.handlers), logger.level
+    factory = TMVA.Factory("TMVAJob", str(out), f"!V:Silent:!Color:!DrawProgressBar:AnalysisType={analysis}")
+    for kind, title, options in methods:
+        factory.BookMethod(loader, kind, title, options)
+    try:
+        factory.TrainAllMethods()
+        factory.TestAllMethods()
+        factory.EvaluateAllMethods()
+    finally:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+    return out
+
+
+@pytest.fixture(scope="module")
+def multiclass_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """TMVAMulticlass.root of a small BDTG job on four classes (pymva.toydata)."""
+    from pymva import TMVA
+    from pymva.tcut import TCut
+    from pymva.toydata import create_multiple_background
+
+    d = tmp_path_factory.mktemp("multiclass")
+    data = uproot.open(create_multiple_background(d / "toy.root", n_events=200))
+    loader = TMVA.DataLoader("dataset")
+    for v in ("var1", "var2", "var3", "var4"):
+        loader.AddVariable(v)
+    for tree, name in (("TreeS", "Signal"), ("TreeB0", "bg0"), ("TreeB1", "bg1"), ("TreeB2", "bg2")):
+        loader.AddTree(data[tree], name)
+    loader.PrepareTrainingAndTestTree(TCut(""), "SplitMode=Random:NormMode=NumEvents:!V")
+    return _run_job(d / "TMVA.root", "Multiclass", loader, [("BDT", "BDTG", "!H:!V:NTrees=5:BoostType=Grad")])
+
+
+@pytest.fixture(scope="module")
+def regression_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """TMVAReg.root of a two-target KNN and a one-target-per-method LD job (pymva.toydata)."""
+    from pymva import TMVA
+    from pymva.tcut import TCut
+    from pymva.toydata import create_regression_example
+
+    d = tmp_path_factory.mktemp("regression")
+    data = uproot.open(create_regression_example(d / "toy.root", n_events=400))
+    loader = TMVA.DataLoader("dataset")
+    loader.AddVariable("var1")
+    loader.AddVariable("var2")
+    loader.AddTarget("fvalue")
+    loader.AddTarget("var1 + var2")
+    loader.AddRegressionTree(data["TreeR"], 1.0)
+    loader.PrepareTrainingAndTestTree(
+        TCut(""), "nTrain_Regression=300:SplitMode=Random:NormMode=NumEvents:!V"
+    )
+    return _run_job(d / "TMVA.root", "Regression", loader, [("KNN", "KNN", "!H:!V:nkNN=10")])
+
+
+@pytest.mark.parametrize("job", ["fisher_output", "multiclass_output", "regression_output"])
+def test_every_branch_and_histogram_of_each_kind_of_output_reads_in_root(
+    ROOT: Any, job: str, request: pytest.FixtureRequest, capfd: pytest.CaptureFixture[str]
+) -> None:
+    path: Path = request.getfixturevalue(job)
+    f = ROOT.TFile.Open(str(path))
+    assert f
+    assert not f.IsZombie()
+    up = uproot.open(path)
+    canvas = ROOT.TCanvas("c", "c", 400, 300)
+    capfd.readouterr()
+    n_trees = n_hists = 0
+    for name, obj in _walk(f):
+        if obj.InheritsFrom("TTree"):
+            n_trees += 1
+            ref = up[name]
+            for br in obj.GetListOfBranches():
+                b = br.GetName()
+                if b == "className":  # a string: drawn through a comparison, as TMVA's macros select
+                    names = ref[b].array(library="np")
+                    expected = (names == names[0]).astype(np.float64)
+                    n = obj.Draw(f'className=="{names[0]}"', "", "goff")
+                else:
+                    expected = np.asarray(ref[b].array(library="np"), dtype=np.float64).ravel()
+                    n = obj.Draw(b, "", "goff")
+                assert n == expected.shape[0], f"{name}:{b}"
+                v1 = obj.GetV1()
+                np.testing.assert_array_equal([v1[i] for i in range(n)], expected, err_msg=f"{name}:{b}")
+        elif obj.InheritsFrom("TH1"):
+            n_hists += 1
+            obj.Draw("COLZ" if obj.InheritsFrom("TH2") else "HIST")
+            canvas.Update()
+            members = up[name].all_members
+            # the entries and the mean ROOT shows are the ones written (TMVA's fill statistics)
+            assert obj.GetEntries() == members["fEntries"], name
+            if not obj.InheritsFrom("TH2") and not obj.InheritsFrom("TProfile") and members["fTsumw"] != 0:
+                assert obj.GetMean() == pytest.approx(members["fTsumwx"] / members["fTsumw"], rel=1e-12), name
+    assert n_trees >= 2
+    assert n_hists >= 10
+    out, err = capfd.readouterr()
+    assert "Warning" not in out + err
+    assert "Error" not in out + err
