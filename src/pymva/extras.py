@@ -1,7 +1,8 @@
 """Optional dependencies in one place, each failing with the pip command that installs it.
 
 pymva's core needs numpy, uproot, awkward, torch and scikit-learn; drawing needs matplotlib and
-mplhep (the extra ``plot``); ``Types.kPyKeras`` needs Keras 3 (the extra ``keras``).  Each function here imports its package on first use and raises
+mplhep (the extra ``plot``); ``Types.kPyKeras`` needs Keras 3 (the extra ``keras``); numba (the
+extra ``numba``) is an optional accelerator of BDT training, used when installed (:func:`numba`).  Each function here imports its package on first use and raises
 :class:`~pymva.errors.MissingExtraError` (a :class:`~pymva.errors.PyMVAError` and a
 :class:`ModuleNotFoundError`) naming the ``pip install`` command when it is missing.
 """
@@ -13,7 +14,7 @@ from typing import Any
 
 from .errors import MissingExtraError
 
-__all__ = ["default_keras_backend", "keras", "mplhep", "new_axes", "onnx", "onnxruntime", "pyplot"]
+__all__ = ["default_keras_backend", "keras", "mplhep", "new_axes", "numba", "onnx", "onnxruntime", "pyplot"]
 
 
 def pyplot() -> Any:
@@ -161,3 +162,36 @@ def onnxruntime() -> Any:
             name="onnxruntime",
         ) from exc
     return ort
+
+
+def numba(required: bool = False) -> Any:
+    """Return :mod:`numba`, or ``None`` when it is not installed (or disabled) and not ``required``.
+
+    numba only accelerates: every code path that uses it has a numpy path with identical results,
+    so a missing numba is not an error unless ``required``.  The environment variable
+    ``PYMVA_NUMBA=0`` disables it (the numpy paths are used even when numba is installed).
+
+    Parameters
+    ----------
+    required : bool
+        Raise instead of returning ``None``.
+
+    Raises
+    ------
+    MissingExtraError
+        If ``required`` and numba is not installed or disabled (``pip install pymva[numba]``).
+    """
+    disabled = os.environ.get("PYMVA_NUMBA", "").strip().lower() in ("0", "false", "no", "off")
+    try:
+        if disabled:
+            raise ModuleNotFoundError("numba disabled by PYMVA_NUMBA", name="numba")
+        import numba as numba_module
+    except ModuleNotFoundError as exc:
+        if not required:
+            return None
+        raise MissingExtraError(
+            "this needs numba, which is not installed (or PYMVA_NUMBA=0 disables it); install it with: "
+            "pip install pymva[numba]",
+            name="numba",
+        ) from exc
+    return numba_module

@@ -984,6 +984,7 @@ class _Trainer:
                 if clean:
                     tree = clean_tree(tree, self.o.NodePurityLimit)
                 self.forest[-1] = tree
+            self.forest[-1].event_leaf = None  # training only: not kept in the forest
             if bw > 0:
                 self.boost_weights.append(bw)
             else:
@@ -999,8 +1000,21 @@ class _Trainer:
         ev = np.flatnonzero(counts)
         return ev, counts[ev]
 
+    def _leaves(self, tree: DecisionTree, rows: IntA | None = None) -> IntA:
+        """Leaf of the training events ``rows`` (all when ``None``): where the growth put them
+        (``DecisionTree.event_leaf``), walked with :meth:`DecisionTree.apply` for the others."""
+        el = tree.event_leaf
+        if el is None:
+            return tree.apply(self.X if rows is None else self.X[rows])
+        leaf = el if rows is None else el[rows]
+        miss = np.flatnonzero(leaf < 0)
+        if miss.size:
+            leaf = leaf.copy()
+            leaf[miss] = tree.apply(self.X[miss] if rows is None else self.X[rows[miss]])
+        return leaf
+
     def _leaf_values(self, tree: DecisionTree, ev: IntA, yes_no: bool) -> F64:
-        return tree.leaf_values(yes_no)[tree.apply(self.X[ev])]
+        return tree.leaf_values(yes_no)[self._leaves(tree, ev)]
 
     def _repeat(self, ev: IntA, cnt: IntA, update: Callable[[F64, npt.NDArray[np.bool_]], F64]) -> F64:
         """Apply ``update`` to the boost weights of the sample's entries one after the other (an event
@@ -1166,7 +1180,7 @@ class _Trainer:
     # -------------------------------------------------------------- gradient boosting
     def _leaf_sums(self, tree: DecisionTree, ev: IntA, cnt: IntA, values: F64) -> F64:
         """Per-leaf sums over the sample's entries, in sample order (bincount adds in order)."""
-        leaf = tree.apply(self.X[ev])
+        leaf = self._leaves(tree, ev)
         sums = np.bincount(np.repeat(leaf, cnt), weights=np.repeat(values, cnt), minlength=tree.n_nodes)
         return np.asarray(sums, dtype=np.float64)
 
@@ -1177,7 +1191,7 @@ class _Trainer:
         te = t[ev]
         num = self._leaf_sums(tree, ev, cnt, te * w)
         den = self._leaf_sums(tree, ev, cnt, np.abs(te) * (1.0 - np.abs(te)) * w * w)
-        leaves = np.unique(tree.apply(self.X[ev]))
+        leaves = np.unique(self._leaves(tree, ev))
         den = np.where(den < 1e-30, 1e-30, den)
         resp = tree.response.copy()
         resp[leaves] = (self.o.Shrinkage / self.k * num[leaves] / den[leaves]).astype(np.float32)
@@ -1192,7 +1206,8 @@ class _Trainer:
             )
             self._grad_leaves(tree, t)
             self.forest.append(tree)
-            resid += tree.response.astype(np.float64)[tree.apply(self.X)]
+            resid += tree.response.astype(np.float64)[self._leaves(tree)]
+            tree.event_leaf = None  # training only: not kept in the forest
             p = 1.0 / (1.0 + np.exp(-2.0 * resid))
             t = (np.where(self.is_sig, 1.0, 0.0) - p).astype(np.float32).astype(np.float64)
             if self.st.bagged:
@@ -1219,7 +1234,8 @@ class _Trainer:
                 )
                 self._grad_leaves(tree, t[:, i].copy())
                 self.forest.append(tree)
-                resid[:, i] += tree.response.astype(np.float64)[tree.apply(self.X)]
+                resid[:, i] += tree.response.astype(np.float64)[self._leaves(tree)]
+                tree.event_leaf = None
                 if i == k - 1:
                     e = np.exp(resid)
                     for c in range(k):
@@ -1255,7 +1271,7 @@ class _Trainer:
             tree = grow_tree(
                 self._config(itree, True), self.X, self.XT, all_sig, self.weights, self.sample, target
             )
-            leaf_of_entry = tree.apply(self.X[self.sample])
+            leaf_of_entry = self._leaves(tree, self.sample)
             resp = tree.response.copy()
             order = np.argsort(leaf_of_entry, kind="stable")
             leaves, first = np.unique(leaf_of_entry[order], return_index=True)
@@ -1265,7 +1281,8 @@ class _Trainer:
                 resp[leaf] = np.float32(o.Shrinkage * loss.fit(y[ent] - pred[ent], info_w[ent]))
             tree.response = resp
             self.forest.append(tree)
-            pred += resp.astype(np.float64)[tree.apply(self.X)]
+            pred += resp.astype(np.float64)[self._leaves(tree)]
+            tree.event_leaf = None
             set_targets()
             if self.st.bagged:
                 self.sample = self._bagged()

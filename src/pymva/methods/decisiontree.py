@@ -40,6 +40,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import ModelError
+from .nodehistograms import kernels
 from .separation import regression_variance_gain, separation_gain
 from .trandom3 import TRandom3
 
@@ -87,6 +88,10 @@ class DecisionTree:
         TMVA's tree ``AnalysisType`` (regression trees return the leaf response).
     importance : ndarray of float64
         ``Σ gain²·(S+B)²`` per variable (``DecisionTree::fVariableImportance``).
+    event_leaf : ndarray of intp, shape (n_events,), optional
+        Training only: the leaf each event of the training arrays ended in while the tree was grown
+        (``-1`` for events outside the tree's sample), the same leaf :meth:`apply` finds; kept
+        through :func:`clean_tree` and :func:`cost_complexity_prune`, not written to XML.
     """
 
     left: IntA
@@ -105,6 +110,7 @@ class DecisionTree:
     nbkg: F64
     regression: bool = False
     importance: F64 = field(default_factory=lambda: np.zeros(0))
+    event_leaf: IntA | None = None
 
     @property
     def n_nodes(self) -> int:
@@ -224,6 +230,7 @@ class _Builder:
         self.is_int = np.array(cfg.integer_vars or (False,) * self.nvar, dtype=bool)
         self.importance = np.zeros(self.nvar)
         self.nodes: list[dict[str, Any]] = []
+        self.event_leaf = np.full(X.shape[0], -1, dtype=np.intp)
 
     # -------------------------------------------------------------- node statistics
     def new_node(self, depth: int) -> int:
@@ -300,6 +307,7 @@ class _Builder:
                 node["left"], node["right"] = lnode, rnode
                 return (lnode, lidx), (rnode, ridx)
         # leaf
+        self.event_leaf[idx] = nid
         if self.regression:
             sw = s + b if s + b != 0 else 1.0
             node["response"] = t / sw
@@ -343,17 +351,16 @@ class _Builder:
         use = np.ones(nvar, dtype=bool)
         if self.rng is not None:
             self.random_variables(use, self.cfg.use_poisson_nvars)
-        # float64 copies of the node's float32 values, (nvar, m): signal and background apart for
-        # classification trees (each class's bins are summed in event order, as in TMVA), mixed for
-        # regression trees (whose target sums run over all events in event order)
-        if self.regression:
-            parts = [np.take(self.XT, idx, axis=1)]
-            ws_m = np.where(sig, w, 0.0)
-            wb_m = np.where(sig, 0.0, w)
+        # the node's values as float64 (TMVA bins in double precision): read in place by the numba
+        # kernels, else one (nvar, m) copy
+        kern = kernels()
+        xv: F64 | None = None
+        if kern is not None:
+            xmin, xmax = np.empty(nvar), np.empty(nvar)
+            kern["min_max"](self.XT, idx, xmin, xmax)
         else:
-            parts = [np.take(self.XT, idx[sig], axis=1), np.take(self.XT, idx[~sig], axis=1)]
-        xmin = np.min([p.min(axis=1) for p in parts], axis=0)
-        xmax = np.max([p.max(axis=1) for p in parts], axis=0)
+            xv = np.take(self.XT, idx, axis=1)
+            xmin, xmax = xv.min(axis=1), xv.max(axis=1)
         fisher_coef: F64 | None = None
         if self.cfg.use_fisher_cuts and not self.regression:
             fisher_coef, fuse = self.fisher_for_node(idx, w, sig, use)
@@ -365,15 +372,14 @@ class _Builder:
         nbins = np.full(nvar, self.n_cuts + 1, dtype=np.int64)
         nbins[self.is_int] = (xmax[self.is_int] - xmin[self.is_int] + 1).astype(np.int64)
         if fisher_coef is not None:
-            fparts = []
-            for p in parts:
-                fv = np.full(p.shape[1], fisher_coef[nvar])
-                for j in range(nvar):
-                    fv += fisher_coef[j] * p[j]
-                fparts.append(fv)
-            parts = [np.vstack([p, fv[None, :]]) for p, fv in zip(parts, fparts, strict=True)]
-            fmin = min(999.0, *(float(fv.min()) for fv in fparts))
-            fmax = max(-999.0, *(float(fv.max()) for fv in fparts))
+            if xv is None:
+                xv = np.take(self.XT, idx, axis=1)
+            fv = np.full(len(idx), fisher_coef[nvar])
+            for j in range(nvar):
+                fv += fisher_coef[j] * xv[j]
+            xv = np.vstack([xv, fv[None, :]])
+            fmin = min(999.0, float(fv.min()))
+            fmax = max(-999.0, float(fv.max()))
             xmin = np.append(xmin, fmin)
             xmax = np.append(xmax, fmax)
             nbins = np.append(nbins, self.n_cuts + 1)
@@ -388,36 +394,48 @@ class _Builder:
         isint = np.append(self.is_int, False)[:nv]
         width[isint] = 1.0
         inv[isint] = 1.0
-        # bin index int(inv·(x − xmin)) (x >= xmin in the node), capped at the last bin
-        bins = []
-        for p in parts:
-            v = p[cand]
-            v -= xmin[cand, None]
-            v *= inv[cand, None]
-            bi = v.astype(np.intp)
-            np.minimum(bi, (nbins[cand] - 1)[:, None], out=bi)
-            bins.append(bi)
-        # one row per candidate variable, padded to the largest number of bins
+        # weighted and unweighted histograms per class, one row per candidate variable, padded to
+        # the largest number of bins; bin index int(inv·(x − xmin)) (x >= xmin), capped at the last
         nbc = nbins[cand]
         width_max = int(nbc.max())
+        ncand = cand.size
         n_rows = 6 if self.regression else 4
-        H = np.zeros((n_rows, cand.size, width_max))
+        tg = None
         if self.regression:
             assert self.target is not None
             tg = self.target[idx]
-            row_weights = (ws_m, wb_m, None, w * tg, w * tg * tg)
-            for k in range(cand.size):
-                bj, nbj = bins[0][k], int(nbc[k])
-                for r, rw in zip((0, 1, 2, 4, 5), row_weights, strict=True):
-                    H[r, k, :nbj] = np.bincount(bj, weights=rw, minlength=nbj)
+        if kern is not None and xv is None:
+            H = np.zeros((n_rows, ncand, width_max))
+            last = (nbins - 1).astype(np.intp)
+            if tg is not None:
+                kern["regression"](self.XT, idx, sig, w, w * tg, w * tg * tg, cand, xmin, inv, last, H)
+            else:
+                kern["classification"](self.XT, idx, ~sig, w, cand, xmin, inv, last, H)
         else:
-            w_s, w_b = w[sig], w[~sig]
-            for k in range(cand.size):
-                bsj, bbj, nbj = bins[0][k], bins[1][k], int(nbc[k])
-                H[0, k, :nbj] = np.bincount(bsj, weights=w_s, minlength=nbj)
-                H[1, k, :nbj] = np.bincount(bbj, weights=w_b, minlength=nbj)
-                H[2, k, :nbj] = np.bincount(bsj, minlength=nbj)
-                H[3, k, :nbj] = np.bincount(bbj, minlength=nbj)
+            assert xv is not None
+            v = xv[cand]
+            v -= xmin[cand, None]
+            v *= inv[cand, None]
+            bi = v.astype(np.intp)
+            np.minimum(bi, (nbc - 1)[:, None], out=bi)
+            bi += (np.arange(ncand) * width_max)[:, None]
+            size = ncand * width_max
+            # one bincount over (class, variable, bin): each bin adds its events in node order
+            if tg is not None:
+                key = bi.ravel()
+                H = np.zeros((n_rows, ncand, width_max))
+                ws_m = np.where(sig, w, 0.0)
+                wb_m = np.where(sig, 0.0, w)
+                for r, rw in zip((0, 1, 4, 5), (ws_m, wb_m, w * tg, w * tg * tg), strict=True):
+                    wr = np.broadcast_to(rw, bi.shape).ravel()
+                    H[r] = np.bincount(key, weights=wr, minlength=size).reshape(ncand, width_max)
+                H[2] = np.bincount(key, minlength=size).reshape(ncand, width_max)
+            else:
+                bi += np.where(sig, 0, size)[None, :]
+                key = bi.ravel()
+                hw = np.bincount(key, weights=np.broadcast_to(w, bi.shape).ravel(), minlength=2 * size)
+                hn = np.bincount(key, minlength=2 * size)
+                H = np.concatenate([hw, hn.astype(np.float64)]).reshape(4, ncand, width_max)
         C = np.cumsum(H, axis=2)  # sequential, bin after bin, as TMVA cumulates
         cs, cb, cns, cnb = C[0], C[1], C[2], C[3]
         tot_su, tot_bu = float(sig.sum()), float((~sig).sum())
@@ -600,6 +618,7 @@ class _Builder:
             nbkg=arr("nbkg", np.float64),
             regression=self.regression,
             importance=self.importance,
+            event_leaf=self.event_leaf,
         )
 
 
@@ -671,16 +690,19 @@ def _subtree(tree: DecisionTree, node: int) -> list[int]:
     return out
 
 
-def _prune_node(tree: DecisionTree, node: int, purity_limit: float, removed: set[int]) -> None:
-    """``DecisionTree::PruneNode``: the node becomes a leaf, its cut value is kept."""
+def _prune_node(tree: DecisionTree, node: int, purity_limit: float, removed: dict[int, int]) -> None:
+    """``DecisionTree::PruneNode``: the node becomes a leaf, its cut value is kept.
+
+    ``removed`` maps every node removed so far to the node that became a leaf above it.
+    """
     for n in _subtree(tree, node)[1:]:
-        removed.add(n)
+        removed[n] = node
     tree.left[node] = tree.right[node] = -1
     tree.ivar[node] = -1
     tree.node_type[node] = 1 if tree.purity[node] > purity_limit else -1
 
 
-def _compact(tree: DecisionTree, removed: set[int]) -> DecisionTree:
+def _compact(tree: DecisionTree, removed: dict[int, int]) -> DecisionTree:
     if not removed:
         return tree
     keep = np.array([i for i in range(tree.n_nodes) if i not in removed], dtype=np.intp)
@@ -690,6 +712,17 @@ def _compact(tree: DecisionTree, removed: set[int]) -> DecisionTree:
     def remap(a: IntA) -> IntA:
         a = a[keep]
         return np.where(a >= 0, new_index[np.maximum(a, 0)], -1)
+
+    event_leaf = None
+    if tree.event_leaf is not None:
+        # an event of a removed node ends in the node that was made a leaf above it
+        final = np.arange(tree.n_nodes)
+        for r, a in removed.items():
+            while a in removed:
+                a = removed[a]
+            final[r] = a
+        el = tree.event_leaf
+        event_leaf = np.where(el >= 0, new_index[final[np.maximum(el, 0)]], -1)
 
     return DecisionTree(
         left=remap(tree.left),
@@ -708,12 +741,13 @@ def _compact(tree: DecisionTree, removed: set[int]) -> DecisionTree:
         nbkg=tree.nbkg[keep],
         regression=tree.regression,
         importance=tree.importance,
+        event_leaf=event_leaf,
     )
 
 
 def clean_tree(tree: DecisionTree, purity_limit: float) -> DecisionTree:
     """``DecisionTree::CleanTree``: merge sibling leaves of the same type, bottom up."""
-    removed: set[int] = set()
+    removed: dict[int, int] = {}
 
     def visit(n: int) -> None:
         if tree.node_type[n] != 0:
@@ -794,7 +828,7 @@ def cost_complexity_prune(tree: DecisionTree, strength: float, purity_limit: flo
     if not sequence:
         return tree
     k = int(strength / 100.0 * len(sequence))
-    removed: set[int] = set()
+    removed: dict[int, int] = {}
     for node in sequence[:k]:
         if node not in removed:
             _prune_node(tree, node, purity_limit, removed)
