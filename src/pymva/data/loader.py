@@ -59,6 +59,7 @@ from .info import (
     internal_name,
 )
 from .sources import MemorySource, TreeSource, open_source
+from .stream import _StreamingBuilder, streaming_requested
 
 _MODULE = "pymva.data.loader"
 _log_loader = get_logger("DataLoader", _MODULE)
@@ -141,6 +142,8 @@ class DataLoader:
 
     def _build_dataset(self, dsi: DataSetInfo) -> DataSet:
         """Build the DataSet of ``dsi`` from this loader's trees and events (``DataSetFactory``)."""
+        if streaming_requested(dsi.split_options, dsi.GetClassNames(), self._name):
+            return _StreamingBuilder(dsi, self._trees, self._assigned).build()
         return _DataSetBuilder(dsi, self._trees, self._assigned).build()
 
     def GetDataSetInfo(self) -> DataSetInfo:
