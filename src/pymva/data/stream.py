@@ -66,7 +66,14 @@ from .split import (
     weighted_moments,
 )
 
-__all__ = ["StreamFractions", "default_chunk_size", "entry_uniform", "streaming_fractions", "tree_key"]
+__all__ = [
+    "StreamChunk",
+    "StreamFractions",
+    "default_chunk_size",
+    "entry_uniform",
+    "streaming_fractions",
+    "tree_key",
+]
 
 log = logging.getLogger("pymva.data.stream")
 
@@ -241,6 +248,30 @@ def _hash_only_fractions(config: SplitConfig, k: int) -> tuple[float, float] | N
     return None
 
 
+@dataclass(frozen=True)
+class StreamChunk:
+    """A chunk of training or testing events from :meth:`pymva.data.loader.DataLoader.stream`.
+
+    Attributes
+    ----------
+    X : ndarray of float32, shape (n, n_variables)
+    targets : ndarray of float32, shape (n, n_targets)
+    spectators : ndarray of float32, shape (n, n_spectators)
+    weights : ndarray of float32, shape (n,)
+        Input weights (weight expression × tree weight), not renormalised.
+    class_id : ndarray of int32, shape (n,)
+    """
+
+    X: F32
+    targets: F32
+    spectators: F32
+    weights: F32
+    class_id: npt.NDArray[np.int32]
+
+    def __len__(self) -> int:
+        return len(self.weights)
+
+
 @dataclass
 class _Events:
     """The selected events of one block, with their entry numbers in the tree."""
@@ -255,7 +286,11 @@ class _StreamingBuilder(_DataSetBuilder):
 
     direct = False
 
-    def build(self) -> DataSet:
+    def _prepare(self) -> tuple[SplitConfig, int, list[StreamFractions], list[ClassCounts]]:
+        """Check the input and options; the split fractions (counting first where TMVA's numbers need it).
+
+        Returns the parsed options, the entries per chunk, the fractions of every class and fresh counts.
+        """
         dsi = self.dsi
         if not self.trees:
             raise DataError(
@@ -286,10 +321,10 @@ class _StreamingBuilder(_DataSetBuilder):
         n_classes = len(dsi.classes)
         counts = [ClassCounts(c.name) for c in dsi.classes]
         fractions: list[StreamFractions | None] = [None] * n_classes
-        typed = {(t.class_name, t.tree_type) for t in self.trees if t.tree_type != ETreeType.kMaxTreeType}
+        typed = {t.class_name for t in self.trees if t.tree_type != ETreeType.kMaxTreeType}
         for k, c in enumerate(dsi.classes):
             quick = _hash_only_fractions(config, k)
-            if quick is not None and not any(name == c.name for name, _ in typed):
+            if quick is not None and c.name not in typed:
                 fractions[k] = StreamFractions(0.0, 0.0, quick[0], quick[1], -1, -1)
         if any(f is None for f in fractions):  # first pass: count the selected events
             for k in range(n_classes):
@@ -303,26 +338,78 @@ class _StreamingBuilder(_DataSetBuilder):
             counts = [ClassCounts(c.name) for c in dsi.classes]
             self.nan_errors.clear()
             self.nan_warnings.clear()
+        return config, step, [f for f in fractions if f is not None], counts
 
+    def _split_events(
+        self, k: int, step: int, frac: StreamFractions, seed: int, counts: ClassCounts
+    ) -> Iterator[tuple[str, _Events]]:
+        """The events of class ``k`` chunk by chunk, as ``("train" | "test", events)``."""
+        for tinfo, ev in self._class_events(k, step, counts):
+            u = entry_uniform(tree_key(tinfo.source.name), ev.entries, seed)
+            if tinfo.tree_type == ETreeType.kTraining:
+                masks = {"train": u < frac.typed_train}
+            elif tinfo.tree_type == ETreeType.kTesting:
+                masks = {"test": u < frac.typed_test}
+            else:
+                masks = {"train": u < frac.train, "test": (u >= frac.train) & (u < frac.train + frac.test)}
+            for which, m in masks.items():
+                if m.any():
+                    yield which, _Events(ev.values[m], ev.weights[m], ev.entries[m])
+
+    def iter_chunks(self, which: str) -> Iterator[StreamChunk]:
+        """The training (``which="train"``) or testing events, a chunk at a time, classes interleaved.
+
+        Nothing is kept between chunks.  The next chunk is always taken from the class that has read
+        the smallest fraction of its trees' entries, so that every stretch of the stream holds the
+        classes in about their overall proportions (a shuffle buffer then mixes them).  The weights
+        are the input weights (weight expression × tree weight), without ``NormMode``
+        renormalisation, which needs the sums over the whole sample.
+
+        Raises
+        ------
+        OptionError, DataError
+            As the ``Streaming=True`` build.
+        """
+        if which not in ("train", "test"):
+            raise OptionError(f"which={which!r}: 'train' or 'test' are accepted")
+        config, step, fractions, counts = self._prepare()
+        seed = config.options.SplitSeed
+        nvar, ntgt = len(self.dsi.variables), len(self.dsi.targets)
+        streams = {
+            k: self._split_events(k, step, fractions[k], seed, counts[k]) for k in range(len(fractions))
+        }
+        totals = {
+            k: max(sum(t.source.num_entries for t in self.trees if t.class_name == c.name), 1)
+            for k, c in enumerate(self.dsi.classes)
+        }
+        read = dict.fromkeys(streams, 0)
+        while streams:
+            k = min(streams, key=lambda c: (read[c] / totals[c], c))
+            item = next(streams[k], None)
+            if item is None:
+                del streams[k]
+                continue
+            kind, ev = item
+            read[k] = counts[k].n_before_cut
+            if kind != which:
+                continue
+            yield StreamChunk(
+                X=np.ascontiguousarray(ev.values[:, :nvar]),
+                targets=np.ascontiguousarray(ev.values[:, nvar : nvar + ntgt]),
+                spectators=np.ascontiguousarray(ev.values[:, nvar + ntgt :]),
+                weights=ev.weights,
+                class_id=np.full(len(ev.weights), k, dtype=np.int32),
+            )
+        self._report_nan()
+
+    def build(self) -> DataSet:
+        config, step, fractions, counts = self._prepare()
+        opts = config.options
         parts: dict[str, list[list[Any]]] = {"train": [], "test": []}
-        for k in range(n_classes):
-            frac = fractions[k]
-            assert frac is not None
+        for k, frac in enumerate(fractions):
             got: dict[str, list[_Events]] = {"train": [], "test": []}
-            for tinfo, ev in self._class_events(k, step, counts[k]):
-                u = entry_uniform(tree_key(tinfo.source.name), ev.entries, opts.SplitSeed)
-                if tinfo.tree_type == ETreeType.kTraining:
-                    masks = {"train": u < frac.typed_train, "test": np.zeros(len(u), bool)}
-                elif tinfo.tree_type == ETreeType.kTesting:
-                    masks = {"train": np.zeros(len(u), bool), "test": u < frac.typed_test}
-                else:
-                    masks = {
-                        "train": u < frac.train,
-                        "test": (u >= frac.train) & (u < frac.train + frac.test),
-                    }
-                for which, m in masks.items():
-                    if m.any():
-                        got[which].append(_Events(ev.values[m], ev.weights[m], ev.entries[m]))
+            for which, ev in self._split_events(k, step, frac, opts.SplitSeed, counts[k]):
+                got[which].append(ev)
             for which in ("train", "test"):
                 parts[which].append(got[which])
         self._report_nan()
