@@ -531,28 +531,34 @@ class _StreamingBuilder(_DataSetBuilder):
         rng = make_rng(opts.SplitSeed)
         samples: dict[str, Sample] = {}
         for which in ("train", "test"):
-            blocks = [e for k in range(n_classes) for e in parts[which][k]]
-            values = (
-                np.concatenate([e.values for e in blocks])
-                if blocks
-                else np.empty((0, self.n_columns), np.float32)
+            n = sum(sizes[which])
+            weights = np.concatenate(
+                [e.weights for k in range(n_classes) for e in parts[which][k]] or [np.empty(0, np.float32)]
             )
-            weights = np.concatenate([e.weights for e in blocks]) if blocks else np.empty(0, np.float32)
             cls = np.repeat(np.arange(n_classes, dtype=np.int32), sizes[which])
-            parts[which] = []
-            del blocks
             if which == "train" and any(f != 1.0 for f in factors):
                 weights = np.multiply(weights, np.asarray(factors)[cls]).astype(np.float32)
             order = mix_order(sizes[which], opts.mix_mode, rng)
-            values = values[order]
+            dest = np.empty(n, dtype=np.int64)
+            dest[order] = np.arange(n, dtype=np.int64)
+            # each block goes straight to its final rows and is released: peak ~ one copy + the blocks left
+            out = [np.empty((n, m), np.float32) for m in (nvar, ntgt, self.n_columns - nvar - ntgt)]
+            cuts = [(0, nvar), (nvar, nvar + ntgt), (nvar + ntgt, self.n_columns)]
+            start = 0
+            for k in range(n_classes):
+                blocks = parts[which][k]
+                blocks.reverse()
+                while blocks:
+                    e = blocks.pop()
+                    rows = dest[start : start + len(e.weights)]
+                    for arr, (c0, c1) in zip(out, cuts, strict=True):
+                        arr[rows] = e.values[:, c0:c1]
+                    start += len(e.weights)
+                    del e
             samples[which] = Sample(
-                X=np.ascontiguousarray(values[:, :nvar]),
-                targets=np.ascontiguousarray(values[:, nvar : nvar + ntgt]),
-                spectators=np.ascontiguousarray(values[:, nvar + ntgt :]),
-                weights=weights[order],
-                class_id=cls[order],
+                X=out[0], targets=out[1], spectators=out[2], weights=weights[order], class_id=cls[order]
             )
-            del values
+            del out
         train = samples["train"]
         variables = [copy.copy(v) for v in dsi.variables]
         targets = [copy.copy(v) for v in dsi.targets]
