@@ -34,6 +34,7 @@ To keep to ROOT's tutorial functions instead, put them in the dict: pymva calls 
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import copy
 import logging
@@ -484,6 +485,7 @@ def train(
     """
     dev = torch.device(device) if device is not None else _default_device()
     model.to(dev)
+    net, rank, world = _distributed(model, dev)
     if isinstance(criterion, torch.nn.Module) and dev.type != "cpu":
         criterion.to(dev)
     if optimizer is None:
@@ -509,20 +511,24 @@ def train(
             total = torch.zeros((), device=dev)
             window = torch.zeros((), device=dev)
             n_batches = 0
-            for i, batch in enumerate(train_loader):
-                x, y, w = _unpack(batch, dev)
-                opt.zero_grad()
-                loss = loss_fn(model(x), y, w)
-                loss.backward()  # type: ignore[no-untyped-call]
-                opt.step()
-                value = loss.detach()
-                total += value
-                n_batches += 1
-                if every:
-                    window += value
-                    if (i + 1) % every == 0:
-                        log.log(VERBOSE, "[%d, %d] train loss: %.3f", epoch + 1, i + 1, float(window) / every)
-                        window.zero_()
+            joined = net.join() if world > 1 else contextlib.nullcontext()
+            with joined:  # ranks may have different numbers of batches
+                for i, batch in enumerate(train_loader):
+                    x, y, w = _unpack(batch, dev)
+                    opt.zero_grad()
+                    loss = loss_fn(net(x), y, w)
+                    loss.backward()  # type: ignore[no-untyped-call]
+                    opt.step()
+                    value = loss.detach()
+                    total += value
+                    n_batches += 1
+                    if every:
+                        window += value
+                        if (i + 1) % every == 0:
+                            log.log(
+                                VERBOSE, "[%d, %d] train loss: %.3f", epoch + 1, i + 1, float(window) / every
+                            )
+                            window.zero_()
             train_loss = float(total) / max(n_batches, 1)
 
             if sched_fn is not None:
@@ -539,12 +545,22 @@ def train(
                     x, y, w = _unpack(batch, dev)
                     val_total += loss_fn(model(x), y, w)
                     n_val += 1
+            if world > 1:  # every rank sees the same losses (the same best epoch, the same early stop)
+                sums = torch.tensor(
+                    [float(val_total), float(n_val), float(total), float(n_batches)], dtype=torch.float64
+                )
+                torch.distributed.all_reduce(sums)
+                val_total, n_val = sums[0], int(sums[1])
+                train_loss = float(sums[2]) / max(float(sums[3]), 1.0)
             curr_val = float(val_total) / n_val if n_val else train_loss
 
             if save_best is not None:
                 if best_val is None:
                     best_val = curr_val
-                best_val = save_best(model, curr_val, best_val)
+                if rank == 0:  # only rank 0 writes files
+                    best_val = save_best(model, curr_val, best_val)
+                else:
+                    best_val = min(best_val, curr_val)
             log.log(epoch_level, "[%d] val loss: %.3f", epoch + 1, curr_val)
             if bar is not None:
                 bar.set_postfix(loss=f"{train_loss:.4g}", val_loss=f"{curr_val:.4g}", refresh=False)
@@ -572,6 +588,22 @@ def train(
     log.info("Finished Training on %d Epochs!", n_epochs)
     model.to(torch.device("cpu"))
     return model
+
+
+def _distributed(model: torch.nn.Module, dev: torch.device) -> tuple[Any, int, int]:
+    """``(network to train, rank, world size)``: under ``torch.distributed`` with several processes the
+    model wrapped in ``DistributedDataParallel`` (gradients averaged over the ranks at each step),
+    otherwise the model itself with rank 0 of 1."""
+    dist = torch.distributed
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() < 2:
+        return model, 0, 1
+    from torch.nn.parallel import DistributedDataParallel
+
+    rank, world = dist.get_rank(), dist.get_world_size()
+    if isinstance(model, DistributedDataParallel):
+        return model, rank, world
+    ids = [dev] if dev.type == "cuda" else None
+    return DistributedDataParallel(model, device_ids=ids), rank, world
 
 
 def _model_device(model: torch.nn.Module) -> torch.device:
