@@ -34,6 +34,7 @@ To keep to ROOT's tutorial functions instead, put them in the dict: pymva calls 
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import copy
 import logging
@@ -48,9 +49,17 @@ import numpy.typing as npt
 import torch
 from torch.utils.data import DataLoader, SequentialSampler, TensorDataset
 
+from .errors import OptionError
 from .logger import VERBOSE, stderr_is_terminal
 
-__all__ = ["SequentialTensorLoader", "predict", "progress_requested", "schedule", "train"]
+__all__ = [
+    "SequentialTensorLoader",
+    "ShuffleBufferLoader",
+    "predict",
+    "progress_requested",
+    "schedule",
+    "train",
+]
 
 log = logging.getLogger("pymva.pytorch")
 
@@ -110,6 +119,145 @@ class SequentialTensorLoader(DataLoader):  # type: ignore[type-arg]
         size = int(self.batch_size or 1)
         for start in range(0, n, size):
             yield [t[start : start + size].clone() for t in tensors]
+
+
+class ShuffleBufferLoader:
+    """Shuffled batches from a stream of chunks, one pass over the stream per epoch (pymva extension).
+
+    For training out of memory (:meth:`pymva.data.loader.DataLoader.stream`): chunks are collected
+    until at least ``buffer_size`` events are held, that window is permuted and cut into batches,
+    and the events left over (fewer than a batch) are carried into the next window.  Events are
+    therefore mixed within windows of about ``buffer_size`` events (a window at least as large as the
+    sample gives a full shuffle), and memory stays about two windows.  Each epoch reads the stream
+    again and draws a new permutation (``numpy.random.default_rng([seed, epoch])``), so a run is
+    reproducible.  :func:`train` accepts it like any iterable of batches.
+
+    Parameters
+    ----------
+    source : callable
+        ``source()`` returns an iterable of chunks, each a tuple of arrays with equal first
+        dimension, e.g. ``(X, y, w)``; called once per epoch.
+    batch_size : int
+        Events per batch (> 0); the epoch's last batch may be smaller unless ``drop_last``.
+    buffer_size : int
+        Events per shuffle window (> 0).
+    seed : int
+    drop_last : bool
+
+    Yields
+    ------
+    list of torch.Tensor
+        One tensor per array of the chunks (``torch.from_numpy`` of a copy), ``batch_size`` rows.
+
+    Raises
+    ------
+    OptionError
+        ``batch_size`` or ``buffer_size`` below 1, or a chunk whose arrays differ in length.
+    """
+
+    def __init__(
+        self,
+        source: Callable[[], Iterable[tuple[npt.NDArray[Any], ...]]],
+        batch_size: int,
+        *,
+        buffer_size: int = 1 << 18,
+        seed: int = 0,
+        drop_last: bool = False,
+    ) -> None:
+        if int(batch_size) < 1 or int(buffer_size) < 1:
+            raise OptionError(f"batch_size ({batch_size}) and buffer_size ({buffer_size}) must be at least 1")
+        self.source = source
+        self.batch_size = int(batch_size)
+        self.buffer_size = int(buffer_size)
+        self.seed = int(seed)
+        self.drop_last = bool(drop_last)
+        self.epoch = 0
+
+    @classmethod
+    def from_stream(
+        cls,
+        loader: Any,
+        batch_size: int,
+        *,
+        which: str = "train",
+        outputs: str = "signal",
+        signal_class: int = 0,
+        n_classes: int = 2,
+        event_weights: bool = True,
+        **kwargs: Any,
+    ) -> ShuffleBufferLoader:
+        """Batches ``(X, y[, w])`` from a DataLoader's :meth:`~pymva.data.loader.DataLoader.stream`.
+
+        Parameters
+        ----------
+        loader : pymva.data.loader.DataLoader
+            With ``PrepareTrainingAndTestTree`` called.
+        batch_size : int
+        which : {"train", "test"}
+        outputs : {"signal", "onehot", "targets"}
+            ``y`` as MethodPyTorch builds it: the signal flag ``(n, 1)`` for a one-output
+            classifier, one-hot classes ``(n, n_classes)``, or the regression targets.
+        signal_class, n_classes : int
+            For ``outputs="signal"`` and ``"onehot"``.
+        event_weights : bool
+            Append the (input, not renormalised) event weights to every batch.
+        **kwargs
+            ``buffer_size``, ``seed``, ``drop_last``.
+
+        Raises
+        ------
+        OptionError
+            An ``outputs`` not in the list, or as the constructor.
+        """
+        if outputs not in ("signal", "onehot", "targets"):
+            raise OptionError(f"outputs={outputs!r}: 'signal', 'onehot' or 'targets' are accepted")
+
+        def source() -> Iterator[tuple[npt.NDArray[Any], ...]]:
+            for chunk in loader.stream(which):
+                if outputs == "targets":
+                    y = chunk.targets
+                elif outputs == "signal":
+                    y = (chunk.class_id == signal_class).astype(np.float32).reshape(-1, 1)
+                else:
+                    y = np.zeros((len(chunk), n_classes), np.float32)
+                    y[np.arange(len(chunk)), chunk.class_id] = 1.0
+                yield (chunk.X, y, chunk.weights) if event_weights else (chunk.X, y)
+
+        return cls(source, batch_size, **kwargs)
+
+    def __iter__(self) -> Iterator[list[torch.Tensor]]:
+        rng = np.random.default_rng([self.seed, self.epoch])
+        self.epoch += 1
+        pending: list[tuple[npt.NDArray[Any], ...]] = []
+        held = 0
+        size = self.batch_size
+        for chunk in self.source():
+            arrays = tuple(np.asarray(a) for a in chunk)
+            lengths = {len(a) for a in arrays}
+            if len(lengths) > 1:
+                raise OptionError(f"a chunk's arrays differ in length: {sorted(lengths)}")
+            if not arrays or not lengths or lengths == {0}:
+                continue
+            pending.append(arrays)
+            held += len(arrays[0])
+            if held < self.buffer_size:
+                continue
+            window = [np.concatenate(parts) for parts in zip(*pending, strict=True)]
+            perm = rng.permutation(held)
+            n_full = (held // size) * size
+            for a in range(0, n_full, size):
+                idx = perm[a : a + size]
+                yield [torch.from_numpy(np.ascontiguousarray(w[idx])) for w in window]
+            rest = perm[n_full:]
+            pending = [tuple(w[rest] for w in window)] if len(rest) else []
+            held = len(rest)
+        if held:
+            window = [np.concatenate(parts) for parts in zip(*pending, strict=True)]
+            perm = rng.permutation(held)
+            stop = (held // size) * size if self.drop_last else held
+            for a in range(0, stop, size):
+                idx = perm[a : a + size]
+                yield [torch.from_numpy(np.ascontiguousarray(w[idx])) for w in window]
 
 
 def schedule(optimizer: Any, epoch: int, schedulerSteps: Steps) -> None:
@@ -337,6 +485,7 @@ def train(
     """
     dev = torch.device(device) if device is not None else _default_device()
     model.to(dev)
+    net, rank, world = _distributed(model, dev)
     if isinstance(criterion, torch.nn.Module) and dev.type != "cpu":
         criterion.to(dev)
     if optimizer is None:
@@ -362,20 +511,24 @@ def train(
             total = torch.zeros((), device=dev)
             window = torch.zeros((), device=dev)
             n_batches = 0
-            for i, batch in enumerate(train_loader):
-                x, y, w = _unpack(batch, dev)
-                opt.zero_grad()
-                loss = loss_fn(model(x), y, w)
-                loss.backward()  # type: ignore[no-untyped-call]
-                opt.step()
-                value = loss.detach()
-                total += value
-                n_batches += 1
-                if every:
-                    window += value
-                    if (i + 1) % every == 0:
-                        log.log(VERBOSE, "[%d, %d] train loss: %.3f", epoch + 1, i + 1, float(window) / every)
-                        window.zero_()
+            joined = net.join() if world > 1 else contextlib.nullcontext()
+            with joined:  # ranks may have different numbers of batches
+                for i, batch in enumerate(train_loader):
+                    x, y, w = _unpack(batch, dev)
+                    opt.zero_grad()
+                    loss = loss_fn(net(x), y, w)
+                    loss.backward()  # type: ignore[no-untyped-call]
+                    opt.step()
+                    value = loss.detach()
+                    total += value
+                    n_batches += 1
+                    if every:
+                        window += value
+                        if (i + 1) % every == 0:
+                            log.log(
+                                VERBOSE, "[%d, %d] train loss: %.3f", epoch + 1, i + 1, float(window) / every
+                            )
+                            window.zero_()
             train_loss = float(total) / max(n_batches, 1)
 
             if sched_fn is not None:
@@ -392,12 +545,22 @@ def train(
                     x, y, w = _unpack(batch, dev)
                     val_total += loss_fn(model(x), y, w)
                     n_val += 1
+            if world > 1:  # every rank sees the same losses (the same best epoch, the same early stop)
+                sums = torch.tensor(
+                    [float(val_total), float(n_val), float(total), float(n_batches)], dtype=torch.float64
+                )
+                torch.distributed.all_reduce(sums)
+                val_total, n_val = sums[0], int(sums[1])
+                train_loss = float(sums[2]) / max(float(sums[3]), 1.0)
             curr_val = float(val_total) / n_val if n_val else train_loss
 
             if save_best is not None:
                 if best_val is None:
                     best_val = curr_val
-                best_val = save_best(model, curr_val, best_val)
+                if rank == 0:  # only rank 0 writes files
+                    best_val = save_best(model, curr_val, best_val)
+                else:
+                    best_val = min(best_val, curr_val)
             log.log(epoch_level, "[%d] val loss: %.3f", epoch + 1, curr_val)
             if bar is not None:
                 bar.set_postfix(loss=f"{train_loss:.4g}", val_loss=f"{curr_val:.4g}", refresh=False)
@@ -425,6 +588,22 @@ def train(
     log.info("Finished Training on %d Epochs!", n_epochs)
     model.to(torch.device("cpu"))
     return model
+
+
+def _distributed(model: torch.nn.Module, dev: torch.device) -> tuple[Any, int, int]:
+    """``(network to train, rank, world size)``: under ``torch.distributed`` with several processes the
+    model wrapped in ``DistributedDataParallel`` (gradients averaged over the ranks at each step),
+    otherwise the model itself with rank 0 of 1."""
+    dist = torch.distributed
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() < 2:
+        return model, 0, 1
+    from torch.nn.parallel import DistributedDataParallel
+
+    rank, world = dist.get_rank(), dist.get_world_size()
+    if isinstance(model, DistributedDataParallel):
+        return model, rank, world
+    ids = [dev] if dev.type == "cuda" else None
+    return DistributedDataParallel(model, device_ids=ids), rank, world
 
 
 def _model_device(model: torch.nn.Module) -> torch.device:

@@ -212,6 +212,8 @@ def test_options_class_declares_tmva_options() -> None:
         "VerboseLevel",
         "Correlations",
         "CalcCorrelations",
+        "Streaming",  # pymva extensions after TMVA's options
+        "ChunkSize",
     ]
 
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 import copy
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
 import numpy as np
@@ -60,6 +60,7 @@ from .info import (
     internal_name,
 )
 from .sources import MemorySource, TreeSource, open_source
+from .stream import StreamChunk, _StreamingBuilder, streaming_requested
 
 _MODULE = "pymva.data.loader"
 _log_loader = get_logger("DataLoader", _MODULE)
@@ -142,7 +143,37 @@ class DataLoader:
 
     def _build_dataset(self, dsi: DataSetInfo) -> DataSet:
         """Build the DataSet of ``dsi`` from this loader's trees and events (``DataSetFactory``)."""
+        if streaming_requested(dsi.split_options, dsi.GetClassNames(), self._name):
+            return _StreamingBuilder(dsi, self._trees, self._assigned).build()
         return _DataSetBuilder(dsi, self._trees, self._assigned).build()
+
+    def stream(self, which: str = "train") -> Iterator[StreamChunk]:
+        """The training or testing events chunk by chunk, without building the DataSet (pymva extension).
+
+        The events are read and split as with the split option ``Streaming=True`` (see
+        :mod:`pymva.data.stream`; ``ChunkSize`` sets the chunk size, the per-class ``nTrain``/``nTest``
+        the fractions) and nothing is kept between chunks, so memory stays that of one chunk whatever
+        the size of the trees.  Call :meth:`PrepareTrainingAndTestTree` first (``Streaming=True`` is
+        implied here).  Each call reads the trees again.
+
+        Parameters
+        ----------
+        which : {"train", "test"}
+
+        Yields
+        ------
+        pymva.data.stream.StreamChunk
+            ``X``, ``targets``, ``spectators`` (float32), input ``weights`` (not renormalised),
+            ``class_id``; the classes interleaved in about their proportions.
+
+        Raises
+        ------
+        OptionError
+            Bad split options, ``SplitMode`` other than Random, events added one by one, a bad ``which``.
+        DataError
+            As building the DataSet (missing branches, NaN in selected events, …).
+        """
+        return _StreamingBuilder(self._dsi, self._trees, self._assigned).iter_chunks(which)
 
     def GetDataSetInfo(self) -> DataSetInfo:
         """The :class:`DataSetInfo` (``GetDataSet()`` builds the DataSet)."""

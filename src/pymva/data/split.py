@@ -116,6 +116,17 @@ class SplitOptions(OptionsBase):
     CalcCorrelations: bool = option(
         True, "Compute correlations and also some variable statistics, e.g. min/max (Default: true )"
     )
+    # pymva extensions (not TMVA options): see pymva.data.stream and docs/scaling.md
+    Streaming: bool = option(
+        False,
+        "Read the trees chunk by chunk and assign every entry to training or testing by a hash of "
+        "(tree, entry, SplitSeed) instead of a global shuffle (pymva extension)",
+    )
+    ChunkSize: int = option(
+        0,
+        "Entries read per chunk with Streaming=True (0 = chosen from the available memory; pymva extension)",
+        check=non_negative,
+    )
 
     @property
     def mix_mode(self) -> str:

@@ -1,0 +1,605 @@
+"""``Streaming=True``: chunked reading and a split without a global shuffle (a pymva extension).
+
+TMVA's ``DataSetFactory`` reads every event of every class into memory, then draws the training and
+testing events with one random generator over the whole class (``SplitMode=Random``).  With the
+split option ``Streaming=True`` (``PrepareTrainingAndTestTree(cut, "…:Streaming=True:ChunkSize=N")``)
+pymva instead
+
+1. reads every tree ``ChunkSize`` entries at a time (``uproot.iterate`` through
+   :meth:`pymva.data.sources.TreeSource.iterate`), with the same cuts, expressions, weights and
+   NaN/±inf checks as the ordinary build (:func:`pymva.data.expression.build_events`);
+2. decides for each event, as soon as it is read, whether it is a training event, a testing event
+   or dropped, from a hash of ``(tree name, entry number, SplitSeed)`` (:func:`entry_uniform`), so no
+   shuffle over the whole class is needed and the decision does not depend on the chunk size, on the
+   order of the trees or on the other classes;
+3. keeps only the events chosen, and then does what the ordinary build does (``NormMode``
+   renormalisation, ``MixMode``, training ranges, correlation matrices, TMVA's tables).
+
+The fractions come from TMVA's numbers (:func:`streaming_fractions`): with the default
+``nTrain = nTest = 0`` half of the events go to training and half to testing; with
+``TrainTestSplit_<c>=f`` a fraction ``f`` is trained on and the rest tested; with explicit
+``nTrain_<c>``/``nTest_<c>`` (or trees added for training or testing only) the events are counted in a
+first pass and the fractions are TMVA's requested numbers divided by the available events.  The
+numbers of events are then those of TMVA *in expectation* (each event is an independent draw, so they
+fluctuate binomially, about ``√(n·f(1−f))``), not exactly.  Only ``SplitMode=Random`` has a streaming
+form; events added one by one (``AddSignalTrainingEvent`` …) are not read by this path.
+
+The samples built this way are held in memory as with the ordinary build (what is bounded is the
+reading); training out of memory is not part of this module.  See docs/scaling.md.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import DataError, OptionError
+from ..types import ETreeType
+from .build import (
+    MAX_CHUNK_ENTRIES,
+    MIN_CHUNK_ENTRIES,
+    _any_nonzero,
+    _ClassStore,
+    _DataSetBuilder,
+    _log_factory,
+    _mask_arrays,
+)
+from .dataset import DataSet, Sample
+from .expression import Formula, array_length_check, build_events
+from .info import _formula, _TreeInfo
+from .split import (
+    ClassCounts,
+    SplitConfig,
+    make_rng,
+    mix_order,
+    parse_split_options,
+    renormalisation_factors,
+    requested_numbers,
+    weighted_moments,
+)
+
+__all__ = [
+    "StreamChunk",
+    "StreamFractions",
+    "default_chunk_size",
+    "entry_uniform",
+    "streaming_fractions",
+    "tree_key",
+]
+
+log = logging.getLogger("pymva.data.stream")
+
+F32 = npt.NDArray[np.float32]
+I64 = npt.NDArray[np.int64]
+
+#: Fraction of the available memory one chunk of event values may take when ``ChunkSize=0``.
+CHUNK_MEMORY_FRACTION = 1 / 64
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+
+
+def default_chunk_size(n_columns: int, available_bytes: int | None = None) -> int:
+    """Entries per chunk for ``ChunkSize=0``: 1/64 of the available memory in float64 event values.
+
+    Parameters
+    ----------
+    n_columns : int
+        Values per event (variables, targets, spectators; one more is counted for the weight).
+    available_bytes : int, optional
+        Memory to size for; by default the system's available physical memory
+        (``os.sysconf('SC_AVPHYS_PAGES')``), 1 GiB where that is unknown.
+
+    Returns
+    -------
+    int
+        Between :data:`pymva.data.build.MIN_CHUNK_ENTRIES` and 4 × :data:`MAX_CHUNK_ENTRIES`.
+    """
+    if available_bytes is None:
+        try:
+            available_bytes = int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+        except (ValueError, OSError, AttributeError):
+            available_bytes = 1 << 30
+    per_entry = 8 * (max(n_columns, 1) + 1)
+    n = int(available_bytes * CHUNK_MEMORY_FRACTION) // per_entry
+    return max(MIN_CHUNK_ENTRIES, min(n, 4 * MAX_CHUNK_ENTRIES))
+
+
+def tree_key(name: str) -> int:
+    """The 64-bit key of a tree in the split hash: the first 8 bytes of BLAKE2b of its name.
+
+    The name is the tree's (or chain's) name, not the file path: moving the files does not change
+    the split.
+    """
+    return int.from_bytes(hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def _splitmix64(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """SplitMix64's finaliser (Steele, Lea, Flood 2014), elementwise with 64-bit wrap-around."""
+    with np.errstate(over="ignore"):
+        z = x + _GOLDEN
+        z = (z ^ (z >> np.uint64(30))) * _M1
+        z = (z ^ (z >> np.uint64(27))) * _M2
+        out: npt.NDArray[np.uint64] = z ^ (z >> np.uint64(31))
+        return out
+
+
+def entry_uniform(key: int, entries: npt.ArrayLike, seed: int) -> npt.NDArray[np.float64]:
+    """A number in [0, 1) for each entry, a fixed function of ``(key, entry, seed)``.
+
+    Two rounds of SplitMix64 over ``key ⊕ mix(seed)`` and the entry number; the top 53 bits give a
+    float64 with the resolution of a double.  Different seeds give independent-looking splits.
+
+    Parameters
+    ----------
+    key : int
+        :func:`tree_key` of the tree.
+    entries : array_like of int, shape (n,)
+        Entry numbers in the tree (chain), ``>= 0``.
+    seed : int
+        ``SplitSeed``.
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+    """
+    base = _splitmix64(np.asarray([key ^ (int(seed) * 0x2545F4914F6CDD1D & 0xFFFFFFFFFFFFFFFF)], np.uint64))
+    e = np.asarray(entries, dtype=np.int64).astype(np.uint64)
+    h = _splitmix64(_splitmix64(e ^ base[0]) + base[0])
+    out: npt.NDArray[np.float64] = (h >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+    return out
+
+
+@dataclass(frozen=True)
+class StreamFractions:
+    """Which events of one class go where (each ``u`` from :func:`entry_uniform`).
+
+    Attributes
+    ----------
+    typed_train, typed_test : float
+        Events of trees added for training (testing) only are kept in their sample when
+        ``u < typed_train`` (``u < typed_test``); TMVA trims them when fewer are requested.
+    train, test : float
+        Events of trees for both samples: training when ``u < train``, testing when
+        ``train <= u < train + test``, dropped otherwise.
+    expected_train, expected_test : int
+        TMVA's numbers of training and testing events, which the fractions give on average.
+    """
+
+    typed_train: float
+    typed_test: float
+    train: float
+    test: float
+    expected_train: int
+    expected_test: int
+
+
+def streaming_fractions(
+    counts: ClassCounts, requested: tuple[int, int], *, dataset: str = "default"
+) -> StreamFractions:
+    """The fractions that give TMVA's numbers of training and testing events on average.
+
+    The numbers are those of :func:`pymva.data.split.split_class` (TMVA's three cases for
+    ``nTrain``/``nTest``, with ``r``, ``s``, ``u`` events from training, testing and undefined trees).
+
+    Raises
+    ------
+    DataError
+        TMVA's ``More events requested … than available`` cases.
+    """
+    r, s, u = counts.n_train_typed, counts.n_test_typed, counts.n_undefined
+    big_r, big_s = requested
+    n_all = r + s + u
+    where = f"Dataset[{dataset}] : "
+    if big_r == 0 and big_s == 0:
+        if u >= abs(r - s):
+            big_r = big_s = n_all // 2
+        else:
+            big_r, big_s = (r + u, s) if r < s else (r, s + u)
+    elif big_s == 0:
+        if n_all < max(big_r, r):
+            raise DataError(
+                f"{where}More events requested for training ({big_r}) than available ({n_all})! "
+                f"(class '{counts.name}'; lower nTrain or TrainTestSplit, or loosen the cuts)"
+            )
+        big_r = max(big_r, r)
+        big_s = n_all - big_r
+    elif big_r == 0:
+        if n_all < max(big_s, s):
+            raise DataError(
+                f"{where}More events requested for testing ({big_s}) than available ({n_all})! "
+                f"(class '{counts.name}'; lower nTest, or loosen the cuts)"
+            )
+        big_s = max(big_s, s)
+        big_r = n_all - big_s
+    need_train, need_test = max(big_r - r, 0), max(big_s - s, 0)
+    if need_train + need_test > u:
+        raise DataError(
+            f"{where}More events requested than available! (class '{counts.name}': {big_r} training and "
+            f"{big_s} testing events requested, {r} from training trees, {s} from testing trees and {u} "
+            "from trees for both available)"
+        )
+    return StreamFractions(
+        typed_train=min(1.0, big_r / r) if r else 0.0,
+        typed_test=min(1.0, big_s / s) if s else 0.0,
+        train=need_train / u if u else 0.0,
+        test=need_test / u if u else 0.0,
+        expected_train=big_r,
+        expected_test=big_s,
+    )
+
+
+def _hash_only_fractions(config: SplitConfig, k: int) -> tuple[float, float] | None:
+    """``(train, test)`` fractions known without counting, or ``None`` when a counting pass is needed."""
+    req = config.requests[k]
+    if 0.0 < req.train_test_split < 1.0:
+        return req.train_test_split, 1.0 - req.train_test_split
+    if req.train_test_split == 0.0 and req.n_train == 0 and req.n_test == 0:
+        return 0.5, 0.5
+    return None
+
+
+@dataclass(frozen=True)
+class StreamChunk:
+    """A chunk of training or testing events from :meth:`pymva.data.loader.DataLoader.stream`.
+
+    Attributes
+    ----------
+    X : ndarray of float32, shape (n, n_variables)
+    targets : ndarray of float32, shape (n, n_targets)
+    spectators : ndarray of float32, shape (n, n_spectators)
+    weights : ndarray of float32, shape (n,)
+        Input weights (weight expression × tree weight), not renormalised.
+    class_id : ndarray of int32, shape (n,)
+    """
+
+    X: F32
+    targets: F32
+    spectators: F32
+    weights: F32
+    class_id: npt.NDArray[np.int32]
+
+    def __len__(self) -> int:
+        return len(self.weights)
+
+
+@dataclass
+class _Events:
+    """The selected events of one block, with their entry numbers in the tree."""
+
+    values: F32
+    weights: F32  # tree weight included
+    entries: I64
+
+
+class _StreamingBuilder(_DataSetBuilder):
+    """The ``Streaming=True`` build (see the module docstring)."""
+
+    direct = False
+
+    def _prepare(self) -> tuple[SplitConfig, int, list[StreamFractions], list[ClassCounts]]:
+        """Check the input and options; the split fractions (counting first where TMVA's numbers need it).
+
+        Returns the parsed options, the entries per chunk, the fractions of every class and fresh counts.
+        """
+        dsi = self.dsi
+        if not self.trees:
+            raise DataError(
+                f"Dataset[{self.name}] : no input trees: Streaming=True reads trees (AddTree, AddSignalTree, …)"
+            )
+        if not dsi.variables:
+            raise DataError(f"Dataset[{self.name}] : no input variables: call AddVariable before training")
+        if any(a.train or a.test for a in self.assigned.values()):
+            raise OptionError(
+                "Streaming=True reads trees only; events added one by one (AddSignalTrainingEvent, "
+                "AddEvent, …) need Streaming=False"
+            )
+        config = parse_split_options(dsi.split_options, dsi.GetClassNames(), dataset=self.name)
+        opts = config.options
+        if opts.SplitMode != "Random":
+            raise OptionError(
+                f"SplitMode={opts.SplitMode} has no streaming form: Streaming=True splits by a hash of "
+                "(tree, entry, SplitSeed), which is SplitMode=Random (the default); drop SplitMode or use "
+                "Streaming=False"
+            )
+        step = opts.ChunkSize or default_chunk_size(self.n_columns)
+        _log_factory.info(
+            "Dataset[%s] : Streaming: reading %d entries at a time, split by (tree, entry, SplitSeed=%d)",
+            self.name,
+            step,
+            opts.SplitSeed,
+        )
+        n_classes = len(dsi.classes)
+        counts = [ClassCounts(c.name) for c in dsi.classes]
+        fractions: list[StreamFractions | None] = [None] * n_classes
+        typed = {t.class_name for t in self.trees if t.tree_type != ETreeType.kMaxTreeType}
+        for k, c in enumerate(dsi.classes):
+            quick = _hash_only_fractions(config, k)
+            if quick is not None and c.name not in typed:
+                fractions[k] = StreamFractions(0.0, 0.0, quick[0], quick[1], -1, -1)
+        if any(f is None for f in fractions):  # first pass: count the selected events
+            for k in range(n_classes):
+                if fractions[k] is None:
+                    for _ in self._class_events(k, step, counts[k]):
+                        pass
+                    req = requested_numbers(
+                        config.requests[k], counts[k], opts.ScaleWithPreselEff, dataset=self.name
+                    )
+                    fractions[k] = streaming_fractions(counts[k], req, dataset=self.name)
+            counts = [ClassCounts(c.name) for c in dsi.classes]
+            self.nan_errors.clear()
+            self.nan_warnings.clear()
+        return config, step, [f for f in fractions if f is not None], counts
+
+    def _split_events(
+        self, k: int, step: int, frac: StreamFractions, seed: int, counts: ClassCounts
+    ) -> Iterator[tuple[str, _Events]]:
+        """The events of class ``k`` chunk by chunk, as ``("train" | "test", events)``."""
+        for tinfo, ev in self._class_events(k, step, counts):
+            u = entry_uniform(tree_key(tinfo.source.name), ev.entries, seed)
+            if tinfo.tree_type == ETreeType.kTraining:
+                masks = {"train": u < frac.typed_train}
+            elif tinfo.tree_type == ETreeType.kTesting:
+                masks = {"test": u < frac.typed_test}
+            else:
+                masks = {"train": u < frac.train, "test": (u >= frac.train) & (u < frac.train + frac.test)}
+            for which, m in masks.items():
+                if m.any():
+                    yield which, _Events(ev.values[m], ev.weights[m], ev.entries[m])
+
+    def iter_chunks(self, which: str) -> Iterator[StreamChunk]:
+        """The training (``which="train"``) or testing events, a chunk at a time, classes interleaved.
+
+        Nothing is kept between chunks.  The next chunk is always taken from the class that has read
+        the smallest fraction of its trees' entries, so that every stretch of the stream holds the
+        classes in about their overall proportions (a shuffle buffer then mixes them).  The weights
+        are the input weights (weight expression × tree weight), without ``NormMode``
+        renormalisation, which needs the sums over the whole sample.
+
+        Raises
+        ------
+        OptionError, DataError
+            As the ``Streaming=True`` build.
+        """
+        if which not in ("train", "test"):
+            raise OptionError(f"which={which!r}: 'train' or 'test' are accepted")
+        config, step, fractions, counts = self._prepare()
+        seed = config.options.SplitSeed
+        nvar, ntgt = len(self.dsi.variables), len(self.dsi.targets)
+        streams = {
+            k: self._split_events(k, step, fractions[k], seed, counts[k]) for k in range(len(fractions))
+        }
+        totals = {
+            k: max(sum(t.source.num_entries for t in self.trees if t.class_name == c.name), 1)
+            for k, c in enumerate(self.dsi.classes)
+        }
+        read = dict.fromkeys(streams, 0)
+        while streams:
+            k = min(streams, key=lambda c: (read[c] / totals[c], c))
+            item = next(streams[k], None)
+            if item is None:
+                del streams[k]
+                continue
+            kind, ev = item
+            read[k] = counts[k].n_before_cut
+            if kind != which:
+                continue
+            yield StreamChunk(
+                X=np.ascontiguousarray(ev.values[:, :nvar]),
+                targets=np.ascontiguousarray(ev.values[:, nvar : nvar + ntgt]),
+                spectators=np.ascontiguousarray(ev.values[:, nvar + ntgt :]),
+                weights=ev.weights,
+                class_id=np.full(len(ev.weights), k, dtype=np.int32),
+            )
+        self._report_nan()
+
+    def build(self) -> DataSet:
+        config, step, fractions, counts = self._prepare()
+        opts = config.options
+        parts: dict[str, list[list[Any]]] = {"train": [], "test": []}
+        for k, frac in enumerate(fractions):
+            got: dict[str, list[_Events]] = {"train": [], "test": []}
+            for which, ev in self._split_events(k, step, frac, opts.SplitSeed, counts[k]):
+                got[which].append(ev)
+            for which in ("train", "test"):
+                parts[which].append(got[which])
+        self._report_nan()
+        self._report_counts(
+            [_ClassStore(c.name, k, counts=c) for k, c in enumerate(counts)], opts.ScaleWithPreselEff
+        )
+        empty = [c.name for c in counts if c.n_total == 0 and c.n_before_cut == 0]
+        if empty:
+            raise DataError(
+                f"Dataset[{self.name}] : class(es) {', '.join(repr(e) for e in empty)} have no events"
+            )
+        return self._assemble(parts, counts, config)
+
+    # -------------------------------------------------------------- reading
+    def _class_events(
+        self, k: int, step: int, counts: ClassCounts | None
+    ) -> Iterator[tuple[_TreeInfo, _Events]]:
+        """The selected events of class ``k``, tree by tree and chunk by chunk."""
+        cinfo = self.dsi.classes[k]
+        columns = self._columns()
+        cut = _formula(str(cinfo.cut), f"cut of class '{cinfo.name}'") if str(cinfo.cut) else None
+        weight = (
+            _formula(cinfo.weight, f"weight expression of class '{cinfo.name}'") if cinfo.weight else None
+        )
+        arrays_specs = [s for s in self.dsi._columns if s.index == 0]
+        for tinfo in (t for t in self.trees if t.class_name == cinfo.name):
+            try:
+                for ev in self._tree_events(tinfo, columns, cut, weight, arrays_specs, step, counts):
+                    yield tinfo, ev
+            except DataError as exc:  # noqa: PERF203 - once per tree, to name the tree
+                raise DataError(
+                    f"{exc} (reading {tinfo.source.description} for class '{cinfo.name}')"
+                ) from None
+
+    def _tree_events(
+        self,
+        tinfo: _TreeInfo,
+        columns: list[tuple[str, Formula]],
+        cut: Formula | None,
+        weight: Formula | None,
+        arrays_specs: Sequence[Any],
+        step: int,
+        counts: ClassCounts | None,
+    ) -> Iterator[_Events]:
+        tree_cut = _formula(tinfo.cut, f"cut of tree {tinfo.source.name}") if tinfo.cut else None
+        array_formulas = [
+            (s, _formula(s.expression, f"input variable array '{s.expression}'")) for s in arrays_specs
+        ]
+        formulas = [f for _, f in columns] + [f for _, f in array_formulas]
+        formulas += [f for f in (cut, weight, tree_cut) if f is not None]
+        uses = [(f"expression '{f.text}'", f.branches) for f in formulas]
+        tinfo.source.check_branches(uses)
+        branches = frozenset().union(*(f.branches for f in formulas))
+        first = 0
+        ncols = self.n_columns
+        for arrays in tinfo.source.iterate(branches, step):
+            n_read = _length(arrays)
+            entry = np.arange(first, first + n_read, dtype=np.int64)
+            first += n_read
+            if tree_cut is not None:
+                keep = _any_nonzero(tree_cut.evaluate(arrays))
+                arrays = _mask_arrays(arrays, keep)
+                entry = entry[keep]
+            for spec, f in array_formulas:
+                shorter, _longer = array_length_check(arrays, f, int(spec.size or 0))
+                if shorter:
+                    raise DataError(
+                        f"Size of array {spec.expression} in the current tree {tinfo.source.name} is smaller than "
+                        f"{spec.size} (the size given to AddVariablesArray) in {shorter} entries"
+                    )
+            block = build_events(
+                arrays, columns, weight=weight, cut=cut, out=lambda n: np.empty((n, ncols), dtype=np.float32)
+            )
+            for (kind, expr), (n_nan, n_inf) in block.nan_selected.items():
+                self._note_nan(self.nan_errors, kind, expr, n_nan, n_inf)
+            for (kind, expr), (n_nan, n_inf) in block.nan_rejected.items():
+                self._note_nan(self.nan_warnings, kind, expr, n_nan, n_inf)
+            ev = _Events(
+                np.asarray(block.values, dtype=np.float32),
+                (block.weights * tinfo.weight).astype(np.float32),
+                entry[block.entry],
+            )
+            if counts is not None:
+                counts.n_before_cut += block.n_candidates
+                counts.sumw_before_cut += tinfo.weight * block.sumw_candidates
+                _count(counts, tinfo.tree_type, ev)
+            yield ev
+
+    # -------------------------------------------------------------- assembly
+    def _assemble(
+        self, parts: dict[str, list[list[_Events]]], counts: list[ClassCounts], config: SplitConfig
+    ) -> DataSet:
+        dsi = self.dsi
+        opts = config.options
+        names = dsi.GetClassNames()
+        n_classes = len(names)
+        nvar, ntgt = len(dsi.variables), len(dsi.targets)
+        sizes = {w: [sum(len(e.weights) for e in parts[w][k]) for k in range(n_classes)] for w in parts}
+        sums = {
+            w: [
+                sum(float(np.sum(e.weights, dtype=np.float64)) for e in parts[w][k]) for k in range(n_classes)
+            ]
+            for w in parts
+        }
+        if sum(sizes["train"]) < 1:
+            raise DataError(
+                f"Dataset {self.name} does not have any training events, I better stop here and let you fix "
+                "that one first (check the cuts, nTrain_<class>/nTest_<class> and the tree types)"
+            )
+        if opts.NormMode == "EqualNumEvents" and sizes["train"][0] == 0:
+            raise DataError(
+                f"Dataset[{self.name}] : class '{names[0]}' has no training events; NormMode=EqualNumEvents "
+                "scales every class to them. Loosen its cut or use NormMode=NumEvents or None"
+            )
+        factors = renormalisation_factors(sizes["train"], sums["train"], opts.NormMode, names)
+        self._report_renormalisation(
+            opts.NormMode, counts, sizes["train"], sizes["test"], sums["train"], sums["test"], factors, config
+        )
+        rng = make_rng(opts.SplitSeed)
+        samples: dict[str, Sample] = {}
+        for which in ("train", "test"):
+            n = sum(sizes[which])
+            weights = np.concatenate(
+                [e.weights for k in range(n_classes) for e in parts[which][k]] or [np.empty(0, np.float32)]
+            )
+            cls = np.repeat(np.arange(n_classes, dtype=np.int32), sizes[which])
+            if which == "train" and any(f != 1.0 for f in factors):
+                weights = np.multiply(weights, np.asarray(factors)[cls]).astype(np.float32)
+            order = mix_order(sizes[which], opts.mix_mode, rng)
+            dest = np.empty(n, dtype=np.int64)
+            dest[order] = np.arange(n, dtype=np.int64)
+            # each block goes straight to its final rows and is released: peak ~ one copy + the blocks left
+            out = [np.empty((n, m), np.float32) for m in (nvar, ntgt, self.n_columns - nvar - ntgt)]
+            cuts = [(0, nvar), (nvar, nvar + ntgt), (nvar + ntgt, self.n_columns)]
+            start = 0
+            for k in range(n_classes):
+                blocks = parts[which][k]
+                blocks.reverse()
+                while blocks:
+                    e = blocks.pop()
+                    rows = dest[start : start + len(e.weights)]
+                    for arr, (c0, c1) in zip(out, cuts, strict=True):
+                        arr[rows] = e.values[:, c0:c1]
+                    start += len(e.weights)
+                    del e
+            samples[which] = Sample(
+                X=out[0], targets=out[1], spectators=out[2], weights=weights[order], class_id=cls[order]
+            )
+            del out
+        train = samples["train"]
+        variables = [copy.copy(v) for v in dsi.variables]
+        targets = [copy.copy(v) for v in dsi.targets]
+        spectators = [copy.copy(v) for v in dsi.spectators]
+        correlations: dict[str, npt.NDArray[np.float64]] = {}
+        if opts.CalcCorrelations and len(train) > 1:
+            x_ranges = (np.zeros(train.X.shape[1]), np.zeros(train.X.shape[1]))
+            moments = weighted_moments(train.X, train.weights, train.class_id, n_classes, ranges=x_ranges)
+            self._ranges(train, x_ranges, variables, targets, spectators)
+            correlations = self._correlations(moments, names, opts.Correlations)
+        return DataSet(
+            name=self.name,
+            train=train,
+            test=samples["test"],
+            class_names=names,
+            variables=variables,
+            targets=targets,
+            spectators=spectators,
+            correlations=correlations,
+        )
+
+
+def _count(c: ClassCounts, tt: ETreeType, ev: _Events) -> None:
+    n = len(ev.weights)
+    c.n_after_cut += n
+    c.sumw_after_cut += float(np.sum(ev.weights, dtype=np.float64))
+    if tt == ETreeType.kTraining:
+        c.n_train_typed += n
+    elif tt == ETreeType.kTesting:
+        c.n_test_typed += n
+    else:
+        c.n_undefined += n
+
+
+def _length(arrays: Any) -> int:
+    """Number of entries in one chunk of branches."""
+    for v in arrays.values():
+        return len(v)
+    return 0
+
+
+def streaming_requested(split_options: str, class_names: Sequence[str], dataset: str) -> bool:
+    """Whether the split options ask for ``Streaming=True`` (parsing them; errors as the build's)."""
+    return bool(parse_split_options(split_options, class_names, dataset=dataset).options.Streaming)
