@@ -5,7 +5,9 @@ It holds the same names as ROOT's ``TMVA`` namespace that TMVA scripts use — `
 and ``TMVA.gConfig()`` (:mod:`pymva.config`: weight-file directories, the progress-bar, colour and
 silent flags), the envelopes
 ``TMVA.CrossValidation``, ``TMVA.VariableImportance`` (with ``TMVA.VIType``),
-``TMVA.HyperParameterOptimisation`` and ``TMVA.Experimental.Classification``,
+``TMVA.HyperParameterOptimisation`` and ``TMVA.Experimental.Classification``, the fitters
+``TMVA.Interval``, ``TMVA.IFitterTarget``, ``TMVA.MCFitter``, ``TMVA.GeneticFitter``,
+``TMVA.SimulatedAnnealingFitter``, ``TMVA.MinuitFitter`` (:mod:`pymva.methods.fitters`),
 ``TMVA.TMVAGui`` (which writes TMVAGui's plots as PNG and PDF with an ``index.html``,
 :func:`pymva.plotting.TMVAGui`) — plus
 ``TMVA.Tools.Instance()`` and ``TMVA.PyMethodBase.PyInitialize()``, which do nothing in pymva and are
@@ -78,6 +80,17 @@ _ENVELOPES = {
     "HyperParameterOptimisation": ("hyperparameters", "HyperParameterOptimisation"),
 }
 
+#: TMVA's fitter classes: ``TMVA.<name>`` -> attribute of ``pymva.methods.fitters``.
+_FITTERS = (
+    "FitterBase",
+    "GeneticFitter",
+    "IFitterTarget",
+    "Interval",
+    "MCFitter",
+    "MinuitFitter",
+    "SimulatedAnnealingFitter",
+)
+
 
 class _TMVANamespace:
     """ROOT's ``TMVA`` namespace, pymva flavour (see the module docstring)."""
@@ -112,6 +125,10 @@ class _TMVANamespace:
 
             module, attr = _ENVELOPES[name]
             return getattr(importlib.import_module(f"pymva.envelope.{module}"), attr)
+        if name in _FITTERS:
+            from .methods import fitters
+
+            return getattr(fitters, name)
         from .errors import did_you_mean
 
         raise AttributeError(
@@ -133,6 +150,7 @@ class _TMVANamespace:
                 "Types",
                 "gConfig",
                 *_ENVELOPES,
+                *_FITTERS,
             ]
         )
 
