@@ -37,7 +37,7 @@ class SimulatedAnnealingFitterOptions(OptionsBase):
     component_name = "SimulatedAnnealingFitter"
     MaxCalls: int = option(100000, "Maximum number of minimisation calls", check=positive)
     InitialTemp: float = option(1e6, "Initial temperature", check=positive)
-    MinTemp: float = option(1e-6, "Mimimum temperature")
+    MinTemp: float = option(1e-6, "Minimum temperature")
     Eps: float = option(1e-10, "Epsilon")
     TempScale: float = option(1.0, "Temperature scale")
     AdaptiveSpeed: float = option(1.0, "Adaptive speed")
