@@ -43,14 +43,21 @@ def ROOT() -> Any:
     return root
 
 
+_PYMVA_LOGGER_AT_START = (list(logging.getLogger("pymva").handlers), logging.getLogger("pymva").level)
+
+
 @pytest.fixture(autouse=True)
 def _reset_pymva_logging() -> Iterator[None]:
-    """Leave the 'pymva' logger as each test found it (the Factory installs a handler)."""
+    """Leave the 'pymva' logger after each test as the session started it.
+
+    The Factory installs a handler and ``Silent`` sets the (process-wide, as TMVA's gConfig) level;
+    module-scoped fixtures that run a job change both before this fixture starts, so the state is
+    restored to the one recorded at collection, not to the one each test found.
+    """
     logger = logging.getLogger("pymva")
-    handlers, level = list(logger.handlers), logger.level
     yield
-    logger.handlers[:] = handlers
-    logger.setLevel(level)
+    logger.handlers[:] = _PYMVA_LOGGER_AT_START[0]
+    logger.setLevel(_PYMVA_LOGGER_AT_START[1])
 
 
 @pytest.fixture(autouse=True)
