@@ -47,6 +47,7 @@ SCRIPT = textwrap.dedent(
     )
     w = torch.cat([p.detach().reshape(-1) for p in trained.parameters()]).numpy()
     np.save(f"{out}/params_rank{rank}.npy", w)
+    dist.barrier()  # without it a rank may tear gloo down under the other: "terminate called ..."
     dist.destroy_process_group()
     """
 )
