@@ -311,6 +311,12 @@ class PyTorchOptions(BaseMethodOptions):
     EventWeights: bool = option(
         False, "Data loaders yield (X, y, w) with the event weights; pymva extension (TMVA ignores weights)"
     )
+    ModelFormat: str = option(
+        "TorchScript",
+        "File format of the trained model: TorchScript (torch.jit, TMVA's) or Export (torch.export .pt2); "
+        "default the format of FilenameModel; pymva extension",
+        allowed=("TorchScript", "Export"),
+    )
 
 
 _DICT_NAME = "load_model_custom_objects"
@@ -383,6 +389,8 @@ class MethodPyTorch(MethodBase):
         self._predict_model: Any = None
         #: the trained-model file a weights file named (resolved inside its directory)
         self._trained_file: Path | None = None
+        #: the ``Format`` a weights file recorded for its trained model
+        self._stored_format: str | None = None
 
     # ------------------------------------------------------------------ capabilities
     @classmethod
@@ -399,10 +407,47 @@ class MethodPyTorch(MethodBase):
     code_options: ClassVar[tuple[str, ...]] = ("UserCode",)
     file_options: ClassVar[tuple[str, ...]] = ("FilenameTrainedModel",)
 
+    @property
+    def model_format(self) -> str:
+        """``"TorchScript"`` or ``"Export"``: how the trained model is saved.
+
+        ``ModelFormat`` when it was set; otherwise ``Export`` when ``FilenameModel`` is a
+        ``torch.export`` archive (``.pt2``), else ``TorchScript`` (TMVA's format).
+        """
+        opts = self.options
+        if self._stored_format is not None:  # a method re-created from a weights file
+            return self._stored_format
+        if "ModelFormat" in opts.modified_options or not opts.FilenameModel:
+            return opts.ModelFormat
+        if not self.context.caller_set("FilenameModel"):
+            return opts.ModelFormat
+        from .exportedprogram import is_pt2_archive
+
+        return "Export" if is_pt2_archive(opts.FilenameModel) else opts.ModelFormat
+
     def beside_weights_path(self) -> Path:
-        """``<weight_dir>/<job>_<title>.TrainedModel.pt``: the trained model beside the weights file."""
-        name = model_file_name(self.context.job_name, self.title, "TrainedModel", "pt")
+        """``<weight_dir>/<job>_<title>.TrainedModel.pt`` (``.pt2`` with ``ModelFormat=Export``): the
+        trained model beside the weights file."""
+        suffix = "pt2" if self.model_format == "Export" else "pt"
+        name = model_file_name(self.context.job_name, self.title, "TrainedModel", suffix)
         return Path(self.context.weight_dir) / name
+
+    def _load_model(self, path: str | os.PathLike[str], records: dict[str, Any] | None = None) -> Any:
+        """A TorchScript archive (``torch.jit.load``) or a ``torch.export`` archive, told by content."""
+        from .exportedprogram import is_pt2_archive, load_exported_program
+
+        if path and is_pt2_archive(path):
+            return load_exported_program(path, records)
+        return load_torchscript(path, records)
+
+    def _save_model(self, model: Any, path: str, record: Any) -> None:
+        """Write the trained model in :attr:`model_format`, atomically."""
+        if self.model_format == "Export":
+            from .exportedprogram import save_exported_program
+
+            save_exported_program(model, path, self.context.n_variables, record)
+        else:
+            save_scripted(model, path, record)
 
     @property
     def trained_model_path(self) -> str:
@@ -462,7 +507,7 @@ class MethodPyTorch(MethodBase):
         self._check_shape()
         self._objects = self._read_custom_objects(self._run_user_code())
         path = self.trained_model_path if load_trained else self.options.FilenameModel
-        model = load_torchscript(path)
+        model = self._load_model(path)
         check_input_size(model, self.context.n_variables, path)
         self.log.info("Loaded model from file: %s", path)
         return model
@@ -707,7 +752,7 @@ class MethodPyTorch(MethodBase):
                 seen_val.append(float(curr_val))
                 if curr_val <= best_val:
                     best_val = curr_val
-                    save_scripted(model, save_path, record)
+                    self._save_model(model, save_path, record)
                     calls["saved"] += 1
                 return best_val
 
@@ -741,7 +786,7 @@ class MethodPyTorch(MethodBase):
 
         if not opts.SaveBestOnly:
             self._check_returned_model(trained, fit)
-            save_scripted(trained, path, record)
+            self._save_model(trained, path, record)
             self.log.info("Trained model written to file: %s", path)
         elif calls["called"] == 0:
             raise ModelError(
@@ -792,13 +837,14 @@ class MethodPyTorch(MethodBase):
 
     # ------------------------------------------------------------------ application
     def add_weights_xml(self, parent: Any) -> None:
-        """``<Weights ModelFile="<job>_<title>.TrainedModel.pt" Format="TorchScript"/>``.
+        """``<Weights ModelFile="<job>_<title>.TrainedModel.pt" Format="TorchScript"/>`` (``.pt2`` and
+        ``Format="Export"`` with ``ModelFormat=Export``).
 
         TMVA's MethodPyTorch writes nothing here (and ignores the element when it reads): the name
         says which file beside the weights file holds the trained model.
         """
         parent.set("ModelFile", self.beside_weights_path().name)
-        parent.set("Format", "TorchScript")
+        parent.set("Format", self.model_format)
 
     def _resolve_trained_file(self, weights: Any) -> Path:
         """The trained model a weights file names (see :meth:`read_weights_xml`)."""
@@ -836,9 +882,11 @@ class MethodPyTorch(MethodBase):
         self._predict_model = None
         self._objects = None
         self._trained_file = None
+        recorded_format = weights.get("Format") if weights is not None else None
+        self._stored_format = "Export" if recorded_format == "Export" else "TorchScript"
         path = self._resolve_trained_file(weights)
         records: dict[str, Any] = {}
-        model = load_torchscript(path, records)
+        model = self._load_model(path, records)
         check_model_record(records.get("record"), self.context, path, self.log)
         check_input_size(model, self.context.n_variables, path)
         self.log.info("Loaded model from file: %s", path)
@@ -852,7 +900,7 @@ class MethodPyTorch(MethodBase):
         if self._predict_model is None:
             self._check_shape()
             path = self.trained_model_path
-            model = load_torchscript(path)
+            model = self._load_model(path)
             check_input_size(model, self.context.n_variables, path)
             self.log.info("Loaded model from file: %s", path)
             self._predict_model = model
