@@ -4,6 +4,7 @@ TMVA's layout and its round trip through the Reader."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -211,3 +212,83 @@ def test_booking_errors(tmp_path: Path) -> None:
     cat.AddMethod("eta < -1.95", "x", "Fisher", "tiny")  # 3 training events
     with pytest.raises(ModelError, match="less entries"):
         cat.train(_sample())
+
+
+def test_regression_category_of_least_squares_fits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """LD per category for regression: each is the weighted least-squares fit on its category's events."""
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(11)
+    n = 800
+    x1, x2, s = rng.normal(size=n), rng.normal(size=n), rng.uniform(-1, 1, n)
+    y = np.where(s < 0, 2 + 3 * x1 - x2, -1 + 0.5 * x1 + 2 * x2) + rng.normal(0, 0.1, n)
+    w = rng.uniform(0.5, 1.5, n)
+    tree = {k: v.astype(np.float32) for k, v in {"x1": x1, "x2": x2, "s": s, "y": y, "w": w}.items()}
+    factory = TMVA.Factory("TMVARegCat", None, "Silent:!DrawProgressBar:AnalysisType=Regression")
+    loader = TMVA.DataLoader("dataset")
+    loader.AddVariable("x1")
+    loader.AddVariable("x2")
+    loader.AddSpectator("s")
+    loader.AddTarget("y")
+    loader.AddRegressionTree(tree, 1.0)
+    loader.SetWeightExpression("w", "Regression")
+    loader.PrepareTrainingAndTestTree(TMVA.TCut(""), "nTrain_Regression=500:SplitMode=Random:!V")
+    cat = factory.BookMethod(loader, TMVA.Types.kCategory, "LDCat", "")
+    cat.AddMethod("s<0", "x1:x2", TMVA.Types.kLD, "LD_neg", "!H:VarTransform=None")
+    cat.AddMethod("s>=0", "x1:x2", TMVA.Types.kLD, "LD_pos", "!H:VarTransform=None")
+    factory.TrainAllMethods()
+    factory.TestAllMethods()
+    factory.EvaluateAllMethods()
+    ds = loader.GetDataSetInfo().GetDataSet()
+    neg_train = ds.train.spectators[:, 0] < 0
+    expected = np.zeros(len(ds.test))
+    neg_test = ds.test.spectators[:, 0] < 0
+    for train_mask, test_mask in ((neg_train, neg_test), (~neg_train, ~neg_test)):
+        A = np.column_stack([np.ones(train_mask.sum()), ds.train.X[train_mask]]).astype(np.float64)
+        sw = np.sqrt(ds.train.weights[train_mask].astype(np.float64))
+        coef = np.linalg.lstsq(A * sw[:, None], ds.train.targets[train_mask, 0] * sw, rcond=None)[0]
+        expected[test_mask] = coef[0] + ds.test.X[test_mask].astype(np.float64) @ coef[1:]
+    got = factory.get_responses(loader, "LDCat")
+    assert got.shape == (len(ds.test), 1)
+    # float32 responses of size ~10: rounding below 1e-5; the two solvers agree far closer
+    np.testing.assert_allclose(got[:, 0], expected, rtol=0, atol=1e-5)
+
+    reader = TMVA.Reader("!Color:Silent")
+    reader.AddVariable("x1", np.zeros(1, np.float32))
+    reader.AddVariable("x2", np.zeros(1, np.float32))
+    reader.AddSpectator("s", np.zeros(1, np.float32))
+    reader.BookMVA("LDCat", "dataset/weights/TMVARegCat_LDCat.weights.xml")
+    X = np.hstack([ds.test.X, ds.test.spectators])
+    np.testing.assert_array_equal(np.asarray(reader.EvaluateRegression(X, "LDCat")).reshape(-1), got[:, 0])
+
+
+def test_cut_on_variables_without_spectators_round_trips_through_xml_text(tmp_path: Path) -> None:
+    from pymva.io.weights import build_weights_xml, weights_xml_bytes
+
+    ctx = dataclasses.replace(_context(tmp_path), spectators=())
+    cat = MethodCategory("Cat", ctx)
+    cat.AddMethod("x>0", "x:y", "Fisher", "right", "VarTransform=D")
+    cat.AddMethod("x<=0", "y", "Fisher", "left")
+    sample = _sample()
+    cat.train(sample.replace(spectators=np.zeros((len(sample), 0), np.float32)))
+    assert not cat.uses_spectators
+    X = sample.X
+    values = cat.mva_value(X)
+    right, left = cat.sub_methods
+    pos = X[:, 0] > 0
+    np.testing.assert_array_equal(values[pos], right.mva_value(X[pos]))
+    np.testing.assert_array_equal(values[~pos], left.mva_value(X[~pos, 1:]))
+    xml = weights_xml_bytes(build_weights_xml(cat))
+    reader = TMVA.Reader("!Color:Silent")
+    reader.AddVariable("x", np.zeros(1, np.float32))
+    reader.AddVariable("y", np.zeros(1, np.float32))
+    booked = reader.BookMVA(TMVA.Types.kCategory, xml)
+    assert isinstance(booked, MethodCategory)
+    assert [m.method_name for m in booked.sub_methods] == ["Fisher::right", "Fisher::left"]
+    np.testing.assert_array_equal(np.asarray(booked.mva_value(X)), values)
+    # a <SubMethod> whose state selects other variables than its Variables attribute is refused
+    broken = xml.replace(b'Variables="y"', b'Variables="x"')
+    other = TMVA.Reader("!Color:Silent")
+    other.AddVariable("x", np.zeros(1, np.float32))
+    other.AddVariable("y", np.zeros(1, np.float32))
+    with pytest.raises(ModelError, match="selects"):
+        other.BookMVA(TMVA.Types.kCategory, broken)
