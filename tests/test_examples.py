@@ -178,6 +178,24 @@ def _check_multiclass_keras(out: str) -> None:
 
 Check = Callable[[str], None]
 
+
+def _check_category(out: str) -> None:
+    aucs = dict(re.findall(r"ROC integral of (\w+): " + NUMBER, out))
+    assert set(aucs) == {"Fisher", "Likelihood", "FisherCat", "LikelihoodCat"}
+    # the toy data shifts the variables by ±0.8 with |eta|: a method per category separates far better
+    assert float(aucs["FisherCat"]) > float(aucs["Fisher"]) + 0.05
+    assert float(aucs["LikelihoodCat"]) > float(aucs["Likelihood"]) + 0.05
+    assert "==> TMVAClassificationCategory is done!" in out
+
+
+def _check_category_application(out: str) -> None:
+    for name in ("FisherCat", "LikelihoodCat"):
+        (mean,) = _floats(name + r": mean response on 500 signal events " + NUMBER, out)
+        assert mean > 0  # signal events: on the signal side of both discriminants on average
+        assert f"vectorised {name} equals the event loop: True" in out
+    assert "==> TMVAClassificationApplication is done!" in out
+
+
 #: (script, arguments, output check, files it writes); scripts of one group share a directory, in order
 GROUPS: dict[str, list[tuple[str, tuple[str, ...], Check, tuple[str, ...]]]] = {
     "classification": [
@@ -221,6 +239,15 @@ GROUPS: dict[str, list[tuple[str, tuple[str, ...], Check, tuple[str, ...]]]] = {
             _check_crossvalidation_application,
             ("TMVACrossValidationApplicationInput.root",),
         ),
+    ],
+    "category": [
+        (
+            "TMVAClassificationCategory.py",
+            (),
+            _check_category,
+            ("TMVACC.root", "dataset/weights/TMVAClassificationCategory_LikelihoodCat.weights.xml"),
+        ),
+        ("TMVAClassificationCategoryApplication.py", ("--events", "500"), _check_category_application, ()),
     ],
     "crossvalidation_regression": [
         (

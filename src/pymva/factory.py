@@ -629,11 +629,11 @@ class Factory:
             self.log.header("Test method: %s for %s performance", title, kind)
             self.log.info("")
             start = time.perf_counter()
-            rec.test_values = rec.method.evaluate(ds.test.X)
+            rec.test_values = rec.method.evaluate(_method_inputs(rec.method, ds.test))
             rec.test_time = time.perf_counter() - start
             self.log.info("Evaluation of %s on testing sample (%d events)", title, len(ds.test))
             self.log.info("Elapsed time for evaluation of %d events: %.3g sec", len(ds.test), rec.test_time)
-            rec.train_values = rec.method.evaluate(ds.train.X)
+            rec.train_values = rec.method.evaluate(_method_inputs(rec.method, ds.train))
 
     # ------------------------------------------------------------------ evaluation
     def EvaluateAllMethods(self) -> None:
@@ -963,6 +963,13 @@ class Factory:
     def __repr__(self) -> str:
         n = sum(len(v) for v in self._methods.values())
         return f"<Factory {self.job_name!r}: {n} method(s), output {self.output_path}>"
+
+
+def _method_inputs(method: MethodBase, sample: Sample) -> F32:
+    """What a method is applied to: the variables, then the spectators for a method that reads them."""
+    if method.uses_spectators:
+        return np.ascontiguousarray(np.hstack([sample.X, sample.spectators]), dtype=np.float32)
+    return sample.X
 
 
 def _looks_like_options(text: str) -> bool:

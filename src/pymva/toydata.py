@@ -8,7 +8,10 @@ network access:
 * :func:`create_regression_example` — ``tmva_reg_example.root``: tree ``TreeR`` with ``var1``,
   ``var2`` and the target ``fvalue``;
 * :func:`create_multiple_background` — ``tmva_example_multiple_background.root``: trees ``TreeS``,
-  ``TreeB0``, ``TreeB1``, ``TreeB2`` with four Gaussian classes.
+  ``TreeB0``, ``TreeB1``, ``TreeB2`` with four Gaussian classes;
+* :func:`create_category_example` — ``toy_sigbkg_categ_offset.root`` / ``toy_sigbkg_categ_varoff.root``
+  (``TMVAClassificationCategory.C``): trees ``TreeS``/``TreeB`` with ``var1..var4`` and ``eta``, whose
+  distributions depend on ``|eta| > 1.3`` (``createData.C``'s ``create_lin_Nvar_categories``).
 
 The numbers are not ROOT's (ROOT uses TRandom3 and slightly different shapes); they follow the same
 recipe: shifted means, correlated variables, and for regression a smooth function of two variables.
@@ -24,7 +27,13 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["create_class_example", "create_multiple_background", "create_regression_example", "write_trees"]
+__all__ = [
+    "create_category_example",
+    "create_class_example",
+    "create_multiple_background",
+    "create_regression_example",
+    "write_trees",
+]
 
 
 def write_trees(
@@ -164,4 +173,59 @@ def create_multiple_background(
     for tree, mean in means.items():
         x = _correlated(rng, n_events, mean, [1.0, 1.0, 1.0, 1.0], 0.3)
         trees[tree] = {n: x[:, i] for i, n in enumerate(names)}
+    return write_trees(path, trees)
+
+
+def create_category_example(
+    path: str | os.PathLike[str] = "toy_sigbkg_categ_offset.root",
+    n_events: int = 10000,
+    offset: bool = True,
+    seed: int = 100,
+) -> Path:
+    """Write the input of ``TMVAClassificationCategory.C``: trees ``TreeS`` and ``TreeB``.
+
+    The recipe of ``createData.C``'s ``create_lin_Nvar_categories``: four Gaussian variables with
+    means (0.2, 0.3, 0.5, 0.9) for signal and (−0.2, −0.3, −0.5, −0.6) for background, unit widths,
+    and ``eta`` uniform in [−2.5, 2.5].  With ``offset`` (type 1, ``toy_sigbkg_categ_offset.root``)
+    the variables are uncorrelated and shifted by +0.8 where ``|eta| > 1.3``, by −0.8 elsewhere;
+    without (type 2, ``toy_sigbkg_categ_varoff.root``) they are correlated and ``var4`` is −5 where
+    ``|eta| > 1.3``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Output file.
+    n_events : int
+        Entries per tree (ROOT's files have 10000).
+    offset : bool
+        The offset variant (True) or the variable-off one (False).
+    seed : int
+        Seed of the numpy generator.
+
+    Returns
+    -------
+    Path
+        The file written (float32 branches ``var1``..``var4``, ``eta``).
+    """
+    rng = np.random.default_rng(seed)
+    cov = np.eye(4)
+    if not offset:
+        rho = {(0, 1): 0.6, (0, 2): 0.7, (0, 3): 0.9, (1, 2): 0.8, (1, 3): 0.9, (2, 3): 0.93}
+        for (i, j), r in rho.items():
+            cov[i, j] = cov[j, i] = r
+    root = np.linalg.cholesky(cov)
+    trees: dict[str, dict[str, npt.NDArray[np.generic]]] = {}
+    for name, means in (("TreeS", [0.2, 0.3, 0.5, 0.9]), ("TreeB", [-0.2, -0.3, -0.5, -0.6])):
+        x = rng.standard_normal((n_events, 4)) @ root.T + np.asarray(means)
+        eta = 2.5 * 2 * (rng.uniform(size=n_events) - 0.5)
+        outer = np.abs(eta) > 1.3
+        if offset:
+            x += np.where(outer, 0.8, -0.8)[:, None]
+        else:
+            x[outer, 3] = -5.0
+        tree: dict[str, npt.NDArray[np.generic]] = {
+            f"var{i + 1}": x[:, i].astype(np.float32) for i in range(4)
+        }
+        tree["eta"] = eta.astype(np.float32)
+        trees[name] = tree
     return write_trees(path, trees)

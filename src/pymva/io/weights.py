@@ -189,12 +189,30 @@ def build_weights_xml(
     t_train = training_time if training_time is not None else (method.training_time_ or 0.0)
 
     root = ET.Element("MethodSetup", {"Method": method.method_name})
+    _add_state(root, method, n_train, t_train, creator, date or datetime.datetime.now())
+    return root
+
+
+def _add_state(
+    root: ET.Element,
+    method: MethodBase,
+    n_train: int,
+    t_train: float,
+    creator: str | None,
+    date: datetime.datetime,
+) -> None:
+    """Append a method's state (``GeneralInfo`` … ``Weights``) to ``root`` (TMVA ``WriteStateToXML``).
+
+    A Category method's ``<SubMethod>`` elements receive their sub-methods' states the same way.
+    """
+    ctx = method.context
+    at = ctx.analysis_type
     gi = ET.SubElement(root, "GeneralInfo")
     info = [
         ("TMVA Release", TMVA_RELEASE),
         ("ROOT Release", ROOT_RELEASE),
         ("Creator", creator if creator is not None else _creator()),
-        ("Date", _tdatime(date or datetime.datetime.now())),
+        ("Date", _tdatime(date)),
         ("Host", platform.platform()),
         ("Dir", os.getcwd()),
         ("Training events", str(int(n_train))),
@@ -242,7 +260,19 @@ def build_weights_xml(
     method.add_weights_xml(weights)
     if len(weights) or weights.attrib or (weights.text and weights.text.strip()):
         root.append(weights)
-    return root
+    _add_sub_method_states(root.find("Weights"), method, creator, date)
+
+
+def _add_sub_method_states(
+    weights: ET.Element | None, method: MethodBase, creator: str | None, date: datetime.datetime
+) -> None:
+    """Write each sub-method of a Category method into its ``<SubMethod>`` (TMVA ``AddWeightsXMLTo``)."""
+    from ..methods.category import MethodCategory
+
+    if not isinstance(method, MethodCategory) or weights is None:
+        return
+    for elem, sub in zip(weights.findall("SubMethod"), method.sub_methods, strict=True):
+        _add_state(elem, sub, sub.n_training_events_ or 0, sub.training_time_ or 0.0, creator, date)
 
 
 def weights_xml_bytes(root: ET.Element) -> bytes:
@@ -473,11 +503,16 @@ def parse_weights_xml(data: bytes | str, source: str = "<string>") -> WeightsFil
     """
     raw = data.encode("utf-8") if isinstance(data, str) else data
     root = _safe_parse(raw, source)
-    if root.tag != "MethodSetup" or "::" not in root.get("Method", ""):
+    return _content_from_element(root, source)
+
+
+def _content_from_element(root: ET.Element, source: str, tag: str = "MethodSetup") -> WeightsFileContent:
+    """A method's state from its element: ``<MethodSetup>``, or a Category's ``<SubMethod>``."""
+    if root.tag != tag or "::" not in root.get("Method", ""):
         raise ModelError(
             f"'{source}' is not a TMVA weights file: the root element is <{root.tag}"
             f"{' Method=' + repr(root.get('Method')) if root.get('Method') is not None else ''}>, "
-            'expected <MethodSetup Method="<Type>::<Title>">'
+            f'expected <{tag} Method="<Type>::<Title>">'
         )
     full = root.get("Method", "")
     mtype, _, title = full.partition("::")
@@ -882,7 +917,37 @@ def method_from_content(
             f"({type(exc).__name__}: {exc})"
         ) from exc
     _attach_fold_methods(method, content)
+    _attach_sub_methods(method, content)
     return method
+
+
+def _attach_sub_methods(method: MethodBase, content: WeightsFileContent) -> None:
+    """Re-create the sub-methods of a ``Category`` method from its ``<SubMethod>`` elements (TMVA
+    ``MethodCategory::ReadWeightsFromXML``), each from the state written inside it.
+
+    Raises
+    ------
+    ModelError
+        For a ``<SubMethod>`` whose state cannot be read, or a sub-method that does not match it.
+    """
+    from ..methods.category import MethodCategory
+
+    if not isinstance(method, MethodCategory) or content.weights is None:
+        return
+    ctx = method.context
+    subs: list[MethodBase] = []
+    for elem in content.weights.findall("SubMethod"):
+        sub = _content_from_element(elem, content.source, tag="SubMethod")
+        if sub.method_type.lower() in ("category", "crossvalidation"):
+            raise ModelError(
+                f"weights file '{content.source}': a sub-method of type {sub.method_type} inside a Category method"
+            )
+        subs.append(
+            method_from_content(
+                sub, job_name=ctx.job_name, weight_dir=ctx.weight_dir, dataset_name=ctx.dataset_name
+            )
+        )
+    method.set_sub_methods(subs, source=content.source)
 
 
 def _attach_fold_methods(method: MethodBase, content: WeightsFileContent) -> None:

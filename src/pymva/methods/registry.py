@@ -33,6 +33,7 @@ BUILTIN_METHODS: dict[EMVA, str] = {
     EMVA.kPyKeras: "pymva.methods.pykeras",
     EMVA.kMLP: "pymva.methods.mlp",
     EMVA.kPDERS: "pymva.methods.pders",
+    EMVA.kCategory: "pymva.methods.category",
 }
 
 M = TypeVar("M", bound="type[MethodBase]")
