@@ -11,6 +11,10 @@ With ``Sigma <= 0`` pymva therefore tries exactly the parameter sets ROOT tries.
 the first with the lowest estimator (a later set must be strictly better); the start values passed
 to ``Run`` are ignored (as in TMVA), but must be one per parameter.
 
+A target with ``EstimatorFunctionBatch(sets)`` (an array of parameter sets, one per row, returning
+one value per set, as the same number of single calls would in order: Cuts' estimator) is called
+once per chunk of 4096 sets instead of once per set.
+
 Differences: ``Seed=0`` seeds the stream with 0 (ROOT takes a random seed); with ``Sigma > 0`` the
 Gaussian draws use the Box–Muller method on the same stream, not ROOT's ``TRandom::Gaus``.
 """
@@ -19,9 +23,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from ...errors import ModelError
 from ...options import OptionsBase, non_negative, option
 from ..trandom3 import TRandom3
 from .base import FitterBase
@@ -92,9 +98,17 @@ class MCFitter(FitterBase):
         if opts.Sigma <= 0:
             chunk = 4096
             done = 0
+            batch = getattr(self._target, "EstimatorFunctionBatch", None)
             while done < n:
                 m = min(chunk, n - done)
                 sets = from_uniform(rng.uniforms(m * nd).reshape(m, nd))
+                if callable(batch):
+                    values = self._batch_values(batch, sets)
+                    for row, value in zip(sets.tolist(), values, strict=True):
+                        if value < best_fit or done == 0:
+                            best_fit, best = value, row
+                        done += 1
+                    continue
                 for row in sets.tolist():
                     value = self.EstimatorFunction(row)
                     if value < best_fit or done == 0:
@@ -117,3 +131,16 @@ class MCFitter(FitterBase):
                     best_fit, best = value, row
         self._notify("stop")
         return best, best_fit
+
+    def _batch_values(self, batch: Any, sets: np.ndarray) -> list[float]:
+        """The target's ``EstimatorFunctionBatch`` on the parameter sets ``sets`` (one per row), as
+        :meth:`EstimatorFunction` would give them one after the other (a NaN counts as ``+inf``)."""
+        values = np.asarray(batch(sets), dtype=np.float64).reshape(-1)
+        if values.shape[0] != sets.shape[0]:
+            raise ModelError(
+                f"MCFitter '{self.GetName()}': EstimatorFunctionBatch of {type(self._target).__name__} returned "
+                f"{values.shape[0]} values for {sets.shape[0]} parameter sets"
+            )
+        self.n_calls += int(sets.shape[0])
+        out: list[float] = np.where(np.isnan(values), np.inf, values).tolist()
+        return out
