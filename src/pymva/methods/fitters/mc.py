@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from ...errors import ModelError
 from ...options import OptionsBase, non_negative, option
 from ..trandom3 import TRandom3
 from .base import FitterBase
@@ -131,16 +129,3 @@ class MCFitter(FitterBase):
                     best_fit, best = value, row
         self._notify("stop")
         return best, best_fit
-
-    def _batch_values(self, batch: Any, sets: np.ndarray) -> list[float]:
-        """The target's ``EstimatorFunctionBatch`` on the parameter sets ``sets`` (one per row), as
-        :meth:`EstimatorFunction` would give them one after the other (a NaN counts as ``+inf``)."""
-        values = np.asarray(batch(sets), dtype=np.float64).reshape(-1)
-        if values.shape[0] != sets.shape[0]:
-            raise ModelError(
-                f"MCFitter '{self.GetName()}': EstimatorFunctionBatch of {type(self._target).__name__} returned "
-                f"{values.shape[0]} values for {sets.shape[0]} parameter sets"
-            )
-        self.n_calls += int(sets.shape[0])
-        out: list[float] = np.where(np.isnan(values), np.inf, values).tolist()
-        return out
