@@ -684,6 +684,9 @@ class Factory:
         if at == EAnalysisType.kClassification:
             self.log.header("Evaluate classifier: %s", title)
             self.log.info("")
+            own = rec.method.classification_result(ds.name, ds.test, ds.train, rec.test_values)
+            if own is not None:
+                return own
             sig = ds.signal_class
             return ev.evaluate_classification(
                 title,

@@ -765,8 +765,9 @@ class Reader:
         Forms: ``EvaluateMVA(tag)`` (current values of the bound buffers), ``EvaluateMVA(method)``,
         ``EvaluateMVA(values, tag)`` with ``values`` one event (1-D, returns a float) or many
         (2-D ``(n_events, n_variables)``, returns a float32 array); ``EvaluateMVA(tag, values)`` is the
-        same as ``EvaluateMVA(values, tag)``.  ``aux`` (TMVA's signal efficiency for Cuts, a number)
-        is accepted and ignored.
+        same as ``EvaluateMVA(values, tag)``.  ``aux`` (a number) is TMVA's signal efficiency for a
+        Cuts method (its ``SetTestSignalEfficiency``; ``0`` when not given, so that Cuts returns 0); the
+        other methods ignore it.
 
         Classification: the signal-class output.  Regression and multiclass: the method's raw first
         output, as TMVA's ``GetMvaValue`` (no inverse target transform: use ``EvaluateRegression``).
@@ -786,9 +787,35 @@ class Reader:
             method = self._methods.get(args[0])
             path = self._paths.get(id(method)) if method is not None else None
             if path is not None and path.method is method:
+                if method is not None and method.method_type == EMVA.kCuts:
+                    self._set_test_signal_efficiency(method, 0.0)
                 return path.evaluate()
         arg0, arg1 = self._split_args("EvaluateMVA", args, kwargs)
+        self._apply_aux(arg0, arg1, args, kwargs)
         return self._dispatch(arg0, arg1, "mva")
+
+    def _apply_aux(self, arg0: Any, arg1: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """TMVA's ``Reader::EvaluateMVA(method, aux)``: a Cuts method takes ``aux`` as its signal efficiency."""
+        target = arg0 if isinstance(arg0, (str, MethodBase)) else arg1
+        method = target if isinstance(target, MethodBase) else self._methods.get(str(target))
+        if method is None or method.method_type != EMVA.kCuts:
+            return
+        aux: Any = kwargs.get("aux", 0.0)
+        if "aux" not in kwargs:
+            rest = [a for a in args if a is not arg0 and a is not arg1]
+            if rest:
+                aux = rest[0]
+        self._set_test_signal_efficiency(method, aux)
+
+    @staticmethod
+    def _set_test_signal_efficiency(method: MethodBase, aux: Any) -> None:
+        if not _is_aux(aux):
+            raise OptionError(
+                f"EvaluateMVA(): aux must be a number (the signal efficiency for Cuts), got {aux!r}"
+            )
+        setter = getattr(method, "SetTestSignalEfficiency", None)
+        if callable(setter):
+            setter(float(aux))
 
     @staticmethod
     def _split_args(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:

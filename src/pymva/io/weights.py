@@ -60,7 +60,7 @@ from xml.parsers import expat
 from .._version import __version__
 from ..data.dataset import VariableInfo
 from ..errors import ModelError, OptionError, PyMVAError, closest
-from ..options import format_option_value
+from ..options import OptionsBase, format_option_value
 from ..safety import write_bytes_atomically
 from ..types import EAnalysisType
 
@@ -718,10 +718,14 @@ def _guess_job_name(source: str, title: str) -> str:
 
 
 def _stored_options(
-    content: WeightsFileContent, method_cls: type[MethodBase]
+    content: WeightsFileContent, method_cls: type[MethodBase], options_cls: type[OptionsBase] | None = None
 ) -> tuple[dict[str, str], dict[str, tuple[Any, ...]]]:
-    """Stored options as scalar keyword arguments (texts) and typed array values, by declared name."""
-    decls = {d.name.lower(): d for d in method_cls.Options.declarations()}
+    """Stored options as scalar keyword arguments (texts) and typed array values, by declared name.
+
+    ``options_cls``: the method's options for this job (``options_class(context)``, with its
+    per-variable arrays); default ``method_cls.Options``.
+    """
+    decls = {d.name.lower(): d for d in (options_cls or method_cls.Options).declarations()}
     compat = method_cls.compatibility_options
     unknown = [name for name in content.options if name.lower() not in decls and name.lower() not in compat]
     if unknown:
@@ -850,7 +854,7 @@ def method_from_content(
         allow_pickle=bool(allow_pickle),
         weights_source=content.source,
     )
-    scalars, arrays = _stored_options(content, method_cls)
+    scalars, arrays = _stored_options(content, method_cls, method_cls.options_class(context))
     # code is never run because a file names it: stored code options are dropped
     dropped = {name: scalars.pop(name) for name in method_cls.code_options if scalars.get(name, "").strip()}
     try:

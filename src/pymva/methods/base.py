@@ -442,6 +442,19 @@ class MethodBase(abc.ABC):
         """
         return None
 
+    def classification_result(
+        self, dataset_name: str, test: Sample, train: Sample, test_values: npt.ArrayLike
+    ) -> Any:
+        """The method's own evaluation for the Factory (two-class classification), or ``None``.
+
+        ``None`` (the default): the Factory evaluates the responses
+        (:func:`pymva.evaluation.evaluate_classification`).  A method whose TMVA class overrides
+        ``GetEfficiency``/``GetTrainingEfficiency`` (Cuts) returns its
+        :class:`~pymva.evaluation.ClassificationResult` from the (untransformed) test and training
+        samples and its test responses.
+        """
+        return None
+
     # ------------------------------------------------------------------ persistence
     def add_weights_xml(self, parent: ET.Element) -> None:  # noqa: B027 - optional hook
         """Write method-specific content into the weights file's ``<Weights>`` element (default: none)."""

@@ -34,6 +34,7 @@ BUILTIN_METHODS: dict[EMVA, str] = {
     EMVA.kMLP: "pymva.methods.mlp",
     EMVA.kPDERS: "pymva.methods.pders",
     EMVA.kCategory: "pymva.methods.category",
+    EMVA.kCuts: "pymva.methods.cuts",
 }
 
 M = TypeVar("M", bound="type[MethodBase]")

@@ -114,6 +114,22 @@ class ParameterSpace:
                 out[i] = min(max(v, r.GetMin()), r.GetMax())
         return ParameterVector(out)
 
+    def to_params_batch(self, z: npt.ArrayLike) -> F64:
+        """Parameter values for many points ``z`` of shape (n_sets, n_free), as :meth:`to_params` row
+        by row; returns shape (n_sets, n_parameters)."""
+        zz = np.atleast_2d(np.asarray(z, dtype=np.float64))
+        out = np.empty((zz.shape[0], len(self.ranges)), dtype=np.float64)
+        for i, r in enumerate(self.ranges):
+            out[:, i] = r.GetMin()
+        for k, i in enumerate(self.free.tolist()):
+            r = self.ranges[i]
+            if self._is_discrete(r):
+                b = np.clip((zz[:, k] * r.GetNbins()).astype(np.int64), 0, r.GetNbins() - 1)
+                out[:, i] = r.GetMin() + (b / (r.GetNbins() - 1)) * (r.GetMax() - r.GetMin())
+            else:
+                out[:, i] = np.clip(zz[:, k], r.GetMin(), r.GetMax())
+        return out
+
     def to_free(self, pars: Sequence[float]) -> F64:
         """Free coordinates of parameter values (a discrete value goes to the centre of its bin)."""
         z = []
@@ -235,6 +251,19 @@ class FitterBase:
                 f"returned {type(value).__name__} {value!r}, expected a number"
             ) from None
         return result if not math.isnan(result) else math.inf
+
+    def _batch_values(self, batch: Any, sets: np.ndarray) -> list[float]:
+        """The target's ``EstimatorFunctionBatch`` on the parameter sets ``sets`` (one per row), as
+        :meth:`EstimatorFunction` would give them one after the other (a NaN counts as ``+inf``)."""
+        values = np.asarray(batch(sets), dtype=np.float64).reshape(-1)
+        if values.shape[0] != sets.shape[0]:
+            raise ModelError(
+                f"{type(self).__name__} '{self._name}': EstimatorFunctionBatch of {type(self._target).__name__} returned "
+                f"{values.shape[0]} values for {sets.shape[0]} parameter sets"
+            )
+        self.n_calls += int(sets.shape[0])
+        out: list[float] = np.where(np.isnan(values), np.inf, values).tolist()
+        return out
 
     def _notify(self, state: str) -> None:
         notifier = getattr(self._target, "ProgressNotifier", None)

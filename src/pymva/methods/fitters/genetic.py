@@ -17,6 +17,11 @@ What pymva does with them:
   ``100·Steps`` generations);
 * the result is the best parameter set of all cycles and its estimator.
 
+A target with ``EstimatorFunctionBatch(sets)`` (Cuts' estimator: one value per row of parameter sets,
+as single calls in order would give them) is called once per generation with the whole population
+(scipy's ``vectorized=True`` with ``updating="deferred"``: the population is replaced after each
+generation rather than member by member).
+
 Differences (``docs/differences-from-tmva.md``): the generations are differential evolution's
 (mutation and crossover of scipy), not TMVA's ``GeneticPopulation`` (``SC_steps``, ``SC_rate``,
 ``SC_factor``, ``SaveBestGen`` and ``Trim`` tune TMVA's own mutation spread and population and are
@@ -112,6 +117,9 @@ class GeneticFitter(FitterBase):
             pars = space.to_params(np.empty(0))
             return list(pars), self.EstimatorFunction(pars)
         pop = max(int(opts.PopSize), 5)  # differential evolution needs five members
+        batch = getattr(self._target, "EstimatorFunctionBatch", None)
+        batch = batch if callable(batch) else None
+        vector_kwargs: dict[str, Any] = {"vectorized": True, "updating": "deferred"} if batch else {}
         best_x: np.ndarray | None = None
         best_f = math.inf
         cycle_bests: list[tuple[float, np.ndarray]] = []
@@ -128,7 +136,13 @@ class GeneticFitter(FitterBase):
                     init[min(1 + k, pop - 1)] = x
             tracker: dict[str, Any] = {"best": math.inf, "x": None, "counter": -1, "ref": math.inf, "gen": 0}
 
-            def fitness(z: np.ndarray, tracker: dict[str, Any] = tracker) -> float:
+            def fitness(z: np.ndarray, tracker: dict[str, Any] = tracker) -> Any:
+                if batch is not None:  # z: shape (n_free, n_sets)
+                    values = np.asarray(self._batch_values(batch, space.to_params_batch(z.T)))
+                    k = int(np.argmin(values))
+                    if values[k] < tracker["best"]:
+                        tracker["best"], tracker["x"] = float(values[k]), np.array(z[:, k], dtype=np.float64)
+                    return values
                 value = self.EstimatorFunction(space.to_params(z))
                 if value < tracker["best"]:
                     tracker["best"], tracker["x"] = value, np.array(z, dtype=np.float64)
@@ -157,6 +171,7 @@ class GeneticFitter(FitterBase):
                 atol=0.0,
                 polish=False,
                 callback=converged,
+                **vector_kwargs,
                 **scipy_rng_kwargs(differential_evolution, opts.Seed + cycle),
             )
             if tracker["x"] is not None:

@@ -11,6 +11,10 @@ With ``Sigma <= 0`` pymva therefore tries exactly the parameter sets ROOT tries.
 the first with the lowest estimator (a later set must be strictly better); the start values passed
 to ``Run`` are ignored (as in TMVA), but must be one per parameter.
 
+A target with ``EstimatorFunctionBatch(sets)`` (an array of parameter sets, one per row, returning
+one value per set, as the same number of single calls would in order: Cuts' estimator) is called
+once per chunk of 4096 sets instead of once per set.
+
 Differences: ``Seed=0`` seeds the stream with 0 (ROOT takes a random seed); with ``Sigma > 0`` the
 Gaussian draws use the Box–Muller method on the same stream, not ROOT's ``TRandom::Gaus``.
 """
@@ -92,9 +96,17 @@ class MCFitter(FitterBase):
         if opts.Sigma <= 0:
             chunk = 4096
             done = 0
+            batch = getattr(self._target, "EstimatorFunctionBatch", None)
             while done < n:
                 m = min(chunk, n - done)
                 sets = from_uniform(rng.uniforms(m * nd).reshape(m, nd))
+                if callable(batch):
+                    values = self._batch_values(batch, sets)
+                    for row, value in zip(sets.tolist(), values, strict=True):
+                        if value < best_fit or done == 0:
+                            best_fit, best = value, row
+                        done += 1
+                    continue
                 for row in sets.tolist():
                     value = self.EstimatorFunction(row)
                     if value < best_fit or done == 0:
