@@ -33,6 +33,7 @@ BUILTIN_METHODS: dict[EMVA, str] = {
     EMVA.kPyKeras: "pymva.methods.pykeras",
     EMVA.kMLP: "pymva.methods.mlp",
     EMVA.kHMatrix: "pymva.methods.hmatrix",
+    EMVA.kFDA: "pymva.methods.fda",
 }
 
 M = TypeVar("M", bound="type[MethodBase]")
