@@ -35,6 +35,8 @@ BUILTIN_METHODS: dict[EMVA, str] = {
     EMVA.kPDERS: "pymva.methods.pders",
     EMVA.kCategory: "pymva.methods.category",
     EMVA.kCuts: "pymva.methods.cuts",
+    EMVA.kHMatrix: "pymva.methods.hmatrix",
+    EMVA.kFDA: "pymva.methods.fda",
 }
 
 M = TypeVar("M", bound="type[MethodBase]")

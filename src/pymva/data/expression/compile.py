@@ -947,6 +947,44 @@ class Formula:
             value, _, cancel = self._instances(ctx)
         return _to_awkward(value, n, cancel)
 
+    def evaluate_numpy(self, arrays: Mapping[str, Any], n_entries: int | None = None) -> F64:
+        """Evaluate an expression of one number per entry straight into a numpy array.
+
+        A faster path than :meth:`evaluate` for expressions on plain columns (no jagged branch),
+        used where one expression is evaluated many times (FDA's fits).
+
+        Parameters
+        ----------
+        arrays : mapping of str to array
+            Branch name -> one number per entry (numpy arrays; read-only or broadcast views work).
+        n_entries : int, optional
+            Number of entries; needed only when the expression reads no branch.
+
+        Returns
+        -------
+        ndarray of float64, shape (n_entries,)
+            NaN where ROOT's value is missing.
+
+        Raises
+        ------
+        DataError
+            As :meth:`evaluate`; also if the expression gives other than one value per entry, or
+            reads no branch and ``n_entries`` is not given.
+        """
+        if self.branches or n_entries is None:
+            n = _n_entries(arrays, [self])
+        else:
+            n = int(n_entries)
+        ctx = _Ctx(arrays, n)
+        with np.errstate(all="ignore"):
+            value, _, cancel = self._instances(ctx)
+        if isinstance(value, float):
+            return np.full(n, value, dtype=np.float64)
+        if not isinstance(value, _Scalar) or cancel is not None:
+            raise DataError(f"expression {self.text!r} does not give one value per entry")
+        data = value.data if value.valid is None else np.where(value.valid, value.data, np.nan)
+        return np.asarray(data, dtype=np.float64)
+
 
 def _to_awkward(value: _Num, n: int, cancel: Mask | None) -> Any:
     """ROOT's instances as an awkward array: missing values as NaN, cancelled entries as None / []."""

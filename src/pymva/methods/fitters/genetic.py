@@ -7,8 +7,8 @@ Options (``GeneticFitter::DeclareOptions``): ``PopSize=300``, ``Steps=40``, ``Cy
 
 What pymva does with them:
 
-* ``Cycles`` independent runs of ``scipy.optimize.differential_evolution`` (strategy ``best1bin``,
-  no polishing), each on a population of ``PopSize`` parameter sets drawn uniformly in the intervals
+* ``Cycles`` independent runs of ``scipy.optimize.differential_evolution`` (strategy ``best1bin``
+  with a dithered mutation factor in ``[0.1, 0.5)``, no polishing), each on a population of ``PopSize`` parameter sets drawn uniformly in the intervals
   from ``TRandom3(Seed + cycle)``; the start values given to ``Run`` (or the intervals' centres) are
   the first member of every population (TMVA's ``GiveHint``), and the last cycle's population also
   holds the ``SaveBestCycle`` best sets of the earlier cycles (TMVA's ``AddPopulation``);
@@ -170,6 +170,10 @@ class GeneticFitter(FitterBase):
                 tol=0.0,
                 atol=0.0,
                 polish=False,
+                # small steps around the best member, as TMVA's mutations spread by a fraction of the
+                # range: with scipy's default (0.5, 1) a good start value (FDA's interval centres)
+                # stays the best for Steps generations and the cycle "converges" there
+                mutation=(0.1, 0.5),
                 callback=converged,
                 **vector_kwargs,
                 **scipy_rng_kwargs(differential_evolution, opts.Seed + cycle),
