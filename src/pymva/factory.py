@@ -684,10 +684,21 @@ class Factory:
         if at == EAnalysisType.kClassification:
             self.log.header("Evaluate classifier: %s", title)
             self.log.info("")
-            own = rec.method.classification_result(ds.name, ds.test, ds.train, rec.test_values)
-            if own is not None:
-                return own
             sig = ds.signal_class
+            cut_inputs = rec.method.cut_efficiencies(ds.test, ds.train)
+            if cut_inputs is not None:  # MethodCuts: TMVA's GetEfficiency/GetTrainingEfficiency
+                from .evaluation.cuts import evaluate_cuts
+
+                is_signal = np.asarray(ds.test.class_id == sig)
+                return evaluate_cuts(
+                    title,
+                    ds.name,
+                    n_signal_test=int(is_signal.sum()),
+                    test_values=rec.test_values,
+                    test_weights=ds.test.weights,
+                    test_is_signal=is_signal,
+                    **cut_inputs,
+                )
             return ev.evaluate_classification(
                 title,
                 ds.name,

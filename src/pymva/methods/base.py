@@ -442,16 +442,17 @@ class MethodBase(abc.ABC):
         """
         return None
 
-    def classification_result(
-        self, dataset_name: str, test: Sample, train: Sample, test_values: npt.ArrayLike
-    ) -> Any:
-        """The method's own evaluation for the Factory (two-class classification), or ``None``.
+    def cut_efficiencies(self, test: Sample, train: Sample) -> dict[str, Any] | None:
+        """The inputs of TMVA's cut-based evaluation, or ``None`` for response-based evaluation.
 
         ``None`` (the default): the Factory evaluates the responses
         (:func:`pymva.evaluation.evaluate_classification`).  A method whose TMVA class overrides
-        ``GetEfficiency``/``GetTrainingEfficiency`` (Cuts) returns its
-        :class:`~pymva.evaluation.ClassificationResult` from the (untransformed) test and training
-        samples and its test responses.
+        ``MethodBase::GetEfficiency``/``GetTrainingEfficiency`` (``MethodCuts``) returns the
+        keyword arguments of :func:`pymva.evaluation.cuts.evaluate_cuts` that only it knows:
+        ``test_efficiencies`` and ``train_efficiencies`` (each a pair of float64 arrays of shape
+        ``(nbins,)``: signal and background efficiency of each optimised cut) and
+        ``eff_b_local`` (float64 array ``(nbins,)`` or ``None``); the Factory adds the responses
+        and weights and calls the evaluation.  The method itself never imports the evaluation layer.
         """
         return None
 

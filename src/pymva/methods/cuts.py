@@ -28,7 +28,7 @@ every event, as TMVA's does.  As TMVA, the cuts used for ``effS`` are those of t
 ``FindBin(effS)``, i.e. of the histogram bin one above the bin of ``effS``.
 
 Evaluation (the Factory): TMVA's ``MethodCuts::GetEfficiency`` and ``GetTrainingEfficiency`` replace
-the response-based efficiencies (:func:`pymva.evaluation.cuts.evaluate_cuts`).
+the response-based efficiencies (:func:`pymva.evaluation.cuts.evaluate_cuts`, called by the Factory with :meth:`MethodCuts.cut_efficiencies`).
 
 Weights file: ``<Weights OptimisationMethod FitMethod nbins>`` with one ``<Bin ibin effS effB>``
 holding ``<Cuts cutMin_0 cutMax_0 …/>`` per bin.  No ranking (TMVA's ``CreateRanking`` returns none).
@@ -782,30 +782,27 @@ class MethodCuts(MethodBase):
             out[:] = passed.astype(np.float32)[:, None]
         return out
 
-    def classification_result(
-        self, dataset_name: str, test: Sample, train: Sample, test_values: npt.ArrayLike
-    ) -> Any:
-        """TMVA's evaluation of Cuts (``GetEfficiency``, ``GetTrainingEfficiency``) for the Factory.
+    def cut_efficiencies(self, test: Sample, train: Sample) -> dict[str, Any]:
+        """What TMVA's ``MethodCuts::GetEfficiency``/``GetTrainingEfficiency`` evaluate, for the Factory.
 
         Returns
         -------
-        ClassificationResult
-        """
-        from ..evaluation.cuts import evaluate_cuts
+        dict
+            ``test_efficiencies`` and ``train_efficiencies`` (:meth:`bin_efficiencies` of the
+            untransformed test and training samples) and ``eff_b_local``: the keyword arguments
+            of :func:`pymva.evaluation.cuts.evaluate_cuts` that depend on the cuts.
 
+        Raises
+        ------
+        NotTrainedError
+            Before the cuts were optimised or read from a weights file.
+        """
         _, _, eff_b_local = self._check_cuts()
-        sig = np.asarray(test.class_id == self.context.signal_class)
-        return evaluate_cuts(
-            self.title,
-            dataset_name,
-            self.bin_efficiencies(test),
-            self.bin_efficiencies(train),
-            n_signal_test=int(sig.sum()),
-            test_values=test_values,
-            test_weights=test.weights,
-            test_is_signal=sig,
-            eff_b_local=eff_b_local,
-        )
+        return {
+            "test_efficiencies": self.bin_efficiencies(test),
+            "train_efficiencies": self.bin_efficiencies(train),
+            "eff_b_local": eff_b_local,
+        }
 
     # ------------------------------------------------------------------ weights file
     def add_weights_xml(self, parent: ET.Element) -> None:
