@@ -32,6 +32,7 @@ BUILTIN_METHODS: dict[EMVA, str] = {
     EMVA.kDL: "pymva.methods.dl",
     EMVA.kPyKeras: "pymva.methods.pykeras",
     EMVA.kMLP: "pymva.methods.mlp",
+    EMVA.kSVM: "pymva.methods.svm",
 }
 
 M = TypeVar("M", bound="type[MethodBase]")
