@@ -37,6 +37,7 @@ BUILTIN_METHODS: dict[EMVA, str] = {
     EMVA.kCuts: "pymva.methods.cuts",
     EMVA.kHMatrix: "pymva.methods.hmatrix",
     EMVA.kFDA: "pymva.methods.fda",
+    EMVA.kSVM: "pymva.methods.svm",
 }
 
 M = TypeVar("M", bound="type[MethodBase]")
