@@ -2,7 +2,7 @@
 
 The per-event path runs the transformation chain on Python floats and the method's own per-event
 form (Fisher, PyTorch) or its array prediction on one row (BDT); it must give, event by event, the
-values the array path gives.  Fisher and BDT: bit for bit against ``EvaluateMVA(X, tag)`` on all
+values the array path gives.  Fisher, LD and BDT: bit for bit against ``EvaluateMVA(X, tag)`` on all
 events at once.  PyTorch: a network's float32 forward pass may round differently for one row and for
 a batch (other matrix kernels), so the reference is the array path on the same single event, bit
 for bit, and the batch within the float32 bound of the network (``tolerances.network_atol``).
@@ -122,6 +122,7 @@ def test_fisher_per_event_equals_vectorised(tmp_path: Path, chain: str) -> None:
         "NTrees=20:MaxDepth=3:BoostType=Grad:Shrinkage=0.3",
         "NTrees=20:MaxDepth=2:UseYesNoLeaf=False:BoostType=Bagging",
         "NTrees=10:MaxDepth=2:UseFisherCuts",
+        "NTrees=8:MaxDepth=5:MinNodeSize=1%",  # more than 8 leaves per tree: the other mask layout
     ],
 )
 def test_bdt_per_event_equals_vectorised(tmp_path: Path, options: str) -> None:

@@ -229,12 +229,14 @@ class _EventPath:
     ``EvaluateMVA(values, tag)`` on the same event.
     """
 
-    __slots__ = ("chain", "method", "predict", "reader", "views")
+    __slots__ = ("chain", "errors", "method", "predict", "read", "reader", "views")
 
     def __init__(self, reader: Reader, method: MethodBase) -> None:
         self.reader = reader
         self.method = method
         self.views = [b.view for b in reader._variables]
+        self.errors = reader.options.Error
+        self.read = self._read_rounded
         cls = type(method)
         own_path = cls.raw_outputs is not MethodBase.raw_outputs or cls.mva_value is not MethodBase.mva_value
         if method.uses_spectators or own_path:
@@ -246,9 +248,12 @@ class _EventPath:
             self.chain = None
             self.predict = None
             return
+        self.read = _float32_reader(self.views) or self._read_rounded
         try:
             method.check_trained()
             self.chain = method.transformations.event_function()
+            if self.chain is list:  # no transformation: the values as they are read
+                self.chain = _same
             self.predict = method.mva_event_function()
             if self.predict is None:
                 self.predict = self._one_row
@@ -272,27 +277,51 @@ class _EventPath:
             )
         return float(out[0, method.context.signal_class].astype(np.float32))
 
+    def _read_rounded(self) -> list[float]:
+        """The bound values rounded to float32 (buffers of other types than float32)."""
+        # array('f') rounds to float32 as numpy does (values beyond float32 become ±inf)
+        return array.array("f", [float(v[0]) for v in self.views]).tolist()
+
     def evaluate(self) -> float:
         """The MVA value of the event in the bound buffers (−999 for a NaN/infinite input)."""
-        # array('f') rounds to float32 as numpy does (values beyond float32 become ±inf)
-        values = array.array("f", [float(v[0]) for v in self.views]).tolist()
-        reader, method = self.reader, self.method
-        if self.chain is None or self.predict is None or not all(map(math.isfinite, values)):
-            out = reader._one_event(method, np.array(values, dtype=np.float32), "mva")
+        values = self.read()
+        chain, predict = self.chain, self.predict
+        # the sum of float32 values cannot overflow a float64: it is finite iff every value is
+        if chain is None or predict is None or not math.isfinite(sum(values)):
+            out = self.reader._one_event(self.method, np.array(values, dtype=np.float32), "mva")
             assert isinstance(out, float)
             return out
         try:
-            value = self.predict(self.chain(values))
+            value = predict(chain(values))
         except PyMVAError:
             raise
         except Exception as exc:  # a method's own failure, named, never a raw traceback
             raise ModelError(
-                f"method {method.method_name} failed on 1 event(s): {type(exc).__name__}: {exc}"
+                f"method {self.method.method_name} failed on 1 event(s): {type(exc).__name__}: {exc}"
             ) from exc
-        if reader.options.Error:
-            reader._mva_error = -1.0
-            reader._mva_error_upper = -1.0
+        if self.errors:
+            self.reader._mva_error = -1.0
+            self.reader._mva_error_upper = -1.0
         return value
+
+
+def _same(values: list[float]) -> list[float]:
+    """The identity chain of the per-event path (the values list is the path's own)."""
+    return values
+
+
+def _float32_reader(views: Sequence[Any]) -> Any:
+    """A function reading float32 buffers as Python floats (exact, no rounding needed), or None.
+
+    Only for buffers that hold float32 already: all numpy float32 arrays (``item``) or all
+    ``array('f')`` (indexing gives a Python float); other buffers need the float32 rounding.
+    """
+    if views and all(isinstance(v, np.ndarray) and v.dtype == np.float32 for v in views):
+        items = [v.item for v in views]
+        return lambda: [item() for item in items]
+    if views and all(isinstance(v, array.array) and v.typecode == "f" for v in views):
+        return lambda: [v[0] for v in views]
+    return None
 
 
 class Reader:

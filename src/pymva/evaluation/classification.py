@@ -40,7 +40,6 @@ from typing import Any
 import hist
 import numpy as np
 import numpy.typing as npt
-from scipy.special import kolmogorov
 
 from .._html import html_table
 from ..errors import DataError
@@ -327,6 +326,8 @@ def kolmogorov_test(h1: hist.Hist[Any], h2: hist.Hist[Any]) -> float:
         z = dfmax * np.sqrt(esum1)
     else:
         z = dfmax * np.sqrt(esum1 * esum2 / (esum1 + esum2))
+    from scipy.special import kolmogorov  # here: `import pymva` does not load scipy
+
     prob: float = float(kolmogorov(z))
     return prob
 

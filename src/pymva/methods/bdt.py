@@ -64,6 +64,7 @@ from .decisiontree import (
     tree_from_xml,
     tree_to_xml,
 )
+from .forestevent import forest_event_function
 from .lossfunction import make_loss
 from .ranking import Ranking
 from .registry import register_method
@@ -657,13 +658,16 @@ class MethodBDT(MethodBase):
         return res
 
     def mva_event_function(self) -> Callable[[list[float]], float] | None:
-        """Per-event walk of every tree on Python floats, summed as :meth:`_predict` sums (Reader).
+        """Per-event value of the whole forest, summed as :meth:`_predict` sums (Reader).
 
-        Two-class classification with plain cuts (no Fisher cuts in nodes): each tree's nodes become
-        Python tuples once, and an event walks them with the comparisons of
-        :meth:`~pymva.methods.decisiontree.DecisionTree.apply`; the boost-weighted average (or the
-        gradient-boost sum and its ``2/(1+e^{-2F})-1``) is accumulated tree by tree in float64, as the
-        array path does, so the value is the same.  ``None`` otherwise (the Reader uses one-row arrays).
+        Two-class classification with plain cuts (no Fisher cuts in nodes): the forest is prepared
+        once into per-variable rank tables of leaf bit masks
+        (:func:`~pymva.methods.forestevent.forest_event_function`), so an event costs a binary
+        search per variable and a few array calls instead of a walk of every tree; it finds the
+        leaves :meth:`~pymva.methods.decisiontree.DecisionTree.apply` finds, and the boost-weighted
+        average (or the gradient-boost sum and its ``2/(1+e^{-2F})-1``) is accumulated tree by tree
+        in float64 as the array path does, so the value is the same bit for bit.  ``None`` otherwise
+        (the Reader uses one-row arrays).
         """
         self.check_trained()
         if self._multiclass or self._regression or not self.forest_:
@@ -672,51 +676,36 @@ class MethodBDT(MethodBase):
             return None
         st = self._settings()
         grad = st.boost == "Grad"
-        strict = self.strict_cuts_
-        trees = []
-        for tree, bw in zip(
-            self.forest_, self.boost_weights_ if not grad else [1.0] * len(self.forest_), strict=True
-        ):
-            internal = (tree.node_type == 0).tolist()
-            nodes = [
-                (int(iv), float(c), bool(ct), int(lft), int(rgt)) if inner else None
-                for iv, c, ct, lft, rgt, inner in zip(
-                    np.maximum(tree.ivar, 0).tolist(),
-                    tree.cut.tolist(),
-                    tree.cut_type.tolist(),
-                    tree.left.tolist(),
-                    tree.right.tolist(),
-                    internal,
-                    strict=True,
-                )
+        if grad:
+            values = [tree.response.astype(np.float64) for tree in self.forest_]
+            norm = 1.0
+        else:
+            # bw·v per leaf: the products the array path forms before summing them tree by tree
+            values = [
+                bw * tree.leaf_values(st.yes_no_leaf)
+                for tree, bw in zip(self.forest_, self.boost_weights_, strict=True)
             ]
-            values = (tree.response.astype(np.float64) if grad else tree.leaf_values(st.yes_no_leaf)).tolist()
-            trees.append((nodes, values, float(bw)))
-        norm = 0.0
-        for _, _, bw in trees:
-            norm += bw
+            norm = 0.0
+            for bw in self.boost_weights_:
+                norm += bw
+        forest = forest_event_function(
+            self.forest_, values, self.context.n_variables, strict=self.strict_cuts_
+        )
+        if forest is None:
+            return None
         f32 = np.float32
         exp = np.exp
 
+        if grad:
+
+            def bdt_grad_event(x: list[float]) -> float:
+                total = forest(x)
+                return float(f32((2.0 / (1.0 + exp(np.array([-2.0 * total]))) - 1)[0]))
+
+            return bdt_grad_event
+
         def bdt_event(x: list[float]) -> float:
-            total = 0.0
-            for nodes, values, bw in trees:
-                node = 0
-                cut = nodes[0]
-                while cut is not None:
-                    iv, c, ct, lft, rgt = cut
-                    v = x[iv]
-                    node = rgt if ((v > c) if strict else (v >= c)) == ct else lft
-                    cut = nodes[node]
-                if grad:
-                    total += values[node]
-                else:
-                    total += bw * values[node]
-            if grad:
-                mva = float((2.0 / (1.0 + exp(np.array([-2.0 * total]))) - 1)[0])
-            else:
-                mva = total / norm if norm > _EPS else 0.0
-            return float(f32(mva))
+            return float(f32(forest(x) / norm)) if norm > _EPS else 0.0
 
         return bdt_event
 

@@ -47,7 +47,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import erf
 
 from ..errors import ModelError, OptionError
 
@@ -558,6 +557,8 @@ class PDF:
         self, target_edges: F64, means: F64, sigmas: F64, weights: F64, lower: float, upper: float
     ) -> F64:
         """Σ_i w_i ∫ kernel_i over each target bin but the last (TMVA's loops skip it)."""
+        from scipy.special import erf  # here: `import pymva` does not load scipy
+
         border = self.settings.kde_border
         out = np.zeros(len(target_edges) - 1, dtype=np.float64)
         e32 = target_edges.astype(np.float32)

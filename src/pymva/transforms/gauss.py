@@ -40,7 +40,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special
 
 from ..errors import DataError, ModelError
 from .base import (
@@ -440,6 +439,8 @@ class Gauss(VariableTransform):
     def _forward_set(
         self, params: list[CumulativeDistribution], Z: F32, columns: Sequence[int] | None
     ) -> F32:
+        from scipy import special  # here: `import pymva` does not load scipy
+
         cols = self._columns(columns, Z.shape[1])
         out = np.empty(Z.shape, dtype=np.float32)
 
@@ -478,7 +479,7 @@ class Gauss(VariableTransform):
         flat = self.flat
         top = N_FINE_BINS - 2
         lo_clip, hi_clip = CUMULANT_CLIP, 1.0 - CUMULANT_CLIP
-        erfinv = special.erfinv
+        from scipy.special import erfinv  # here: `import pymva` does not load scipy
 
         def gauss_event(x: list[float]) -> list[float]:
             out = []
@@ -506,6 +507,8 @@ class Gauss(VariableTransform):
     def _inverse_set(
         self, params: list[CumulativeDistribution], Z: F32, columns: Sequence[int] | None
     ) -> F32:
+        from scipy import special  # here: `import pymva` does not load scipy
+
         cols = self._columns(columns, Z.shape[1])
         out = np.empty(Z.shape, dtype=np.float32)
         for j, c in enumerate(cols):
