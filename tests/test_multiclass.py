@@ -20,6 +20,7 @@ import numpy.typing as npt
 import pytest
 import torch
 import uproot
+from numpy.lib.recfunctions import structured_to_unstructured
 from sklearn.metrics import roc_auc_score, roc_curve
 
 import pymva.pytorch as pmt
@@ -138,6 +139,11 @@ def test_multiclass_job_end_to_end(
     assert list(test_tree.keys()) == ["classID", "className", *VARIABLES, "weight", "BDTG", "PyTorch"]
     test = test_tree.arrays(library="np")
     train = train_tree.arrays(library="np")
+    # DataSet::GetTree: one branch per method with a leaf per class, named as the class
+    for arrays in (test, train):
+        for title in ("BDTG", "PyTorch"):
+            assert arrays[title].dtype.names == tuple(CLASSES)
+            arrays[title] = structured_to_unstructured(arrays[title])
     assert len(test["classID"]) == len(train["classID"]) == 1000
     # classes in order of first mention; className matches classID
     for k, name in enumerate(CLASSES):

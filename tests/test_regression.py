@@ -22,6 +22,7 @@ import numpy.typing as npt
 import pytest
 import torch
 import uproot
+from numpy.lib.recfunctions import structured_to_unstructured
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
@@ -315,7 +316,10 @@ def test_two_targets_through_the_inverse_normalisation(workdir: Path, custom_obj
     # the expression in float32 (two roundings) or float64 and rounded once: ≤ 2·eps32·(2|var1| + |var2|)
     var1, var2 = test["var1"].astype(np.float64), test["var2"].astype(np.float64)
     assert_within(test[target_branches[1]], second, 2 * EPS32 * (2 * np.abs(var1) + np.abs(var2)))
-    out = test["PyTorch"]
+    # DataSet::GetTree: one branch with a leaf per target, named as the target
+    assert test["PyTorch"].dtype.names == tuple(target_branches)
+    assert test_tree["PyTorch"].title == ":".join(f"{t}/F" for t in target_branches)
+    out = structured_to_unstructured(test["PyTorch"])
     assert out.shape == (500, 2)
     # test weights: not renormalised; 0.5+var1 rounded at most twice to float32
     assert_within(test["weight"], 0.5 + var1, 2 * EPS32 * (0.5 + np.abs(var1)))

@@ -555,16 +555,20 @@ def test_every_branch_and_histogram_of_each_kind_of_output_reads_in_root(
             ref = up[name]
             for br in obj.GetListOfBranches():
                 b = br.GetName()
+                values = ref[b].array(library="np")
                 if b == "className":  # a string: drawn through a comparison, as TMVA's macros select
-                    names = ref[b].array(library="np")
-                    expected = (names == names[0]).astype(np.float64)
-                    n = obj.Draw(f'className=="{names[0]}"', "", "goff")
+                    drawn = {f'className=="{values[0]}"': (values == values[0]).astype(np.float64)}
+                elif values.dtype.names:  # a leaf list (multiclass, regression): each leaf by name
+                    drawn = {f"{b}.{leaf}": values[leaf].astype(np.float64) for leaf in values.dtype.names}
                 else:
-                    expected = np.asarray(ref[b].array(library="np"), dtype=np.float64).ravel()
-                    n = obj.Draw(b, "", "goff")
-                assert n == expected.shape[0], f"{name}:{b}"
-                v1 = obj.GetV1()
-                np.testing.assert_array_equal([v1[i] for i in range(n)], expected, err_msg=f"{name}:{b}")
+                    drawn = {b: np.asarray(values, dtype=np.float64).ravel()}
+                for what, expected in drawn.items():
+                    n = obj.Draw(what, "", "goff")
+                    assert n == expected.shape[0], f"{name}:{what}"
+                    v1 = obj.GetV1()
+                    np.testing.assert_array_equal(
+                        [v1[i] for i in range(n)], expected, err_msg=f"{name}:{what}"
+                    )
         elif obj.InheritsFrom("TH1"):
             n_hists += 1
             obj.Draw("COLZ" if obj.InheritsFrom("TH2") else "HIST")
@@ -576,6 +580,50 @@ def test_every_branch_and_histogram_of_each_kind_of_output_reads_in_root(
                 assert obj.GetMean() == pytest.approx(members["fTsumwx"] / members["fTsumw"], rel=1e-12), name
     assert n_trees >= 2
     assert n_hists >= 10
+    out, err = capfd.readouterr()
+    assert "Warning" not in out + err
+    assert "Error" not in out + err
+
+
+def test_multiclass_and_regression_leaves_draw_by_name_in_root(
+    ROOT: Any, multiclass_output: Path, regression_output: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """``TestTree->Draw("BDTG.Signal")`` and ``Draw("KNN.fvalue")`` as on a TestTree of ROOT's TMVA.
+
+    The branches as ``DataSet::GetTree`` books them: one per method, its title the leaf list of the
+    class names or the targets' internal names; each leaf drawn in ROOT gives what uproot reads, and
+    the multiclass leaves drawn together are BDTG's softmax (summing to one per event).
+    """
+
+    capfd.readouterr()
+    for path, title, leaves in (
+        (multiclass_output, "BDTG", ["Signal", "bg0", "bg1", "bg2"]),
+        (regression_output, "KNN", ["fvalue", "var1_P_var2"]),
+    ):
+        f = ROOT.TFile.Open(str(path))
+        for tree_name in ("TestTree", "TrainTree"):
+            tree = f.Get(f"dataset/{tree_name}")
+            branch = tree.GetBranch(title)
+            assert branch.GetTitle() == ":".join(f"{leaf}/F" for leaf in leaves)
+            got = [(x.GetName(), x.ClassName(), x.GetLen(), x.GetOffset()) for x in branch.GetListOfLeaves()]
+            assert got == [(leaf, "TLeafF", 1, 4 * k) for k, leaf in enumerate(leaves)]
+            assert tree.GetLeaf(f"{title}.{leaves[1]}").GetBranch().GetName() == title
+            arrays = uproot.open(path)[f"dataset/{tree_name}"].arrays(library="np")
+            for leaf in leaves:
+                n = tree.Draw(f"{title}.{leaf}", "", "goff")
+                assert n == tree.GetEntries()
+                v1 = tree.GetV1()
+                np.testing.assert_array_equal(
+                    [v1[i] for i in range(n)],
+                    arrays[title][leaf].astype(np.float64),
+                    err_msg=f"{title}.{leaf}",
+                )
+            if title == "BDTG":
+                n = tree.Draw("+".join(f"{title}.{leaf}" for leaf in leaves), "", "goff")
+                v1 = tree.GetV1()
+                # four float32 softmax values, each within eps32 of its exact value
+                np.testing.assert_allclose([v1[i] for i in range(n)], 1.0, rtol=0, atol=8 * 2.0**-24)
+        f.Close()
     out, err = capfd.readouterr()
     assert "Warning" not in out + err
     assert "Error" not in out + err

@@ -129,21 +129,32 @@ def test_event_tree_branches_in_tmva_order(tmp_path, classification):
         np.testing.assert_array_equal(arrays[name], np.asarray(values, np.float32))
 
 
-def test_multiclass_result_is_one_array_branch(tmp_path):
+def test_multiclass_result_is_one_branch_with_a_leaf_per_class(tmp_path):
     sample = make_sample(120, 2, ncls=3)
     ds = DataSet("ds", sample, sample, ["Signal", "bg0", "bg1"], [_var("a"), _var("b")])
     rng = np.random.default_rng(0)
     resp = rng.dirichlet(np.ones(3), size=120).astype(np.float32)
     cols = event_tree_columns(ds, sample, {"DNN": resp}, "Multiclass")
     assert cols.names[-1] == "DNN"
-    assert cols.branch("DNN").root_title == "DNN[3]/F"
+    # DataSet::GetTree: the leaf list is the class names, in class order
+    assert cols.branch("DNN").root_title == "Signal/F:bg0/F:bg1/F"
     path = tmp_path / "m.root"
     with OutputFile(path) as out:
         out.write_event_tree("ds", "TrainTree", cols)
     with uproot.open(path) as f:
         tree = f["ds/TrainTree"]
-        assert tree["DNN"].typename == "float[3]"
-        np.testing.assert_array_equal(tree["DNN"].array(library="np"), resp)
+        assert tree["DNN"].title == "Signal/F:bg0/F:bg1/F"
+        leaves = tree["DNN"].member("fLeaves")
+        assert [leaf.member("fName") for leaf in leaves] == ["Signal", "bg0", "bg1"]
+        # one float each, one after the other in the entry (TBranch::Init's offsets)
+        assert [(leaf.member("fLen"), leaf.member("fLenType"), leaf.member("fOffset")) for leaf in leaves] == [
+            (1, 4, 0), (1, 4, 4), (1, 4, 8)
+        ]  # fmt: skip
+        assert tree["DNN"].member("fEntryOffsetLen") == 0
+        got = tree["DNN"].array(library="np")
+        assert got.dtype.names == ("Signal", "bg0", "bg1")
+        for k, name in enumerate(("Signal", "bg0", "bg1")):
+            np.testing.assert_array_equal(got[name], resp[:, k])
         assert set(tree["className"].array(library="np")) == {"Signal", "bg0", "bg1"}
 
 
@@ -163,19 +174,36 @@ def test_regression_targets_and_results(tmp_path, ntgt):
         "weight",
         "MLP",
     ]
+    # DataSet::GetTree: a leaf per target, named as the target (its internal name)
+    leaf_list = ":".join(f"t{k}/F" for k in range(ntgt))
+    assert cols.branch("MLP").root_title == leaf_list
     path = tmp_path / "r.root"
     with OutputFile(path) as out:
         out.write_event_tree("ds", "TestTree", cols)
     with uproot.open(path) as f:
         tree = f["ds/TestTree"]
+        assert tree["MLP"].title == leaf_list
+        assert [leaf.member("fName") for leaf in tree["MLP"].member("fLeaves")] == [
+            f"t{k}" for k in range(ntgt)
+        ]
         got = tree["MLP"].array(library="np")
-        if ntgt == 1:
+        if ntgt == 1:  # one leaf: uproot reads a plain float branch
             assert tree["MLP"].typename == "float"
             np.testing.assert_array_equal(got, out_values[:, 0].astype(np.float32))
         else:
-            assert tree["MLP"].typename == "float[2]"
-            np.testing.assert_array_equal(got, out_values.astype(np.float32))
+            assert got.dtype.names == ("t0", "t1")
+            for k in range(ntgt):
+                np.testing.assert_array_equal(got[f"t{k}"], out_values[:, k].astype(np.float32))
         np.testing.assert_array_equal(tree["t0"].array(library="np"), sample.targets[:, 0])
+
+
+def test_leaf_lists_must_fit_their_branch():
+    from pymva.io.output.writer import TreeBranch
+
+    with pytest.raises(ValueError, match="one /F leaf per value"):
+        TreeBranch("DNN", "F", 3, "result", np.zeros((4, 3), np.float32), ("Signal", "bg0"))
+    with pytest.raises(ValueError, match="one /F leaf per value"):
+        TreeBranch("DNN", "I", 0, "result", np.zeros(4, np.int32), ("Signal",))
 
 
 def test_event_tree_rejects_bad_results(classification):
@@ -583,3 +611,32 @@ def test_class_name_leaf_as_root_sets_it(tmp_path: Path, shared_data: Path, name
         ref = uproot.open(shared_data / "tmva-written/inutard+tmva-studies/9184b38/TMVA.root")["TestTree"]
         ref_leaf = ref["className"].member("fLeaves")[0]
         assert tuple(leaf.member(k) for k in keys) == tuple(ref_leaf.member(k) for k in keys)
+
+
+def test_tree_metadata_without_leaf_lists_is_what_uproot_streams(tmp_path):
+    """pymva's TTree streamer against uproot's on a tree with no leaf list and no string branch.
+
+    Where pymva changes nothing (one leaf per branch, no ``TLeafC``), its blob must be uproot's own,
+    byte for byte: same classes, versions, members, basket tables and leaf references.
+    """
+    from pymva.io.output.ttree import tree_metadata
+
+    with uproot.recreate(tmp_path / "u.root") as f:
+        types = {"classID": np.int32, "arr": np.dtype((np.float32, (3,))), "weight": np.float32}
+        tree = f.mktree("dataset/TestTree", types, title="TestTree")
+        for k in range(3):  # three baskets per branch
+            tree.extend(
+                {
+                    "classID": np.full(5, k, np.int32),
+                    "arr": np.full((5, 3), k, np.float32),
+                    "weight": np.ones(5, np.float32),
+                }
+            )
+        casc = tree._cascading
+        assert tree_metadata(casc) == b"".join(casc._build_out())
+        with pytest.raises(ValueError, match="does not have"):
+            tree_metadata(casc, {"BDT": ("Signal",)})
+        with pytest.raises(ValueError, match="does not fit"):
+            tree_metadata(casc, {"classID": ("a",)})
+        with pytest.raises(ValueError, match="does not fit"):
+            tree_metadata(casc, {"arr": ("a", "b")})

@@ -212,6 +212,31 @@ def test_getentry_fixed_size_arrays_and_conversion(shared_data: Path) -> None:
         tree.SetBranchAddress("af4", np.zeros(2, np.float32))
 
 
+def test_getentry_leaf_list_branch_written_by_root(ROOT: Any, tmp_path: Path) -> None:
+    """A branch with a leaf list (TMVA's multiclass response ``Signal/F:Bkg0/F:Bkg1/F``), written by
+    ROOT: SetBranchAddress with a buffer of one float per leaf gets the leaves in order, as in ROOT."""
+    path = tmp_path / "leaflist.root"
+    f = ROOT.TFile(str(path), "RECREATE")
+    t = ROOT.TTree("TestTree", "TestTree")
+    values = array("f", [0.0, 0.0, 0.0])
+    t.Branch("DNN", values, "Signal/F:Bkg0/F:Bkg1/F")
+    expected = [[0.5 * i, -float(i), 3.0 + i] for i in range(7)]
+    for row in expected:
+        values[0], values[1], values[2] = row
+        t.Fill()
+    t.Write()
+    f.Close()
+    tree = TFile.Open(str(path)).Get("TestTree")
+    tree.chunk_entries = 3
+    buf = np.zeros(3, np.float32)
+    tree.SetBranchAddress("DNN", buf)
+    for i in reversed(range(tree.GetEntries())):
+        tree.GetEntry(i)
+        np.testing.assert_array_equal(buf, np.asarray(expected[i], np.float32))
+    with pytest.raises(DataError, match="holds 3 values, the buffer only 2"):
+        tree.SetBranchAddress("DNN", np.zeros(2, np.float32))
+
+
 def test_getentry_jagged_branches(shared_data: Path) -> None:
     names = ["Jet_Px", "Muon_Charge", "Jet_ID", "NJet", "MET_px"]
     ref = uproot.open(shared_data / HZZ)["events"].arrays(names, library="np")

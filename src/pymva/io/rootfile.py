@@ -70,6 +70,7 @@ from typing import Any, Final, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+from numpy.lib.recfunctions import structured_to_unstructured
 
 from ..errors import DataError, OptionError, did_you_mean
 from ..logger import get_logger
@@ -281,6 +282,8 @@ def _branch_kind(branch: Any) -> tuple[str, int]:
         return _field_kind(branch)
     interp = branch.interpretation
     if isinstance(interp, AsDtype):
+        if interp.to_dtype.names:  # a leaf list (``Signal/F:Bkg0/F``): its leaves one after the other
+            return _FIXED, len(interp.to_dtype.names)
         shape = interp.to_dtype.shape
         if shape == ():
             return _SCALAR, 1
@@ -463,7 +466,9 @@ class TTree:
             Branch name.
         add : array.array or numpy.ndarray
             Buffer of at least one element (``array('f', [0.])``, ``numpy.zeros(1, numpy.float32)``);
-            for a fixed-size array branch at least as many elements as one entry holds, for a
+            for a fixed-size array branch or a leaf list (TMVA's multiclass and regression
+            responses, ``Signal/F:Bkg0/F``: one element per leaf) at least as many elements as
+            one entry holds, for a
             variable-size array branch as many as the largest entry read.  Values are converted
             to the buffer's type.  Binding a branch again replaces the earlier buffer.
         *args
@@ -525,6 +530,8 @@ class TTree:
                 raise DataError(
                     f"tree '{self.GetName()}': cannot read entries {start}..{stop - 1} of branch '{name}': {exc}"
                 ) from None
+            if column.dtype.names:  # a leaf list: one column per leaf, in leaf order
+                column = structured_to_unstructured(column)
             self._columns[name] = column
         return entry - start
 

@@ -17,10 +17,12 @@ the file itself is :class:`~pymva.io.output.writer.OutputFile`.
 one ``/F`` branch per variable (internal name; an ``AddVariablesArray`` array as one branch
 ``name[n]/F``), per target, per spectator, ``weight/F``, then one branch per result in byte-wise
 sorted order of the result name (the method title; ``prob_<title>`` …).  A classification result is
-``<title>/F``; TMVA's multiclass and multi-target regression branches are leaf lists
-(``<title>`` with leaves ``<Class0>/F:<Class1>/F:…``), which uproot cannot write — pymva writes one
-fixed-size array branch ``<title>[n]/F`` instead (values in class or target order); a single-target
-regression result is a plain ``<title>/F`` (what uproot reads from TMVA's one-leaf branch too).
+``<title>/F``; a multiclass result is one branch ``<title>`` with a leaf per class,
+``<Class0>/F:<Class1>/F:…`` (the class names), and a regression result one branch with a leaf per
+target, ``<target0>/F:…`` (the targets' internal names), as ``DataSet::GetTree`` books them
+(``tmva/tmva/src/DataSet.cxx``): ``TestTree->Draw("<title>.<Class0>")`` works in ROOT; uproot reads
+such a branch as a record array (fields named as the leaves), or as a plain float array when it has one
+leaf (one target).  :mod:`pymva.io.output.ttree` streams those leaf lists, which uproot cannot write.
 
 """
 
@@ -174,12 +176,14 @@ def event_tree_columns(
                 f"result '{name}' has {values.shape[:1] or 'no'} rows; the sample has {n} events"
             )
         width = 0
+        leaves: tuple[str, ...] = ()
         if kind == "Multiclass" and not name.startswith("prob_"):
             if values.ndim != 2 or values.shape[1] != ncls:
                 raise ValueError(
                     f"multiclass result '{name}' must have shape (n, {ncls}), got {values.shape}"
                 )
             width = ncls
+            leaves = tuple(dataset.class_names)
         elif kind == "Regression":
             if values.ndim == 2 and values.shape[1] == 1:
                 values = values[:, 0]
@@ -193,12 +197,13 @@ def event_tree_columns(
                 raise ValueError(
                     f"regression result '{name}' must have shape (n, {ntgt}), got {values.shape}"
                 )
+            leaves = tuple(t.internal_name for t in dataset.targets)
         else:
             if values.ndim == 2 and values.shape[1] == 1:
                 values = values[:, 0]
             if values.ndim != 1:
                 raise ValueError(f"classification result '{name}' must have shape (n,), got {values.shape}")
-        branches.append(TreeBranch(name, "F", width, "result", values))
+        branches.append(TreeBranch(name, "F", width, "result", values, leaves))
         taken[name] = "result"
     return EventTreeColumns(
         branches=tuple(branches),

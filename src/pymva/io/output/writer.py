@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import struct
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from ...histograms import Graph, to_writable
 from ...logger import get_logger
 from ...safety import new_temporary_path
 from .plots import InputVariablePlots
+from .ttree import key_header_size, tree_metadata
 
 _log = get_logger("DataSet", "pymva.io.output")
 
@@ -117,11 +117,15 @@ class TreeBranch:
     leaf : str
         ROOT leaf type: ``'I'`` (int32), ``'C'`` (string), ``'F'`` (float32).
     width : int
-        0 for a scalar branch, n for a fixed-size array branch ``name[n]``.
+        0 for a scalar branch, n for a fixed-size array branch ``name[n]`` or a list of n leaves.
     role : str
         ``classID``, ``className``, ``variable``, ``target``, ``spectator``, ``weight`` or ``result``.
     data : ndarray
         One row per event (``(n,)`` or ``(n, width)``); for ``className`` the class index per event.
+    leaves : tuple of str
+        Empty for a branch with one leaf named as the branch; else the names of its ``/F`` leaves
+        (TMVA's multiclass and regression results: ``Signal/F:Bkg0/F:…``, ``fvalue/F``), as many as
+        values per event (``width``, or 1 with ``width`` 0).
     """
 
     name: str
@@ -129,10 +133,20 @@ class TreeBranch:
     width: int
     role: str
     data: npt.NDArray[Any]
+    leaves: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.leaves and (self.leaf != "F" or len(self.leaves) != max(self.width, 1)):
+            raise ValueError(
+                f"branch '{self.name}': {len(self.leaves)} leaves {list(self.leaves)} for "
+                f"{max(self.width, 1)} values of type {self.leaf} per event; one /F leaf per value is accepted"
+            )
 
     @property
     def root_title(self) -> str:
-        """The leaf description ROOT shows (``var1/F``, ``arr[4]/F``, ``className/C``)."""
+        """The branch title ROOT shows (``var1/F``, ``arr[4]/F``, ``className/C``, ``Signal/F:Bkg0/F``)."""
+        if self.leaves:
+            return ":".join(f"{leaf}/F" for leaf in self.leaves)
         dims = f"[{self.width}]" if self.width else ""
         return f"{self.name}{dims}/{self.leaf}"
 
@@ -190,25 +204,23 @@ class EventTreeColumns:
         return out
 
 
-def _set_string_leaf_as_root(sink: Any, tree: Any, branch: str) -> None:
-    """Give the ``TLeafC`` of a written string branch the ``fLenType`` and ``fMaximum`` ROOT sets.
+def _restream_metadata(file: Any, tree: Any, leaf_lists: dict[str, tuple[str, ...]]) -> None:
+    """Replace the metadata uproot wrote for ``tree`` (after its last ``extend``) by pymva's.
 
-    ROOT's ``TLeafC::FillBasket`` keeps ``fLen`` and ``fMaximum`` at the longest string + 1 and
-    ``fLenType`` = 1 (one byte per character); uproot writes ``fLen`` the same but ``fLenType`` = 0 and
-    ``fMaximum`` = 0.  After the last ``extend`` the leaf's 14 generic bytes (``fLen``, ``fLenType``,
-    ``fOffset``, ``fIsRange``, ``fIsUnsigned``), its null ``fLeafCount`` and its ``fMinimum``/``fMaximum``
-    lie just before the branch's empty ``fBaskets`` array in the tree's (uncompressed) metadata, where
-    uproot's own ``write_updates`` patches them; they are rewritten there.
+    uproot's own relocation (``Tree._relocate``: a new key for the metadata, the old space freed,
+    the file's tree cache moved) writes what the tree's ``_build_out`` returns; that is made to return
+    :func:`~pymva.io.output.ttree.tree_metadata`'s blob, for good: the tree is not extended again.
     """
     casc = tree._cascading
-    datum = casc._branch_data[casc._branch_lookup[branch]]
-    length = int(datum.get("fLen", 0))
-    base = casc._key.seek_location + casc._key.num_bytes
-    special = base + datum["basket_metadata_start"] - 25 - 8
-    generic = special - 4 - 14
-    sink.write(generic, struct.pack(">iii??", length, 1, 0, False, False))
-    sink.write(special, struct.pack(">ii", 0, length))
-    sink.flush()
+    raw = tree_metadata(casc, leaf_lists)
+    casc._build_out = lambda: [raw]
+    casc._relocate(file, file.sink)
+    expected = key_header_size(casc._name, casc._title)
+    if casc._key.num_bytes != expected:  # the pointers inside ``raw`` count from the key's start
+        raise RuntimeError(
+            f"tree '{casc._name}': uproot wrote a {casc._key.num_bytes}-byte key header, pymva "
+            f"expected {expected}; the leaf references would be wrong"
+        )
 
 
 def _discard(file: Any, path: str) -> None:
@@ -385,7 +397,9 @@ class OutputFile:
         """Write a TTree (``TrainTree``/``TestTree``) with the branches of ``columns``.
 
         A real TTree (``mktree`` + ``extend``, never an RNTuple), filled ``chunk_size`` rows per
-        ``extend`` (one basket per branch and chunk).  Logs TMVA's ``Created tree '<name>' with
+        ``extend`` (one basket per branch and chunk).  Its metadata is then streamed again by
+        :func:`pymva.io.output.ttree.tree_metadata`, which gives the branches with ``leaves`` their
+        leaf lists and ``className/C`` the ``TLeafC`` members ROOT sets.  Logs TMVA's ``Created tree '<name>' with
         <n> events``.
         """
         self._check_open()
@@ -395,9 +409,7 @@ class OutputFile:
         tree = self._file.mktree(path, columns.branch_types(), title=name if title is None else title)
         for start in range(0, columns.n_entries, chunk_size):
             tree.extend(columns.chunk(start, min(start + chunk_size, columns.n_entries)))
-        for b in columns.branches:
-            if b.leaf == "C":
-                _set_string_leaf_as_root(self._file.file.sink, tree, b.name)
+        _restream_metadata(self._file.file, tree, {b.name: b.leaves for b in columns.branches if b.leaves})
         self._record(path)
         prefix = f"Dataset[{columns.dataset_name}] : " if columns.dataset_name else ""
         _log.info(f"{prefix}Created tree '{name}' with {columns.n_entries} events")
