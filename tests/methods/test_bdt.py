@@ -222,6 +222,25 @@ def test_adaboost_weights_and_response_by_hand() -> None:
     np.testing.assert_allclose(out, (a0 * v0 + a1 * v1) / (a0 + a1), rtol=1e-6)
 
 
+def test_adaboost_inverse_boosts_negative_weights_by_hand() -> None:
+    """As above plus a second background event at x=3 with weight -0.25 (TMVA's default
+    NegWeightTreatment=InverseBoostNegWeights).  TMVA first scales each class to half of the 9
+    events (signal 4 -> 4.5: 1.125 each; background 3.75 -> 4.5: 1.2 each, the negative one -0.3);
+    err = 1.2·(1 - 0.25)/9 = 0.1, boost weight ½·ln 9, factor 3; the positive misclassified event
+    is multiplied by 3, the negative one divided by 3 (``MethodBDT::AdaBoost``), then all are
+    renormalised to the 9 events."""
+    X = np.append(X8, np.float32(3))
+    C = np.append(C8, 1)
+    w = np.append(np.ones(8), -0.25)
+    m = _train("NTrees=2:MaxDepth=1:nCuts=4:MinNodeSize=1%:AdaBoostBeta=0.5", _sample(X, C, w))
+    assert m.boost_weights_[0] == pytest.approx(0.5 * math.log(9))
+    bkg = 3 * 1.2 + 1.2 * 3 - 0.3 / 3
+    g = 9 / (4.5 + bkg)
+    root2 = m.forest_[1]
+    assert root2.nsig[0] == pytest.approx(4.5 * g)
+    assert root2.nbkg[0] == pytest.approx(bkg * g)
+
+
 def test_gradient_boost_leaf_values_by_hand() -> None:
     """BoostType=Grad, one stump: targets y − ½; leaf value Shrinkage/2 · Σt/Σ|t|(1−|t|):
     right leaf {3..7}: (1.5/1.25)/2 = 0.6, left leaf {0,1,2}: (−1.5/0.75)/2 = −1; response tanh(F)."""

@@ -1090,7 +1090,7 @@ class _Trainer:
 
         def update(b: F64, m: npt.NDArray[np.bool_]) -> F64:
             f, h, pos = factor[m], hit[m], positive[m]
-            new = np.where(pos | ~inverse_neg, b * f, b * (1.0 / f))
+            new = np.where(pos | (not inverse_neg), b * f, b * (1.0 / f))
             return np.where(h, new, b)
 
         new_sum = _seqsum(self._repeat(ev, cnt, update))
