@@ -1050,3 +1050,20 @@ def test_weights_file_round_trip(main: dict[str, Any]) -> None:
     assert again.trained_model_path == beside  # read from beside the weights file
     trained = torch.jit.load(again.trained_model_path)  # type: ignore[no-untyped-call]
     assert_within(again.evaluate(X), expected, network_atol(trained, X)[:, 0])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (checked on the GPU machine)")
+def test_a_model_trained_on_the_gpu_is_written_as_a_cpu_archive(tmp_path: Path) -> None:
+    from pymva.methods.torchscript import save_scripted
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)).cuda()
+    save_scripted(net, tmp_path / "gpu.pt")
+    assert next(net.parameters()).device.type == "cuda"  # the caller's model is left where it was
+    # what a user or ROOT's C++ torch::jit::load does on a machine without a GPU: no map_location
+    loaded = torch.jit.load(str(tmp_path / "gpu.pt"))  # type: ignore[no-untyped-call]
+    assert {p.device.type for p in loaded.parameters()} == {"cpu"}
+    X = torch.randn(16, 4, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        # 4- and 8-term float32 sums on two kinds of kernels: a few ulps of outputs of order 1
+        np.testing.assert_allclose(loaded(X).numpy(), net(X.cuda()).cpu().numpy(), rtol=0, atol=1e-5)

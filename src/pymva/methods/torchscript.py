@@ -16,6 +16,8 @@ TMVA reference: ``MethodPyTorch::SetupPyTorchModel`` (``torch.jit.load``) and th
 from __future__ import annotations
 
 import contextlib
+import io
+import itertools
 import os
 import warnings
 from collections.abc import Iterator, Mapping
@@ -49,7 +51,7 @@ def save_scripted(model: Any, path: str | os.PathLike[str], record: Mapping[str,
     over ``path`` (``os.replace``), so an interrupted or failing save never destroys the previous
     file.  Missing parent directories are created.  ``record`` (see
     :func:`pymva.methods.modelfiles.model_record`) is stored as the archive's extra file
-    ``pymva_record.json``.
+    ``pymva_record.json``.  A model with weights on a GPU is written as a CPU archive.
 
     Raises
     ------
@@ -70,6 +72,14 @@ def save_scripted(model: Any, path: str | os.PathLike[str], record: Mapping[str,
         ) from exc
     from ..safety import atomic_path
 
+    if any(t.device.type != "cpu" for t in itertools.chain(scripted.parameters(), scripted.buffers())):
+        # trained on a GPU: write a CPU archive, which torch.jit.load and ROOT's C++ torch::jit::load
+        # open on a machine without one (the caller's model stays where it is)
+        buffer = io.BytesIO()
+        with _quiet_jit():
+            torch.jit.save(scripted, buffer)
+            buffer.seek(0)
+            scripted = torch.jit.load(buffer, map_location="cpu")  # type: ignore[no-untyped-call]
     extra = {RECORD_MEMBER: record_to_json(record)} if record is not None else None
     if target.is_dir():
         raise ModelError(f"Failed to save trained model: {target} is a directory; give a file name")
