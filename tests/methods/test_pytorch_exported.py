@@ -285,3 +285,18 @@ def test_is_pt2_archive_never_opens_a_fifo(tmp_path: Path) -> None:
     assert not is_pt2_archive(tmp_path / "missing.pt2")
     (tmp_path / "text.pt2").write_text("not a zip")
     assert not is_pt2_archive(tmp_path / "text.pt2")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (checked on the GPU machine)")
+def test_a_model_on_the_gpu_is_saved_as_a_cpu_program(tmp_path: Path) -> None:
+    net = _net().cuda().eval()
+    X = torch.randn(64, 4, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        expected = net(X.cuda()).cpu().numpy()
+    save_exported_program(net, tmp_path / "gpu.pt2", 4)
+    assert next(net.parameters()).device.type == "cuda"  # the caller's model is left where it was
+    loaded = load_exported_program(tmp_path / "gpu.pt2")
+    with torch.no_grad():
+        got = loaded(X).numpy()
+    # the same float32 network; GPU and CPU kernels differ by float32 rounding of 4- and 16-term sums
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)

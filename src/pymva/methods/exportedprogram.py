@@ -34,7 +34,9 @@ TMVA reference: none — TMVA's ``MethodPyTorch::SetupPyTorchModel`` reads Torch
 
 from __future__ import annotations
 
+import copy
 import io
+import itertools
 import json
 import operator
 import os
@@ -433,7 +435,8 @@ def save_exported_program(
     path : path-like
         Written to a temporary file beside it and renamed over it: a failure leaves an earlier file.
     n_variables : int
-        The input width; the example input is ``zeros((2, n_variables), float32)``.
+        The input width; the example input is ``zeros((2, n_variables), float32)``.  A model
+        with weights on a GPU is exported from a CPU copy: the file always holds a CPU program.
     record : mapping, optional
         pymva's record (:func:`pymva.methods.modelfiles.model_record`), stored as ``pymva_record.json``.
 
@@ -457,6 +460,11 @@ def save_exported_program(
     was_training = bool(getattr(model, "training", False))
     model.eval()
     inner = model.program if isinstance(model, ExportedModule) else model
+    tensors = itertools.chain(inner.parameters(), inner.buffers())
+    if any(t.device.type != "cpu" for t in tensors):
+        # trained on a GPU: the file holds a CPU program (the Reader loads on the CPU); the
+        # example input and every weight must be on one device for torch.export to trace
+        inner = copy.deepcopy(inner).to("cpu")
     try:
         example = (torch.zeros((2, n_variables), dtype=torch.float32),)
         batch = torch.export.Dim("batch")
