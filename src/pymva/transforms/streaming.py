@@ -21,7 +21,7 @@ raise :class:`~pymva.errors.OptionError` here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -33,7 +33,7 @@ from .decorrelate import MAX_INPUTS, Decorrelate, inverse_sqrt_matrix
 from .normalize import Normalize
 from .pca import PCA, principal_axes
 
-__all__ = ["RunningMoments", "fit_streaming"]
+__all__ = ["RunningMoments", "fit_streaming", "fit_streaming_passes"]
 
 
 class RunningMoments:
@@ -182,3 +182,28 @@ def fit_streaming(
             _eigval, vec = principal_axes(st.cov)
             params[s] = (st.mean.copy(), vec)
     transform.params_ = params
+
+
+Chunks = Iterable[tuple[F32, F32, npt.NDArray[np.integer[Any]]]]
+
+
+def fit_streaming_passes(transform: VariableTransform, source: Callable[[], Chunks]) -> None:
+    """Fit ``transform`` on chunks of training events, reading them as many times as it needs.
+
+    N, D and P read the chunks once (:func:`fit_streaming`).
+
+    Parameters
+    ----------
+    transform : VariableTransform
+    source : callable
+        ``source()`` returns a fresh iterable of ``(Z, weights, class_id)`` chunks (as
+        :func:`fit_streaming`), the same events in the same order at every call.
+
+    Raises
+    ------
+    OptionError
+        For a transformation without a streaming fit.
+    DataError
+        As :func:`fit_streaming`.
+    """
+    fit_streaming(transform, source())
