@@ -217,3 +217,17 @@ def _loader_free_dataset(rng: np.random.Generator, n: int) -> Any:
         variables=[VariableInfo("x", "x", "x"), VariableInfo("y", "y", "y")],
         spectators=[VariableInfo("s", "s", "s", kind="spectator")],
     )
+
+
+def test_gauss_transform_is_fitted_from_the_stream(workdir: Path) -> None:
+    factory = Factory("g", "g.root", "!V:Silent:!DrawProgressBar:AnalysisType=Classification")
+    factory.BookMethod(
+        _loader(STREAM), TMVA.Types.kPyTorch, "PyTorch", PYTORCH.replace("VarTransform=N,D", "VarTransform=G")
+    )
+    factory.TrainAllMethods()
+    factory.TestAllMethods()
+    factory.EvaluateAllMethods()
+    (gauss,) = factory.GetMethod("ds", "PyTorch").transformations.elements
+    assert gauss.letter == "G"
+    assert len(gauss.params_[0][0].edges) > 100  # about Σw/(Σw/2000) edges for ~1750 training events
+    assert factory.GetROCIntegral("ds", "PyTorch") > 0.8
