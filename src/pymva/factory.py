@@ -22,6 +22,7 @@ The module is longer than most because TMVA's ``Factory`` is one class with the 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import sys
 import time
@@ -36,6 +37,7 @@ import numpy.typing as npt
 from . import evaluation as ev
 from .config import Config
 from .data.dataset import DataSet, Sample
+from .data.stream import StreamedDataSet
 from .errors import DataError, NotTrainedError, OptionError, did_you_mean
 from .io.output.layout import write_job_output
 from .logger import configure, get_logger, stderr_is_terminal
@@ -193,6 +195,8 @@ class Factory:
         self._skipped: dict[str, dict[str, str]] = {}
         self._output_written = False
         self._closed = False
+        # loaders with Streaming=True: the DataSet without its events, built once per job
+        self._streamed: dict[str, tuple[DataLoader, StreamedDataSet]] = {}
         from ._version import __version__
 
         if self.output_path is None:
@@ -344,6 +348,12 @@ class Factory:
             )
             return None
         self._skipped.get(ds_name, {}).pop(title, None)
+        if not cls.supports_streaming and loader.is_streaming():
+            raise OptionError(
+                f"method {cls.method_type.type_name} ('{title}') needs all training events at once and cannot "
+                f"train from loader '{ds_name}', prepared with Streaming=True (only PyTorch trains from a "
+                "stream); book it on a loader prepared without Streaming=True"
+            )
         context = self._context(loader, at)
         if self.options.ModelPersistence:
             context.weight_dir.mkdir(parents=True, exist_ok=True)
@@ -510,6 +520,13 @@ class Factory:
                         rec.method = self._reload(rec)
 
     def _dataset(self, loader: DataLoader) -> DataSet:
+        """The loader's DataSet; with ``Streaming=True`` a :class:`StreamedDataSet` (one pass, cached)."""
+        if loader.is_streaming():
+            name = loader.GetName()
+            cached = self._streamed.get(name)
+            if cached is None or cached[0] is not loader:
+                self._streamed[name] = (loader, loader.streamed_dataset())
+            return self._streamed[name][1]
         ds = loader.GetDataSetInfo().GetDataSet()
         return ds
 
@@ -552,7 +569,10 @@ class Factory:
         )
         self.log.header("Train method: %s for %s", title, what)
         self.log.info("")
-        method.train(ds.train)
+        if isinstance(ds, StreamedDataSet):
+            method.train_stream(functools.partial(_stream_samples, ds, "train"), n_train)
+        else:
+            method.train(ds.train)
         rec.trained = True
         if self.options.ModelPersistence:
             from .io.weights import write_weights_file
@@ -629,11 +649,11 @@ class Factory:
             self.log.header("Test method: %s for %s performance", title, kind)
             self.log.info("")
             start = time.perf_counter()
-            rec.test_values = rec.method.evaluate(_method_inputs(rec.method, ds.test))
+            rec.test_values = _responses(rec.method, ds, "test")
             rec.test_time = time.perf_counter() - start
             self.log.info("Evaluation of %s on testing sample (%d events)", title, len(ds.test))
             self.log.info("Elapsed time for evaluation of %d events: %.3g sec", len(ds.test), rec.test_time)
-            rec.train_values = rec.method.evaluate(_method_inputs(rec.method, ds.train))
+            rec.train_values = _responses(rec.method, ds, "train")
 
     # ------------------------------------------------------------------ evaluation
     def EvaluateAllMethods(self) -> None:
@@ -722,8 +742,9 @@ class Factory:
                 rec.train_values,
                 ds.train.targets,
                 ds.train.weights,
-                test_inputs=ds.test.X,
-                train_inputs=ds.train.X,
+                # Streaming=True keeps no inputs: no deviation-versus-variable histograms
+                test_inputs=None if isinstance(ds, StreamedDataSet) else ds.test.X,
+                train_inputs=None if isinstance(ds, StreamedDataSet) else ds.train.X,
                 variable_names=[v.internal_name for v in ds.variables],
                 target_names=[t.internal_name for t in ds.targets],
                 # ResultsRegression::DeviationAsAFunctionOf starts its x axis from the VariableInfo range
@@ -753,6 +774,13 @@ class Factory:
             if self.options.Correlations:
                 for ds_name in sorted({ln for ln, _, _ in tested}, key=lambda s: s.encode()):
                     ds = self._dataset(self._loaders[ds_name])
+                    if isinstance(ds, StreamedDataSet):
+                        self.log.info(
+                            "Dataset[%s] : Streaming=True: no correlation tables of the responses with the "
+                            "input variables (the test events are not kept)",
+                            ds_name,
+                        )
+                        continue
                     recs = [r for ln, _, r in tested if ln == ds_name]
                     text = ev.format_correlation_tables(
                         ds_name,
@@ -984,6 +1012,25 @@ def _method_inputs(method: MethodBase, sample: Sample) -> F32:
     if method.uses_spectators:
         return np.ascontiguousarray(np.hstack([sample.X, sample.spectators]), dtype=np.float32)
     return sample.X
+
+
+def _stream_samples(ds: StreamedDataSet, which: str) -> Iterator[Sample]:
+    """The events of a ``Streaming=True`` DataSet's sample, read again, as Samples of one chunk each."""
+    for c in ds.chunks(which):
+        yield Sample(
+            X=c.X, targets=c.targets, spectators=c.spectators, weights=c.weights, class_id=c.class_id
+        )
+
+
+def _responses(method: MethodBase, ds: DataSet, which: str) -> F32:
+    """``method.evaluate`` on the training or test sample; chunk by chunk for ``Streaming=True``."""
+    if not isinstance(ds, StreamedDataSet):
+        return method.evaluate(_method_inputs(method, ds.sample("train" if which == "train" else "test")))
+    parts = [method.evaluate(c.X) for c in ds.chunks(which) if len(c)]
+    if parts:
+        return np.concatenate(parts)
+    empty = method.evaluate(np.zeros((1, len(ds.variables)), np.float32))
+    return np.empty((0, *empty.shape[1:]), np.float32)
 
 
 def _looks_like_options(text: str) -> bool:

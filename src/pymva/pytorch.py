@@ -69,6 +69,9 @@ _PROGRESS_REQUESTED: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "pymva_pytorch_progress_requested", default=False
 )
 
+#: Events per shuffle window when MethodPyTorch trains from a ``Streaming=True`` loader.
+STREAM_BUFFER_EVENTS = 1 << 18
+
 Steps = Mapping[int, float]
 SchedulerArg = tuple[Callable[..., Any] | None, Steps | None]
 

@@ -13,7 +13,7 @@ import pytest
 
 from pymva.errors import DataError, OptionError
 from pymva.transforms import PCA, Decorrelate, Gauss, InputRef, Normalize, Uniform
-from pymva.transforms.streaming import RunningMoments, fit_streaming
+from pymva.transforms.streaming import RunningMoments, fit_streaming, fit_streaming_passes
 from tolerances import EPS64
 
 N, K = 20_000, 3
@@ -132,3 +132,51 @@ def test_gauss_and_uniform_are_refused(cls_: type, events: tuple[np.ndarray, np.
 def test_no_events_is_a_data_error() -> None:
     with pytest.raises(DataError, match="no training events"):
         fit_streaming(Normalize(_inputs(), n_classes=1), iter([]))
+
+
+# ---------------------------------------------------------------------------------------------- G and U
+def _gu_events(n: int = 12_000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(4)
+    X = np.column_stack(
+        [rng.normal(size=n), rng.exponential(size=n), rng.integers(0, 6, n), rng.integers(-3, 3, n) * 0.25]
+    ).astype(np.float32)
+    return X, rng.uniform(0.5, 1.5, n).astype(np.float32), (rng.random(n) < 0.4).astype(np.int32)
+
+
+def _gu_chunks(X: np.ndarray, w: np.ndarray, c: np.ndarray) -> Iterator[tuple[np.ndarray, ...]]:
+    sizes = [1, 2999, 0, 5000, 4000]
+    return _chunks(X, w, c, sizes)
+
+
+@pytest.mark.parametrize("cls_", [Gauss, Uniform])
+def test_gauss_and_uniform_from_two_passes(cls_: type) -> None:
+    X, w, c = _gu_events()
+    inputs = [InputRef("v", i) for i in range(4)]
+    ref = cls_(inputs, n_classes=2)
+    ref.fit(X, w, c)
+    t = cls_(inputs, n_classes=2)
+    calls = []
+
+    def source() -> Iterator[tuple[np.ndarray, ...]]:
+        calls.append(1)
+        return _gu_chunks(X, w, c)
+
+    fit_streaming_passes(t, source)
+    assert len(calls) == 2  # the range, then the fine histogram
+    for s in range(3):
+        # discrete inputs: every fine bin holds one value, and TMVA's walk reaches each threshold
+        # on the first event of a value (each value holds far more than Σw/2000): identical parameters
+        for j in (2, 3):
+            a, b = ref.params_[s][j], t.params_[s][j]
+            np.testing.assert_array_equal(b.edges, a.edges)
+            np.testing.assert_array_equal(b.contents, a.contents)
+        # continuous inputs: an edge moves within its fine bin (1/65536 of the range, up to ~5 events
+        # at the densest), the contents by those events' weight, and the 353QH smoothing spreads that
+        # over a few coarse bins of Σw/2000 each: differences of a few coarse bins, 1/2000 each
+        U_ref = Uniform(inputs, n_classes=2)
+        U_ref.params_ = ref.params_
+        U_t = Uniform(inputs, n_classes=2)
+        U_t.params_ = t.params_
+        d = np.abs(U_ref._forward_set(U_ref.params_[s], X, None) - U_t._forward_set(U_t.params_[s], X, None))
+        assert d[:, :2].max() < 20 / 2000
+        assert np.median(d[:, :2]) < 8 / 2000

@@ -60,7 +60,7 @@ from .info import (
     internal_name,
 )
 from .sources import MemorySource, TreeSource, open_source
-from .stream import StreamChunk, _StreamingBuilder, streaming_requested
+from .stream import StreamChunk, StreamedDataSet, _StreamingBuilder, streaming_requested
 
 _MODULE = "pymva.data.loader"
 _log_loader = get_logger("DataLoader", _MODULE)
@@ -174,6 +174,32 @@ class DataLoader:
             As building the DataSet (missing branches, NaN in selected events, …).
         """
         return _StreamingBuilder(self._dsi, self._trees, self._assigned).iter_chunks(which)
+
+    def is_streaming(self) -> bool:
+        """Whether the split options ask for ``Streaming=True`` (pymva extension).
+
+        Raises
+        ------
+        OptionError
+            Split options that cannot be interpreted.
+        """
+        return streaming_requested(self._dsi.split_options, self._dsi.GetClassNames(), self._name)
+
+    def streamed_dataset(self) -> StreamedDataSet:
+        """One pass over the ``Streaming=True`` stream: the DataSet without its events (pymva extension).
+
+        What the Factory trains, tests and evaluates from when the loader streams: TMVA's tables are
+        logged, the training ranges and correlation matrices are computed chunk by chunk, and only the
+        weights, class indices and targets of the events are kept
+        (:class:`pymva.data.stream.StreamedDataSet`; :meth:`~StreamedDataSet.chunks` reads the events
+        again).  Each call reads the trees again.
+
+        Raises
+        ------
+        OptionError, DataError
+            As :meth:`stream`.
+        """
+        return _StreamingBuilder(self._dsi, self._trees, self._assigned).scan()
 
     def GetDataSetInfo(self) -> DataSetInfo:
         """The :class:`DataSetInfo` (``GetDataSet()`` builds the DataSet)."""

@@ -69,6 +69,7 @@ from .split import (
 __all__ = [
     "StreamChunk",
     "StreamFractions",
+    "StreamedDataSet",
     "default_chunk_size",
     "entry_uniform",
     "streaming_fractions",
@@ -273,6 +274,45 @@ class StreamChunk:
 
 
 @dataclass
+class StreamedDataSet(DataSet):
+    """A ``Streaming=True`` DataSet that does not hold the events (what the Factory streams from).
+
+    The samples ``train`` and ``test`` keep, per event in stream order, the weights (training:
+    ``NormMode``-renormalised), the class index and the regression targets; their ``X`` and
+    ``spectators`` have no columns.  :meth:`chunks` reads the events again, in the same order.
+    Built by :meth:`pymva.data.loader.DataLoader.streamed_dataset`.
+
+    Attributes
+    ----------
+    factors : tuple of float
+        ``NormMode``'s renormalisation factor of every class (applied to training weights).
+    builder : object
+        The streaming reader the chunks come from.
+    """
+
+    factors: tuple[float, ...] = ()
+    builder: Any = None
+
+    def chunks(self, which: str) -> Iterator[StreamChunk]:
+        """The events of ``which`` (``"train"`` or ``"test"``) again, a chunk at a time, in stream order.
+
+        Training weights are renormalised as in :attr:`train`.  NaN/±inf reports are not repeated.
+
+        Raises
+        ------
+        OptionError
+            ``which`` not ``"train"`` or ``"test"``.
+        """
+        factors = np.asarray(self.factors or (1.0,) * self.n_classes)
+        scale = which == "train" and bool(np.any(factors != 1.0))
+        for c in self.builder.iter_chunks(which, report=False):
+            if scale:
+                w = np.multiply(c.weights, factors[c.class_id]).astype(np.float32)
+                c = StreamChunk(c.X, c.targets, c.spectators, w, c.class_id)
+            yield c
+
+
+@dataclass
 class _Events:
     """The selected events of one block, with their entry numbers in the tree."""
 
@@ -285,12 +325,17 @@ class _StreamingBuilder(_DataSetBuilder):
     """The ``Streaming=True`` build (see the module docstring)."""
 
     direct = False
+    _prepared: tuple[SplitConfig, int, list[StreamFractions]] | None = None
+    last_counts: list[ClassCounts]
 
     def _prepare(self) -> tuple[SplitConfig, int, list[StreamFractions], list[ClassCounts]]:
         """Check the input and options; the split fractions (counting first where TMVA's numbers need it).
 
         Returns the parsed options, the entries per chunk, the fractions of every class and fresh counts.
         """
+        if self._prepared is not None:
+            cached = self._prepared
+            return cached[0], cached[1], cached[2], [ClassCounts(c.name) for c in self.dsi.classes]
         dsi = self.dsi
         if not self.trees:
             raise DataError(
@@ -338,7 +383,9 @@ class _StreamingBuilder(_DataSetBuilder):
             counts = [ClassCounts(c.name) for c in dsi.classes]
             self.nan_errors.clear()
             self.nan_warnings.clear()
-        return config, step, [f for f in fractions if f is not None], counts
+        chosen = [f for f in fractions if f is not None]
+        self._prepared = (config, step, chosen)
+        return config, step, chosen, counts
 
     def _split_events(
         self, k: int, step: int, frac: StreamFractions, seed: int, counts: ClassCounts
@@ -356,7 +403,7 @@ class _StreamingBuilder(_DataSetBuilder):
                 if m.any():
                     yield which, _Events(ev.values[m], ev.weights[m], ev.entries[m])
 
-    def iter_chunks(self, which: str) -> Iterator[StreamChunk]:
+    def iter_chunks(self, which: str, *, report: bool = True) -> Iterator[StreamChunk]:
         """The training (``which="train"``) or testing events, a chunk at a time, classes interleaved.
 
         Nothing is kept between chunks.  The next chunk is always taken from the class that has read
@@ -372,6 +419,12 @@ class _StreamingBuilder(_DataSetBuilder):
         """
         if which not in ("train", "test"):
             raise OptionError(f"which={which!r}: 'train' or 'test' are accepted")
+        for kind, chunk in self._iter_both(report=report):
+            if kind == which:
+                yield chunk
+
+    def _iter_both(self, *, report: bool = True) -> Iterator[tuple[str, StreamChunk]]:
+        """Training and testing chunks in stream order, as ``("train" | "test", chunk)``."""
         config, step, fractions, counts = self._prepare()
         seed = config.options.SplitSeed
         nvar, ntgt = len(self.dsi.variables), len(self.dsi.targets)
@@ -391,16 +444,128 @@ class _StreamingBuilder(_DataSetBuilder):
                 continue
             kind, ev = item
             read[k] = counts[k].n_before_cut
-            if kind != which:
-                continue
-            yield StreamChunk(
-                X=np.ascontiguousarray(ev.values[:, :nvar]),
-                targets=np.ascontiguousarray(ev.values[:, nvar : nvar + ntgt]),
-                spectators=np.ascontiguousarray(ev.values[:, nvar + ntgt :]),
-                weights=ev.weights,
-                class_id=np.full(len(ev.weights), k, dtype=np.int32),
+            yield (
+                kind,
+                StreamChunk(
+                    X=np.ascontiguousarray(ev.values[:, :nvar]),
+                    targets=np.ascontiguousarray(ev.values[:, nvar : nvar + ntgt]),
+                    spectators=np.ascontiguousarray(ev.values[:, nvar + ntgt :]),
+                    weights=ev.weights,
+                    class_id=np.full(len(ev.weights), k, dtype=np.int32),
+                ),
             )
-        self._report_nan()
+        self.last_counts = counts
+        if report:
+            self._report_nan()
+        else:
+            self.nan_errors.clear()
+            self.nan_warnings.clear()
+
+    def scan(self) -> StreamedDataSet:
+        """One pass over the stream: what the Factory needs of the samples without holding them.
+
+        Counts and sums of weights per class (TMVA's tables), ``NormMode``'s renormalisation factors,
+        the training ranges of the variables, targets and spectators and the correlation matrices
+        (``Σw``, ``Σw·x``, ``Σw·x·xᵀ`` added chunk by chunk), and, per event in stream order, the
+        weights (renormalised for training), class indices and targets.  Variables and spectators
+        are not kept (zero-width columns in the returned samples).
+
+        Raises
+        ------
+        OptionError, DataError
+            As the ``Streaming=True`` build.
+        """
+        dsi = self.dsi
+        config, _step, _fractions, _counts = self._prepare()
+        opts = config.options
+        names = dsi.GetClassNames()
+        n_classes = len(names)
+        nvar, ntgt = len(dsi.variables), len(dsi.targets)
+        nspec = self.n_columns - nvar - ntgt
+        kept: dict[str, dict[str, list[Any]]] = {
+            w: {"weights": [], "class_id": [], "targets": []} for w in ("train", "test")
+        }
+        lo = np.full(self.n_columns, np.inf)
+        hi = np.full(self.n_columns, -np.inf)
+        moments = (np.zeros(n_classes), np.zeros((n_classes, nvar)), np.zeros((n_classes, nvar, nvar)))
+        for which, c in self._iter_both():
+            store = kept[which]
+            store["weights"].append(c.weights)
+            store["class_id"].append(c.class_id)
+            store["targets"].append(c.targets)
+            if which == "train" and len(c):
+                both = np.concatenate([c.X, c.targets, c.spectators], axis=1)
+                np.minimum(lo, both.min(axis=0), out=lo)
+                np.maximum(hi, both.max(axis=0), out=hi)
+                if opts.CalcCorrelations:
+                    part = weighted_moments(c.X, c.weights, c.class_id, n_classes)
+                    for total, p in zip(moments, part, strict=True):
+                        total += p
+        counts = self.last_counts
+        self._report_counts(
+            [_ClassStore(c.name, k, counts=c) for k, c in enumerate(counts)], opts.ScaleWithPreselEff
+        )
+        empty = [c.name for c in counts if c.n_total == 0 and c.n_before_cut == 0]
+        if empty:
+            raise DataError(
+                f"Dataset[{self.name}] : class(es) {', '.join(repr(e) for e in empty)} have no events"
+            )
+        samples: dict[str, Sample] = {}
+        sizes: dict[str, list[int]] = {}
+        sums: dict[str, list[float]] = {}
+        for which, store in kept.items():
+            w = np.concatenate(store["weights"] or [np.empty(0, np.float32)])
+            cls = np.concatenate(store["class_id"] or [np.empty(0, np.int32)])
+            tgt = np.concatenate(store["targets"] or [np.empty((0, ntgt), np.float32)])
+            sizes[which] = np.bincount(cls, minlength=n_classes).tolist()
+            sums[which] = np.bincount(cls, weights=w.astype(np.float64), minlength=n_classes).tolist()
+            samples[which] = Sample(
+                X=np.empty((len(w), 0), np.float32),
+                targets=tgt.reshape(len(w), ntgt),
+                spectators=np.empty((len(w), 0), np.float32),
+                weights=w,
+                class_id=cls,
+            )
+        if sum(sizes["train"]) < 1:
+            raise DataError(
+                f"Dataset {self.name} does not have any training events, I better stop here and let you fix "
+                "that one first (check the cuts, nTrain_<class>/nTest_<class> and the tree types)"
+            )
+        factors = renormalisation_factors(sizes["train"], sums["train"], opts.NormMode, names)
+        self._report_renormalisation(
+            opts.NormMode, counts, sizes["train"], sizes["test"], sums["train"], sums["test"], factors, config
+        )
+        train = samples["train"]
+        if any(f != 1.0 for f in factors):
+            train = train.replace(
+                weights=np.multiply(train.weights, np.asarray(factors)[train.class_id]).astype(np.float32)
+            )
+        variables = [copy.copy(v) for v in dsi.variables]
+        targets = [copy.copy(v) for v in dsi.targets]
+        spectators = [copy.copy(v) for v in dsi.spectators]
+        correlations: dict[str, npt.NDArray[np.float64]] = {}
+        if opts.CalcCorrelations and len(train) > 1:
+            ranges = Sample(
+                X=np.empty((2, 0), np.float32),
+                targets=np.stack([lo, hi])[:, nvar : nvar + ntgt].astype(np.float32),
+                spectators=np.stack([lo, hi])[:, nvar + ntgt :].reshape(2, nspec).astype(np.float32),
+                weights=np.ones(2, np.float32),
+                class_id=np.zeros(2, np.int32),
+            )
+            self._ranges(ranges, (lo[:nvar], hi[:nvar]), variables, targets, spectators)
+            correlations = self._correlations(moments, names, opts.Correlations)
+        return StreamedDataSet(
+            name=self.name,
+            train=train,
+            test=samples["test"],
+            class_names=names,
+            variables=variables,
+            targets=targets,
+            spectators=spectators,
+            correlations=correlations,
+            factors=tuple(float(f) for f in factors),
+            builder=self,
+        )
 
     def build(self) -> DataSet:
         config, step, fractions, counts = self._prepare()

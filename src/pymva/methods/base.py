@@ -20,7 +20,7 @@ from __future__ import annotations
 import abc
 import logging
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -239,6 +239,9 @@ class MethodBase(abc.ABC):
     #: may pass them to ``Reader.BookMVA`` to load a file from where it chooses; stored in a weights
     #: file they resolve only inside the file's own directory.
     file_options: ClassVar[tuple[str, ...]] = ()
+    #: Whether the method trains from chunks of events (:meth:`train_stream`, for loaders with
+    #: ``Streaming=True``); the others need all training events at once.
+    supports_streaming: ClassVar[bool] = False
 
     def __init__(self, title: str, context: MethodContext, options: str = "", **kwargs: Any) -> None:
         from ..transforms import TransformationHandler
@@ -371,6 +374,68 @@ class MethodBase(abc.ABC):
         self.n_training_events_ = len(sample)
         self._trained = True
         self.log.info("Elapsed time for training with %d events: %.3g sec", len(sample), self.training_time_)
+
+    def train_stream(self, source: Callable[[], Iterable[Sample]], n_events: int) -> None:
+        """Train from chunks of training events read again at every pass (pymva extension).
+
+        As :meth:`train`, in bounded memory: the ``VarTransform`` chain is fitted chunk by chunk
+        (:meth:`~pymva.transforms.TransformationHandler.fit_streaming`), then :meth:`_train_stream`
+        reads the transformed chunks.
+
+        Parameters
+        ----------
+        source : callable
+            ``source()`` returns a fresh iterable of training chunks (TMVA's renormalised weights),
+            the same events in the same order at every call.
+        n_events : int
+            Number of training events in the stream.
+
+        Raises
+        ------
+        OptionError
+            For a method that needs all events at once (:attr:`supports_streaming` false) or a
+            transformation without a streaming fit.
+        ModelError
+            From the method's own training.
+        """
+        import time
+
+        from ..errors import OptionError
+
+        if not self.supports_streaming:
+            raise OptionError(
+                f"method {self.method_name} needs all training events at once and cannot train from a "
+                "loader with Streaming=True; book it on a loader with Streaming=False"
+            )
+        if self.options.H and self.help_text:
+            self.print_help()
+        ignore_negative = self.options.IgnoreNegWeightsInTraining
+
+        def raw() -> Iterator[Sample]:
+            for chunk in source():
+                if ignore_negative:
+                    chunk = chunk.replace(
+                        weights=np.where(chunk.weights < 0, np.float32(0), chunk.weights).astype(np.float32)
+                    )
+                yield chunk
+
+        self.transformations.fit_streaming(raw)
+
+        def transformed() -> Iterator[Sample]:
+            for chunk in raw():
+                yield self.transformations.transform(chunk)
+
+        start = time.perf_counter()
+        self.training_history = {}
+        self._train_stream(transformed, n_events)
+        self.training_time_ = time.perf_counter() - start
+        self.n_training_events_ = n_events
+        self._trained = True
+        self.log.info("Elapsed time for training with %d events: %.3g sec", n_events, self.training_time_)
+
+    def _train_stream(self, source: Callable[[], Iterable[Sample]], n_events: int) -> None:
+        """Train on transformed chunks (only for methods with :attr:`supports_streaming`)."""
+        raise NotImplementedError
 
     @abc.abstractmethod
     def _train(self, sample: Sample) -> None:

@@ -34,7 +34,7 @@ import os
 import re
 import sys
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -366,6 +366,7 @@ class MethodPyTorch(MethodBase):
 
     method_type: ClassVar[EMVA] = EMVA.kPyTorch
     Options: ClassVar[type[BaseMethodOptions]] = PyTorchOptions
+    supports_streaming: ClassVar[bool] = True
     options: PyTorchOptions
     help_text: ClassVar[str] = (
         "PyTorch is a scientific computing package supporting automatic differentiation.\n"
@@ -691,20 +692,12 @@ class MethodPyTorch(MethodBase):
         import torch
         from torch.utils.data import TensorDataset
 
-        from ..pytorch import SequentialTensorLoader, bind_schedule, progress_requested
+        from ..pytorch import SequentialTensorLoader
 
         opts = self.options
         if self.model_ is None or self._objects is None:
             self.setup()
-        assert self._objects is not None
-        objs = self._objects
-        if not callable(objs.fit):
-            raise ModelError(
-                f"train_func in {_DICT_NAME} is {objs.fit!r}, not a function: training needs the "
-                "training-loop function (e.g. pymva.pytorch.train)"
-            )
-        path = self.trained_model_path
-
+        self._check_train_func()
         n_all = len(sample)
         n_val = validation_size(opts.ValidationSize, n_all)
         n_train = n_all - n_val
@@ -721,8 +714,80 @@ class MethodPyTorch(MethodBase):
                 tensors.append(torch.from_numpy(W[lo:hi]))
             return SequentialTensorLoader(TensorDataset(*tensors), batch_size=opts.BatchSize, shuffle=False)
 
-        train_loader = loader(0, n_train)
-        val_loader = loader(n_train, n_all)
+        self._fit(loader(0, n_train), loader(n_train, n_all))
+
+    def _train_stream(self, source: Callable[[], Iterable[Sample]], n_events: int) -> None:
+        """Train from transformed chunks through :class:`pymva.pytorch.ShuffleBufferLoader` windows.
+
+        The validation events are chosen event by event: the ``i``-th event of the stream is a
+        validation event when :func:`pymva.data.stream.entry_uniform` of ``i`` (key
+        ``tree_key("ValidationSize")``, seed 0) is below ``n_val / n_events``, with ``n_val`` from
+        ``ValidationSize`` as in memory; so there are ``n_val`` of them on average, the same ones at
+        every epoch.  Each epoch reads the stream twice (training, then validation batches).
+        """
+        from ..data.stream import entry_uniform, tree_key
+        from ..pytorch import STREAM_BUFFER_EVENTS, ShuffleBufferLoader
+
+        opts = self.options
+        if self.model_ is None or self._objects is None:
+            self.setup()
+        self._check_train_func()
+        n_val = validation_size(opts.ValidationSize, n_events)
+        fraction = n_val / n_events if n_events else 0.0
+        self.log.info(
+            "Split TMVA training data in about %d training events and %d validation events (Streaming=True: "
+            "each event drawn for validation with probability %.4g)",
+            n_events - n_val,
+            n_val,
+            fraction,
+        )
+        first = next((c for c in source() if len(c)), None)
+        if first is None:
+            raise ModelError(f"method {self.title}: no training events in the stream")
+        n_columns = self._output_columns(np.require(first.X, np.float32, ["C", "W"]))
+        key = tree_key("ValidationSize")
+
+        def part(validation: bool) -> Callable[[], Iterator[tuple[npt.NDArray[Any], ...]]]:
+            def chunks() -> Iterator[tuple[npt.NDArray[Any], ...]]:
+                start = 0
+                for chunk in source():
+                    n = len(chunk)
+                    is_val = entry_uniform(key, np.arange(start, start + n), 0) < fraction
+                    start += n
+                    m = is_val if validation else ~is_val
+                    if not m.any():
+                        continue
+                    sub = chunk.subset(m)
+                    X = np.require(sub.X, np.float32, ["C", "W"])
+                    Y = self._targets(sub, n_columns)
+                    W = np.require(sub.weights, np.float32, ["C", "W"])
+                    yield (X, Y, W) if opts.EventWeights else (X, Y)
+
+            return chunks
+
+        buffer = max(STREAM_BUFFER_EVENTS, opts.BatchSize)
+        self._fit(
+            ShuffleBufferLoader(part(False), opts.BatchSize, buffer_size=buffer),
+            ShuffleBufferLoader(part(True), opts.BatchSize, buffer_size=buffer),
+        )
+
+    def _check_train_func(self) -> None:
+        assert self._objects is not None
+        fit = self._objects.fit
+        if not callable(fit):
+            raise ModelError(
+                f"train_func in {_DICT_NAME} is {fit!r}, not a function: training needs the "
+                "training-loop function (e.g. pymva.pytorch.train)"
+            )
+
+    def _fit(self, train_loader: Any, val_loader: Any) -> None:
+        """Run ``train_func`` on the loaders, check and save the trained model (TMVA ``Train``)."""
+        from ..pytorch import bind_schedule, progress_requested
+
+        opts = self.options
+        assert self._objects is not None
+        objs = self._objects
+        path = self.trained_model_path
         if opts.EventWeights:
             self.log.info("Option EventWeights: the data loaders yield (X, y, w) with the event weights")
 

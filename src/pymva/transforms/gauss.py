@@ -60,8 +60,10 @@ __all__ = [
     "Gauss",
     "Uniform",
     "cumulative_distribution",
+    "distribution_from_edges",
     "smooth_353qh",
     "stable_argsort",
+    "sum_per_bin",
 ]
 
 #: Bins of the PDF reference histogram (``PDF::fgNbin_PdfHist``).
@@ -341,11 +343,23 @@ def cumulative_distribution(
     ``min_weight`` and ``sum_of_weights`` are those of the parameter set (TMVA takes the smallest
     weight of each class, and the smallest over classes for the all-classes set).
     """
-    sum_per_bin = max(np.float32(min_weight) * _NEV_MIN, np.float32(sum_of_weights) / _NBINS_MAX)
     C = np.cumsum(w, dtype=np.float64)
-    edges = cdf_bin_edges(v, w, float(sum_per_bin), C)
+    edges = cdf_bin_edges(v, w, sum_per_bin(min_weight, sum_of_weights), C)
     pos = np.searchsorted(v, edges, side="left")
     below = np.where(pos > 0, C[np.maximum(pos - 1, 0)], 0.0)  # weight of the values below each edge
+    return distribution_from_edges(edges, below)
+
+
+def sum_per_bin(min_weight: float, sum_of_weights: float) -> float:
+    """TMVA's weight per bin of the cumulative histogram: ``max(10 × smallest weight, Σw / 2000)``."""
+    return float(max(np.float32(min_weight) * _NEV_MIN, np.float32(sum_of_weights) / _NBINS_MAX))
+
+
+def distribution_from_edges(edges: F32, below: F64) -> CumulativeDistribution:
+    """Steps 2–3 of the module docstring: the smoothed, normalised cumulative histogram on ``edges``.
+
+    ``below[i]`` is the sum of the weights of the values below ``edges[i]`` (float64).
+    """
     contents = np.diff(below).astype(np.float32)
     if len(contents) >= 3:
         contents = smooth_353qh(contents.astype(np.float64)).astype(np.float32)

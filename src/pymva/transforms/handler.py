@@ -20,7 +20,7 @@ from __future__ import annotations
 import array
 import math
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -339,10 +339,12 @@ class TransformationHandler:
                 owned.add(kind)
             arr[:, idx] = values[:, sl]
 
-    def _apply(self, arrays: dict[str, F32], n: int, *, fit_on: Sample | None = None) -> None:
+    def _apply(
+        self, arrays: dict[str, F32], n: int, *, fit_on: Sample | None = None, stop: int | None = None
+    ) -> None:
         log = self._logger()
         owned: set[str] = set()
-        for el in self.elements:
+        for el in self.elements[:stop]:
             if isinstance(el, Identity):
                 continue
             Z = self._gather(arrays, el.inputs, n)
@@ -390,6 +392,68 @@ class TransformationHandler:
             self.training_statistics_ = self._statistics_of(transformed, None)
         self.log_statistics(self.training_statistics_)
         return transformed
+
+    def fit_streaming(self, source: Callable[[], Iterable[Sample]]) -> None:
+        """Fit the chain on training events read chunk by chunk (``Streaming=True``; pymva extension).
+
+        Each element is fitted on the output of the elements before it, as :meth:`fit` does, with
+        :func:`pymva.transforms.streaming.fit_streaming_passes` (one pass over the chunks for N, D and
+        P, two for G and U); a last pass gives the statistics table.  The parameters equal those of
+        :meth:`fit` on the concatenated chunks (N identically, D and P to float64 rounding, G and U
+        when the range is the same; see :mod:`pymva.transforms.streaming`).
+
+        Parameters
+        ----------
+        source : callable
+            ``source()`` returns a fresh iterable of training chunks (:class:`~pymva.data.dataset.Sample`,
+            weights as the method trains with); it is called once per pass, and must give the same
+            events in the same order each time.
+
+        Raises
+        ------
+        OptionError
+            A transformation without a streaming fit.
+        DataError
+            No events, or weights that leave a parameter undefined.
+        """
+        from .streaming import RunningMoments, fit_streaming_passes
+
+        log = self._logger()
+
+        def inputs(el: VariableTransform, stop: int) -> Iterator[tuple[F32, F32, npt.NDArray[np.int32]]]:
+            for chunk in source():
+                n = len(chunk)
+                if n == 0:
+                    continue
+                arrays = {"v": chunk.X, "t": chunk.targets, "s": chunk.spectators}
+                self._apply(arrays, n, stop=stop)
+                yield self._gather(arrays, el.inputs, n), chunk.weights, chunk.class_id
+
+        with blas_single_thread():
+            for i, el in enumerate(self.elements):
+                if isinstance(el, Identity):
+                    continue
+                if el.preparing_message:
+                    log.info("%s", el.preparing_message)
+                fit_streaming_passes(el, lambda el=el, i=i: inputs(el, i))  # type: ignore[misc]
+            self._fitted = True
+            stats: list[RunningMoments] = []
+            n_seen = 0
+            for chunk in source():
+                part = self.transform(chunk)
+                if not stats:
+                    stats = [RunningMoments(a.shape[1]) for a in (part.X, part.targets)]
+                stats[0].update(part.X, part.weights)
+                stats[1].update(part.targets, part.weights)
+                n_seen += len(part)
+        if n_seen == 0:
+            raise DataError(f"cannot fit the variable transformations '{self.spec}' on an empty sample")
+        blocks = [
+            (st.mean, np.diag(st.scatter) / st.sw if st.sw else np.full(len(st.mean), np.nan), st.lo, st.hi)
+            for st in stats
+        ]
+        self.training_statistics_ = self._rows(blocks[0], blocks[1], None)
+        self.log_statistics(self.training_statistics_)
 
     def transform(self, sample: Sample) -> Sample:
         """Return ``sample`` with its variables, targets and spectators transformed as selected.
@@ -559,13 +623,18 @@ class TransformationHandler:
         else:
             m = sample.class_id == class_index
             X, T, w = sample.X[m], sample.targets[m], sample.weights[m]
+        return self._rows(_column_stats(X, w), _column_stats(T, w), class_index)
+
+    def _rows(
+        self, x_stats: tuple[Any, Any, Any, Any], t_stats: tuple[Any, Any, Any, Any], class_index: int | None
+    ) -> list[VariableStatistics]:
+        """The table's rows from (mean, variance, min, max) of the variables and of the targets."""
         rows: list[VariableStatistics] = []
-        blocks = ((X, self.variables, "variable"), (T, self.targets, "target"))
-        for arr, infos, kind_name in blocks:
-            if arr.shape[1] == 0:
+        blocks = ((x_stats, self.variables, "variable"), (t_stats, self.targets, "target"))
+        for (mean, var, lo, hi), infos, kind_name in blocks:
+            if len(mean) == 0:
                 continue
-            mean, var, lo, hi = _column_stats(arr, w)
-            for j in range(arr.shape[1]):
+            for j in range(len(mean)):
                 label = infos[j].label if j < len(infos) else f"{kind_name}{j}"
                 rms = math.sqrt(var[j]) if var[j] >= 0 else math.nan
                 if not rms > 0:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ...data.dataset import DataSet, Sample, VariableInfo
+from ...data.stream import StreamedDataSet
 from ...errors import DataError
 from ...histograms import fixed_axis, new_hist
 from ...logger import get_logger
@@ -213,6 +214,45 @@ def event_tree_columns(
     )
 
 
+def streamed_tree_columns(
+    dataset: StreamedDataSet,
+    which: str,
+    results: Mapping[str, npt.ArrayLike],
+    analysis_type: EAnalysisType | str,
+) -> Iterator[EventTreeColumns]:
+    """TMVA's TrainTree (``which="train"``) or TestTree of a ``Streaming=True`` DataSet, block by block.
+
+    The events are read again (:meth:`~pymva.data.stream.StreamedDataSet.chunks`, the order of
+    ``dataset.train``/``dataset.test``); each block is laid out by :func:`event_tree_columns` with the
+    rows of ``results`` that belong to it.
+
+    Raises
+    ------
+    ValueError
+        As :func:`event_tree_columns`; or results whose length is not the sample's.
+    """
+    n_total = len(dataset.sample("train" if which == "train" else "test"))
+    arrays = {k: np.asarray(v) for k, v in results.items()}
+    for k, v in arrays.items():
+        if len(v) != n_total:
+            raise ValueError(f"result '{k}' has {len(v)} rows; the {which} sample has {n_total} events")
+    start = 0
+    for c in dataset.chunks(which):
+        n = len(c)
+        sample = Sample(
+            X=c.X, targets=c.targets, spectators=c.spectators, weights=c.weights, class_id=c.class_id
+        )
+        yield event_tree_columns(
+            dataset, sample, {k: v[start : start + n] for k, v in arrays.items()}, analysis_type
+        )
+        start += n
+    if start == 0:  # no events: an empty tree with the branches
+        empty = Sample.empty(len(dataset.variables), len(dataset.targets), len(dataset.spectators))
+        yield event_tree_columns(dataset, empty, {k: v[:0] for k, v in arrays.items()}, analysis_type)
+    if start != n_total:
+        raise ValueError(f"the {which} stream gave {start} events; the sample has {n_total}")
+
+
 def training_history_histograms(
     title: str, history: Mapping[str, Sequence[tuple[int, float]]]
 ) -> list[hist.Hist[Any]]:
@@ -331,7 +371,13 @@ def _write_job_output(
             out.mkdir(ds.name)
             for h in correlation_matrix_histograms(ds, multiclass=at == EAnalysisType.kMulticlass):
                 out.write_histogram(ds.name, h)
-            if len(ds.variables) < MAX_VARIABLES_FOR_PLOTS:
+            streamed = isinstance(ds, StreamedDataSet)
+            if streamed:
+                log.info(
+                    "Dataset[%s] : Streaming=True: no input-variable histograms (they need all events at once)",
+                    ds.name,
+                )
+            elif len(ds.variables) < MAX_VARIABLES_FOR_PLOTS:
                 for chain in parse_transformations_list(transformations):
                     handler = TransformationHandler.parse(
                         chain,
@@ -355,7 +401,12 @@ def _write_job_output(
                 out.write_histograms(directory, training_history_histograms(title, method.training_history))
                 if rec.result is not None:
                     out.write_histograms(directory, rec.result.histograms.values())
-                if rec.trained and len(ds.variables) < MAX_VARIABLES_FOR_PLOTS and len(ds.test):
+                if (
+                    rec.trained
+                    and not streamed
+                    and len(ds.variables) < MAX_VARIABLES_FOR_PLOTS
+                    and len(ds.test)
+                ):
                     test_t = method.transformations.transform(ds.test)
                     plots = input_variable_histograms(
                         test_t,
@@ -370,6 +421,15 @@ def _write_job_output(
             }
             train_results = {t: r.train_values for t, r in tested.items() if r.train_values is not None}
             test_results = {t: r.test_values for t, r in tested.items() if r.test_values is not None}
-            out.write_event_tree(ds.name, "TrainTree", event_tree_columns(ds, ds.train, train_results, at))
-            out.write_event_tree(ds.name, "TestTree", event_tree_columns(ds, ds.test, test_results, at))
+            if isinstance(ds, StreamedDataSet):
+                for name, which, results in (
+                    ("TrainTree", "train", train_results),
+                    ("TestTree", "test", test_results),
+                ):
+                    out.write_event_tree_chunks(ds.name, name, streamed_tree_columns(ds, which, results, at))
+            else:
+                out.write_event_tree(
+                    ds.name, "TrainTree", event_tree_columns(ds, ds.train, train_results, at)
+                )
+                out.write_event_tree(ds.name, "TestTree", event_tree_columns(ds, ds.test, test_results, at))
     log.info("Output file written: %s", path)

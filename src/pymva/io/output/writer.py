@@ -414,6 +414,54 @@ class OutputFile:
         prefix = f"Dataset[{columns.dataset_name}] : " if columns.dataset_name else ""
         _log.info(f"{prefix}Created tree '{name}' with {columns.n_entries} events")
 
+    def write_event_tree_chunks(
+        self,
+        directory: str,
+        name: str,
+        parts: Iterable[EventTreeColumns],
+        *,
+        title: str | None = None,
+    ) -> int:
+        """Write a TTree from successive blocks of rows, one ``TTree.extend`` per block (pymva).
+
+        For samples that are not held in memory (``Streaming=True``): the first block gives the
+        branches (``mktree``), every block is appended as it comes, so memory stays one block; the
+        metadata is then streamed again as in :meth:`write_event_tree`.  The blocks must have the
+        same branches.  Logs TMVA's ``Created tree`` line.
+
+        Returns
+        -------
+        int
+            Number of entries written.
+
+        Raises
+        ------
+        ValueError
+            A block whose branches differ from the first block's, or no block at all.
+        """
+        self._check_open()
+        path = _join(directory, name)
+        tree = None
+        first: EventTreeColumns | None = None
+        n = 0
+        for part in parts:
+            if first is None:
+                first = part
+                tree = self._file.mktree(path, part.branch_types(), title=name if title is None else title)
+            elif part.branch_types() != first.branch_types():
+                raise ValueError(f"tree {path}: a block has branches {part.names}, the first {first.names}")
+            if part.n_entries:
+                assert tree is not None
+                tree.extend(part.chunk(0, part.n_entries))
+                n += part.n_entries
+        if first is None or tree is None:
+            raise ValueError(f"tree {path}: no blocks of rows to write")
+        _restream_metadata(self._file.file, tree, {b.name: b.leaves for b in first.branches if b.leaves})
+        self._record(path)
+        prefix = f"Dataset[{first.dataset_name}] : " if first.dataset_name else ""
+        _log.info(f"{prefix}Created tree '{name}' with {n} events")
+        return n
+
     # -- completion ----------------------------------------------------------------------------
 
     def close(self) -> None:
