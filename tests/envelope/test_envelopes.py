@@ -86,6 +86,28 @@ def test_classification_is_the_same_with_one_job(
         one.GetMethod("BDT", "nope")
 
 
+def test_classification_cuts_reports_the_efficiency_area(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """TMVA's ``ClassificationResult::GetROCIntegral`` returns, for Cuts, the ``fROCIntegral`` that
+    ``TestMethod`` set to ``effArea`` (the mean of 1 − effB over ``GetEfficiency``'s scan) for any class
+    and tree type, and the summary table prints it; the ROC integral of the TestTree response (0 for
+    every event) would be about 0.5."""
+    loader = make_loader("dscuts", n=200, n_test=100)
+    cl = TMVA.Experimental.Classification(loader, "Jobs=1:Silent:!ModelPersistence")
+    cl.BookMethod(TMVA.Types.kCuts, "Cuts", "!H:!V:FitMethod=MC:SampleSize=5000:VarProp=FSmart")
+    cl.Evaluate()
+    out = capsys.readouterr().out
+    (result,) = cl.GetResults()
+    assert result.IsCutsMethod()
+    area = result.evaluation.eff_area
+    assert 0.6 < area <= 1.0  # the toy's classes sit at x, y = +1 and -1
+    assert result.GetROCIntegral() == area
+    assert result.GetROCIntegral(0, TMVA.Types.kTraining) == area
+    assert abs(result.GetROC().auc - 0.5) < 0.05  # the constant response, not what TMVA reports
+    assert f"{'dscuts':<20} {'Cuts/Cuts':<15}  {area:.3f}" in out
+
+
 def test_classification_output_file(workdir: Path) -> None:
     import uproot
 

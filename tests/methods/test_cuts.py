@@ -290,3 +290,20 @@ def test_tutorial_bookings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     for i in (10, 40, 70, 90):
         passed = reader.EvaluateMVA(ds.test.X[sig], "CutsD", (i - 0.5) / 100)
         assert float(np.mean(passed)) == pytest.approx(effs[i], abs=1e-6)
+
+
+@pytest.mark.parametrize("fit", ["EventScan", "MCEvents:SampleSize=500:Seed=7"])
+def test_fsmart_leaves_scans_unforced(tmp_path: Path, fit: str) -> None:
+    """TMVA's ``Train`` turns FSmart into FMin/FMax only while building the fitters' intervals; the
+    event scans never do, and the final forcing loop knows FMin/FMax only, so FSmart cuts equal the
+    NotEnforced ones (here the signal mean 2.5 is below the background mean 3, FMin if resolved)."""
+    xs, xb = np.array([1.0, 2.0, 3.0, 4.0]), np.array([2.5, 3.5])
+    smart = MethodCuts("Cuts", _ctx(tmp_path), f"FitMethod={fit}:VarProp=FSmart")
+    smart.train(_sample(xs, xb))
+    plain = MethodCuts("Cuts", _ctx(tmp_path), f"FitMethod={fit}")
+    plain.train(_sample(xs, xb))
+    assert smart.cut_min_ is not None
+    assert plain.cut_min_ is not None
+    assert not np.any(smart.cut_min_ == -MAX_ABS_CUT)
+    np.testing.assert_array_equal(smart.cut_min_, plain.cut_min_)
+    np.testing.assert_array_equal(smart.cut_max_, plain.cut_max_)  # type: ignore[arg-type]

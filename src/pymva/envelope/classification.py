@@ -110,7 +110,7 @@ class ClassificationResult:
         return self._name == methodname and self._title == methodtitle
 
     def IsCutsMethod(self) -> bool:
-        """Whether the method is of type Cuts (never, in pymva: it has no Cuts method)."""
+        """Whether the method is of type Cuts (TMVA ``ClassificationResult::IsCutsMethod``)."""
         return self._name == EMVA.kCuts.type_name
 
     def GetROC(self, iClass: int = 0, type: ETreeType | int = ETreeType.kTesting) -> ROCCurve:
@@ -131,7 +131,15 @@ class ClassificationResult:
         return roc_curve(column, weights, class_id == int(iClass))
 
     def GetROCIntegral(self, iClass: int = 0, type: ETreeType | int = ETreeType.kTesting) -> float:
-        """The area under :meth:`GetROC`."""
+        """The area under :meth:`GetROC`; for a Cuts method the efficiency area of its evaluation.
+
+        TMVA's ``ClassificationResult::GetROCIntegral`` returns, for Cuts (whose response is a 0/1
+        decision at one working point, 0 in the TestTree), the ``fROCIntegral`` that ``TestMethod``
+        set to the method's ``effArea`` (``MethodCuts::GetEfficiency``: the mean of ``1 − effB`` over
+        its 1000-point scan), whatever ``iClass`` and ``type``.
+        """
+        if self.IsCutsMethod():
+            return float(self.evaluation.eff_area)
         return float(self.GetROC(iClass, type).auc)
 
     def GetROCGraph(self, iClass: int = 0, type: ETreeType | int = ETreeType.kTesting) -> Graph:

@@ -9,7 +9,8 @@ with the lowest background efficiency found so far (the histogram ``fEffBvsSLoca
   or, where they are equal (the default ``-1``), the training range widened by 1 % on each side;
   ``VarProp[i]=FMin`` fixes the lower cut at the range minimum (written as ``-1e30``), ``FMax`` the
   width at the full range (upper cut written as ``+1e30``), ``FSmart`` picks ``FMax`` where the
-  signal mean is larger than the background mean, else ``FMin``;
+  signal mean is larger than the background mean, else ``FMin`` (for the fitters only: with
+  ``EventScan`` and ``MCEvents`` TMVA leaves an ``FSmart`` variable unforced);
 * each parameter set the fitter tries is scored by ``ComputeEstimator``: the signal and background
   efficiencies of the cut set (``GetEffsfromSelection``: weighted counts of the training events
   inside the box, as float32 ratios), the bin of the signal efficiency, and TMVA's estimator
@@ -594,7 +595,9 @@ class MethodCuts(MethodBase):
                 ranges[ivar] = (lo, rmax)
             elif hi < rmax:
                 ranges[ivar] = (rmin, hi)
-            if props[ivar] == "FSmart":
+            # TMVA resolves FSmart only where it builds the fitter's intervals: with EventScan and
+            # MCEvents the variable stays unforced (both cuts free, no +-1e30 written)
+            if props[ivar] == "FSmart" and o.FitMethod in ("MC", "GA", "SA", "MINUIT"):
                 mean_s = _float32_mean(xs, w[sig])
                 mean_b = _float32_mean(xb, w[~sig])
                 props[ivar] = "FMax" if mean_s > mean_b else "FMin"
