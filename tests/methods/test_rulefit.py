@@ -166,7 +166,8 @@ def test_remove_similar_rules() -> None:
     )
     # rules 0 and 1: same topology, distance 0.0005/RMS(=1) < 0.001; rule 2 cuts another variable
     assert remove_similar_rules(ens, np.ones(2), 0.001, TRandom3(4357)) == 1
-    assert ens.n_rules == 2 and ens.cut_selector.tolist() == [0, 1]
+    assert ens.n_rules == 2
+    assert ens.cut_selector.tolist() == [0, 1]
     assert ens.cut_rule.tolist() == [0, 1]
     # with RMS 0.1 the distance is 0.005: both kept
     ens2 = RuleEnsemble(
@@ -208,7 +209,8 @@ def test_importances_by_hand() -> None:
     np.testing.assert_allclose(ens.lin_importance, lin)
     assert ens.importance_ref_ensemble == pytest.approx(ref)
     removed = ens.cleanup()  # relative importances 0.15, 0.13 (rules); 0.04, 1.0 (linear)
-    assert removed == 2 and ens.n_rules == 0
+    assert removed == 2
+    assert ens.n_rules == 0
     assert ens.lin_ok.tolist() == [False, True]
     ens.calc_var_importance()
     np.testing.assert_allclose(ens.var_importance, [0.0, 1.0])
@@ -242,7 +244,9 @@ def test_linear_path_converges_to_least_squares() -> None:
     ls = LinearRegression(fit_intercept=False).fit(L, y, sample_weight=w).coef_
     assert np.abs(L @ ls).max() < 1  # precondition: the ramp never clips
     settings = GDSettings(tau=0.0, step=0.5, n_steps=4000, err_scale=1.1)
-    res = make_gd_path(np.zeros((2 * n, 0)), np.vstack([L, L]), np.ones(3), np.r_[y, y], np.r_[w, w], settings)
+    res = make_gd_path(
+        np.zeros((2 * n, 0)), np.vstack([L, L]), np.ones(3), np.r_[y, y], np.r_[w, w], settings
+    )
     assert res.stop_reason == "end of loop reached"
     assert res.offset == 0.0
     np.testing.assert_allclose(res.lin_coefficients, ls, rtol=1e-6, atol=1e-9)
@@ -266,7 +270,9 @@ def test_training_weights_round_trip_and_ranking(tmp_path: Path) -> None:
     m = MethodRuleFit("RuleFit", _ctx(tmp_path), "nTrees=5:GDNSteps=300:MinImp=0.001")
     m.train(_sample(X, w, cid))
     ens = m.ensemble_
-    assert ens is not None and ens.n_rules > 0 and ens.n_linear == 2
+    assert ens is not None
+    assert ens.n_rules > 0
+    assert ens.n_linear == 2
     q = np.random.default_rng(9).normal(0, 1, (50, 2)).astype(np.float32)
     value = m.evaluate(q)
     # signal sits at +0.5 in both variables: the response rises along the diagonal
@@ -274,12 +280,15 @@ def test_training_weights_round_trip_and_ranking(tmp_path: Path) -> None:
     text = weights_xml_bytes(build_weights_xml(m))
     root = ET.fromstring(text)
     weights = root.find("Weights")
-    assert weights is not None and weights.get("NRules") == str(ens.n_rules)
-    assert weights.get("LearningModel") == "0" and len(weights.findall("Linear")) == 2
+    assert weights is not None
+    assert weights.get("NRules") == str(ens.n_rules)
+    assert weights.get("LearningModel") == "0"
+    assert len(weights.findall("Linear")) == 2
     back = method_from_content(parse_weights_xml(text))
     np.testing.assert_array_equal(back.evaluate(q), value)
     ranking = m.ranking()
-    assert ranking is not None and max(v for _, v in ranking) == pytest.approx(1.0)
+    assert ranking is not None
+    assert max(v for _, v in ranking) == pytest.approx(1.0)
     bad = text.replace(f'NRules="{ens.n_rules}"'.encode(), f'NRules="{ens.n_rules + 1}"'.encode())
     with pytest.raises(ModelError, match="NRules"):
         method_from_content(parse_weights_xml(bad))
@@ -293,9 +302,12 @@ def test_models_and_forest_types(tmp_path: Path, options: str) -> None:
     ens = m.ensemble_
     assert ens is not None
     if "ModLinear" in options:
-        assert ens.n_rules == 0 and ens.n_linear == 2 and ens.offset == 0.0
+        assert ens.n_rules == 0
+        assert ens.n_linear == 2
+        assert ens.offset == 0.0
     else:
-        assert ens.n_rules > 0 and ens.n_linear == 0
+        assert ens.n_rules > 0
+        assert ens.n_linear == 0
     assert m.gd_tau_ == 0.5
     q = np.array([[1.0, 1.0], [-1.0, -1.0]], dtype=np.float32)
     out = m.evaluate(q)
@@ -331,7 +343,8 @@ def test_options(tmp_path: Path) -> None:
         MethodRuleFit("RuleFit", ctx, "Model=ModTree")
     # TMVA's VerifyRange: GDValidEveFrac beyond 1 - GDPathEveFrac is reset to 1 - GDPathEveFrac
     st = MethodRuleFit("RuleFit", ctx, "GDPathEveFrac=0.6:GDValidEveFrac=0.9:MinImp=2")._settings()
-    assert st.gd.valid_frac == pytest.approx(0.4) and st.min_imp == 0.0
+    assert st.gd.valid_frac == pytest.approx(0.4)
+    assert st.min_imp == 0.0
     assert st.gd.n_tau == 101
 
 
@@ -341,7 +354,9 @@ def test_tutorial_booking_factory_and_reader(tmp_path: Path, monkeypatch: pytest
     monkeypatch.chdir(tmp_path)
     create_class_example("toy.root", n_events=300)
     data = uproot.open("toy.root")
-    factory = TMVA.Factory("TMVAClassification", "TMVA.root", "Silent:!DrawProgressBar:AnalysisType=Classification")
+    factory = TMVA.Factory(
+        "TMVAClassification", "TMVA.root", "Silent:!DrawProgressBar:AnalysisType=Classification"
+    )
     loader = TMVA.DataLoader("dataset")
     names = ("var1", "var2", "var3", "var4")
     for v in names:
@@ -363,7 +378,9 @@ def test_tutorial_booking_factory_and_reader(tmp_path: Path, monkeypatch: pytest
         reader.AddVariable(v, buf)
     reader.BookMVA("RuleFit", "dataset/weights/TMVAClassification_RuleFit.weights.xml")
     X = np.stack([test[v] for v in names], axis=1).astype(np.float32)
-    np.testing.assert_array_equal(np.array(reader.EvaluateMVA(X, "RuleFit"), dtype=np.float32), test["RuleFit"])
+    np.testing.assert_array_equal(
+        np.array(reader.EvaluateMVA(X, "RuleFit"), dtype=np.float32), test["RuleFit"]
+    )
     for i in range(3):
         for buf, v in zip(buffers, names, strict=True):
             buf[0] = test[v][i]

@@ -295,7 +295,16 @@ class RuleEnsemble:
     def select_rules(self, keep: BoolA) -> None:
         """Keep only the rules where ``keep`` is true (their cuts too), in order."""
         keep = np.asarray(keep, dtype=bool)
-        for name in ("coefficient", "importance", "importance_ref", "support", "sigma", "norm", "ssb", "ssb_neve"):
+        for name in (
+            "coefficient",
+            "importance",
+            "importance_ref",
+            "support",
+            "sigma",
+            "norm",
+            "ssb",
+            "ssb_neve",
+        ):
             arr = getattr(self, name)
             if len(arr) == len(keep):
                 setattr(self, name, arr[keep])
@@ -386,7 +395,9 @@ class RuleEnsemble:
             try:
                 return int(raw)  # type: ignore[arg-type]
             except (TypeError, ValueError):
-                raise ModelError(f"{where}: <{tag}> needs an integer attribute {name} (got {raw!r})") from None
+                raise ModelError(
+                    f"{where}: <{tag}> needs an integer attribute {name} (got {raw!r})"
+                ) from None
 
         n_rules = integer(weights, "NRules", "Weights")
         n_linear = integer(weights, "NLinear", "Weights")
@@ -412,7 +423,9 @@ class RuleEnsemble:
                 f"number of variables ({n_variables})"
             )
         rule_attrs = ("Coeff", "Importance", "Ref", "Support", "Sigma", "Norm", "SSB", "SSBNeve")
-        vals = np.array([[num(r, a, "Rule") for a in rule_attrs] for r in rules]).reshape(n_rules, len(rule_attrs))
+        vals = np.array([[num(r, a, "Rule") for a in rule_attrs] for r in rules]).reshape(
+            n_rules, len(rule_attrs)
+        )
         (ens.coefficient, ens.importance, ens.importance_ref, ens.support, ens.sigma, ens.norm, ens.ssb,
          ens.ssb_neve) = (np.ascontiguousarray(vals[:, i]) for i in range(len(rule_attrs)))  # fmt: skip
         cut_rule: list[int] = []
@@ -443,7 +456,9 @@ class RuleEnsemble:
         ens.cut_do_min = np.array(domin, dtype=bool)
         ens.cut_do_max = np.array(domax, dtype=bool)
         lin_attrs = ("Coeff", "Norm", "DM", "DP", "Importance")
-        lv = np.array([[num(e, a, "Linear") for a in lin_attrs] for e in linears]).reshape(n_linear, len(lin_attrs))
+        lv = np.array([[num(e, a, "Linear") for a in lin_attrs] for e in linears]).reshape(
+            n_linear, len(lin_attrs)
+        )
         ens.lin_ok = np.array([integer(e, "OK", "Linear") == 1 for e in linears], dtype=bool)
         ens.lin_coefficient, ens.lin_norm, ens.lin_dm, ens.lin_dp, ens.lin_importance = (
             np.ascontiguousarray(lv[:, i]) for i in range(len(lin_attrs))

@@ -86,10 +86,12 @@ class RuleFitOptions(BaseMethodOptions):
     )
     RuleMinDist: float = option(0.001, "Minimum distance between rules")
     MinImp: float = option(0.01, "Minimum rule importance accepted")
-    Model: str = option("ModRuleLinear", "Model to be used", allowed=("ModRule", "ModRuleLinear", "ModLinear"))
+    Model: str = option(
+        "ModRuleLinear", "Model to be used", allowed=("ModRule", "ModRuleLinear", "ModLinear")
+    )
     RuleFitModule: str = option("RFTMVA", "Which RuleFit module to use", allowed=("RFTMVA", "RFFriedman"))
     RFWorkDir: str = option("./rulefit", "Friedman's RuleFit module (RFF): working dir")
-    RFNrules: int = option(2000, "RFF: Mximum number of rules")
+    RFNrules: int = option(2000, "RFF: Maximum number of rules")
     RFNendnodes: int = option(4, "RFF: Average number of end nodes")
 
 
@@ -108,7 +110,9 @@ class _Settings:
     gd: GDSettings
 
 
-def _verify_range(log: Any, name: str, value: float, vmin: float, vmax: float, vdef: float | None = None) -> float:
+def _verify_range(
+    log: Any, name: str, value: float, vmin: float, vmax: float, vdef: float | None = None
+) -> float:
     """``Tools::VerifyRange``: a value outside ``[vmin, vmax]`` is replaced (with a warning) by
     ``vdef`` when given, else by the nearer limit."""
     if vmin <= value <= vmax:
@@ -119,7 +123,9 @@ def _verify_range(log: Any, name: str, value: float, vmin: float, vmax: float, v
 
 
 # ---------------------------------------------------------------------------------------------- rules
-def make_rules(tree: DecisionTree) -> list[tuple[list[int], list[float], list[float], list[bool], list[bool]]]:
+def make_rules(
+    tree: DecisionTree,
+) -> list[tuple[list[int], list[float], list[float], list[bool], list[bool]]]:
     """The rules of one tree (``RuleEnsemble::MakeRulesFromTree``): one per non-root node, in TMVA's
     order (a node, then its right subtree, then its left subtree), each the cuts of
     :func:`~pymva.methods.ruleensemble.rule_cuts_from_path` on the node's path."""
@@ -150,7 +156,10 @@ def remove_similar_rules(ens: RuleEnsemble, rms: F64, min_dist: float, rng: TRan
         sl = slice(starts[k], starts[k + 1])
         key = tuple(
             zip(
-                ens.cut_selector[sl].tolist(), ens.cut_do_min[sl].tolist(), ens.cut_do_max[sl].tolist(), strict=True
+                ens.cut_selector[sl].tolist(),
+                ens.cut_do_min[sl].tolist(),
+                ens.cut_do_max[sl].tolist(),
+                strict=True,
             )
         )
         groups.setdefault(key, []).append(k)
@@ -166,15 +175,17 @@ def remove_similar_rules(ens: RuleEnsemble, rms: F64, min_dist: float, rng: TRan
         scale = np.where(rms[sel] > 0, 1.0 / safe[sel], 0.0)
         lo = np.where(ens.cut_do_min[cut_idx[0]], ens.cut_min[cut_idx] * scale, 0.0)
         hi = np.where(ens.cut_do_max[cut_idx[0]], ens.cut_max[cut_idx] * scale, 0.0)
-        d2 = ((lo[:, None, :] - lo[None, :, :]) ** 2).sum(-1) + ((hi[:, None, :] - hi[None, :, :]) ** 2).sum(-1)
+        d2 = ((lo[:, None, :] - lo[None, :, :]) ** 2).sum(-1) + ((hi[:, None, :] - hi[None, :, :]) ** 2).sum(
+            -1
+        )
         equal = np.sqrt(d2) < min_dist if min_dist >= 0 else np.ones_like(d2, dtype=bool)
         for i in range(len(idx)):
             if remove[idx[i]]:
                 continue
-            for k in np.flatnonzero(equal[i, i + 1 :]) + i + 1:
-                if remove[idx[k]]:
+            for j in (np.flatnonzero(equal[i, i + 1 :]) + i + 1).tolist():
+                if remove[idx[j]]:
                     continue
-                remind = idx[k] if rng.rndm() > 0.5 else idx[i]
+                remind = int(idx[j]) if rng.rndm() > 0.5 else int(idx[i])
                 remove[remind] = True
     ens.select_rules(~remove)
     return int(remove.sum())
@@ -267,7 +278,7 @@ class MethodRuleFit(MethodBase):
         "--- Performance tuning via configuration options:\n"
         "\n"
         "I.  TUNING OF RULE ENSEMBLE:\n"
-        "   ForestType  : Recommended is to use the default \"AdaBoost\".\n"
+        '   ForestType  : Recommended is to use the default "AdaBoost".\n'
         "   nTrees      : More trees leads to more rules but also slower\n"
         "                 performance. With too few trees the risk is\n"
         "                 that the rule ensemble becomes too simple.\n"
@@ -368,7 +379,9 @@ class MethodRuleFit(MethodBase):
         step = _verify_range(log, "GDPathStep", o.GDStep, 0.0, 100.0, 0.01)
         err_scale = _verify_range(log, "GDErrScale", o.GDErrScale, 1.0, 100.0, 1.1)
         path_frac = _verify_range(log, "GDPathEveFrac", o.GDPathEveFrac, 0.01, 0.9, 0.5)
-        valid_frac = _verify_range(log, "GDValidEveFrac", o.GDValidEveFrac, 0.01, 1.0 - path_frac, 1.0 - path_frac)
+        valid_frac = _verify_range(
+            log, "GDValidEveFrac", o.GDValidEveFrac, 0.01, 1.0 - path_frac, 1.0 - path_frac
+        )
         min_frac = _verify_range(log, "fEventsMin", o.fEventsMin, 0.0, 1.0)
         max_frac = _verify_range(log, "fEventsMax", o.fEventsMax, min_frac, 1.0)
         gd = GDSettings(
@@ -493,21 +506,23 @@ class MethodRuleFit(MethodBase):
         ens.average_rule_sigma, ens.average_support = 0.4, 0.8
         if ens.n_rules:
             Rf = R.astype(np.float64)
-            s = (w @ Rf) / neff
+            supp = (w @ Rf) / neff
             ssig = w[is_sig] @ Rf[is_sig]
             sbkg = w[~is_sig] @ Rf[~is_sig]
             ssum = ssig + sbkg
-            t = np.sqrt(np.maximum(s * (1.0 - s), 0.0))
-            ens.support = s
-            ens.sigma = np.sqrt(s * (1.0 - s))
+            t = np.sqrt(np.maximum(supp * (1.0 - supp), 0.0))
+            ens.support = supp
+            ens.sigma = np.sqrt(supp * (1.0 - supp))
             ens.norm = np.where(t > 0, 1.0 / np.where(t > 0, t, 1.0), 1.0)
             ens.ssb = np.where(ssum > 0, ssig / np.where(ssum > 0, ssum, 1.0), 0.0)
             ens.ssb_neve = ssum
-            ens.average_support = float(s.sum() / ens.n_rules)
+            ens.average_support = float(supp.sum() / ens.n_rules)
             ens.average_rule_sigma = math.sqrt(ens.average_support * (1.0 - ens.average_support))
         n_cuts = np.bincount(ens.cut_rule, minlength=ens.n_rules) if ens.n_rules else np.zeros(0)
         ncuts_per_rule = (
-            np.add.reduceat(ens.cut_do_min.astype(int) + ens.cut_do_max.astype(int), ens.rule_cut_slices()[:-1])
+            np.add.reduceat(
+                ens.cut_do_min.astype(int) + ens.cut_do_max.astype(int), ens.rule_cut_slices()[:-1]
+            )
             if ens.n_rules
             else n_cuts
         )
@@ -554,9 +569,15 @@ class MethodRuleFit(MethodBase):
         if ens.do_linear and ens.n_linear:
             self.log.info("Linear model (weights unnormalised)")
             for j, lab in enumerate(labels):
-                rel = ens.lin_importance[j] / ens.importance_ref_ensemble if ens.importance_ref_ensemble else 0.0
+                rel = (
+                    ens.lin_importance[j] / ens.importance_ref_ensemble
+                    if ens.importance_ref_ensemble
+                    else 0.0
+                )
                 if ens.lin_ok[j]:
-                    self.log.info("%8s :  %10.3e :  %3.3f", lab, ens.lin_coefficient[j] * ens.lin_norm[j], rel)
+                    self.log.info(
+                        "%8s :  %10.3e :  %3.3f", lab, ens.lin_coefficient[j] * ens.lin_norm[j], rel
+                    )
                 else:
                     self.log.info("%8s : -> importance below threshold =  %3.3f", lab, rel)
         if ens.do_rules:
@@ -564,11 +585,15 @@ class MethodRuleFit(MethodBase):
             top = np.argsort(-ens.importance, kind="stable")[:10]
             starts = ens.rule_cut_slices()
             for p, k in enumerate(top):
-                self.log.info("Rule %4d : Importance  = %1.4f", p + 1, ens.importance[k] / ens.importance_ref[k])
+                self.log.info(
+                    "Rule %4d : Importance  = %1.4f", p + 1, ens.importance[k] / ens.importance_ref[k]
+                )
                 for c in range(starts[k], starts[k + 1]):
                     lo = f"{ens.cut_min[c]:10.3g} < " if ens.cut_do_min[c] else " " * 13
                     hi = f" < {ens.cut_max[c]:10.3g}" if ens.cut_do_max[c] else ""
-                    self.log.info("            Cut %2d : %s%s%s", c - starts[k] + 1, lo, labels[ens.cut_selector[c]], hi)
+                    self.log.info(
+                        "            Cut %2d : %s%s%s", c - starts[k] + 1, lo, labels[ens.cut_selector[c]], hi
+                    )
         self.log.info("================================================================")
 
     # ------------------------------------------------------------------ application

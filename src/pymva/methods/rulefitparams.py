@@ -148,7 +148,7 @@ def make_gd_path(
     # TMVA averages the linear terms times their (still zero) coefficients: no linear offset term
 
     def model(Rm: F64, Lm: F64, ofs: F64 | float, a: F64, b: F64) -> F64:
-        F = Rm @ a if n_rules else np.zeros((len(Rm),) + np.shape(a)[1:])
+        F = Rm @ a if n_rules else np.zeros((len(Rm), *np.shape(a)[1:]))
         if n_lin:
             F = F + Lm @ b
         return np.asarray(F + ofs)
