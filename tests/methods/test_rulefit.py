@@ -294,6 +294,33 @@ def test_training_weights_round_trip_and_ranking(tmp_path: Path) -> None:
         method_from_content(parse_weights_xml(bad))
 
 
+def test_tmva_layout_weights_are_read_as_tmva_evaluates_them(tmp_path: Path) -> None:
+    """A ``<Weights>`` element in TMVA's layout, written by hand: one rule and two linear terms."""
+    X, cid, w = _data(60, seed=1)
+    m = MethodRuleFit("RuleFit", _ctx(tmp_path), "nTrees=2:GDNSteps=50:GDTau=0.5")
+    m.train(_sample(X, w, cid))
+    root = ET.fromstring(weights_xml_bytes(build_weights_xml(m)))
+    old = root.find("Weights")
+    assert old is not None
+    root.remove(old)
+    root.append(
+        ET.fromstring(
+            '<Weights NRules="1" NLinear="2" LearningModel="0" ImportanceCut="0.01" LinQuantile="0.025" '
+            'AverageSupport="0.3" AverageRuleSigma="0.45" Offset="-0.5">'
+            '<Rule Importance="0.2" Ref="0.2" Coeff="0.75" Support="0.3" Sigma="0.45" Norm="2.2" SSB="0.8" '
+            'SSBNeve="30" Nvars="2"><Cut Selector="0" Min="0.25" Max="0" DoMin="T" DoMax="F"/>'
+            '<Cut Selector="1" Min="-1" Max="1.5" DoMin="T" DoMax="T"/></Rule>'
+            '<Linear OK="1" Coeff="0.1" Norm="2" DM="-1" DP="1" Importance="0.1"/>'
+            '<Linear OK="0" Coeff="9" Norm="1" DM="-1" DP="1" Importance="0.001"/></Weights>'
+        )
+    )
+    back = method_from_content(parse_weights_xml(ET.tostring(root)))
+    q = np.array([[0.5, 0.0], [0.25, 0.0], [2.0, 1.5], [-3.0, -0.9]], dtype=np.float32)
+    rule = np.array([1.0, 0.0, 0.0, 0.0])  # 0.25 is not > 0.25, 1.5 is not < 1.5
+    expected = -0.5 + 0.75 * rule + 0.1 * 2 * np.clip(q[:, 0], -1, 1)
+    np.testing.assert_allclose(back.evaluate(q), expected.astype(np.float32), rtol=0, atol=1e-7)
+
+
 @pytest.mark.parametrize("options", ["Model=ModLinear", "Model=ModRule:ForestType=Random"])
 def test_models_and_forest_types(tmp_path: Path, options: str) -> None:
     X, cid, w = _data(120, seed=6)

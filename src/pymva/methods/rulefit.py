@@ -271,15 +271,34 @@ class MethodRuleFit(MethodBase):
         "  2. Fitting of the coefficients\n"
         "\n"
         "The maximum complexity of the rules is defined by the size of\n"
-        "the trees (fEventsMin, fEventsMax, nTrees, ForestType).\n"
+        "the trees. Large trees will yield many complex rules and capture\n"
+        "higher order correlations. On the other hand, small trees will\n"
+        "lead to a smaller ensemble with simple rules, only capable of\n"
+        "modeling simple structures.\n"
+        "Several parameters exists for controlling the complexity of the\n"
+        "rule ensemble.\n"
+        "\n"
         "The fitting procedure searches for a minimum using a gradient\n"
-        "directed path (GDTau, GDTauPrec, GDStep, GDNSteps, GDErrScale).\n"
+        "directed path. Apart from step size and number of steps, the\n"
+        "evolution of the path is defined by a cut-off parameter, tau.\n"
+        "This parameter is unknown and depends on the training data.\n"
+        "A large value will tend to give large weights to a few rules.\n"
+        "Similarly, a small value will lead to a large set of rules\n"
+        "with similar weights.\n"
+        "\n"
+        "A final point is the model used; rules and/or linear terms.\n"
+        "For a given training sample, the result may improve by adding\n"
+        "linear terms. If best performance is obtained using only linear\n"
+        "terms, it is very likely that the Fisher discriminant would be\n"
+        "a better choice. Ideally the fitting procedure should be able to\n"
+        "make this choice by giving appropriate weights for either terms.\n"
         "\n"
         "--- Performance tuning via configuration options:\n"
         "\n"
         "I.  TUNING OF RULE ENSEMBLE:\n"
+        "\n"
         '   ForestType  : Recommended is to use the default "AdaBoost".\n'
-        "   nTrees      : More trees leads to more rules but also slower\n"
+        "   nTrees      : More trees leads to more rules but also slow\n"
         "                 performance. With too few trees the risk is\n"
         "                 that the rule ensemble becomes too simple.\n"
         "   fEventsMin  \n"
@@ -297,6 +316,7 @@ class MethodRuleFit(MethodBase):
         "                 the value can then be increased.\n"
         "\n"
         "II. TUNING OF THE FITTING:\n"
+        "\n"
         "   GDPathEveFrac : fraction of events in path evaluation\n"
         "                 Increasing this fraction will improve the path\n"
         "                 finding. However, a too high value will give few\n"
@@ -330,8 +350,12 @@ class MethodRuleFit(MethodBase):
         "                 the fitting fails.\n"
         "                 A remedy may be to increase the value\n"
         "                 GDValidEveFrac to 1.0 (or a larger value).\n"
-        "                 Alternatively, remove a few outliers from the training\n"
-        "                 sample.\n"
+        "                 In addition, if GDPathEveFrac is too high\n"
+        "                 the same warnings may occur since the events\n"
+        "                 used for error estimation are also used for\n"
+        "                 path estimation.\n"
+        "                 Another possibility is to modify the model - \n"
+        "                 See above on tuning the rule ensemble.\n"
         "\n"
         "The error rate was still decreasing at the end of the path\n"
         "                 Too few steps in path! Increase GDNSteps.\n"
@@ -425,7 +449,10 @@ class MethodRuleFit(MethodBase):
             sample = order[:n_tree_sample]
             tree = None
             for _try in range(10):
-                frnd = 100.0 * (st.min_frac + (0.5 * st.max_frac - st.min_frac) * rnd.rndm())
+                # TRandom::Uniform(a, b) = a + (b - a)·Rndm(); DecisionTree takes it as a Float_t
+                frnd = float(
+                    np.float32(100.0 * (st.min_frac + (0.5 * st.max_frac - st.min_frac) * rnd.rndm()))
+                )
                 cfg = TreeConfig(
                     sep_index=SEPARATION_INDEX["giniindex"],
                     n_cuts=20,
@@ -512,7 +539,7 @@ class MethodRuleFit(MethodBase):
             ssum = ssig + sbkg
             t = np.sqrt(np.maximum(supp * (1.0 - supp), 0.0))
             ens.support = supp
-            ens.sigma = np.sqrt(supp * (1.0 - supp))
+            ens.sigma = t
             ens.norm = np.where(t > 0, 1.0 / np.where(t > 0, t, 1.0), 1.0)
             ens.ssb = np.where(ssum > 0, ssig / np.where(ssum > 0, ssum, 1.0), 0.0)
             ens.ssb_neve = ssum
