@@ -17,8 +17,9 @@ from pymva.data.dataset import Sample, VariableInfo
 from pymva.errors import ModelError, OptionError
 from pymva.io.weights import build_weights_xml, method_from_content, parse_weights_xml, weights_xml_bytes
 from pymva.methods.base import MethodContext
+from pymva.methods.decisiontree import DecisionTree
 from pymva.methods.ruleensemble import RuleEnsemble, rule_cuts_from_path
-from pymva.methods.rulefit import MethodRuleFit, _linear_terms, remove_similar_rules
+from pymva.methods.rulefit import MethodRuleFit, _linear_terms, make_rules, remove_similar_rules
 from pymva.methods.rulefitparams import GDSettings, make_gd_path, sample_ranges
 from pymva.methods.trandom3 import TRandom3
 from pymva.toydata import create_class_example
@@ -96,6 +97,35 @@ def test_rule_cuts_from_path_follow_tmva() -> None:
     assert sel == [0, 1]
     assert (lo[0], dlo[0], dhi[0]) == (1.0, True, False)
     assert (hi[1], dhi[1], dlo[1]) == (5.0, True, False)
+
+
+def test_rules_from_a_tree_in_tmva_order() -> None:
+    # root: x0 at 1 (right daughter 1, left 2); node 1: x1 at 2 (right 3, left 4)
+    n = 5
+    tree = DecisionTree(
+        left=np.array([2, 4, -1, -1, -1]),
+        right=np.array([1, 3, -1, -1, -1]),
+        depth=np.array([0, 1, 1, 2, 2]),
+        ivar=np.array([0, 1, -1, -1, -1]),
+        cut=np.array([1.0, 2.0, 0, 0, 0], dtype=np.float32),
+        cut_type=np.ones(n, bool),
+        node_type=np.array([0, 0, -1, 1, -1]),
+        purity=np.full(n, 0.5, np.float32),
+        response=np.zeros(n, np.float32),
+        rms=np.zeros(n, np.float32),
+        fisher=np.zeros((n, 3)),
+        n_coef=np.zeros(n, dtype=np.intp),
+        nsig=np.zeros(n),
+        nbkg=np.zeros(n),
+    )
+    rules = make_rules(tree)
+    # a node, then its right subtree, then its left subtree; the root makes no rule
+    assert [(r[0], r[1], r[2], r[3], r[4]) for r in rules] == [
+        ([0], [1.0], [0.0], [True], [False]),
+        ([0, 1], [1.0, 2.0], [0.0, 0.0], [True, True], [False, False]),
+        ([0, 1], [1.0, 0.0], [0.0, 2.0], [True, False], [False, True]),
+        ([0], [0.0], [1.0], [False], [True]),
+    ]
 
 
 def test_hand_built_ensemble_response() -> None:
