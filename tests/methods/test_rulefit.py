@@ -282,6 +282,105 @@ def test_linear_path_converges_to_least_squares() -> None:
     np.testing.assert_allclose(res.lin_coefficients, ls, rtol=1e-6, atol=1e-9)
 
 
+def _reference_path(
+    R: np.ndarray, L: np.ndarray, norm: np.ndarray, y: np.ndarray, w: np.ndarray, s: GDSettings
+):
+    """``RuleFitParams::MakeGDPath`` with ``FindGDTau`` written as TMVA's event loops, one τ at a time."""
+    n, nr = R.shape
+    nl = L.shape[1]
+    p2 = int((n - 1) * s.path_frac)
+    v2 = int((n - 1) * s.valid_frac)
+    path, perf = range(p2 + 1), range(n - v2 - 1, n)
+    neff_p = sum(w[i] for i in path)
+    neff_v = sum(w[i] for i in perf)
+    avg = [sum(w[i] * R[i, k] for i in path) / neff_p for k in range(nr)]
+
+    def f(i, o, a, b):
+        return o + sum(a[k] for k in range(nr) if R[i, k]) + sum(b[j] * L[i, j] for j in range(nl))
+
+    def risk(rows, neff, o, a, b):
+        return sum(w[i] * (y[i] - max(-1.0, min(1.0, f(i, o, a, b)))) ** 2 for i in rows) / neff
+
+    def step(o, a, b, tau):
+        ga, gb = [0.0] * nr, [0.0] * nl
+        for i in path:
+            fi = f(i, o, a, b)
+            if abs(fi) < 1.0:
+                r = 2.0 / neff_p * (y[i] - fi) * w[i]
+                for k in range(nr):
+                    ga[k] += r * R[i, k]
+                for j in range(nl):
+                    gb[j] += r * L[i, j]
+        maxv = max([abs(g) for g in ga + gb] or [0.0])
+        moved = maxv > 0
+        if moved:
+            a = [a[k] + s.step * ga[k] if abs(ga[k]) >= maxv * tau else a[k] for k in range(nr)]
+            b = [b[j] + s.step * gb[j] / norm[j] if abs(gb[j]) >= maxv * tau else b[j] for j in range(nl)]
+        return a, b, moved
+
+    truth = sum(w[i] * y[i] for i in path) / neff_p
+    ntau = int(1.0 / s.tau_prec) + 1
+    taus = [min(1.0, t / (ntau - 1)) for t in range(ntau)]
+    A, B, O = [[0.0] * nr for _ in taus], [[0.0] * nl for _ in taus], [-truth] * ntau
+    ok = [True] * ntau
+    ip = itmin = 0
+    while True:
+        for t in range(ntau):
+            if ok[t]:
+                A[t], B[t], _ = step(O[t], A[t], B[t], taus[t])
+                O[t] = -sum(A[t][k] * avg[k] for k in range(nr))
+        if ip == 0 or (ip + 1) % 100 == 0:
+            err = {t: risk(perf, neff_v, O[t], A[t], B[t]) for t in range(ntau) if ok[t]}
+            itmin = min(err, key=lambda t: (err[t], t))
+            vals = list(err.values())
+            sig = float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0
+            for t, e in err.items():
+                ok[t] = e <= err[itmin] + sig
+        ip += 1
+        if not (ip < 1000 and sum(ok) > 3):
+            break
+    tau, a, b, o = taus[itmin], A[itmin], B[itmin], O[itmin]
+    errmin, best, rprev, nbad, iloop = 1e32, None, 1e32, 0, 0
+    while True:
+        a, b, moved = step(o, a, b, tau)
+        if moved:
+            o = -sum(a[k] * avg[k] for k in range(nr))
+        found = False
+        if iloop == 0 or (iloop + 1) % 100 == 0:
+            rk = risk(path, neff_p, o, a, b)
+            nbad += rk > rprev
+            rprev = rk
+            e = risk(perf, neff_v, o, a, b)
+            if e <= errmin:
+                errmin, best = e, (o, list(a), list(b), iloop + 1)
+            found = e > s.err_scale * errmin
+        iloop += 1
+        if found or nbad > 3 or iloop == s.n_steps:
+            return tau, best
+
+
+def test_vectorised_path_matches_tmva_event_loops() -> None:
+    rng = np.random.default_rng(8)
+    n = 120
+    X = rng.normal(0, 1, (n, 2))
+    y = np.where(X[:, 0] + 0.5 * X[:, 1] + rng.normal(0, 1, n) > 0, 1.0, -1.0)
+    R = np.stack([X[:, 0] > 0.3, X[:, 1] < -0.2, (X[:, 0] < 0) & (X[:, 1] > 0)], axis=1)
+    norm = np.array([0.5, 0.8])
+    L = np.clip(X, -1.5, 1.5) * norm
+    w = rng.uniform(0.5, 1.5, n)
+    # 21 values of τ, dropped over 4 checks of the scan; the path then runs to its end
+    s = GDSettings(tau_prec=0.05, step=0.002, n_steps=500, err_scale=1.05)
+    tau, (o, a, b, best_step) = _reference_path(R, L, norm, y, w, s)
+    res = make_gd_path(R, L, norm, y, w, s)
+    assert res.stop_reason == "end of loop reached"
+    assert 0 < res.tau < 1
+    assert res.tau == tau
+    assert res.best_step == best_step
+    assert res.offset == pytest.approx(o, rel=1e-12, abs=1e-14)
+    np.testing.assert_allclose(res.coefficients, a, rtol=1e-11, atol=1e-14)
+    np.testing.assert_allclose(res.lin_coefficients, b, rtol=1e-11, atol=1e-14)
+
+
 def test_tau_scan_picks_a_tau_and_stops() -> None:
     rng = np.random.default_rng(2)
     n = 300
