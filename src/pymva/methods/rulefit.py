@@ -545,21 +545,20 @@ class MethodRuleFit(MethodBase):
             ens.ssb_neve = ssum
             ens.average_support = float(supp.sum() / ens.n_rules)
             ens.average_rule_sigma = math.sqrt(ens.average_support * (1.0 - ens.average_support))
-        n_cuts = np.bincount(ens.cut_rule, minlength=ens.n_rules) if ens.n_rules else np.zeros(0)
-        ncuts_per_rule = (
-            np.add.reduceat(
-                ens.cut_do_min.astype(int) + ens.cut_do_max.astype(int), ens.rule_cut_slices()[:-1]
-            )
-            if ens.n_rules
-            else n_cuts
-        )
         self.log.info("-------------------RULE ENSEMBLE SUMMARY------------------------")
         self.log.info("Tree training method               : %s", "AdaBoost" if st.use_boost else "Random")
         self.log.info("Number of trees                    : %d", n_trees)
         self.log.info("Number of generated rules          : %d", self.n_rules_generated_)
         self.log.info("Idem, after cleanup                : %d", ens.n_rules)
         if ens.n_rules:
-            self.log.info("Average number of cuts per rule    : %8.2f", float(np.mean(ncuts_per_rule)))
+            ncuts = np.add.reduceat(
+                ens.cut_do_min.astype(int) + ens.cut_do_max.astype(int), ens.rule_cut_slices()[:-1]
+            )
+            self.log.info("Average number of cuts per rule    : %8.2f", float(np.mean(ncuts)))
+            self.log.info(
+                "Spread in number of cuts per rules : %8.2f",
+                float(np.std(ncuts, ddof=1)) if ens.n_rules > 1 else 0.0,
+            )
         # the fit
         L = ens.linear_values(X) if ens.do_linear else np.zeros((n, 0))
         y = np.where(is_sig, 1.0, -1.0)
