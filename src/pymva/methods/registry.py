@@ -38,6 +38,7 @@ BUILTIN_METHODS: dict[EMVA, str] = {
     EMVA.kHMatrix: "pymva.methods.hmatrix",
     EMVA.kFDA: "pymva.methods.fda",
     EMVA.kSVM: "pymva.methods.svm",
+    EMVA.kRuleFit: "pymva.methods.rulefit",
 }
 
 M = TypeVar("M", bound="type[MethodBase]")
