@@ -134,7 +134,7 @@ def foam_range(values: npt.ArrayLike, tail_cut: float) -> tuple[F32, F32]:
     """
     v = np.asarray(values, dtype=np.float32)
     n, dim = v.shape
-    nout = int(n * float(np.float32(tail_cut)))
+    nout = int(np.float32(n) * np.float32(tail_cut))  # Long64_t × Float_t in float, as TMVA
     lo = np.minimum(np.float32(_FLT_MAX), v.min(axis=0) if n else np.float32(_FLT_MAX)).astype(np.float32)
     hi = np.maximum(np.float32(_FLT_MIN), v.max(axis=0) if n else np.float32(_FLT_MIN)).astype(np.float32)
     xmin = lo.copy()
@@ -673,7 +673,8 @@ class MethodPDEFoam(MethodBase):
             raise ModelError(f"{where}: malformed <Xmin>/<Xmax>: {exc}") from None
         foams = weights.findall("Foam")
         if not foams:
-            src = self.context.weights_source or "the weights file"
+            ctx = self.context
+            src = ctx.weights_source or str(ctx.weight_dir / f"{ctx.job_name}_{self.title}.weights.xml")
             root_file = src.replace(".xml", "_foams.root") if src.endswith(".xml") else f"{src}_foams.root"
             raise ModelError(
                 f"{where}: no <Foam> elements; this is a TMVA weights file whose foams TMVA wrote to "
