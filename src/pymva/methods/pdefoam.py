@@ -246,6 +246,9 @@ class MethodPDEFoam(MethodBase):
             )
         if o.DTLogic == "None" and o.nSampl < 1:
             raise OptionError(f"{where}: nSampl={o.nSampl} must be at least 1 (the points sampled per cell)")
+        for name in ("Nmin", "MaxDepth"):
+            if getattr(o, name) < 0:
+                raise OptionError(f"{where}: {name}={getattr(o, name)} must not be negative (TMVA's UInt_t)")
         if o.nBin < 1:
             raise OptionError(f"{where}: nBin={o.nBin} must be at least 1 (the bins of the edge histograms)")
         if not o.VolFrac > 0:
