@@ -360,8 +360,7 @@ class _FoamBuilder:
         limit = self.n_bin * EV_PER_BIN
         alphas: list[F64] = []
         wts: list[F64] = []
-        dens: list[F64] = []
-        s0 = s1 = 0.0
+        s0 = s1 = tot = 0.0  # ceSum[0], ceSum[1] and totevents, added sample by sample as TMVA
         done = 0
         while done < ns:
             m = min(ns - done, max(limit, 1))
@@ -379,20 +378,21 @@ class _FoamBuilder:
                 last = int(stop[0]) + 1
                 self.stream.put_back(alpha[last:].reshape(-1))
                 alpha, wt, ev_dens = alpha[:last], wt[:last], ev_dens[:last]
+                c0, c1 = c0[:last], c1[:last]
             alphas.append(alpha)
             wts.append(wt)
-            dens.append(ev_dens)
-            s0, s1 = float(s0 + wt.sum()), float(s1 + (wt * wt).sum())
+            if len(wt):
+                s0, s1 = float(c0[len(wt) - 1]), float(c1[len(wt) - 1])
+                tot = float((tot + np.cumsum(ev_dens))[-1])
             done += len(wt)
             if stop.size:
                 break
         alpha = np.concatenate(alphas) if alphas else np.zeros((0, dim))
         wt = np.concatenate(wts) if wts else np.zeros(0)
-        ev_dens = np.concatenate(dens) if dens else np.zeros(0)
-        totevents = float(ev_dens.sum()) * dx
+        totevents = tot * dx
         if ns > 0:
             totevents /= ns
-        sum_w, sum_w2, nent = float(wt.sum()), float((wt * wt).sum()), float(len(wt))
+        sum_w, sum_w2, nent = s0, s1, float(len(wt))
         if is_root and sum_w == 0.0:
             raise ModelError(
                 "PDEFoam: no events were found during the exploration of the root cell; check the options "
@@ -421,7 +421,7 @@ class _FoamBuilder:
         x = events[inside]
         w = self.weights[inside]
         sig = self.is_class[inside]
-        tot_s, tot_b = float(w[sig].sum()), float(w[~sig].sum())
+        tot_s = tot_b = 0.0
         tot_su, tot_bu = float(sig.sum()), float((~sig).sum())
         k_best, x_best, max_gain = -1, 0.5, -1.0
         if len(x):
@@ -440,6 +440,9 @@ class _FoamBuilder:
                 hb = np.bincount(b[~sig], weights=w[~sig], minlength=nbin + 2)
                 hsu = np.bincount(b[sig], minlength=nbin + 2).astype(np.float64)
                 hbu = np.bincount(b[~sig], minlength=nbin + 2).astype(np.float64)
+                if k == 0:  # Integral(0, nBin + 1) of the first variable's histograms
+                    tot_s = float(np.cumsum(hs)[-1])
+                    tot_b = float(np.cumsum(hb)[-1])
                 sel_s, sel_b = np.cumsum(hs[:nbin]), np.cumsum(hb[:nbin])
                 sel_su, sel_bu = np.cumsum(hsu[:nbin]), np.cumsum(hbu[:nbin])
                 for jlo in range(1, nbin):
