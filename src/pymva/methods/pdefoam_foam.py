@@ -49,7 +49,15 @@ from ..errors import ModelError
 from .separation import SEPARATION_INDEX, separation_gain
 from .trandom3 import TRandom3
 
-__all__ = ["DENSITY_KINDS", "FOAM_SEED", "FoamCells", "RangeSearch", "grow_foam", "transform"]
+__all__ = [
+    "DENSITY_KINDS",
+    "FOAM_SEED",
+    "FoamCells",
+    "RangeSearch",
+    "grow_foam",
+    "inverse_transform",
+    "transform",
+]
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -83,7 +91,18 @@ def transform(X: npt.ArrayLike, xmin: F64, xmax: F64) -> F32:
 
 
 def inverse_transform(T: npt.ArrayLike, xmin: F64, xmax: F64) -> F32:
-    """``PDEFoam::VarTransformInvers`` of float32 foam coordinates: ``t·(xmax − xmin) + xmin`` (float32)."""
+    """``PDEFoam::VarTransformInvers``: ``t·(xmax − xmin) + xmin`` of float32 foam coordinates.
+
+    Parameters
+    ----------
+    T : array of float, shape (n, dim)
+        Foam coordinates (rounded to float32 first, as TMVA's ``Float_t`` argument).
+    xmin, xmax : ndarray of float64, shape (dim,)
+
+    Returns
+    -------
+    ndarray of float32, shape (n, dim)
+    """
     t = np.asarray(T, dtype=np.float32).astype(np.float64)
     return (t * (xmax - xmin) + xmin).astype(np.float32)
 
@@ -224,7 +243,16 @@ class RangeSearch:
     def pairs(self, centres: F64) -> tuple[I64, I64]:
         """(centre index, event index) for every event inside the box around each centre.
 
-        The boxes are ``(c − box/2, c + box/2]`` in double precision.
+        The boxes are ``(c − box/2, c + box/2]`` in double precision; a Chebyshev-distance search in
+        units of the box side gives a superset, the exact comparison keeps the events inside.
+
+        Parameters
+        ----------
+        centres : ndarray of float64, shape (n_boxes, dim)
+
+        Returns
+        -------
+        box, event : ndarrays of int64, shape (n_pairs,)
         """
         from scipy.spatial import cKDTree
 
