@@ -531,3 +531,44 @@ def test_tutorial_bookings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     )
     fv = reg["TreeR"]["fvalue"].array(library="np")[:600]
     assert np.corrcoef(method.evaluate(RX)[:, 0], fv)[0, 1] > 0.8
+
+
+def test_decision_tree_root_split_against_its_definition(tmp_path: Path) -> None:
+    """The root cell's split: per variable nBin histograms between the events' smallest and largest
+    value, the Gini gain of every cut after bin jLo with at least Nmin events on both sides; the
+    largest gain wins (the last one on ties), and the cell splits at jLo/nBin."""
+    rng = np.random.default_rng(12)
+    n = 600
+    X = np.vstack([rng.normal([0.3, -0.2, 0.0], 1.0, (n, 3)), rng.normal([-0.4, 0.5, 0.1], 1.1, (n, 3))])
+    X = X.astype(np.float32)
+    cid = np.r_[np.zeros(n), np.ones(n)]
+    w = rng.uniform(0.5, 1.5, 2 * n)
+    nbin, nmin = 8, 150
+    m = MethodPDEFoam(
+        "PDEFoam",
+        _ctx(tmp_path, n_vars=3),
+        f"DTLogic=GiniIndex:nBin={nbin}:Nmin={nmin}:TailCut=0:nActiveCells=2",
+    )
+    m.train(_sample(X, cid, w))
+    cells = m.foams_[0].cells
+    sig = cid == 0
+    s_tot, b_tot = w[sig].sum(), w[~sig].sum()
+
+    def gini(s: float, b: float) -> float:
+        return 0.0 if s <= 0 or b <= 0 else s * b / (s + b) ** 2
+
+    best = (-1.0, -1, 0.0)
+    for k in range(3):
+        x = X[:, k].astype(np.float64)
+        edges = np.linspace(x.min(), x.max(), nbin + 1)
+        for jlo in range(1, nbin):
+            left = x < edges[jlo]
+            if left.sum() < nmin or (~left).sum() < nmin:
+                continue
+            s, b = w[sig & left].sum(), w[~sig & left].sum()
+            gain = gini(s_tot, b_tot) - (s_tot - s + b_tot - b) / (s_tot + b_tot) * gini(s_tot - s, b_tot - b)
+            gain -= (s + b) / (s_tot + b_tot) * gini(s, b)
+            if gain >= best[0]:
+                best = (gain, k, jlo / nbin)
+    assert cells.n_cells == 3
+    assert (int(cells.best[0]), float(cells.xdiv[0])) == (best[1], best[2])

@@ -239,6 +239,7 @@ class RangeSearch:
         self.box = np.asarray(box, dtype=np.float64)
         self._unit = self.box
         self._tree = cKDTree(self.X / self._unit) if len(self.X) else None
+        self._extent = float(np.max(np.abs(self.X / self._unit), initial=0.0))
 
     def pairs(self, centres: F64) -> tuple[I64, I64]:
         """(centre index, event index) for every event inside the box around each centre.
@@ -262,11 +263,7 @@ class RangeSearch:
         lo = c - self.box / 2.0
         hi = c + self.box / 2.0
         q = cKDTree(c / self._unit)
-        scale = (
-            1.0
-            + float(np.max(np.abs(c / self._unit), initial=0.0))
-            + float(np.max(np.abs(self.X / self._unit)))
-        )
+        scale = 1.0 + float(np.max(np.abs(c / self._unit), initial=0.0)) + self._extent
         radius = 0.5 + 1e-9 * scale
         m = q.sparse_distance_matrix(self._tree, radius, p=np.inf, output_type="ndarray")
         i = m["i"].astype(np.int64)
@@ -473,21 +470,18 @@ class _FoamBuilder:
                     tot_b = float(np.cumsum(hb)[-1])
                 sel_s, sel_b = np.cumsum(hs[:nbin]), np.cumsum(hb[:nbin])
                 sel_su, sel_bu = np.cumsum(hsu[:nbin]), np.cumsum(hbu[:nbin])
-                for jlo in range(1, nbin):
-                    nsu, nbu = sel_su[jlo], sel_bu[jlo]
-                    if not (nsu + nbu >= self.nmin and (tot_su - nsu + tot_bu - nbu) >= self.nmin):
-                        continue
-                    gain = float(
-                        separation_gain(
-                            self.dt_index,
-                            np.array(sel_s[jlo]),
-                            np.array(sel_b[jlo]),
-                            np.array(tot_s),
-                            np.array(tot_b),
-                        )
-                    )
-                    if gain >= max_gain:
-                        max_gain, x_best, k_best = gain, jlo / nbin, k
+                jlo = np.arange(1, nbin)
+                nsu, nbu = sel_su[1:], sel_bu[1:]
+                ok = (nsu + nbu >= self.nmin) & ((tot_su - nsu + tot_bu - nbu) >= self.nmin)
+                if not ok.any():
+                    continue
+                gains = separation_gain(
+                    self.dt_index, sel_s[1:][ok], sel_b[1:][ok], np.array(tot_s), np.array(tot_b)
+                )
+                top = float(np.max(gains))
+                if top >= max_gain:  # TMVA's '>=': the last candidate with the largest gain wins
+                    last = int(np.flatnonzero(gains == top)[-1])
+                    max_gain, x_best, k_best = top, int(jlo[ok][last]) / nbin, k
         if k_best < 0:
             max_gain = -1.0
         count = tot_s + tot_b if self.nmin > 0 else 0.0
