@@ -476,7 +476,11 @@ class _FoamBuilder:
                 if not ok.any():
                     continue
                 gains = separation_gain(
-                    self.dt_index, sel_s[1:][ok], sel_b[1:][ok], np.array(tot_s), np.array(tot_b)
+                    self.dt_index,
+                    np.asarray(sel_s[1:][ok], dtype=np.float64),
+                    np.asarray(sel_b[1:][ok], dtype=np.float64),
+                    np.array(tot_s),
+                    np.array(tot_b),
                 )
                 top = float(np.max(gains))
                 if top >= max_gain:  # TMVA's '>=': the last candidate with the largest gain wins
