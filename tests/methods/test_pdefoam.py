@@ -572,3 +572,34 @@ def test_decision_tree_root_split_against_its_definition(tmp_path: Path) -> None
                 best = (gain, k, jlo / nbin)
     assert cells.n_cells == 3
     assert (int(cells.best[0]), float(cells.xdiv[0])) == (best[1], best[2])
+
+
+@pytest.mark.parametrize("selection", ["Mean", "Mpv"])
+def test_hand_built_multi_target_foam(tmp_path: Path, selection: str) -> None:
+    """Variable x ∈ [0, 1], target y ∈ [10, 20]: the root splits the target at 0.5, its lower half
+    splits x at 0.5.  Active cells (Σw, volume, density): 2 = upper target half (6, 0.5, 12),
+    3 = x ≤ .5 & lower half (1, 0.25, 4), 4 = x > .5 & lower half (4, 0.25, 16).  An event meets the
+    cells of its x in every target range: x ≤ .5 → cells 3 and 2, x > .5 → cells 4 and 2, whose target
+    centres are 12.5 (lower half) and 17.5 (upper half)."""
+    el = np.zeros((5, 2))
+    el[[2, 3, 4], 0] = [6.0, 1.0, 4.0]
+    cells = FoamCells(
+        dim=2,
+        parent=np.array([-1, 0, 0, 1, 1]),
+        dau0=np.array([1, 3, -1, -1, -1]),
+        dau1=np.array([2, 4, -1, -1, -1]),
+        best=np.array([1, 0, -1, -1, -1]),
+        xdiv=np.array([0.5, 0.5, 0.5, 0.5, 0.5]),
+        elements=el,
+    )
+    xmin, xmax = np.array([0.0, 10.0]), np.array([1.0, 20.0])
+    m = MethodPDEFoam(
+        "PDEFoam", _ctx(tmp_path, n_vars=1, kind="r"), f"MultiTargetRegression:TargetSelection={selection}"
+    )
+    _with_foams(m, [_Foam("MultiTargetRegressionFoam", "MultiTarget", xmin, xmax, cells)], xmin, xmax)
+    got = m.evaluate(np.array([[0.2], [0.8], [-5.0]], np.float32))[:, 0]
+    if selection == "Mean":
+        want = [(4 * 12.5 + 12 * 17.5) / 16, (16 * 12.5 + 12 * 17.5) / 28, (4 * 12.5 + 12 * 17.5) / 16]
+    else:
+        want = [17.5, 12.5, 17.5]
+    np.testing.assert_allclose(got, want, rtol=1e-6)
