@@ -646,3 +646,25 @@ def test_hand_built_multi_target_foam(tmp_path: Path, selection: str) -> None:
     else:
         want = [17.5, 12.5, 17.5]
     np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_negative_weights(tmp_path: Path) -> None:
+    """Negative weights enter the cell sums (a negative class sum reads as 0); with
+    IgnoreNegWeightsInTraining events of weight <= 0 are left out of the foam."""
+    X, cid, w = _data(400, 2, seed=14)
+    w = np.where(np.arange(len(w)) % 5 == 0, -w, w).astype(np.float32)
+    for opts, use in (("", np.ones(len(w), bool)), (":IgnoreNegWeightsInTraining", w > 0)):
+        m = MethodPDEFoam("PDEFoam", _ctx(tmp_path), "nActiveCells=15:nSampl=200:Nmin=30" + opts)
+        m.train(_sample(X, cid, w))
+        foam = m.foams_[0]
+        T = transform(X, foam.xmin, foam.xmax)
+        s = np.maximum(
+            _cell_histograms(foam.cells, T, np.where((cid == 0) & use, w, 0).astype(np.float64)), 0
+        )
+        b = np.maximum(
+            _cell_histograms(foam.cells, T, np.where((cid == 1) & use, w, 0).astype(np.float64)), 0
+        )
+        act = foam.cells.active & (s + b > 0)
+        np.testing.assert_allclose(
+            foam.cells.elements[act, 0], (s / np.where(s + b > 0, s + b, 1))[act], rtol=1e-12
+        )

@@ -359,11 +359,10 @@ class MethodPDEFoam(MethodBase):
                 self.foams_.append(_Foam(name, "Event", lo64, hi64, cells))
         else:
             sig = cid == self.context.signal_class
-            if self.context.analysis_type == EAnalysisType.kClassification:
-                self.log.info(
-                    "NormMode chosen: note that only NormMode=EqualNumEvents ensures that Discriminant "
-                    "values correspond to signal probabilities."
-                )
+            self.log.debug(
+                "Note that only NormMode=EqualNumEvents ensures that Discriminant values correspond to "
+                "signal probabilities."
+            )
             cells = grow_foam(
                 X[keep], w[keep], lo64, hi64, kind="discriminant", is_class=sig[keep], dt_logic=dt, **common
             )
