@@ -371,7 +371,8 @@ class _FoamBuilder:
             cls = self.is_class[j]
             n_sig = np.bincount(i[cls], weights=self.weights[j[cls]], minlength=n)
             return (n_sig / (sumw + 0.1)) * box_vol_inv, event_density
-        n_tar = np.bincount(i, weights=self.target[j] * self.weights[j], minlength=n)
+        prod = (self.target[j].astype(np.float32) * self.weights[j].astype(np.float32)).astype(np.float64)
+        n_tar = np.bincount(i, weights=prod, minlength=n)  # Float_t target × weight, summed in double
         return (n_tar / (sumw + 0.1)) * box_vol_inv, event_density
 
     def explore(self, posi: F64, size: F64, volume: float, is_root: bool) -> _Explored:
