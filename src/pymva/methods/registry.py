@@ -39,6 +39,7 @@ BUILTIN_METHODS: dict[EMVA, str] = {
     EMVA.kFDA: "pymva.methods.fda",
     EMVA.kSVM: "pymva.methods.svm",
     EMVA.kRuleFit: "pymva.methods.rulefit",
+    EMVA.kPDEFoam: "pymva.methods.pdefoam",
 }
 
 M = TypeVar("M", bound="type[MethodBase]")
