@@ -38,6 +38,7 @@ BUILTIN_METHODS: dict[EMVA, str] = {
     EMVA.kHMatrix: "pymva.methods.hmatrix",
     EMVA.kFDA: "pymva.methods.fda",
     EMVA.kSVM: "pymva.methods.svm",
+    EMVA.kBoost: "pymva.methods.boost",
 }
 
 M = TypeVar("M", bound="type[MethodBase]")
