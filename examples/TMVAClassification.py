@@ -667,8 +667,9 @@ def TMVAClassification(myMethodList=""):
 
     # --------------------------------------------------------------
 
-    # pymva: the ROC integrals, for a look (and for tests/test_examples.py)
-    for name in sorted(m for m, use in Use.items() if use):
+    # pymva: the ROC integrals, for a look (and for tests/test_examples.py); not of the cut methods,
+    # whose 0/1 response makes no ROC curve (the table above has their efficiency-based integral)
+    for name in sorted(m for m, use in Use.items() if use and not m.startswith("Cuts")):
         if factory.HasMethod("dataset", name):
             print(f"ROC integral of {name}: {factory.GetROCIntegral(dataloader, name):.4f}")
 
