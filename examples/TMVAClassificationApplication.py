@@ -308,7 +308,7 @@ def TMVAClassificationApplication(myMethodList=""):
 
     if Use["CutsGA"]:
         # test: retrieve cuts for particular signal efficiency
-        # CINT ignores dynamic_casts so we have to use a cuts-specific Reader function to acces the pointer
+        # CINT ignores dynamic_casts so we have to use a cuts-specific Reader function to access the pointer
         mcuts = reader.FindMVA("CutsGA method")
 
         if mcuts:
