@@ -13,7 +13,14 @@ import pytest
 
 from pymva import TMVA
 from pymva.errors import OptionError
-from pymva.methods.boost import MethodBoost, adaboost_reweight, boost_num, find_mva_cut
+from pymva.methods.boost import (
+    MethodBoost,
+    adaboost_reweight,
+    boost_num,
+    find_mva_cut,
+    quick_mva_probability,
+    real_adaboost_reweight,
+)
 from pymva.methods.trandom3 import TRandom3
 
 VARS = ("var1", "var2", "var3")
@@ -82,7 +89,6 @@ def test_boost_num_in_the_options_books_a_boost(tmp_path: Path, monkeypatch: pyt
     assert m.opts.Boost_Transform == "log"
     assert m.opts.Boost_Type == "AdaBoost"
     for bad, match in (
-        ("Boost_Num=2:Boost_Type=RealAdaBoost", "RealAdaBoost"),
         ("Boost_Num=2:Boost_Type=HighEdgeGauss", "old weights files"),
         ("Boost_Num=2:Boost_DetailedMonitoring", "Boost_DetailedMonitoring"),
         ("Boost_Num=2:Boost_MethodWeightType=ByError", "old weights files"),
@@ -300,3 +306,93 @@ def test_weights_file_layout_and_reader(tmp_path: Path, monkeypatch: pytest.Monk
         for j, v in enumerate(VARS):
             buffers[v][0] = ds.test.X[i, j]
         assert reader.EvaluateMVA("BoostedFisher") == pytest.approx(float(expected[i]), rel=1e-6, abs=1e-7)
+
+
+def _loop_mva_prob(values: np.ndarray, weights: np.ndarray, cls: np.ndarray, x: float) -> float:
+    """QuickMVAProbEstimator::GetMVAProbAt as its loop reads: from one past upper_bound to the right,
+    from one before it to the left, one step on each side per turn."""
+    order = np.argsort(values, kind="stable")
+    v, w, c = values[order], weights[order], cls[order]
+    n = len(v)
+    n_range = min(5000, max(40, int(n * 0.1)))
+    if n_range > n:
+        n_range = int(n / 3.0)
+    it = int(np.searchsorted(v, x, side="right"))
+    i_left = i_right = 0
+    s = b = 0.0
+    while i_left + i_right < n_range:
+        if it + i_right + 1 < n:
+            i_right += 1
+            s, b = (s + w[it + i_right], b) if c[it + i_right] == 0 else (s, b + w[it + i_right])
+        if it - i_left - 1 >= 0:
+            i_left += 1
+            s, b = (s + w[it - i_left], b) if c[it - i_left] == 0 else (s, b + w[it - i_left])
+    return s / (s + b) if s + b else -1.0
+
+
+@pytest.mark.parametrize("n", [30, 500])
+def test_quick_mva_probability_against_tmvas_loop(n: int) -> None:
+    rng = np.random.default_rng(n)
+    cls = rng.integers(0, 2, n)
+    values = rng.normal(size=n) + 0.8 * (cls == 0)
+    weights = rng.uniform(0.5, 1.5, n)
+    queries = np.concatenate([values, [-10.0, 10.0, values.min(), values.max()]])
+    got = quick_mva_probability(values, weights, cls, queries)
+    expected = [_loop_mva_prob(values, weights, cls, q) for q in queries]
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_real_adaboost_against_hand_computation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    factory, loader = _job(
+        tmp_path,
+        monkeypatch,
+        {"RealBoost": "!H:!V:Boost_Num=3:Boost_Type=RealAdaBoost:Boost_Transform=linear"},
+    )
+    ds = loader.GetDataSetInfo().GetDataSet()
+    X, cls, w0 = ds.train.X, ds.train.class_id, ds.train.weights.astype(np.float64)
+    sig = cls == ds.signal_class
+    boost = np.ones(len(X))
+    coeffs, mweights = [], []
+    for _ in range(3):
+        F, F0 = _hand_fisher(X, sig, w0 * boost)
+        v = (F0 + X.astype(np.float64) @ F).astype(np.float32).astype(np.float64)
+        wt = w0 * boost
+        m = np.array([2 * (_loop_mva_prob(v, wt, cls, x) - 0.5) for x in v])
+        y = np.where(sig, 1.0, -1.0)
+        err = (wt * y * m).sum() / wt.sum()
+        bw = math.log((1 + err) / (1 - err))
+        new = boost * np.exp(-bw * y * m)
+        new *= wt.sum() / (w0 * new).sum()
+        for mask in (sig, ~sig):
+            new[mask] *= wt.sum() / 2 / (w0 * new)[mask].sum()
+        boost = new
+        coeffs.append((F0, F))
+        mweights.append(bw)
+    method = factory.GetMethod(loader, "RealBoost")
+    assert isinstance(method, MethodBoost)
+    for sub, (F0, F) in zip(method.sub_methods, coeffs, strict=True):
+        np.testing.assert_allclose(sub.coefficients_, F, rtol=1e-5)  # type: ignore[attr-defined]
+        assert sub.offset_ == pytest.approx(F0, rel=1e-5, abs=1e-8)  # type: ignore[attr-defined]
+    np.testing.assert_allclose(method.method_weights, mweights, rtol=1e-4)
+    assert method.signal_cuts == [0.5, 0.5, 0.5]  # no FindMVACut for RealAdaBoost
+    Xt = ds.test.X.astype(np.float64)
+    expected = sum(wi * (F0 + Xt @ F) for wi, (F0, F) in zip(mweights, coeffs, strict=True)) / sum(mweights)
+    np.testing.assert_allclose(factory.get_responses(loader, "RealBoost"), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_real_adaboost_reweight_small_case() -> None:
+    # 4 events < 40: nRange = int(4/3) = 1; each event's probability comes from one neighbour
+    values = np.array([0.0, 1.0, 2.0, 3.0])
+    cls = np.array([0, 1, 0, 0])
+    boost, err, bw = real_adaboost_reweight(np.ones(4), np.ones(4), values, cls, 0, 1.0)
+    # and the first turn takes one event on each side: x=0 (upper_bound: event 1) takes events 2 and 0,
+    # both signal: p=1; x=1 takes 3 (signal) and 1 (background): p=1/2; x=2 has none to the right and
+    # takes 2 (signal): p=1; x=3 (upper_bound: the end) takes 3: p=1
+    m = np.array([1.0, 0.0, 1.0, 1.0])  # 2p - 1
+    y = np.array([1.0, -1.0, 1.0, 1.0])
+    assert err == pytest.approx(0.75)  # (1 + 0 + 1 + 1) / 4
+    assert bw == pytest.approx(math.log(7.0))  # ln((1 + 0.75) / (1 - 0.75))
+    raw = np.exp(-bw * y * m)
+    raw *= 4 / raw.sum()
+    expected = np.where(cls == 0, raw * 2 / raw[cls == 0].sum(), raw * 2 / raw[cls == 1].sum())
+    np.testing.assert_allclose(boost, expected, rtol=1e-12)

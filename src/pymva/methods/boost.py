@@ -24,6 +24,11 @@ As TMVA does it:
   weights), the sum of all weights is restored, then each class is scaled to half of it.  The
   boost weight is the sub-method's weight in the response.  Boosting stops after a sub-method with
   ``err > 0.49999`` (kept); ``err == 0`` gives weight 0 and no re-weighting.
+* ``Boost_Type=RealAdaBoost``: no cut is searched (the cut stays TMVA's default, 0.5 with
+  orientation 1); each training event's MVA value gets a signal probability ``p`` from its
+  neighbours in MVA value (``QuickMVAProbEstimator``); with ``m = 2p − 1`` and ``y = ±1`` the class,
+  ``err = Σ w y m / Σ w``, the boost weight is ``β·ln((1+err)/(1−err))`` and every event's weight is
+  multiplied by ``exp(−boost weight · y · m)``, then normalised as for AdaBoost.
 * ``Boost_Type=Bagging``: sub-method ``i`` trains with the event weights multiplied by
   ``TRandom3(Boost_RandomSeed + i + 1).PoissonD(Boost_BaggedSampleFraction)``, one draw per
   training event in order; every weight is 1 and the cut stays TMVA's default (0.5, orientation 1).
@@ -36,7 +41,7 @@ As TMVA does it:
   Options UseMainMethodTransformation="true">`` per sub-method, holding that sub-method's own
   ``<Weights>`` element.
 
-``Boost_Type=RealAdaBoost`` and the weights-file-only values ``HighEdgeGauss``/``HighEdgeCoPara``,
+The weights-file-only values ``HighEdgeGauss``/``HighEdgeCoPara`` of ``Boost_Type``,
 ``Boost_DetailedMonitoring`` and a booking with the weights-file-only options
 ``Boost_MethodWeightType``/``Boost_RecalculateMVACut`` are refused with an :class:`OptionError`.
 No monitoring histograms (``MonitorBoost`` tree, ``BoostWeight``, ``ErrFraction``, per-sub-method
@@ -64,7 +69,15 @@ from .registry import get_method_class, register_method
 from .separation import SEPARATION_INDEX, separation_gain
 from .trandom3 import poisson_counts
 
-__all__ = ["BoostOptions", "MethodBoost", "adaboost_reweight", "boost_num", "find_mva_cut"]
+__all__ = [
+    "BoostOptions",
+    "MethodBoost",
+    "adaboost_reweight",
+    "boost_num",
+    "find_mva_cut",
+    "quick_mva_probability",
+    "real_adaboost_reweight",
+]
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -254,6 +267,108 @@ def adaboost_reweight(
     return boost, error, boost_weight
 
 
+def quick_mva_probability(
+    values: npt.ArrayLike, weights: npt.ArrayLike, class_id: npt.ArrayLike, at: npt.ArrayLike
+) -> F64:
+    """TMVA's ``QuickMVAProbEstimator::GetMVAProbAt``: the signal fraction of the MVA values near ``at``.
+
+    The events are sorted by value; for a query ``x`` with ``u`` the first event above ``x``
+    (``std::upper_bound``) the events ``u+1, u+2, …`` and ``u−1, u−2, …`` are taken in turn, one on
+    each side while there are any, until at least ``nRange = min(5000, max(40, int(0.1 n)))``
+    (``int(n/3)`` if that exceeds ``n``) are taken; event ``u`` itself is not (as in TMVA).  Class 0
+    counts as signal.
+
+    Parameters
+    ----------
+    values, weights : array_like of float, shape (n_events,)
+        The MVA values and weights of the events the estimate is built from.
+    class_id : array_like of int, shape (n_events,)
+    at : array_like of float, shape (n_queries,)
+
+    Returns
+    -------
+    ndarray of float64, shape (n_queries,)
+        ``s / (s + b)`` of the weights taken, −1 where they sum to 0.
+
+    Raises
+    ------
+    ModelError
+        With fewer than 4 events (TMVA's loop never ends there).
+    """
+    v = np.asarray(values, dtype=np.float64)
+    n = len(v)
+    if n < 4:
+        raise ModelError(f"RealAdaBoost: {n} training events are too few for the MVA probability estimate")
+    order = np.argsort(v, kind="stable")
+    v_sorted = v[order]
+    w = np.asarray(weights, dtype=np.float64)[order]
+    is_sig = np.asarray(class_id)[order] == 0
+    n_range = min(5000, max(40, int(n * 0.1)))
+    if n_range > n:
+        n_range = int(n / 3.0)
+    cum_s = np.concatenate([[0.0], np.cumsum(np.where(is_sig, w, 0.0))])  # cum[i]: events 0..i-1
+    cum_b = np.concatenate([[0.0], np.cumsum(np.where(is_sig, 0.0, w))])
+    u = np.searchsorted(v_sorted, np.asarray(at, dtype=np.float64), side="right")
+    right_avail = np.maximum(n - 1 - u, 0)
+    left_avail = u
+    low = np.minimum(right_avail, left_avail)
+    steps = np.where(2 * low >= n_range, (n_range + 1) // 2, n_range - low)
+    n_right = np.minimum(steps, right_avail)
+    n_left = np.minimum(steps, left_avail)
+    # right: events u+1 .. u+n_right; left: events u-n_left .. u-1
+    lo_r, hi_r = np.minimum(u + 1, n), np.minimum(u + 1 + n_right, n)
+    sig = cum_s[hi_r] - cum_s[lo_r] + cum_s[u] - cum_s[u - n_left]
+    bkg = cum_b[hi_r] - cum_b[lo_r] + cum_b[u] - cum_b[u - n_left]
+    total = sig + bkg
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total != 0, sig / np.where(total != 0, total, 1.0), -1.0)
+
+
+def real_adaboost_reweight(
+    boost_weights: npt.ArrayLike,
+    original: npt.ArrayLike,
+    values: npt.ArrayLike,
+    class_id: npt.ArrayLike,
+    signal_class: int,
+    beta: float,
+) -> tuple[F64, float, float]:
+    """One step of TMVA's real AdaBoost (``MethodBoost::AdaBoost`` with ``discreteAdaBoost`` false).
+
+    With ``p`` the :func:`quick_mva_probability` of each event's MVA value (built from the same
+    events and their current weights), ``m = 2p − 1`` and ``y`` +1 for signal, −1 otherwise:
+    ``err = Σ w y m / Σ w``, boost weight ``β·ln((1+err)/(1−err))``, every weight multiplied by
+    ``exp(−boost weight · y · m)`` (divided, for negative weights), then normalised as in
+    :func:`adaboost_reweight`.
+
+    Returns
+    -------
+    boost_weights : ndarray of float64
+    error : float
+    boost_weight : float
+    """
+    boost = np.array(boost_weights, dtype=np.float64)
+    w0 = np.asarray(original, dtype=np.float64)
+    cls = np.asarray(class_id)
+    v = np.asarray(values, dtype=np.float32).astype(np.float64)  # (Float_t) fMVAvalues
+    weight = w0 * boost
+    prob = 2.0 * (quick_mva_probability(v, weight, cls, v) - 0.5)
+    true_type = np.where(cls == signal_class, 1.0, -1.0)
+    w = weight.astype(np.float32).astype(np.float64)  # Float_t w = ev->GetWeight()
+    error = float((w * true_type * prob).sum() / w.sum())
+    if error == 0.0:
+        return boost, error, 0.0
+    boost_weight = math.log((1.0 + error) / (1.0 - error)) * beta
+    factor = np.exp(-boost_weight * true_type * prob)
+    boost = np.where(weight > 0, boost * factor, boost / factor)
+    old_sum = float(weight.sum())
+    boost = boost * (old_sum / float((w0 * boost).sum()))
+    other = cls != 0
+    new = w0 * boost
+    sum_other, sum_zero = float(new[other].sum()), float(new[~other].sum())
+    boost = np.where(other, boost * (old_sum / sum_other / 2), boost * (old_sum / sum_zero / 2))
+    return boost, error, boost_weight
+
+
 @register_method
 class MethodBoost(MethodBase):
     """TMVA's Boost: ``Boost_Num`` copies of a method, each trained on re-weighted events.
@@ -375,7 +490,7 @@ class MethodBoost(MethodBase):
         Raises
         ------
         OptionError
-            For ``Boost_Type`` RealAdaBoost, HighEdgeGauss or HighEdgeCoPara,
+            For ``Boost_Type`` HighEdgeGauss or HighEdgeCoPara,
             ``Boost_DetailedMonitoring``, and the boosted method's option errors (a first sub-method
             is booked to check them, as TMVA books each at training).
         """
@@ -384,11 +499,6 @@ class MethodBoost(MethodBase):
             raise OptionError(
                 f"method {self.method_name}: Boost_Type={o.Boost_Type} is a value TMVA accepts in old weights files "
                 "only; use Boost_Type=AdaBoost or Bagging"
-            )
-        if o.Boost_Type == "RealAdaBoost":
-            raise OptionError(
-                f"method {self.method_name}: Boost_Type=RealAdaBoost (QuickMVAProbEstimator) is not implemented in "
-                "pymva; use Boost_Type=AdaBoost or Bagging"
             )
         if o.Boost_DetailedMonitoring:
             raise OptionError(
@@ -436,6 +546,11 @@ class MethodBoost(MethodBase):
             values = np.asarray(method.mva_value(sample.X), dtype=np.float64)
             if bagging:
                 cut, orientation, weight, error = DEFAULT_SIGNAL_CUT, 1.0, 1.0, 0.0
+            elif o.Boost_Type == "RealAdaBoost":  # no FindMVACut: MethodBase's default cut stays
+                cut, orientation = DEFAULT_SIGNAL_CUT, 1.0
+                boost, error, weight = real_adaboost_reweight(
+                    boost, w0, values, sample.class_id, self.context.signal_class, o.Boost_AdaBoostBeta
+                )
             else:
                 cut, orientation = find_mva_cut(values, w0 * boost, is_signal)
                 wrong = is_signal != (values * orientation > cut * orientation)
