@@ -219,6 +219,8 @@ def TMVAClassificationApplication(myMethodList=""):
         "Fisher_Rarity": (0, 1),
     }
     values = {name: [] for name in ranges}
+    extra = ("PDEFoam", "PDEFoamErr", "PDEFoamSig", "Fisher_Proba", "Fisher_Rarity")  # pymva
+    histogrammed = [name for name in ranges if name not in extra]  # pymva
 
     # Prepare input tree (this must be replaced by your data source)
     # in this example, there is a toy tree with signal and one with background events
@@ -274,8 +276,10 @@ def TMVAClassificationApplication(myMethodList=""):
             if passed:
                 nSelCutsGA += 1
 
-        for name in sorted(Use):
-            if Use[name] and name not in ("Cuts", "CutsD", "CutsPCA", "CutsGA", "CutsSA", "PDEFoam"):
+        # pymva: one loop over the tutorial's histogrammed methods instead of one line each (as in the
+        # tutorial, SVM is booked but not histogrammed: only SVM_Gauss, SVM_Poly and SVM_Lin are)
+        for name in histogrammed:
+            if Use[name]:
                 tag = "P_BDT method" if name == "Plugin" else name + " method"
                 values[name].append(reader.EvaluateMVA(tag))
 

@@ -223,7 +223,8 @@ def _check_tutorial_classification(methods: tuple[str, ...]) -> Check:
 def _check_tutorial_classification_application(methods: tuple[str, ...]) -> Check:
     def check(out: str) -> None:
         means = dict(re.findall(r"(\w+): mean response on \d+ signal events " + NUMBER, out))
-        base = {m for m in methods if not m.startswith("Cuts")}
+        # the tutorial books SVM but fills no histogram with it (only SVM_Gauss, SVM_Poly, SVM_Lin)
+        base = {m for m in methods if not m.startswith("Cuts") and m != "SVM"}
         assert base <= set(means)
         # the tutorial's extra histograms: PDEFoam's error and significance, Fisher's probability
         # and rarity (-1 in pymva, which has no MVA PDFs)
