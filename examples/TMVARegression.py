@@ -24,7 +24,8 @@ import numpy as np  # pymva: the deviations printed at the end
 from pymva import TMVA, TFile  # pymva: was "import ROOT; from ROOT import TMVA, TFile"
 from pymva.toydata import create_regression_example  # pymva: writes the tutorial's input when absent
 
-# pymva: ROOT's build flags; pymva's DL method runs on the CPU (its Architecture=GPU is refused)
+# pymva: ROOT's build flags (a CPU build); with R__HAS_TMVAGPU = True the DL method trains DNN_GPU with
+# Architecture=GPU, on CUDA when torch sees a GPU (else on the CPU, with a warning)
 R__HAS_TMVAGPU = False
 R__HAS_TMVACPU = True
 

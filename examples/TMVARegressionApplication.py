@@ -33,7 +33,7 @@ parser.add_argument("methods", nargs="*", help="methods to apply (comma- or spac
 parser.add_argument("--events", type=int, default=0, help="process only the first N events (0: all)")
 args = parser.parse_args()
 
-# pymva: ROOT's build flags; pymva's DL method runs on the CPU
+# pymva: ROOT's build flags (a CPU build), as in TMVARegression.py
 R__HAS_TMVAGPU = False
 R__HAS_TMVACPU = True
 
