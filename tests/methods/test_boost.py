@@ -396,3 +396,32 @@ def test_real_adaboost_reweight_small_case() -> None:
     raw *= 4 / raw.sum()
     expected = np.where(cls == 0, raw * 2 / raw[cls == 0].sum(), raw * 2 / raw[cls == 1].sum())
     np.testing.assert_allclose(boost, expected, rtol=1e-12)
+
+
+def test_reader_reads_tmva_option_strings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TMVA writes each copy's whole option string with '~' marks, and old files hold the
+    compatibility option Boost_MethodWeightType: both read back to the same response."""
+    factory, loader = _job(
+        tmp_path, monkeypatch, {"BF": "!H:!V:Boost_Num=3:Boost_Transform=log:Method=Fisher"}
+    )
+    path = tmp_path / "dataset" / "weights" / f"{JOB}_BF.weights.xml"
+    tree = ET.parse(path)
+    root = tree.getroot()
+    for elem in root.iter("Method"):
+        elem.set("Options", "~!H:~!V:~Boost_Num=3:~Boost_Transform=log:~Method=Fisher:~VarTransform=None")
+    options = root.find("Options")
+    assert options is not None
+    ET.SubElement(options, "Option", {"name": "Boost_MethodWeightType", "modified": "No"}).text = "ByError"
+    edited = tmp_path / "edited.weights.xml"
+    tree.write(edited)
+    reader = TMVA.Reader("!Color:Silent")
+    for v in VARS:
+        reader.AddVariable(v, np.zeros(1, np.float32))
+    reader.BookMVA("BF", str(edited))
+    boosted = reader.FindMVA("BF")
+    assert isinstance(boosted, MethodBoost)
+    assert boosted.boosted_options == "!V:Method=Fisher"
+    ds = loader.GetDataSetInfo().GetDataSet()
+    np.testing.assert_array_equal(
+        np.asarray(reader.EvaluateMVA(ds.test.X, "BF")), factory.get_responses(loader, "BF")
+    )
