@@ -25,7 +25,7 @@ PYMVA_PATH = str(Path(pymva.__file__).resolve().parents[1])
 NUMBER = r"([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)"
 
 
-def _run(script: str, cwd: Path, *args: str) -> str:
+def _run(script: str, cwd: Path, *args: str, timeout: float = 180, returncode: int = 0) -> str:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [PYMVA_PATH, os.environ.get("PYTHONPATH")]))
     proc = subprocess.run(
@@ -34,11 +34,11 @@ def _run(script: str, cwd: Path, *args: str) -> str:
         env=env,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=timeout,
         check=False,
     )
     out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, f"{script} exited with {proc.returncode}:\n{out[-4000:]}"
+    assert proc.returncode == returncode, f"{script} exited with {proc.returncode}:\n{out[-4000:]}"
     # output to a pipe or a log file: plain log lines, no progress bar and none of its \r redraws
     assert "\r" not in out, f"{script} wrote carriage returns (a progress bar) to a pipe"
     assert "Training dataset:" not in out  # the Factory's bar over the methods
@@ -196,6 +196,77 @@ def _check_category_application(out: str) -> None:
     assert "==> TMVAClassificationApplication is done!" in out
 
 
+#: TMVAClassification.C's default selection (its Use dictionary); the tutorial port books these
+TUTORIAL_CLASSIFIERS = (
+    "Cuts", "CutsD", "Likelihood", "LikelihoodPCA", "PDERS", "PDEFoam", "KNN", "LD", "FDA_GA", "MLPBNN",
+    "DNN_CPU", "SVM", "BDT", "RuleFit",
+)  # fmt: skip
+#: the default selection of TMVAClassificationApplication.C (no DNN_CPU: its Use sets it to 0)
+TUTORIAL_APPLIED = tuple(m for m in TUTORIAL_CLASSIFIERS if m != "DNN_CPU")
+#: TMVARegression.C's default selection on a build with TMVA's CPU DNN
+TUTORIAL_REGRESSORS = ("PDEFoam", "KNN", "LD", "DNN_CPU", "BDTG")
+
+
+def _check_tutorial_classification(methods: tuple[str, ...]) -> Check:
+    def check(out: str) -> None:
+        aucs = dict(re.findall(r"ROC integral of (\w+): " + NUMBER, out))
+        assert set(aucs) == {m for m in methods if not m.startswith("Cuts")}
+        # four Gaussians shifted by ~0.4 sigma each: Fisher's ROC integral is ~0.92 on ROOT's file
+        assert all(0.7 < float(v) <= 1.0 for v in aucs.values()), aucs
+        for m in methods:  # every method in the evaluation table, the cut methods too
+            assert re.search(rf"dataset +{m} +: +{NUMBER}", out), m
+        assert "==> TMVAClassification is done!" in out
+
+    return check
+
+
+def _check_tutorial_classification_application(methods: tuple[str, ...]) -> Check:
+    def check(out: str) -> None:
+        means = dict(re.findall(r"(\w+): mean response on \d+ signal events " + NUMBER, out))
+        # the tutorial books SVM but fills no histogram with it (only SVM_Gauss, SVM_Poly, SVM_Lin)
+        base = {m for m in methods if not m.startswith("Cuts") and m != "SVM"}
+        assert base <= set(means)
+        # the tutorial's extra histograms: PDEFoam's error and significance, Fisher's probability
+        # and rarity (-1 in pymva, which has no MVA PDFs)
+        assert set(means) - base <= {"PDEFoamErr", "PDEFoamSig", "Fisher_Proba", "Fisher_Rarity"}
+        # on signal events the linear discriminants are positive on average: their zero sits halfway
+        # between the class means (Fisher: 0.45 and LD: 0.30 on the first 500 signal events)
+        for m in {"LD", "Fisher"} & set(means):
+            assert float(means[m]) > 0.1, (m, means[m])
+        assert "==> TMVAClassificationApplication is done!" in out
+
+    return check
+
+
+def _check_tutorial_regression(methods: tuple[str, ...]) -> Check:
+    def check(out: str) -> None:
+        rms = dict(re.findall(r"(\w+): test-sample bias [-\d.e+]+, RMS " + NUMBER, out))
+        assert set(rms) == set(methods)
+        (spread,) = set(re.findall(r"RMS of fvalue " + NUMBER, out))
+        # fvalue spreads by ~85 on ROOT's file; a straight plane (LD) misses its curvature by ~25
+        assert all(float(v) < 0.5 * float(spread) for v in rms.values()), rms
+        assert "==> TMVARegression is done!" in out
+
+    return check
+
+
+def _check_tutorial_regression_application(methods: tuple[str, ...]) -> Check:
+    def check(out: str) -> None:
+        found = re.findall(
+            r"(\w+) method: \d+ of (\d+) events in the histogram range; RMS of the deviation "
+            + NUMBER
+            + r" \(RMS of fvalue itself "
+            + NUMBER,
+            out,
+        )
+        assert {f[0] for f in found} == set(methods)
+        for _, _n, dev, spread in found:
+            assert float(dev) < 0.5 * float(spread)
+        assert "==> TMVARegressionApplication is done!" in out
+
+    return check
+
+
 #: (script, arguments, output check, files it writes); scripts of one group share a directory, in order
 GROUPS: dict[str, list[tuple[str, tuple[str, ...], Check, tuple[str, ...]]]] = {
     "classification": [
@@ -307,7 +378,39 @@ GROUPS: dict[str, list[tuple[str, tuple[str, ...], Check, tuple[str, ...]]]] = {
     "compare": [
         ("compare_methods.py", ("--epochs", "2"), _check_compare, ("ROC_CompareMethods.png",)),
     ],
+    # the tutorial ports with their default selections (PDEFoam and RuleFit included)
+    "tutorial_classification": [
+        (
+            "TMVAClassification.py",
+            (),
+            _check_tutorial_classification(TUTORIAL_CLASSIFIERS),
+            ("TMVAC.root", "dataset/weights/TMVAClassification_BDT.weights.xml"),
+        ),
+        (
+            "TMVAClassificationApplication.py",
+            ("--events", "300"),
+            _check_tutorial_classification_application(TUTORIAL_APPLIED),
+            (),
+        ),
+    ],
+    "tutorial_regression": [
+        (
+            "TMVARegression.py",
+            (),
+            _check_tutorial_regression(TUTORIAL_REGRESSORS),
+            ("TMVAReg.root", "datasetreg/weights/TMVARegression_BDTG.weights.xml"),
+        ),
+        (
+            "TMVARegressionApplication.py",
+            ("--events", "300"),
+            _check_tutorial_regression_application(TUTORIAL_REGRESSORS),
+            (),
+        ),
+    ],
 }
+
+#: groups whose scripts run longer than the default subprocess timeout
+LONG_GROUPS = {"tutorial_classification": 1200.0, "tutorial_regression": 900.0}
 
 
 @pytest.mark.slow
@@ -316,10 +419,43 @@ def test_example_scripts(group: str, tmp_path: Path) -> None:
     for script, args, check, written in GROUPS[group]:
         if not (EXAMPLES / script).is_file():
             pytest.fail(f"{EXAMPLES / script} is missing")
-        out = _run(script, tmp_path, *args)
+        out = _run(script, tmp_path, *args, timeout=LONG_GROUPS.get(group, 180))
         check(out)
         for name in written:
             assert (tmp_path / name).is_file(), f"{script} did not leave {name}"
+
+
+#: a few quick methods of the tutorials (BoostedFisher: a method the Factory boosts)
+QUICK_CLASSIFIERS = ("Likelihood", "LD", "Fisher", "BoostedFisher", "CutsD")
+QUICK_REGRESSORS = ("KNN", "LD")
+
+
+def test_tutorial_classification_ports_with_a_method_list(tmp_path: Path) -> None:
+    """TMVAClassification.py and its application with methods named on the command line."""
+    methods = ",".join(QUICK_CLASSIFIERS)
+    out = _run("TMVAClassification.py", tmp_path, methods, timeout=600)
+    _check_tutorial_classification(QUICK_CLASSIFIERS)(out)
+    assert "Booking method: BoostedFisher" in out
+    for m in QUICK_CLASSIFIERS:
+        assert (tmp_path / "dataset" / "weights" / f"TMVAClassification_{m}.weights.xml").is_file()
+    assert (tmp_path / "TMVAC.root").is_file()
+    out = _run("TMVAClassificationApplication.py", tmp_path, *QUICK_CLASSIFIERS, "--events", "300")
+    _check_tutorial_classification_application(QUICK_CLASSIFIERS)(out)
+    assert "--- Processing: 300 events" in out
+    # a name that is not in the Use dictionary: TMVA's message and the list of names, nothing trained
+    out = _run("TMVAClassification.py", tmp_path, "Fisher,Bogus", returncode=1)  # main() returns 1
+    assert 'Method "Bogus" not known in TMVA under this name. Choose among the following:' in out
+    assert "BDT BDTB BDTD BDTF BDTG BoostedFisher CFMlpANN Cuts CutsD" in out  # std::map's order
+    assert "Booking method" not in out
+
+
+def test_tutorial_regression_ports_with_a_method_list(tmp_path: Path) -> None:
+    """TMVARegression.py and its application with methods named on the command line."""
+    out = _run("TMVARegression.py", tmp_path, ",".join(QUICK_REGRESSORS), timeout=600)
+    _check_tutorial_regression(QUICK_REGRESSORS)(out)
+    assert (tmp_path / "TMVAReg.root").is_file()
+    out = _run("TMVARegressionApplication.py", tmp_path, ",".join(QUICK_REGRESSORS), "--events", "300")
+    _check_tutorial_regression_application(QUICK_REGRESSORS)(out)
 
 
 @pytest.mark.slow

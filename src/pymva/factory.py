@@ -315,6 +315,7 @@ class Factory:
             From the method's setup (e.g. the PyTorch model file cannot be loaded).
         """
         from .data.loader import DataLoader
+        from .methods.boost import MethodBoost, boost_num
 
         if not isinstance(loader, DataLoader):
             raise OptionError(
@@ -325,6 +326,9 @@ class Factory:
         check_file_stem(self.job_name, title)
         ds_name = loader.GetName()
         cls = get_method_class(method)
+        boosted = cls if boost_num(options, **kwargs) > 0 else None
+        if boosted is not None:  # Factory::BookMethod: a Boost_num > 0 books a MethodBoost of the method
+            cls = MethodBoost
         booked = self._methods.get(ds_name, {})
         if title in booked:
             raise OptionError(
@@ -357,7 +361,12 @@ class Factory:
         context = self._context(loader, at)
         if self.options.ModelPersistence:
             context.weight_dir.mkdir(parents=True, exist_ok=True)
-        instance = cls(title, context, options, **kwargs)
+        instance: MethodBase
+        if boosted is not None:
+            self.log.debug("Boost Number is %d > 0: train boosted classifier", boost_num(options, **kwargs))
+            instance = MethodBoost(title, context, options, boosted_method=boosted.method_type, **kwargs)
+        else:
+            instance = cls(title, context, options, **kwargs)
         instance.setup()
         self._methods.setdefault(ds_name, {})[title] = MethodRecord(method=instance, loader=loader)
         self._loaders[ds_name] = loader

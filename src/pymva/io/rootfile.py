@@ -781,6 +781,26 @@ class TFile:
             raise DataError(f"{what}: file '{self._name}' is closed")
         return self._file
 
+    def Write(self, name: str = "", option: int = 0, bufsize: int = 0) -> int:
+        """``TFile::Write`` as the tutorials call it (``outputFile->Write()``): nothing to do.
+
+        The Factory writes its output file itself at the end of ``EvaluateAllMethods`` (or in
+        ``Factory.Close()``); a file opened for reading has nothing to write either.
+
+        Returns
+        -------
+        int
+            0: no bytes written by this call.
+
+        Raises
+        ------
+        DataError
+            After :meth:`Close`.
+        """
+        if not self._open:
+            raise DataError(f"Write: file '{self._name}' is closed")
+        return 0
+
     def Close(self, option: str = "") -> None:
         """Close the file (reading: release uproot's file handle).  Closing twice is harmless.
 

@@ -40,6 +40,7 @@ BUILTIN_METHODS: dict[EMVA, str] = {
     EMVA.kSVM: "pymva.methods.svm",
     EMVA.kRuleFit: "pymva.methods.rulefit",
     EMVA.kPDEFoam: "pymva.methods.pdefoam",
+    EMVA.kBoost: "pymva.methods.boost",
 }
 
 M = TypeVar("M", bound="type[MethodBase]")
