@@ -144,6 +144,24 @@ def test_dask_stream_equals_local_stream(client: Any, chain: list[str]) -> None:
                 np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
 
 
+def test_uproot_tree_objects_are_read_on_the_workers(client: Any, chain: list[str]) -> None:
+    built = []
+    for ex in (None, client):
+        files = [uproot.open(spec.rsplit(":", 1)[0]) for spec in chain[:2]]
+        loader = DataLoader("objects", Executor=ex)
+        loader.AddVariable("x")
+        loader.AddVariable("y")
+        loader.AddSignalTree(files[0]["t"])
+        loader.AddBackgroundTree(files[1]["t"])
+        loader.PrepareTrainingAndTestTree("y > 0", "!V")
+        with distributed.get_task_stream(client) as stream:
+            built.append(loader.GetDataSetInfo().GetDataSet())
+        assert _tasks(stream) == (2 if ex is not None else 0)  # one partition per tree of < 4096 entries
+        for f in files:
+            f.close()
+    _assert_same(*built)
+
+
 def test_in_memory_trees_are_read_in_the_client(client: Any) -> None:
     rng = np.random.default_rng(3)
     sig = {"x": rng.normal(1, 1, 300), "y": rng.normal(size=300)}

@@ -4,7 +4,7 @@
 scheduler) makes the DataSet build (ordinary and ``Streaming=True``) and
 :meth:`~pymva.data.loader.DataLoader.stream` read their trees on the Dask workers:
 
-1. every tree (every file of a chain) that is read from a file by path is cut into partitions of
+1. every tree (every file of a chain) that is read from a file is cut into partitions of
    entries ``[start, start + step)``, the same chunks the single-process build reads;
 2. each partition is one task (``client.submit``): the worker opens the file, reads only the
    branches the expressions name (:func:`pymva.data.sources._iterate_uproot_tree`, as locally) and
@@ -16,14 +16,16 @@ scheduler) makes the DataSet build (ordinary and ``Streaming=True``) and
 
 The partitions are the chunks of the local build and every entry is selected on its own, so the
 DataSet is the single-process one bit for bit (the same events, in the same order within each file).
-Trees that are not read from a file by path (uproot objects handed over, events in memory) are read
-in the client as without an executor.
+Trees in files on disk handed over as uproot objects (``uproot.open(path)["t"]``,
+``TFile.Open(path).Get("t")``) are opened again by the workers; other sources (events in memory,
+files opened from Python file objects) are read in the client as without an executor.
 
 Dask is imported only when an executor is given; without it the error names ``pip install pymva[dask]``.
 """
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -38,6 +40,7 @@ from .sources import (
     ChainSource,
     FileTreeSource,
     TreeSource,
+    UprootTreeSource,
     _get_tree,
     _iterate_uproot_tree,
     _open_file,
@@ -101,13 +104,31 @@ def read_partition(
     return selection(arrays)
 
 
-def _file_parts(source: TreeSource) -> list[FileTreeSource] | None:
-    """The files a source reads, in order, when all of them are files named by path; else ``None``."""
+def _file_tree(source: TreeSource) -> tuple[str, str] | None:
+    """``(path, tree name)`` of a source that is one tree in a file on disk, else ``None``.
+
+    A tree named by path, or an uproot ``TTree``/``RNTuple`` object (also from
+    ``TFile.Open(path).Get(name)``) opened from a local file, which the workers open again.
+    """
     if isinstance(source, FileTreeSource):
-        return [source]
-    if isinstance(source, ChainSource) and all(isinstance(p, FileTreeSource) for p in source.parts):
-        return [p for p in source.parts if isinstance(p, FileTreeSource)]
+        return source.path, source.treename
+    if isinstance(source, UprootTreeSource):
+        path = getattr(getattr(source.tree, "file", None), "file_path", None)
+        if isinstance(path, str) and os.path.isfile(path):
+            return path, str(source.tree.object_path).lstrip("/").split(";")[0]
     return None
+
+
+def _file_parts(source: TreeSource) -> list[tuple[TreeSource, str, str]] | None:
+    """``(source, path, tree name)`` of every file a source reads, in order, when all are files on disk."""
+    parts = source.parts if isinstance(source, ChainSource) else [source]
+    out = []
+    for part in parts:
+        where = _file_tree(part)
+        if where is None:
+            return None
+        out.append((part, *where))
+    return out
 
 
 class DaskExecutor:
@@ -143,8 +164,8 @@ class DaskExecutor:
             return None
         step = max(int(step), 1)
         return [
-            _Partition(p.path, p.treename, a, min(a + step, p.num_entries), p.branch_kinds())
-            for p in parts
+            _Partition(path, treename, a, min(a + step, p.num_entries), p.branch_kinds())
+            for p, path, treename in parts
             for a in range(0, p.num_entries, step)
         ]
 
