@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import distributed  # the extra pymva[dask]; installed for the tests (.ci/run), so never skipped
 import numpy as np
 import pytest
 import uproot
@@ -21,8 +22,6 @@ import uproot
 from pymva.data import build
 from pymva.data.loader import DataLoader
 from pymva.errors import DataError, MissingExtraError, OptionError
-
-distributed = pytest.importorskip("distributed")
 
 SIZES = (900, 1037, 1174, 1311)
 
