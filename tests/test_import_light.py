@@ -16,7 +16,18 @@ from pathlib import Path
 
 import pymva
 
-HEAVY = ("torch", "matplotlib", "sklearn", "scipy", "onnx", "onnxruntime", "keras", "tensorflow", "dask", "distributed")
+HEAVY = (
+    "torch",
+    "matplotlib",
+    "sklearn",
+    "scipy",
+    "onnx",
+    "onnxruntime",
+    "keras",
+    "tensorflow",
+    "dask",
+    "distributed",
+)
 
 _CODE = """
 import sys
