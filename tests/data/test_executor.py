@@ -143,6 +143,17 @@ def test_dask_stream_equals_local_stream(client: Any, chain: list[str]) -> None:
                 np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
 
 
+def test_dask_streamed_dataset_equals_local(client: Any, chain: list[str]) -> None:
+    """What a streaming Factory job keeps (``streamed_dataset``): weights, classes, ranges, correlations."""
+    opts = "Streaming=True:ChunkSize=200:nTrain_Signal=600:nTrain_Background=700:!V"  # a counting pass too
+    local = _loader(chain, None, opts).streamed_dataset()
+    with distributed.get_task_stream(client) as stream:
+        remote = _loader(chain, client, opts).streamed_dataset()
+    _assert_same(local, remote)
+    assert local.factors == remote.factors
+    assert _tasks(stream) == 2 * sum(math.ceil(n / 200) for n in SIZES)  # counting pass, then the scan
+
+
 def test_uproot_tree_objects_are_read_on_the_workers(client: Any, chain: list[str]) -> None:
     built = []
     for ex in (None, client):
