@@ -109,7 +109,7 @@ def test_the_cycle_finder_finds_a_circle() -> None:
 LAYERS = [
     ("basics", ["pymva._version", "pymva.errors", "pymva.types", "pymva.options", "pymva.logger",
                 "pymva.tcut", "pymva.safety", "pymva.histograms", "pymva._blas", "pymva._html", "pymva.extras",
-                "pymva.stl", "pymva.config"]),
+                "pymva.stl", "pymva.config", "pymva.ddp"]),
     ("data", ["pymva.data"]),
     ("transforms", ["pymva.transforms"]),
     ("methods", ["pymva.methods", "pymva.pytorch"]),

@@ -16,7 +16,18 @@ from pathlib import Path
 
 import pymva
 
-HEAVY = ("torch", "matplotlib", "sklearn", "scipy", "onnx", "onnxruntime", "keras", "tensorflow", "dask")
+HEAVY = (
+    "torch",
+    "matplotlib",
+    "sklearn",
+    "scipy",
+    "onnx",
+    "onnxruntime",
+    "keras",
+    "tensorflow",
+    "dask",
+    "distributed",
+)
 
 _CODE = """
 import sys

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import uproot
 
 from tolerances import EPS32
 
@@ -100,3 +101,125 @@ def test_two_ranks_average_gradients_and_only_rank0_saves(tmp_path: Path) -> Non
     np.testing.assert_allclose(p0, ref, rtol=0, atol=steps * 0.1 * B * (k + 1) * EPS32 * 10 * 4)
     assert (tmp_path / "saved_by_rank0").read_text().count("\n") == 2
     assert not (tmp_path / "saved_by_rank1").exists()
+
+
+FACTORY_SCRIPT = textwrap.dedent(
+    """
+    import os
+    import sys
+    import numpy as np
+    import torch
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo")
+    rank = dist.get_rank()
+    out = sys.argv[1]
+    os.makedirs(f"{out}/rank{rank}")
+    os.chdir(f"{out}/rank{rank}")  # each rank in its own directory: what it writes stays apart
+
+    import pymva.pytorch as pmt
+    from pymva import TMVA
+    from pymva.factory import Factory
+
+    calls = []
+
+    def train_func(model, train_loader, val_loader, **kwargs):
+        rows = [np.concatenate([b[0].numpy() for b in loader]) for loader in (train_loader, val_loader)]
+        np.savez(f"{out}/rows_rank{rank}_call{len(calls)}.npz", train=rows[0], val=rows[1])
+        calls.append(1)
+        return pmt.train(model, train_loader, val_loader, **kwargs)
+
+    load_model_custom_objects = {
+        "optimizer": torch.optim.SGD,
+        "criterion": torch.nn.MSELoss(),
+        "train_func": train_func,
+        "predict_func": pmt.predict,
+    }
+    factory = Factory("job", "job.root", "!V:Silent:!DrawProgressBar:AnalysisType=Classification")
+    for name, opts in (("mem", "NormMode=NumEvents:!V"), ("stream", "Streaming=True:ChunkSize=250:!V")):
+        loader = TMVA.DataLoader(name)
+        for v in ("a", "b"):
+            loader.AddVariable(v, "F")
+        loader.AddSignalTree(f"{out}/two.root:sig")
+        loader.AddBackgroundTree(f"{out}/two.root:bkg")
+        loader.PrepareTrainingAndTestTree("", opts)
+        factory.BookMethod(
+            loader, TMVA.Types.kPyTorch, "PyTorch",
+            f"!H:!V:FilenameModel={out}/model.pt:NumEpochs=2:BatchSize=40",
+        )
+    factory.TrainAllMethods()
+    factory.TestAllMethods()
+    factory.EvaluateAllMethods()
+    factory.Close()
+    dist.barrier()  # without it a rank may tear gloo down under the other: "terminate called ..."
+    dist.destroy_process_group()
+    """
+)
+
+
+def _row_set(a: np.ndarray) -> set[bytes]:
+    return {r.tobytes() for r in np.ascontiguousarray(a, dtype=np.float32)}
+
+
+def test_factory_under_ddp_shards_the_events_and_only_rank0_writes(tmp_path: Path) -> None:
+    from pymva import TMVA
+    from pymva.toydata import write_trees
+
+    rng = np.random.default_rng(7)
+    trees = {
+        name: {"a": rng.normal(mu, 1.0, n).astype(np.float32), "b": rng.normal(size=n).astype(np.float32)}
+        for name, mu, n in (("sig", 0.7, 600), ("bkg", -0.7, 700))
+    }
+    write_trees(tmp_path / "two.root", trees)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 1), torch.nn.Sigmoid())
+    torch.jit.save(torch.jit.script(model), str(tmp_path / "model.pt"))
+    (tmp_path / "job.py").write_text(FACTORY_SCRIPT)
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS="1",
+        PYTHONPATH=os.pathsep.join([str(Path(__file__).parents[1] / "src"), *sys.path]),
+    )
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node=2", "--standalone"]
+    run = subprocess.run(
+        [*cmd, str(tmp_path / "job.py"), str(tmp_path)],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+
+    # rank 0 wrote the weights files, the trained models and the output file; rank 1 nothing at all
+    written = sorted(str(p.relative_to(tmp_path / "rank0")) for p in (tmp_path / "rank0").rglob("*"))
+    for name in ("mem", "stream"):
+        assert f"{name}/weights/job_PyTorch.weights.xml" in written
+        assert f"{name}/weights/job_PyTorch.TrainedModel.pt" in written
+    with uproot.open(tmp_path / "rank0" / "job.root") as f:
+        assert {"mem/TestTree", "stream/TestTree"} <= {k.split(";")[0] for k in f}
+    assert list((tmp_path / "rank1").iterdir()) == []
+
+    # the two ranks trained (and validated) on disjoint shards that together are the training sample
+    expected = []
+    for name, opts in (("mem", "NormMode=NumEvents:!V"), ("stream", "Streaming=True:ChunkSize=250:!V")):
+        loader = TMVA.DataLoader(name)
+        for v in ("a", "b"):
+            loader.AddVariable(v, "F")
+        loader.AddSignalTree(f"{tmp_path}/two.root:sig")
+        loader.AddBackgroundTree(f"{tmp_path}/two.root:bkg")
+        loader.PrepareTrainingAndTestTree("", opts)
+        X = (
+            loader.GetDataSetInfo().GetDataSet().train.X
+            if name == "mem"
+            else np.concatenate([c.X for c in loader.stream("train")])
+        )
+        expected.append(_row_set(X))
+    for call, full in enumerate(expected):
+        parts = [np.load(tmp_path / f"rows_rank{r}_call{call}.npz") for r in (0, 1)]
+        sets = [_row_set(np.concatenate([p["train"], p["val"]])) for p in parts]
+        n_rows = [len(p["train"]) + len(p["val"]) for p in parts]
+        assert sets[0].isdisjoint(sets[1])
+        assert sets[0] | sets[1] == full
+        assert n_rows == [len(s) for s in sets]  # no event twice within a rank
+        assert abs(n_rows[0] - n_rows[1]) <= 2

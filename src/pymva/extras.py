@@ -2,7 +2,8 @@
 
 pymva's core needs numpy, uproot, awkward, torch and scikit-learn; drawing needs matplotlib and
 mplhep (the extra ``plot``); ``Types.kPyKeras`` needs Keras 3 (the extra ``keras``); numba (the
-extra ``numba``) is an optional accelerator of BDT training, used when installed (:func:`numba`).  Each function here imports its package on first use and raises
+extra ``numba``) is an optional accelerator of BDT training, used when installed (:func:`numba`); Dask's
+``distributed`` (the extra ``dask``) reads the trees of a DataLoader on a cluster (:func:`distributed`).  Each function here imports its package on first use and raises
 :class:`~pymva.errors.MissingExtraError` (a :class:`~pymva.errors.PyMVAError` and a
 :class:`ModuleNotFoundError`) naming the ``pip install`` command when it is missing.
 """
@@ -14,7 +15,17 @@ from typing import Any
 
 from .errors import MissingExtraError
 
-__all__ = ["default_keras_backend", "keras", "mplhep", "new_axes", "numba", "onnx", "onnxruntime", "pyplot"]
+__all__ = [
+    "default_keras_backend",
+    "distributed",
+    "keras",
+    "mplhep",
+    "new_axes",
+    "numba",
+    "onnx",
+    "onnxruntime",
+    "pyplot",
+]
 
 
 def pyplot() -> Any:
@@ -33,6 +44,25 @@ def pyplot() -> Any:
             name="matplotlib",
         ) from exc
     return plt
+
+
+def distributed() -> Any:
+    """Return Dask's :mod:`distributed` (``DataLoader(..., Executor=client)``, :mod:`pymva.data.executor`).
+
+    Raises
+    ------
+    MissingExtraError
+        If dask or distributed is not installed (``pip install pymva[dask]``).
+    """
+    try:
+        import distributed as dist
+    except ModuleNotFoundError as exc:
+        raise MissingExtraError(
+            "reading trees on a Dask cluster (DataLoader(..., Executor=...)) needs dask and distributed, "
+            "which are not installed; install them with: pip install pymva[dask]",
+            name="distributed",
+        ) from exc
+    return dist
 
 
 def mplhep() -> Any:

@@ -38,6 +38,7 @@ from . import evaluation as ev
 from .config import Config
 from .data.dataset import DataSet, Sample
 from .data.stream import StreamedDataSet
+from .ddp import is_writer, process_rank
 from .errors import DataError, NotTrainedError, OptionError, did_you_mean
 from .io.output.layout import write_job_output
 from .logger import configure, get_logger, stderr_is_terminal
@@ -359,7 +360,7 @@ class Factory:
                 "stream); book it on a loader prepared without Streaming=True"
             )
         context = self._context(loader, at)
-        if self.options.ModelPersistence:
+        if self.options.ModelPersistence and is_writer():  # under torch.distributed: rank 0 writes
             context.weight_dir.mkdir(parents=True, exist_ok=True)
         instance: MethodBase
         if boosted is not None:
@@ -583,7 +584,14 @@ class Factory:
         else:
             method.train(ds.train)
         rec.trained = True
-        if self.options.ModelPersistence:
+        rank, world = process_rank()
+        if self.options.ModelPersistence and rank != 0:
+            self.log.info(
+                "torch.distributed rank %d of %d: the weights file is written by rank 0, not here",
+                rank,
+                world,
+            )
+        elif self.options.ModelPersistence:
             from .io.weights import write_weights_file
 
             path = method.context.weight_dir / f"{self.job_name}_{title}.weights.xml"
@@ -641,6 +649,8 @@ class Factory:
             Errors of the methods' evaluation (e.g. :class:`~pymva.errors.ModelError`).
         """
         self.log.header("Test all methods")
+        if self._other_rank("TestAllMethods"):
+            return
         if not self._methods:
             self.log.info("...nothing found to test")
             self._warn_skipped()
@@ -682,6 +692,8 @@ class Factory:
             stays as it was.
         """
         self.log.header("Evaluate all methods")
+        if self._other_rank("EvaluateAllMethods"):
+            return
         if not self._methods:
             self.log.info("...nothing found to evaluate")
             self._warn_skipped()
@@ -700,6 +712,22 @@ class Factory:
         self.log.info("")
         self.log.info("Thank you for using TMVA!")
         self.log.info("For citation information, please visit: http://tmva.sf.net/citeTMVA.html")
+
+    def _other_rank(self, step: str) -> bool:
+        """Whether this process is a rank other than 0 of a ``torch.distributed`` job (then it logs why
+        ``step`` is skipped): testing and evaluating read the trained model files, which rank 0 writes,
+        and end in the output file, which rank 0 writes (see :mod:`pymva.ddp`)."""
+        rank, world = process_rank()
+        if rank == 0:
+            return False
+        self.log.info(
+            "torch.distributed rank %d of %d: %s runs on rank 0 only (it reads the model files and writes "
+            "the output file that rank 0 writes)",
+            rank,
+            world,
+            step,
+        )
+        return True
 
     def _warn_skipped(self) -> None:
         for ds_name, skipped in self._skipped.items():
@@ -960,6 +988,7 @@ class Factory:
         if (
             self.output_path is not None
             and not self._output_written
+            and is_writer()
             and any(r.trained for _, _, r in self._records())
         ):
             self._write_output_file()

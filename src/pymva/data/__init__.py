@@ -12,6 +12,9 @@ Data flows one way through these modules::
 ``loader``          ``DataLoader``: what the user declares
 ``info``            ``DataSetInfo``, ``ClassInfo``: the description the loader keeps
 ``build``           TMVA's ``DataSetFactory``: reading, cuts, weights, split, mixing
+``selection``       the selection of one chunk of entries (cuts, expressions, weights), picklable
+``executor``        ``DataLoader(..., Executor=client)``: chunks read and selected on Dask workers
+``stream``          ``Streaming=True``: chunked reading, per-entry hash split, ``DataLoader.stream``
 ``split``           the train/test split, NormMode and MixMode on index arrays
 ``dataset``         ``DataSet``, ``Sample``, ``VariableInfo``: what methods see
 ==================  ===========================================================================

@@ -43,7 +43,8 @@ from ..errors import DataError
 from ..logger import get_logger
 from ..types import ETreeType
 from .dataset import DataSet, Sample, VariableInfo
-from .expression import EventBlock, Formula, array_length_check, build_events, parse_formula
+from .executor import DaskExecutor, selected_chunks
+from .expression import EventBlock, Formula, build_events, parse_formula
 from .info import (
     ClassInfo,
     DataSetInfo,
@@ -53,6 +54,7 @@ from .info import (
     _TreeInfo,
     format_correlation_matrix,
 )
+from .selection import ChunkSelection
 from .split import (
     Chunk,
     ClassCounts,
@@ -257,21 +259,6 @@ def _chunk_entries(n_columns: int, n_branches: int) -> int:
     return int(min(MAX_CHUNK_ENTRIES, max(MIN_CHUNK_ENTRIES, CHUNK_BYTES // per_entry)))
 
 
-def _any_nonzero(value: Any) -> npt.NDArray[np.bool_]:
-    """Entry mask of ROOT's ``TTree::CopyTree(selection)``: any value of the selection non-zero."""
-    import awkward as ak
-
-    arr = value if isinstance(value, ak.Array) else ak.Array(value)
-    if arr.ndim > 1:
-        flat = ak.fill_none(arr, 0.0)
-        return np.asarray(ak.to_numpy(ak.any(flat != 0, axis=-1)), dtype=bool)
-    return np.asarray(ak.to_numpy(ak.fill_none(arr, 0.0)) != 0, dtype=bool)
-
-
-def _mask_arrays(arrays: Mapping[str, Any], mask: npt.NDArray[np.bool_]) -> dict[str, Any]:
-    return {k: v[mask] for k, v in arrays.items()}
-
-
 def _add_count(c: ClassCounts, tt: ETreeType, n: int) -> None:
     """Count ``n`` events of tree type ``tt`` that all pass (no cut)."""
     setattr(c, _COUNT_FIELD[tt], getattr(c, _COUNT_FIELD[tt]) + n)
@@ -328,9 +315,15 @@ class _DataSetBuilder:
     direct = True
 
     def __init__(
-        self, dsi: DataSetInfo, trees: Sequence[_TreeInfo], assigned: Mapping[str, _AssignedEvents]
+        self,
+        dsi: DataSetInfo,
+        trees: Sequence[_TreeInfo],
+        assigned: Mapping[str, _AssignedEvents],
+        executor: DaskExecutor | None = None,
     ) -> None:
         self.dsi = dsi
+        #: reads and selects the chunks of trees on a Dask cluster (:mod:`pymva.data.executor`)
+        self.executor = executor
         self.trees = trees
         self.assigned = assigned
         self.name = dsi.GetName()
@@ -450,35 +443,33 @@ class _DataSetBuilder:
         tinfo.source.check_branches(uses)
         branches = frozenset().union(*(b for _, b in uses))
         step = _chunk_entries(len(columns), len(branches))
+        selection = ChunkSelection(
+            tuple(columns),
+            weight,
+            cut,
+            tree_cut,
+            tuple((s.expression, int(s.size or 0), f) for s, f in array_formulas),
+            tinfo.source.name,
+        )
         warned_longer = False
         n_missing = 0
-        for arrays in tinfo.source.iterate(branches, step):
-            if tree_cut is not None:
-                keep = _any_nonzero(tree_cut.evaluate(arrays))
-                arrays = _mask_arrays(arrays, keep)
-            for spec, f in array_formulas:
-                shorter, longer = array_length_check(arrays, f, int(spec.size or 0))
-                if shorter:
-                    raise DataError(
-                        f"Size of array {spec.expression} in the current tree {tinfo.source.name} is smaller than "
-                        f"{spec.size} (the size given to AddVariablesArray) in {shorter} entries"
-                    )
-                if longer and not warned_longer:
-                    _log_factory.warning(
-                        "Size of array %s in the current tree %s is larger than %d in %d entries",
-                        spec.expression,
-                        tinfo.source.name,
-                        spec.size,
-                        longer,
-                    )
-                    _log_factory.warning(
-                        "Some data will then be ignored. This WARNING is printed only once,  check in case "
-                        "for the other variables and events "
-                    )
-                    warned_longer = True
-            block = build_events(
-                arrays, columns, weight=weight, cut=cut, out=self._values_out(store, tinfo.tree_type)
-            )
+        out = self._values_out(store, tinfo.tree_type)
+        for chunk in selected_chunks(tinfo.source, branches, step, selection, out, self.executor):
+            if chunk.longer is not None and not warned_longer:
+                expression, size, n_longer = chunk.longer
+                _log_factory.warning(
+                    "Size of array %s in the current tree %s is larger than %d in %d entries",
+                    expression,
+                    tinfo.source.name,
+                    size,
+                    n_longer,
+                )
+                _log_factory.warning(
+                    "Some data will then be ignored. This WARNING is printed only once,  check in case "
+                    "for the other variables and events "
+                )
+                warned_longer = True
+            block = chunk.block
             self._add_block(store, block, tinfo.weight, tinfo.tree_type)
             n_missing += block.n_entries_missing
         store.n_entries_missing += n_missing

@@ -48,6 +48,7 @@ from ..tcut import TCut
 from ..types import ETreeType
 from .build import _DataSetBuilder
 from .dataset import DataSet, VariableInfo
+from .executor import DaskExecutor, as_executor
 from .info import (
     ClassInfo,
     DataSetInfo,
@@ -105,11 +106,19 @@ class DataLoader:
         (``<name>/weights/``).  A name, not a path: no ``/``, ``\\`` or ``..``, no control
         characters, at most 200 bytes in UTF-8 (:func:`pymva.safety.check_name`).  ``""`` is
         allowed, as in TMVA: the weights files then go to ``weights/``.
+    Executor : distributed.Client, str or None, keyword only
+        A pymva extension: read and select the trees on a Dask cluster (``pymva[dask]``,
+        :mod:`pymva.data.executor`): a ``distributed.Client``, or the address of a Dask scheduler
+        (``"tcp://host:8786"``).  The DataSet is the one built without it, bit for bit.  ``None``
+        (the default) reads in this process.
 
     Raises
     ------
     OptionError
-        If ``thedlName`` is not such a name.
+        If ``thedlName`` is not such a name, or ``Executor`` is none of the above.
+    MissingExtraError
+        If ``Executor`` is given and dask's ``distributed`` is not installed
+        (``pip install pymva[dask]``).
 
     Examples
     --------
@@ -121,11 +130,12 @@ class DataLoader:
     >>> loader.PrepareTrainingAndTestTree("", "SplitMode=Random:NormMode=NumEvents:!V")
     """
 
-    def __init__(self, thedlName: str = "default") -> None:
+    def __init__(self, thedlName: str = "default", *, Executor: Any = None) -> None:
         # "" is allowed: TMVA scripts use DataLoader("") (the weights then go to weights/)
         self._name = check_name(
             thedlName, argument="DataLoader(thedlName): the data-set name", allow_empty=True
         )
+        self._executor: DaskExecutor | None = as_executor(Executor)
         self._dsi = DataSetInfo(self._name, self._build_dataset)
         self._trees: list[_TreeInfo] = []
         self._explicit_type: dict[str, bool] = {}
@@ -144,8 +154,13 @@ class DataLoader:
     def _build_dataset(self, dsi: DataSetInfo) -> DataSet:
         """Build the DataSet of ``dsi`` from this loader's trees and events (``DataSetFactory``)."""
         if streaming_requested(dsi.split_options, dsi.GetClassNames(), self._name):
-            return _StreamingBuilder(dsi, self._trees, self._assigned).build()
-        return _DataSetBuilder(dsi, self._trees, self._assigned).build()
+            return _StreamingBuilder(dsi, self._trees, self._assigned, self._executor).build()
+        return _DataSetBuilder(dsi, self._trees, self._assigned, self._executor).build()
+
+    @property
+    def executor(self) -> DaskExecutor | None:
+        """The Dask executor that reads the trees (``DataLoader(..., Executor=client)``), or ``None``."""
+        return self._executor
 
     def stream(self, which: str = "train") -> Iterator[StreamChunk]:
         """The training or testing events chunk by chunk, without building the DataSet (pymva extension).
@@ -173,7 +188,7 @@ class DataLoader:
         DataError
             As building the DataSet (missing branches, NaN in selected events, …).
         """
-        return _StreamingBuilder(self._dsi, self._trees, self._assigned).iter_chunks(which)
+        return _StreamingBuilder(self._dsi, self._trees, self._assigned, self._executor).iter_chunks(which)
 
     def is_streaming(self) -> bool:
         """Whether the split options ask for ``Streaming=True`` (pymva extension).
@@ -199,7 +214,7 @@ class DataLoader:
         OptionError, DataError
             As :meth:`stream`.
         """
-        return _StreamingBuilder(self._dsi, self._trees, self._assigned).scan()
+        return _StreamingBuilder(self._dsi, self._trees, self._assigned, self._executor).scan()
 
     def GetDataSetInfo(self) -> DataSetInfo:
         """The :class:`DataSetInfo` (``GetDataSet()`` builds the DataSet)."""
@@ -761,7 +776,7 @@ class DataLoader:
 
     def MakeCopy(self, name: str) -> DataLoader:
         """A new loader named ``name`` with the same variables, classes, trees, events, cuts and options."""
-        new = DataLoader(name)
+        new = DataLoader(name, Executor=self._executor)
         new._dsi.variables = StdVector(copy.copy(v) for v in self.variables)
         new._dsi.targets = StdVector(copy.copy(v) for v in self.targets)
         new._dsi.spectators = StdVector(copy.copy(v) for v in self.spectators)

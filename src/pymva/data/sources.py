@@ -168,6 +168,26 @@ class TreeSource(ABC):
         dict of str to array
             Flat numeric branches as 1-D numpy arrays, everything else as awkward arrays.
         """
+        yield from self._iterate(self.wanted_branches(branches), max(int(step), 1))
+
+    def wanted_branches(self, branches: Iterable[str]) -> list[str]:
+        """The branches :meth:`iterate` reads for ``branches``: sorted, and one when none is named.
+
+        Parameters
+        ----------
+        branches : iterable of str
+
+        Returns
+        -------
+        list of str
+            The names sorted; when empty, the first numeric (else array) branch, so that chunks
+            know their length.
+
+        Raises
+        ------
+        DataError
+            A branch that does not exist (:meth:`check_branches`).
+        """
         wanted = sorted(set(branches))
         self.check_branches([("the expressions", wanted)])
         if not wanted:
@@ -177,7 +197,7 @@ class TreeSource(ABC):
                 first = next((b for b, (k, _) in kinds.items() if k == ARRAY), None)
             if first is not None:
                 wanted = [first]
-        yield from self._iterate(wanted, max(int(step), 1))
+        return wanted
 
 
 def _to_chunk_array(arr: Any) -> Any:
@@ -354,14 +374,20 @@ def decompression_executor() -> Any:
 
 
 def _iterate_uproot_tree(
-    tree: Any, branches: Sequence[str], step: int, kinds: Mapping[str, tuple[str, str]]
+    tree: Any,
+    branches: Sequence[str],
+    step: int,
+    kinds: Mapping[str, tuple[str, str]],
+    entry_start: int = 0,
+    entry_stop: int | None = None,
 ) -> Iterator[Arrays]:
     """Read the named branches of an uproot tree in chunks (uproot's ``TTree.iterate``).
 
     Branches are selected by name (``filter_name``), never through uproot's expression language, which
     would read ``a.b`` as an attribute access and ``&`` with Python's precedence.  When every branch
     holds one number per entry they are read as numpy arrays (no awkward wrapping), otherwise as
-    awkward arrays.
+    awkward arrays.  Only the entries ``[entry_start, entry_stop)`` are read (all by default), in
+    chunks of ``step`` starting at ``entry_start``.
 
     Raises
     ------
@@ -370,17 +396,19 @@ def _iterate_uproot_tree(
         ``OSError``, ``zlib.error``, ``DeserializationError``, ``ValueError`` …), naming the file, the
         tree, the branch, the basket and its entry range.
     """
-    n_entries = int(tree.num_entries)
-    if n_entries == 0 or not branches:
+    n_entries = int(tree.num_entries) if entry_stop is None else min(int(entry_stop), int(tree.num_entries))
+    if n_entries <= entry_start or not branches:
         return
     # data members of object branches (MET.fX) are read through their branch
     members = {b: m for b in branches if b not in tree and (m := _member_of(b, tree)) is not None}
     wanted = frozenset(b for b in branches if b not in members) | {m[0] for m in members.values()}
     flat = not members and all(kinds.get(b, (OTHER, ""))[0] == NUMBER for b in branches)
-    start = 0
+    start = int(entry_start)
     chunks = tree.iterate(
         filter_name=lambda name: name in wanted,
         step_size=step,
+        entry_start=start,
+        entry_stop=n_entries,
         library="np" if flat else "ak",
         how=dict,
         decompression_executor=decompression_executor(),

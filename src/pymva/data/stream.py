@@ -46,15 +46,15 @@ from ..types import ETreeType
 from .build import (
     MAX_CHUNK_ENTRIES,
     MIN_CHUNK_ENTRIES,
-    _any_nonzero,
     _ClassStore,
     _DataSetBuilder,
     _log_factory,
-    _mask_arrays,
 )
 from .dataset import DataSet, Sample
-from .expression import Formula, array_length_check, build_events
+from .executor import selected_chunks
+from .expression import Formula
 from .info import _formula, _TreeInfo
+from .selection import ChunkSelection
 from .split import (
     ClassCounts,
     SplitConfig,
@@ -628,26 +628,19 @@ class _StreamingBuilder(_DataSetBuilder):
         uses = [(f"expression '{f.text}'", f.branches) for f in formulas]
         tinfo.source.check_branches(uses)
         branches = frozenset().union(*(f.branches for f in formulas))
+        selection = ChunkSelection(
+            tuple(columns),
+            weight,
+            cut,
+            tree_cut,
+            tuple((s.expression, int(s.size or 0), f) for s, f in array_formulas),
+            tinfo.source.name,
+        )
         first = 0
-        ncols = self.n_columns
-        for arrays in tinfo.source.iterate(branches, step):
-            n_read = _length(arrays)
-            entry = np.arange(first, first + n_read, dtype=np.int64)
-            first += n_read
-            if tree_cut is not None:
-                keep = _any_nonzero(tree_cut.evaluate(arrays))
-                arrays = _mask_arrays(arrays, keep)
-                entry = entry[keep]
-            for spec, f in array_formulas:
-                shorter, _longer = array_length_check(arrays, f, int(spec.size or 0))
-                if shorter:
-                    raise DataError(
-                        f"Size of array {spec.expression} in the current tree {tinfo.source.name} is smaller than "
-                        f"{spec.size} (the size given to AddVariablesArray) in {shorter} entries"
-                    )
-            block = build_events(
-                arrays, columns, weight=weight, cut=cut, out=lambda n: np.empty((n, ncols), dtype=np.float32)
-            )
+        for chunk in selected_chunks(tinfo.source, branches, step, selection, None, self.executor):
+            entry = first + chunk.entries
+            first += chunk.n_read
+            block = chunk.block
             for (kind, expr), (n_nan, n_inf) in block.nan_selected.items():
                 self._note_nan(self.nan_errors, kind, expr, n_nan, n_inf)
             for (kind, expr), (n_nan, n_inf) in block.nan_rejected.items():
@@ -655,7 +648,7 @@ class _StreamingBuilder(_DataSetBuilder):
             ev = _Events(
                 np.asarray(block.values, dtype=np.float32),
                 (block.weights * tinfo.weight).astype(np.float32),
-                entry[block.entry],
+                entry,
             )
             if counts is not None:
                 counts.n_before_cut += block.n_candidates
@@ -756,13 +749,6 @@ def _count(c: ClassCounts, tt: ETreeType, ev: _Events) -> None:
         c.n_test_typed += n
     else:
         c.n_undefined += n
-
-
-def _length(arrays: Any) -> int:
-    """Number of entries in one chunk of branches."""
-    for v in arrays.values():
-        return len(v)
-    return 0
 
 
 def streaming_requested(split_options: str, class_names: Sequence[str], dataset: str) -> bool:

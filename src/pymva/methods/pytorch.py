@@ -43,6 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..data.dataset import Sample
+from ..ddp import is_writer, process_rank, shard_mask
 from ..errors import ModelError, OptionError
 from ..options import non_negative, option, positive
 from ..types import EMVA, EAnalysisType
@@ -707,11 +708,25 @@ class MethodPyTorch(MethodBase):
         X = np.require(sample.X, np.float32, ["C", "W"])
         Y = self._targets(sample, self._output_columns(X))
         W = np.require(sample.weights, np.float32, ["C", "W"])
+        rank, world = process_rank()
+        if world > 1:
+            self.log.info(
+                "torch.distributed: rank %d of %d trains on every %d-th event from the %d-th",
+                rank,
+                world,
+                world,
+                rank,
+            )
 
         def loader(lo: int, hi: int) -> SequentialTensorLoader:
-            tensors = [torch.from_numpy(X[lo:hi]), torch.from_numpy(Y[lo:hi])]
+            # under DDP each rank takes its own shard: the events lo + rank, lo + rank + world, …
+            rows = slice(lo + rank, hi, world) if world > 1 else slice(lo, hi)
+            tensors = [
+                torch.from_numpy(np.ascontiguousarray(X[rows])),
+                torch.from_numpy(np.ascontiguousarray(Y[rows])),
+            ]
             if opts.EventWeights:
-                tensors.append(torch.from_numpy(W[lo:hi]))
+                tensors.append(torch.from_numpy(np.ascontiguousarray(W[rows])))
             return SequentialTensorLoader(TensorDataset(*tensors), batch_size=opts.BatchSize, shuffle=False)
 
         self._fit(loader(0, n_train), loader(n_train, n_all))
@@ -746,6 +761,16 @@ class MethodPyTorch(MethodBase):
             raise ModelError(f"method {self.title}: no training events in the stream")
         n_columns = self._output_columns(np.require(first.X, np.float32, ["C", "W"]))
         key = tree_key("ValidationSize")
+        rank, world = process_rank()
+        if world > 1:
+            self.log.info(
+                "torch.distributed: rank %d of %d streams the events at positions %d, %d + %d, … of the stream",
+                rank,
+                world,
+                rank,
+                rank,
+                world,
+            )
 
         def part(validation: bool) -> Callable[[], Iterator[tuple[npt.NDArray[Any], ...]]]:
             def chunks() -> Iterator[tuple[npt.NDArray[Any], ...]]:
@@ -753,8 +778,10 @@ class MethodPyTorch(MethodBase):
                 for chunk in source():
                     n = len(chunk)
                     is_val = entry_uniform(key, np.arange(start, start + n), 0) < fraction
-                    start += n
                     m = is_val if validation else ~is_val
+                    if world > 1:  # this rank's shard: the events at positions rank, rank + world, …
+                        m = m & shard_mask(start, n, rank, world)
+                    start += n
                     if not m.any():
                         continue
                     sub = chunk.subset(m)
@@ -807,17 +834,22 @@ class MethodPyTorch(MethodBase):
 
         calls = {"called": 0, "saved": 0}
         seen_val: list[float] = []
+        writer = is_writer()  # under torch.distributed only rank 0 writes the trained model
         record = model_record(self.context, self.method_type.type_name, self.title)
         save_best: Callable[..., Any] | None = None
         if opts.SaveBestOnly:
 
             def save_best(model: Any, curr_val: Any, best_val: Any, save_path: str = path) -> Any:
-                """Save ``model`` (scripted, atomically) to ``save_path`` if ``curr_val <= best_val``."""
+                """Save ``model`` (scripted, atomically) to ``save_path`` if ``curr_val <= best_val``.
+
+                Under ``torch.distributed`` only rank 0 writes; other ranks keep the best value only.
+                """
                 calls["called"] += 1
                 seen_val.append(float(curr_val))
                 if curr_val <= best_val:
                     best_val = curr_val
-                    self._save_model(model, save_path, record)
+                    if writer:
+                        self._save_model(model, save_path, record)
                     calls["saved"] += 1
                 return best_val
 
@@ -849,6 +881,16 @@ class MethodPyTorch(MethodBase):
                 f"Failed to train model: train_func {name} raised {type(exc).__name__}: {exc}"
             ) from exc
 
+        if not writer:
+            # pymva.pytorch.train calls save_best on rank 0 only; rank 0 checks and writes the model
+            self.training_history = _training_history(history, seen_val)
+            self.log.info(
+                "torch.distributed rank %d: the trained model is written by rank 0, not here",
+                process_rank()[0],
+            )
+            self._predict_model = None
+            self._objects = None
+            return
         if not opts.SaveBestOnly:
             self._check_returned_model(trained, fit)
             self._save_model(trained, path, record)
