@@ -20,6 +20,7 @@ from tolerances import EPS32
 
 SCRIPT = textwrap.dedent(
     """
+    import os
     import sys
     import numpy as np
     import torch
@@ -50,6 +51,12 @@ SCRIPT = textwrap.dedent(
     np.save(f"{out}/params_rank{rank}.npy", w)
     dist.barrier()  # without it a rank may tear gloo down under the other: "terminate called ..."
     dist.destroy_process_group()
+    # gloo's worker threads can still abort the interpreter's finalization (SIGABRT, "terminate
+    # called without an active exception"; torch's c10d atexit race, pytorch/pytorch#179291): the
+    # job is done and its files are closed, so leave without finalizing
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
     """
 )
 
@@ -153,6 +160,12 @@ FACTORY_SCRIPT = textwrap.dedent(
     factory.Close()
     dist.barrier()  # without it a rank may tear gloo down under the other: "terminate called ..."
     dist.destroy_process_group()
+    # gloo's worker threads can still abort the interpreter's finalization (SIGABRT, "terminate
+    # called without an active exception"; torch's c10d atexit race, pytorch/pytorch#179291): the
+    # job is done and its files are closed, so leave without finalizing
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
     """
 )
 
