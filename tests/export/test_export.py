@@ -49,6 +49,10 @@ CLASSIFICATION = {
     "BDT": ("BDT", "!H:!V:NTrees=15:MaxDepth=3:VarTransform=N"),
     "BDTG": ("BDT", "!H:!V:NTrees=15:BoostType=Grad:Shrinkage=0.3:MaxDepth=3:VarTransform=G"),
     "PyTorch": ("PyTorch", "!H:!V:VarTransform=N,D,G:FilenameModel=cls.pt:NumEpochs=1:BatchSize=64"),
+    "PyRF": ("PyRandomForest", "!H:!V:NEstimators=20:MaxDepth=6:RandomState=1:VarTransform=N,D"),
+    "PyAda": ("PyAdaBoost", "!H:!V:NEstimators=20:RandomState=2:VarTransform=G"),
+    "PyGTB": ("PyGTB", "!H:!V:NEstimators=20:MaxDepth=3:RandomState=3:VarTransform=P"),
+    "PyGTBexp": ("PyGTB", "!H:!V:NEstimators=10:Loss=exponential:RandomState=4"),
 }
 REGRESSION = {
     "LDreg": ("LD", "!H:!V:VarTransform=N"),
@@ -63,6 +67,9 @@ REFUSED = {
 MULTICLASS = {
     "BDTGmc": ("BDT", "!H:!V:NTrees=5:BoostType=Grad:Shrinkage=0.3:MaxDepth=2:VarTransform=D"),
     "PyTorchmc": ("PyTorch", "!H:!V:VarTransform=D,U:FilenameModel=mc.pt:NumEpochs=1:BatchSize=64"),
+    "PyRFmc": ("PyRandomForest", "!H:!V:NEstimators=10:MaxDepth=5:RandomState=5:VarTransform=U"),
+    "PyAdamc": ("PyAdaBoost", "!H:!V:NEstimators=10:RandomState=6:VarTransform=N"),
+    "PyGTBmc": ("PyGTB", "!H:!V:NEstimators=8:MaxDepth=2:RandomState=7"),
 }
 
 

@@ -13,7 +13,8 @@ values with 17 significant digits, so that they are exact).  The arithmetic is t
 step (:mod:`pymva.export.model`): transformations in double, rounded to float after each element;
 the Gauss transformation's ``erfinv`` from :mod:`pymva.export.erfinv`'s polynomials plus one Newton
 step on ``std::erf``; Fisher in double, LD summed in float as TMVA does; the trees walked one after
-the other, their sums in double; dense networks in float (``Linear`` weights stored transposed so
+the other, their sums in double (scikit-learn's forests too: its thresholds rounded down to float
+so that ``x > cut`` decides as scikit-learn's ``x <= threshold`` on float32 inputs); dense networks in float (``Linear`` weights stored transposed so
 that the inner loop vectorises).  ``Session`` holds no state: ``infer`` may be called from several
 threads.
 """
@@ -36,6 +37,7 @@ from .model import (
     LinearModel,
     MatrixStep,
     NormalizeStep,
+    SklearnModel,
     TorchModel,
 )
 
@@ -217,7 +219,7 @@ def _forest(w: _Writer, f: ForestModel) -> str:
     w.array("bdt_value", "double", f.value)
     n_trees = len(f.roots)
     cmp = ">" if f.strict else ">="
-    k = f.n_classes if f.combine == "multiclass" else 1
+    k = f.n_classes if f.combine in ("multiclass", "class_average") else 1
     w.line(f"double sums[{k}] = {{}};")
     w.line(f"for (int t = 0; t < {n_trees}; ++t) {{")
     w.line("  int node = bdt_roots[t];")
@@ -234,6 +236,10 @@ def _forest(w: _Writer, f: ForestModel) -> str:
         w.line(f"  for (int j = 0; j < {k}; ++j) if (j != i) norm += std::exp(sums[j] - sums[i]);")
         w.line("  raw[i] = 1.0 / (1.0 + norm);")
         w.line("}")
+    elif f.combine == "class_average":
+        w.line(f"for (int i = 0; i < {k}; ++i) raw[i] = sums[i] / {_d(f.norm)};")
+    elif f.combine == "logistic":
+        w.line("raw[0] = 1.0 / (1.0 + std::exp(-sums[0]));")
     elif f.combine == "average":
         w.line(f"raw[0] = sums[0] / {_d(f.norm)};")
     elif f.combine == "grad_regression":
@@ -298,7 +304,8 @@ def to_cpp(model: ExportModel) -> str:
     ------
     ModelError
         For a PyTorch model that is not a plain sequence of the supported dense layers
-        (:mod:`pymva.export.torchlayers`).
+        (:mod:`pymva.export.torchlayers`), or a scikit-learn classifier without a tree form
+        (:func:`pymva.export.model._sklearn_forest` says why).
     """
     ident = cpp_identifier(model.name)
     n_var, n_out = model.n_variables, model.n_outputs
@@ -316,6 +323,14 @@ def to_cpp(model: ExportModel) -> str:
         raw = _linear(w, m, n_var)
     elif isinstance(m, ForestModel):
         raw = _forest(w, m)
+    elif isinstance(m, SklearnModel):
+        if m.forest is None:
+            raise ModelError(
+                f"method {model.method_type}::{model.name} cannot be written as C++: {m.forest_problem}; "
+                "C++ takes RandomForest, AdaBoost (decision-tree base estimator) and GradientBoosting "
+                "(constant Init) forests; use --to onnx"
+            )
+        raw = _forest(w, m.forest)
     else:
         raw = _torch(w, m, n_var)
     for t, (idx, lo, rng) in enumerate(model.target_steps):
@@ -326,7 +341,7 @@ def to_cpp(model: ExportModel) -> str:
         w.line(f"  const double t = {raw}[t{t}_idx[m]];")
         w.line(f"  {raw}[t{t}_idx[m]] = static_cast<float>(t{t}_lo[m] + (t + 1.0) * 0.5 * t{t}_rng[m]);")
         w.line("}")
-    first = model.select or 0
+    first = (model.select or 0) if isinstance(m, TorchModel) else 0
     w.line(f"for (int o = 0; o < {n_out}; ++o) out[o] = static_cast<float>({raw}[o + {first}]);")
     guard = f"TMVA_SOFIE_{ident.upper()}_HXX"
     needs_erfinv = any(isinstance(s, CdfStep) and s.gauss for s in model.steps)

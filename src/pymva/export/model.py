@@ -22,7 +22,9 @@ into a graph or code; both compute what ``Reader.EvaluateMVA`` / ``EvaluateRegre
   walk from the root (right daughter when ``(x >= cut) == cType``, ``x > cut`` for the strict cuts of
   old files), the boost-weighted average of the leaf values, ``2/(1 + e^{−2F}) − 1`` for gradient
   boost, the class-wise softmax of the sums for multiclass, ``F + F0`` for gradient-boost regression;
-* PyTorch: the TorchScript model as ``pymva.pytorch.predict`` runs it.
+* PyTorch: the TorchScript model as ``pymva.pytorch.predict`` runs it;
+* PyRandomForest, PyAdaBoost, PyGTB: the estimator's ``predict_proba`` (ONNX through skl2onnx; C++
+  through its trees, :func:`_sklearn_forest`), the signal-class column for classification.
 
 Events with a NaN or infinite input variable get ``-999`` for every output, as in the Reader.
 
@@ -50,12 +52,14 @@ from ..types import EAnalysisType
 
 __all__ = [
     "EXPORTABLE",
+    "SKLEARN_METHODS",
     "CdfStep",
     "ExportModel",
     "ForestModel",
     "LinearModel",
     "MatrixStep",
     "NormalizeStep",
+    "SklearnModel",
     "TorchModel",
     "TransformStep",
     "describe_method",
@@ -65,7 +69,10 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 #: The method types that can be exported (what the error message of the others lists).
-EXPORTABLE = ("Fisher", "LD", "BDT", "PyTorch")
+EXPORTABLE = ("Fisher", "LD", "BDT", "PyTorch", "PyRandomForest", "PyAdaBoost", "PyGTB")
+
+#: The scikit-learn based methods (ONNX through skl2onnx, C++ through their trees).
+SKLEARN_METHODS = ("PyRandomForest", "PyAdaBoost", "PyGTB")
 
 #: What the Reader returns for an event with a NaN or infinite input (``NAN_RESPONSE``).
 NAN_RESPONSE = -999.0
@@ -127,7 +134,9 @@ class ForestModel:
 
     ``combine``: ``average`` (Σ value / norm, the values already times the boost weight),
     ``grad`` (``2/(1+e^{−2F})−1``), ``grad_regression`` (``F + f0``), ``multiclass`` (softmax of
-    the per-class sums, tree ``t`` adds to class ``t % n_classes``).
+    the per-class sums, tree ``t`` adds to class ``t % n_classes``), ``class_average`` (the
+    per-class sums, tree ``t`` adding to class ``t % n_classes``, over ``norm``) and ``logistic``
+    (``1/(1+e^{−F})``); the last two only for the scikit-learn forests, and only in C++.
     """
 
     roots: I64  # (n_trees,) index of each tree's root
@@ -139,7 +148,7 @@ class ForestModel:
     value: F64
     depth: int
     strict: bool
-    combine: Literal["average", "grad", "grad_regression", "multiclass"]
+    combine: Literal["average", "grad", "grad_regression", "multiclass", "class_average", "logistic"]
     norm: float = 1.0
     f0: float = 0.0
     n_classes: int = 1
@@ -152,6 +161,22 @@ class TorchModel:
     module: Any
     layers: list[tuple[str, dict[str, Any]]] | None
     layer_problem: str = ""
+
+
+@dataclass
+class SklearnModel:
+    """A fitted scikit-learn classifier (``estimator``) whose ``predict_proba`` the method returns.
+
+    ``columns``: the class index of each ``predict_proba`` column (``estimator.classes_``).
+    ``forest``: the same classifier as a :class:`ForestModel` giving the method's outputs (the
+    signal-class column for ``mva``), or ``None`` and why not (``forest_problem``) — what the C++
+    writer needs.
+    """
+
+    estimator: Any
+    columns: list[int]
+    forest: ForestModel | None
+    forest_problem: str = ""
 
 
 @dataclass
@@ -169,7 +194,7 @@ class ExportModel:
     kind: Literal["mva", "regression", "multiclass"]
     variables: list[str]
     steps: list[TransformStep]
-    model: LinearModel | ForestModel | TorchModel
+    model: LinearModel | ForestModel | TorchModel | SklearnModel
     n_raw: int
     select: int | None
     target_steps: list[tuple[list[int], F64, F64]] = field(default_factory=list)
@@ -188,7 +213,8 @@ class ExportModel:
 def _refuse(method: MethodBase, why: str) -> ModelError:
     return ModelError(
         f"method {method.method_name} cannot be exported: {why}; exportable are {', '.join(EXPORTABLE)} "
-        "(BDT without AdaBoostR2 and Fisher cuts; PyTorch with the ready-made predict_func)"
+        "(BDT without AdaBoostR2 and Fisher cuts; PyTorch with the ready-made predict_func; the "
+        "scikit-learn methods to C++ with tree estimators only)"
     )
 
 
@@ -367,11 +393,13 @@ def describe_method(method: MethodBase, name: str | None = None) -> ExportModel:
         raise _refuse(method, f"no exported form of {type_name}")
     at = method.context.analysis_type
     steps = _transform_steps(method)
-    model: LinearModel | ForestModel | TorchModel
+    model: LinearModel | ForestModel | TorchModel | SklearnModel
     if type_name in ("Fisher", "LD"):
         model = _linear(method)
     elif type_name == "BDT":
         model = _forest(method)
+    elif type_name in SKLEARN_METHODS:
+        model = _sklearn(method)
     else:
         model = _torch(method)
     kind: Literal["mva", "regression", "multiclass"]
@@ -383,9 +411,9 @@ def describe_method(method: MethodBase, name: str | None = None) -> ExportModel:
         kind = "multiclass"
     n_raw = method.context.n_outputs
     select: int | None = None
-    if isinstance(model, TorchModel) and kind == "mva":
+    if isinstance(model, TorchModel | SklearnModel) and kind == "mva":
         select = method.context.signal_class
-    if not isinstance(model, TorchModel):
+    if not isinstance(model, TorchModel | SklearnModel):
         n_raw = 1 if kind == "mva" else n_raw
     return ExportModel(
         name=name or method.title,
@@ -398,3 +426,147 @@ def describe_method(method: MethodBase, name: str | None = None) -> ExportModel:
         select=select,
         target_steps=_target_steps(method) if kind == "regression" else [],
     )
+
+
+def _cut_below(threshold: F64) -> npt.NDArray[np.float32]:
+    """The largest float32 ``c <= threshold``: for a float32 ``x``, ``x > threshold ⇔ x > c``."""
+    c = threshold.astype(np.float32)
+    above = c.astype(np.float64) > threshold
+    c[above] = np.nextafter(c[above], np.float32(-np.inf))
+    return c
+
+
+def _pack_sklearn(
+    trees: list[tuple[Any, F64]],
+    combine: Literal["average", "multiclass", "class_average", "logistic"],
+    norm: float,
+    n_classes: int,
+) -> ForestModel:
+    """scikit-learn trees (``tree_`` objects, each with one value per node) as a :class:`ForestModel`.
+
+    scikit-learn goes left when ``x <= threshold``: here right when ``x > cut`` (strict cuts,
+    ``ge_right`` everywhere) with the threshold rounded down to float32 (:func:`_cut_below`).  A tree
+    given as ``None`` is a single leaf (a constant term).
+    """
+    roots, ivar, cut, left, right, value = [], [], [], [], [], []
+    offset = 0
+    depth = 0
+    for tree, leafv in trees:
+        if tree is None:
+            n = 1
+            ivar.append(np.zeros(1, np.int64))
+            cut.append(np.zeros(1, np.float32))
+            left.append(np.array([offset], np.int64))
+            right.append(np.array([offset], np.int64))
+        else:
+            n = int(tree.node_count)
+            own = np.arange(offset, offset + n, dtype=np.int64)
+            leaf = np.asarray(tree.children_left) < 0
+            ivar.append(np.where(leaf, 0, np.asarray(tree.feature)).astype(np.int64))
+            cut.append(np.where(leaf, np.float32(0.0), _cut_below(np.asarray(tree.threshold, np.float64))))
+            left.append(np.where(leaf, own, np.asarray(tree.children_left) + offset).astype(np.int64))
+            right.append(np.where(leaf, own, np.asarray(tree.children_right) + offset).astype(np.int64))
+            depth = max(depth, int(tree.max_depth))
+        roots.append(offset)
+        value.append(np.asarray(leafv, dtype=np.float64).reshape(n))
+        offset += n
+    return ForestModel(
+        roots=np.array(roots, dtype=np.int64),
+        ivar=np.concatenate(ivar),
+        cut=np.concatenate(cut).astype(np.float32),
+        ge_right=np.ones(offset, dtype=bool),
+        left=np.concatenate(left),
+        right=np.concatenate(right),
+        value=np.concatenate(value),
+        depth=depth,
+        strict=True,
+        combine=combine,
+        norm=norm,
+        n_classes=n_classes,
+    )
+
+
+def _class_fractions(tree: Any) -> F64:
+    v = np.asarray(tree.value, dtype=np.float64)[:, 0, :]  # (n_nodes, n_classes of the tree)
+    s = v.sum(axis=1, keepdims=True)
+    out: F64 = np.divide(v, s, out=np.zeros_like(v), where=s > 0)
+    return out
+
+
+def _is_tree(est: Any) -> bool:
+    return hasattr(est, "tree_") and type(est).__name__ in (
+        "DecisionTreeClassifier",
+        "ExtraTreeClassifier",
+        "DecisionTreeRegressor",
+        "ExtraTreeRegressor",
+    )
+
+
+def _sklearn_forest(clf: Any, n_classes: int, signal: int, mva: bool) -> tuple[ForestModel | None, str]:
+    """The classifier's ``predict_proba`` (its signal column for ``mva``) as trees (see :class:`ForestModel`).
+
+    RandomForestClassifier: the average of the trees' class fractions; AdaBoostClassifier (SAMME):
+    ``softmax(f/(K−1))`` of the weighted votes ``f_c = Σ w_i (1 if tree i votes c else −1/(K−1)) / Σ w``
+    (two classes: ``1/(1+e^{−2 f_1})``); GradientBoostingClassifier: the logistic (exponential loss:
+    of twice) or softmax of ``F_c = init_c + learning_rate · Σ tree values``.
+    """
+    kind = type(clf).__name__
+    classes = np.asarray(clf.classes_).astype(np.int64)
+    if not np.array_equal(classes, np.arange(n_classes)):
+        return None, f"it was trained on the classes {classes.tolist()} of {n_classes}"
+    K = n_classes
+    if kind == "RandomForestClassifier":
+        fr = [(e.tree_, _class_fractions(e.tree_)) for e in clf.estimators_]
+        if mva:
+            return _pack_sklearn([(t, f[:, signal]) for t, f in fr], "average", float(len(fr)), 1), ""
+        return _pack_sklearn(
+            [(t, f[:, c]) for t, f in fr for c in range(K)], "class_average", float(len(fr)), K
+        ), ""
+    if kind == "AdaBoostClassifier":
+        if not all(_is_tree(e) for e in clf.estimators_):
+            return None, "its base estimator is not a decision tree"
+        total = float(np.sum(clf.estimator_weights_))
+        out: list[tuple[Any, F64]] = []
+        for e, w in zip(clf.estimators_, clf.estimator_weights_, strict=True):
+            vote = np.asarray(e.classes_).astype(np.int64)[np.argmax(_class_fractions(e.tree_), axis=1)]
+            out.extend(
+                (e.tree_, np.where(vote == c, float(w), -float(w) / (K - 1)) / total)
+                for c in ([1] if mva or K == 2 else range(K))
+            )
+        if K == 2:
+            if mva:
+                sign = 2.0 if signal == 1 else -2.0
+                return _pack_sklearn([(t, sign * v) for t, v in out], "logistic", 1.0, 1), ""
+            return None, "the two-class probabilities of AdaBoost are not written as C++"
+        if mva:
+            return None, "a multiclass AdaBoost's single-class output is not written as C++"
+        return _pack_sklearn([(t, v / (K - 1)) for t, v in out], "multiclass", 1.0, K), ""
+    if kind == "GradientBoostingClassifier":
+        probe = np.random.default_rng(7).normal(0.0, 3.0, size=(64, clf.n_features_in_)).astype(np.float32)
+        init = np.asarray(clf._raw_predict_init(probe), dtype=np.float64)
+        if not np.all(init == init[:1]):
+            return None, "its Init estimator's prediction depends on the variables"
+        lr = float(clf.learning_rate)
+        stages = clf.estimators_  # (n_stages, K or 1)
+        if stages.shape[1] == 1:
+            scale = 2.0 if clf.loss == "exponential" else 1.0
+            sign = scale if signal == 1 else -scale
+            trees: list[tuple[Any, F64]] = [(None, np.array([sign * init[0, 0]]))]
+            trees += [(e.tree_, sign * lr * e.tree_.value[:, 0, 0]) for e in stages[:, 0]]
+            if mva:
+                return _pack_sklearn(trees, "logistic", 1.0, 1), ""
+            return None, "the two-class probabilities of gradient boosting are not written as C++"
+        if mva:
+            return None, "a multiclass gradient boosting's single-class output is not written as C++"
+        trees = [(None, np.array([init[0, c]])) for c in range(K)]
+        trees += [(e.tree_, lr * e.tree_.value[:, 0, 0]) for row in stages for e in row]
+        return _pack_sklearn(trees, "multiclass", 1.0, K), ""
+    return None, f"its estimator is a {kind}"
+
+
+def _sklearn(method: Any) -> SklearnModel:
+    clf = method._classifier()
+    mva = method.context.analysis_type == EAnalysisType.kClassification
+    forest, problem = _sklearn_forest(clf, method.context.n_classes, method.context.signal_class, mva)
+    columns = [int(c) for c in np.asarray(clf.classes_).astype(np.int64)]
+    return SklearnModel(clf, columns, forest, problem)

@@ -7,7 +7,8 @@ arithmetic).  Transformations run in float64 (``Cast`` in and out, rounded to fl
 element as the Reader rounds), the Gauss transformation as its 10000-bin lookup (``Floor``,
 ``Gather``) and :mod:`pymva.export.erfinv`'s polynomials; Fisher as a ``Gemm``, LD summed in float32 variable by variable as TMVA sums it; a BDT as
 ``depth`` rounds of ``Gather``/``GatherElements``/``Where`` over the padded node arrays of all trees
-at once, its sums in float64; a PyTorch network through ``torch.onnx.export`` (TorchScript
+at once, its sums in float64; PyRandomForest/PyAdaBoost/PyGTB through skl2onnx (``ai.onnx.ml``
+opset :data:`ML_OPSET`, ``predict_proba`` without ZipMap); a PyTorch network through ``torch.onnx.export`` (TorchScript
 exporter, opset :data:`OPSET`), inlined after the transformations.
 
 Opset :data:`OPSET`, IR version :data:`IR_VERSION`: what onnxruntime ≥ 1.16 and ROOT's SOFIE read.
@@ -32,6 +33,7 @@ from .model import (
     LinearModel,
     MatrixStep,
     NormalizeStep,
+    SklearnModel,
     TorchModel,
 )
 
@@ -41,6 +43,8 @@ __all__ = ["IR_VERSION", "OPSET", "to_onnx"]
 OPSET = 18
 #: The IR version written into the files.
 IR_VERSION = 8
+#: The ``ai.onnx.ml`` opset of the scikit-learn graphs (skl2onnx's tree ensembles).
+ML_OPSET = 3
 
 _CUMULANT_CLIP = 1.0e-9
 _ERFINV_CLIP = 0.99999999
@@ -237,15 +241,51 @@ def _torch_graph(g: _Graph, x: str, tm: TorchModel, n_var: int) -> str:
     return g.op("Identity", prefix + "output")
 
 
+def _sklearn_graph(g: _Graph, x: str, sm: SklearnModel, n_var: int, n_classes: int) -> str:
+    """skl2onnx's graph of the estimator (``predict_proba``, no ZipMap), inlined; columns by class."""
+    from ..extras import skl2onnx as skl2onnx_extra
+
+    skl2onnx = skl2onnx_extra()
+    import onnx
+    from skl2onnx.common.data_types import FloatTensorType
+
+    try:
+        net = skl2onnx.convert_sklearn(
+            sm.estimator,
+            initial_types=[("input", FloatTensorType([None, n_var]))],
+            target_opset={"": OPSET, "ai.onnx.ml": ML_OPSET},
+            options={id(sm.estimator): {"zipmap": False}},
+        )
+    except Exception as exc:
+        raise ModelError(
+            f"skl2onnx could not convert the {type(sm.estimator).__name__}: {type(exc).__name__}: {exc}"
+        ) from exc
+    prefix = g.name("skl") + "/"
+    net = onnx.compose.add_prefix(net, prefix)
+    graph = net.graph
+    outputs = [o.name for o in graph.output]
+    proba = next((o for o in outputs if o.endswith("probabilities")), outputs[-1])
+    g.nodes.append(g.h.make_node("Identity", [x], [prefix + "input"]))
+    g.nodes.extend(graph.node)
+    g.inits.extend(graph.initializer)
+    out = g.op("Identity", proba)
+    if sm.columns != list(range(n_classes)):
+        place = np.zeros((len(sm.columns), n_classes), dtype=np.float32)
+        place[np.arange(len(sm.columns)), sm.columns] = 1.0
+        out = g.op("MatMul", out, g.const(place, np.float32))
+    return out
+
+
 def to_onnx(model: ExportModel) -> bytes:
     """The serialised ONNX model (``ModelProto`` bytes) of ``model``; see the module docstring.
 
     Raises
     ------
     MissingExtraError
-        Without the ``onnx`` package (``pip install pymva[export]``).
+        Without the ``onnx`` package, or ``skl2onnx`` for a scikit-learn method
+        (``pip install pymva[export]``).
     ModelError
-        When ``torch.onnx.export`` fails on a PyTorch model.
+        When ``torch.onnx.export`` fails on a PyTorch model, or skl2onnx on a scikit-learn one.
     """
     from ..extras import onnx as onnx_extra
 
@@ -263,6 +303,8 @@ def to_onnx(model: ExportModel) -> bytes:
         raw = _linear(g, x, m)
     elif isinstance(m, ForestModel):
         raw = g.cast(_forest(g, x, m), "float")
+    elif isinstance(m, SklearnModel):
+        raw = _sklearn_graph(g, x, m, n, model.n_raw)
     else:
         raw = _torch_graph(g, x, m, n)
     if model.select is not None:
@@ -290,7 +332,8 @@ def to_onnx(model: ExportModel) -> bytes:
     )
     proto = g.h.make_model(
         graph,
-        opset_imports=[g.h.make_opsetid("", OPSET)],
+        opset_imports=[g.h.make_opsetid("", OPSET)]
+        + ([g.h.make_opsetid("ai.onnx.ml", ML_OPSET)] if isinstance(m, SklearnModel) else []),
         producer_name="pymva",
         ir_version=IR_VERSION,
     )
