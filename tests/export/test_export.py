@@ -31,8 +31,9 @@ import pymva.pytorch as pmt
 from pymva import TMVA, TCut
 from pymva.cli import main as cli_main
 from pymva.errors import ModelError, OptionError
-from pymva.export import export
+from pymva.export import EXPORTABLE, describe_method, export
 from pymva.export.erfinv import erfinv
+from pymva.methods.registry import available_methods, get_method_class
 from pymva.toydata import create_class_example, create_multiple_background, create_regression_example
 
 onnx = pytest.importorskip("onnx")
@@ -309,6 +310,26 @@ def test_a_method_without_exported_form_is_refused(
         assert what in str(err.value)
         assert "exportable are Fisher, LD, BDT, PyTorch" in str(err.value)
     assert (tmp_path / "old.onnx").read_bytes() == b"keep me"
+
+
+def _types_tested() -> set[str]:
+    return {m for m, _ in (*CLASSIFICATION.values(), *REGRESSION.values(), *MULTICLASS.values())}
+
+
+@pytest.mark.parametrize("type_name", available_methods())
+def test_every_registered_method_exports_or_is_refused(type_name: str) -> None:
+    """A method type pymva trains is either exported (and then tested above) or refused by name."""
+    if type_name in EXPORTABLE:
+        assert type_name in _types_tested(), f"{type_name} is exportable but has no export test case"
+        return
+    cls = get_method_class(type_name)
+    method = cls.__new__(cls)  # the refusal looks at the method type only, before anything else
+    method.title = "T"
+    with pytest.raises(ModelError) as err:
+        describe_method(method)
+    text = str(err.value)
+    assert f"method {type_name}::T cannot be exported: no exported form of {type_name}" in text
+    assert "exportable are " + ", ".join(EXPORTABLE) in text
 
 
 def test_unknown_format_names_the_formats(jobs: dict[str, Path], tmp_path: Path) -> None:

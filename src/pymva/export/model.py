@@ -385,12 +385,15 @@ def describe_method(method: MethodBase, name: str | None = None) -> ExportModel:
     ------
     ModelError
         For a method (or a configuration of it) that cannot be exported; the message names the method
-        and lists what can be exported.
+        and lists what can be exported.  A method type outside :data:`EXPORTABLE` is refused before
+        anything else is looked at.
+    NotTrainedError
+        For an exportable method that is neither trained nor read from a weights file.
     """
-    method.check_trained()
     type_name = method.method_type.type_name
     if type_name not in EXPORTABLE:
         raise _refuse(method, f"no exported form of {type_name}")
+    method.check_trained()
     at = method.context.analysis_type
     steps = _transform_steps(method)
     model: LinearModel | ForestModel | TorchModel | SklearnModel
