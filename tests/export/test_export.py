@@ -33,6 +33,7 @@ from pymva.cli import main as cli_main
 from pymva.errors import ModelError, OptionError
 from pymva.export import EXPORTABLE, describe_method, export
 from pymva.export.erfinv import erfinv
+from pymva.methods.exportedprogram import save_exported_program
 from pymva.methods.registry import available_methods, get_method_class
 from pymva.toydata import create_class_example, create_multiple_background, create_regression_example
 
@@ -50,6 +51,10 @@ CLASSIFICATION = {
     "BDT": ("BDT", "!H:!V:NTrees=15:MaxDepth=3:VarTransform=N"),
     "BDTG": ("BDT", "!H:!V:NTrees=15:BoostType=Grad:Shrinkage=0.3:MaxDepth=3:VarTransform=G"),
     "PyTorch": ("PyTorch", "!H:!V:VarTransform=N,D,G:FilenameModel=cls.pt:NumEpochs=1:BatchSize=64"),
+    "PyTorchpt2": (
+        "PyTorch",
+        "!H:!V:VarTransform=G,N:FilenameModel=cls.pt2:ModelFormat=Export:NumEpochs=1:BatchSize=64",
+    ),
     "PyRF": ("PyRandomForest", "!H:!V:NEstimators=20:MaxDepth=6:RandomState=1:VarTransform=N,D"),
     "PyAda": ("PyAdaBoost", "!H:!V:NEstimators=20:RandomState=2:VarTransform=G"),
     "PyGTB": ("PyGTB", "!H:!V:NEstimators=20:MaxDepth=3:RandomState=3:VarTransform=P"),
@@ -94,6 +99,7 @@ def _run_job(kind: str, methods: dict[str, tuple[str, str]]) -> Path:
     if kind == "Classification":
         create_class_example("data.root", n_events=1000)
         torch.jit.save(torch.jit.script(_net(4, 2, True)), "cls.pt")
+        save_exported_program(_net(4, 2, True), "cls.pt2", 4)
     elif kind == "Regression":
         create_regression_example("data.root", n_events=1500)
         torch.jit.save(torch.jit.script(_net(2, 1, False)), "reg.pt")
@@ -215,6 +221,46 @@ def test_onnx_equals_the_reader(title: str, jobs: dict[str, Path], tmp_path: Pat
     _assert_close(got, ref, ONNX_ATOL)
 
 
+#: a .pt2 network is not read as layers by the C++ writer (test_cpp_refuses_a_pt2_network)
+CPP = [t for t in ALL if t != "PyTorchpt2"]
+TORCH_FORMATS = [t for t in ALL if not t.startswith(("PyRF", "PyAda", "PyGTB"))]
+
+
+@pytest.mark.parametrize("to", ["torchscript", "pt2"])
+@pytest.mark.parametrize("title", TORCH_FORMATS)
+def test_torch_formats_equal_the_reader(title: str, to: str, jobs: dict[str, Path], tmp_path: Path) -> None:
+    from pymva.methods.exportedprogram import load_exported_program
+
+    if title == "PyTorchpt2" and to == "torchscript":
+        with pytest.raises(ModelError, match=r"\.pt2\) PyTorch model is not written as TorchScript"):
+            export(jobs[title], to, tmp_path / "x.pt")
+        return
+
+    weights = jobs[title]
+    path = export(weights, to, tmp_path / f"{title}.{to}")
+    n_var = 2 if title in REGRESSION else 4
+    X = _fresh_events(n_var, seed=200 + len(title))
+    ref = _reader_outputs(title, weights, X)
+    if to == "torchscript":
+        loaded = [torch.jit.load(str(path))]
+    else:  # torch's own loader and pymva's safe one
+        loaded = [torch.export.load(str(path)).module(), load_exported_program(path)]
+    for module in loaded:
+        with torch.inference_mode():
+            got = module(torch.from_numpy(X)).numpy()
+        assert got.shape == ref.shape
+        assert got.dtype == np.float32
+        assert np.all(got[7] == -999.0)
+        assert np.all(got[8] == -999.0)
+        _assert_close(got, ref, ONNX_ATOL)
+
+
+def test_torch_formats_refuse_the_sklearn_methods(jobs: dict[str, Path], tmp_path: Path) -> None:
+    for to in ("torchscript", "pt2"):
+        with pytest.raises(ModelError, match=r"PyRandomForest::PyRF cannot be written as TorchScript"):
+            export(jobs["PyRF"], to, tmp_path / "x")
+
+
 DRIVER = r"""
 #include <cstdio>
 #include <cstring>
@@ -255,7 +301,7 @@ def cpp_driver(jobs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) 
         pytest.skip("g++ is not installed")
     where = tmp_path_factory.mktemp("export_cpp")
     includes, dispatch = [], []
-    for title in ALL:
+    for title in CPP:
         export(jobs[title], "cpp", where / f"TMVA_{title}.hxx")
         includes.append(f'#include "TMVA_{title}.hxx"')
         ns = f"TMVA_SOFIE_{title}"
@@ -275,7 +321,7 @@ def cpp_driver(jobs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) 
     return where / "driver"
 
 
-@pytest.mark.parametrize("title", ALL)
+@pytest.mark.parametrize("title", CPP)
 def test_cpp_equals_the_reader(title: str, jobs: dict[str, Path], cpp_driver: Path, tmp_path: Path) -> None:
     weights = jobs[title]
     n_var = 2 if title in REGRESSION else 4
@@ -333,7 +379,9 @@ def test_every_registered_method_exports_or_is_refused(type_name: str) -> None:
 
 
 def test_unknown_format_names_the_formats(jobs: dict[str, Path], tmp_path: Path) -> None:
-    with pytest.raises(OptionError, match=r"'onx'; did you mean 'onnx'\?; the formats are onnx, cpp"):
+    with pytest.raises(
+        OptionError, match=r"'onx'; did you mean 'onnx'\?; the formats are onnx, cpp, torchscript, pt2"
+    ):
         export(jobs["LD"], "onx", tmp_path / "x.onnx")
 
 
@@ -367,3 +415,10 @@ def test_cpp_refuses_a_network_that_is_not_a_plain_sequence(tmp_path: Path) -> N
     layers, why = dense_layers(torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.GELU()), 3, 2)
     assert layers is None
     assert "GELU" in why
+
+
+def test_cpp_refuses_a_pt2_network(jobs: dict[str, Path], tmp_path: Path) -> None:
+    with pytest.raises(
+        ModelError, match=r"cannot be written as C\+\+: it is a torch.export \(\.pt2\) program"
+    ):
+        export(jobs["PyTorchpt2"], "cpp", tmp_path / "x.hxx")

@@ -7,7 +7,8 @@ arithmetic).  Transformations run in float64 (``Cast`` in and out, rounded to fl
 element as the Reader rounds), the Gauss transformation as its 10000-bin lookup (``Floor``,
 ``Gather``) and :mod:`pymva.export.erfinv`'s polynomials; Fisher as a ``Gemm``, LD summed in float32 variable by variable as TMVA sums it; a BDT as
 ``depth`` rounds of ``Gather``/``GatherElements``/``Where`` over the padded node arrays of all trees
-at once, its sums in float64; PyRandomForest/PyAdaBoost/PyGTB through skl2onnx (``ai.onnx.ml``
+at once, its sums in float64; a ``.pt2`` PyTorch model through the dynamo-based
+``torch.onnx.export``; PyRandomForest/PyAdaBoost/PyGTB through skl2onnx (``ai.onnx.ml``
 opset :data:`ML_OPSET`, ``predict_proba`` without ZipMap); a PyTorch network through ``torch.onnx.export`` (TorchScript
 exporter, opset :data:`OPSET`), inlined after the transformations.
 
@@ -204,41 +205,65 @@ def _linear(g: _Graph, x: str, m: LinearModel) -> str:
     return acc
 
 
-def _torch_graph(g: _Graph, x: str, tm: TorchModel, n_var: int) -> str:
-    import onnx
+def _torchscript_exporter(module: Any, n_var: int) -> bytes:
     import torch
 
     example = torch.zeros((2, n_var), dtype=torch.float32)
     buf = io.BytesIO()
+    torch.onnx.export(
+        module,
+        (example,),
+        buf,  # type: ignore[arg-type]  # a file object works with the TorchScript exporter
+        dynamo=False,
+        opset_version=OPSET,
+        input_names=["input"],
+        output_names=["output"],
+        dynamic_axes={"input": {0: "N"}, "output": {0: "N"}},
+    )
+    return buf.getvalue()
+
+
+def _dynamo_exporter(program: Any, n_var: int) -> bytes:
+    """A ``torch.export`` program (a ``.pt2`` model) through the dynamo-based ``torch.onnx.export``."""
+    import onnx.inliner
+    import torch
+
+    example = torch.zeros((2, n_var), dtype=torch.float32)
+    ep = torch.export.export(program, (example,), dynamic_shapes=({0: torch.export.Dim("N")},))
+    onnx_program = torch.onnx.export(ep, dynamo=True, opset_version=OPSET, optimize=True, verbose=False)
+    assert onnx_program is not None
+    proto = onnx.inliner.inline_local_functions(onnx_program.model_proto)
+    return bytes(proto.SerializeToString())
+
+
+def _torch_graph(g: _Graph, x: str, tm: TorchModel, n_var: int) -> str:
+    import onnx
+
+    from ..methods.exportedprogram import ExportedModule
+
     was_training = tm.module.training
     tm.module.eval()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            torch.onnx.export(
-                tm.module,
-                (example,),
-                buf,  # type: ignore[arg-type]  # a file object works with the TorchScript exporter
-                dynamo=False,
-                opset_version=OPSET,
-                input_names=["input"],
-                output_names=["output"],
-                dynamic_axes={"input": {0: "N"}, "output": {0: "N"}},
-            )
+            if isinstance(tm.module, ExportedModule):
+                data = _dynamo_exporter(tm.module.program, n_var)
+            else:
+                data = _torchscript_exporter(tm.module, n_var)
     except Exception as exc:
         raise ModelError(
             f"torch.onnx.export failed on the PyTorch model: {type(exc).__name__}: {exc}"
         ) from exc
     finally:
         tm.module.train(was_training)
-    net = onnx.load_from_string(buf.getvalue())
+    net = onnx.load_from_string(data)
     prefix = g.name("net") + "/"
     net = onnx.compose.add_prefix(net, prefix)
     graph = net.graph
-    g.nodes.append(g.h.make_node("Identity", [x], [prefix + "input"]))
+    g.nodes.append(g.h.make_node("Identity", [x], [graph.input[0].name]))
     g.nodes.extend(graph.node)
     g.inits.extend(graph.initializer)
-    return g.op("Identity", prefix + "output")
+    return g.op("Identity", graph.output[0].name)
 
 
 def _sklearn_graph(g: _Graph, x: str, sm: SklearnModel, n_var: int, n_classes: int) -> str:

@@ -4,7 +4,9 @@
 ``ELU``, ``Tanh``, ``Sigmoid``, ``Softmax`` (over the features), ``BatchNorm1d`` (running
 statistics: evaluation mode), ``Dropout`` (the identity), ``Flatten`` and ``Identity`` modules, as
 ``torch.nn.Sequential`` builds it (also loaded from TorchScript), into ``(kind, parameters)``
-pairs of float64 numpy arrays; :func:`evaluate_layers` evaluates such a list with numpy.  The list
+pairs of float64 numpy arrays; :func:`evaluate_layers` evaluates such a list with numpy and
+:func:`sequential` rebuilds it as a plain ``torch.nn.Sequential`` (what ``torch.export`` can trace,
+which a TorchScript module is not).  The list
 is accepted only when :func:`evaluate_layers` reproduces the network's output on probe inputs
 (so a module whose ``forward`` is not the plain sequence of its children is refused).
 """
@@ -16,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["LAYER_KINDS", "dense_layers", "evaluate_layers"]
+__all__ = ["LAYER_KINDS", "dense_layers", "evaluate_layers", "sequential"]
 
 #: The module classes :func:`dense_layers` reads.
 LAYER_KINDS = (
@@ -64,7 +66,15 @@ def _layer(module: Any) -> Layer | None:
         w = _array(module.weight) if module.weight is not None else np.ones_like(mean)
         b = _array(module.bias) if module.bias is not None else np.zeros_like(mean)
         scale = w / np.sqrt(var + float(module.eps))
-        return kind, {"scale": scale, "shift": b - mean * scale}
+        return kind, {
+            "scale": scale,
+            "shift": b - mean * scale,
+            "mean": mean,
+            "var": var,
+            "weight": w,
+            "bias": b,
+            "eps": float(module.eps),
+        }
     if kind in ("Dropout", "Flatten", "Identity"):
         return None
     raise ValueError(kind)
@@ -106,6 +116,11 @@ def dense_layers(model: Any, n_in: int, n_out: int) -> tuple[list[Layer] | None,
     """
     import torch
 
+    if hasattr(model, "program") and type(model).__name__ == "ExportedModule":
+        return None, (
+            "it is a torch.export (.pt2) program, whose layers the C++ writer does not read (write the "
+            "model as TorchScript, ModelFormat=TorchScript, for C++; --to onnx takes the .pt2)"
+        )
     children = list(model.named_children())
     if not children:
         return None, f"the model ({_kind(model)}) has no sub-modules to read as layers"
@@ -140,3 +155,45 @@ def dense_layers(model: Any, n_in: int, n_out: int) -> tuple[list[Layer] | None,
     if not np.allclose(mine, ref, rtol=0.0, atol=1e-4 * scale):
         return None, "its forward pass is not the plain sequence of its layers"
     return layers, ""
+
+
+def sequential(layers: list[Layer]) -> Any:
+    """``layers`` (as :func:`dense_layers` reads them) as a ``torch.nn.Sequential`` in evaluation mode.
+
+    The parameters are the float32 values the layers came from (float64 holds them exactly), batch
+    normalisation with its running statistics, so the module computes what the original computes.
+    """
+    import torch
+
+    nn = torch.nn
+
+    def f32(a: F64) -> Any:
+        return torch.from_numpy(np.asarray(a, dtype=np.float32).copy())
+
+    mods: list[Any] = []
+    for kind, p in layers:
+        if kind == "Linear":
+            n_out, n_in = p["weight"].shape
+            lin = nn.Linear(n_in, n_out)
+            with torch.no_grad():
+                lin.weight.copy_(f32(p["weight"]))
+                lin.bias.copy_(f32(p["bias"]))
+            mods.append(lin)
+        elif kind == "BatchNorm1d":
+            bn = nn.BatchNorm1d(len(p["mean"]), eps=p["eps"])
+            with torch.no_grad():
+                stats: Any = bn  # running_mean/running_var are typed Optional
+                stats.running_mean.copy_(f32(p["mean"]))
+                stats.running_var.copy_(f32(p["var"]))
+                bn.weight.copy_(f32(p["weight"]))
+                bn.bias.copy_(f32(p["bias"]))
+            mods.append(bn)
+        elif kind == "LeakyReLU":
+            mods.append(nn.LeakyReLU(p["slope"]))
+        elif kind == "ELU":
+            mods.append(nn.ELU(p["alpha"]))
+        elif kind == "Softmax":
+            mods.append(nn.Softmax(dim=1))
+        else:
+            mods.append(getattr(nn, kind)())
+    return nn.Sequential(*mods).eval()
