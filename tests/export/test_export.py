@@ -51,6 +51,8 @@ CLASSIFICATION = {
     "BDT": ("BDT", "!H:!V:NTrees=15:MaxDepth=3:VarTransform=N"),
     "BDTG": ("BDT", "!H:!V:NTrees=15:BoostType=Grad:Shrinkage=0.3:MaxDepth=3:VarTransform=G"),
     "PyTorch": ("PyTorch", "!H:!V:VarTransform=N,D,G:FilenameModel=cls.pt:NumEpochs=1:BatchSize=64"),
+    "MLP": ("MLP", "!H:!V:NCycles=20:HiddenLayers=N+2,N:NeuronType=tanh:VarTransform=N,G"),
+    "MLPsig": ("MLP", "!H:!V:NCycles=10:HiddenLayers=N:NeuronInputType=sqsum:RandomSeed=3"),
     "PyTorchpt2": (
         "PyTorch",
         "!H:!V:VarTransform=G,N:FilenameModel=cls.pt2:ModelFormat=Export:NumEpochs=1:BatchSize=64",
@@ -63,6 +65,7 @@ CLASSIFICATION = {
 REGRESSION = {
     "LDreg": ("LD", "!H:!V:VarTransform=N"),
     "BDTGreg": ("BDT", "!H:!V:NTrees=15:BoostType=Grad:Shrinkage=0.3:MaxDepth=3:VarTransform=G"),
+    "MLPreg": ("MLP", "!H:!V:NCycles=20:HiddenLayers=N+3:NeuronType=ReLU:VarTransform=N"),
     "PyTorchreg": ("PyTorch", "!H:!V:VarTransform=N:FilenameModel=reg.pt:NumEpochs=1:BatchSize=64"),
 }
 #: trained beside the others, refused by the export
@@ -73,6 +76,7 @@ REFUSED = {
 MULTICLASS = {
     "BDTGmc": ("BDT", "!H:!V:NTrees=5:BoostType=Grad:Shrinkage=0.3:MaxDepth=2:VarTransform=D"),
     "PyTorchmc": ("PyTorch", "!H:!V:VarTransform=D,U:FilenameModel=mc.pt:NumEpochs=1:BatchSize=64"),
+    "MLPmc": ("MLP", "!H:!V:NCycles=10:HiddenLayers=N:NeuronType=radial:VarTransform=D"),
     "PyRFmc": ("PyRandomForest", "!H:!V:NEstimators=10:MaxDepth=5:RandomState=5:VarTransform=U"),
     "PyAdamc": ("PyAdaBoost", "!H:!V:NEstimators=10:RandomState=6:VarTransform=N"),
     "PyGTBmc": ("PyGTB", "!H:!V:NEstimators=8:MaxDepth=2:RandomState=7"),
@@ -354,7 +358,7 @@ def test_a_method_without_exported_form_is_refused(
             export(jobs[title], to, tmp_path / "old.onnx")
         assert f"method {REFUSED[title][1]}::{title} cannot be exported" in str(err.value)
         assert what in str(err.value)
-        assert "exportable are Fisher, LD, BDT, PyTorch" in str(err.value)
+        assert "exportable are " + ", ".join(EXPORTABLE) in str(err.value)
     assert (tmp_path / "old.onnx").read_bytes() == b"keep me"
 
 
@@ -422,3 +426,45 @@ def test_cpp_refuses_a_pt2_network(jobs: dict[str, Path], tmp_path: Path) -> Non
         ModelError, match=r"cannot be written as C\+\+: it is a torch.export \(\.pt2\) program"
     ):
         export(jobs["PyTorchpt2"], "cpp", tmp_path / "x.hxx")
+
+
+ROOT_WRITTEN = [
+    "tmva-written/grizzay-dev+Burst_Analysis/4c331f9/dataset/weights/TMVARegression_MLP.weights.xml",
+    "tmva-written/grizzay-dev+Burst_Analysis/4c331f9/dataset/weights/TMVARegression_LD.weights.xml",
+    "tmva-written/nasufsonmez+machine_learning_tmva/46ee21f/roottmva_example_folder/dataset/weights/"
+    "TMVA_Higgs_Classification_BDT.weights.xml",
+    "tmva-written/Alam-Danish+Higgs_TMVA/c7444e3/dataset/weights/TMVAClassification_Fisher.weights.xml",
+]
+
+
+@pytest.mark.parametrize("rel", ROOT_WRITTEN, ids=lambda r: Path(r).name.split(".")[0])
+def test_root_written_weights_export(rel: str, shared_data: Path, tmp_path: Path) -> None:
+    """Weights files written by ROOT's TMVA: ONNX and pt2 against the Reader on 10000 events drawn
+    across (and 10 % beyond) each variable's training range."""
+    import xml.etree.ElementTree as ET
+
+    path = shared_data / rel
+    root = ET.parse(path).getroot()
+    variables = root.findall("Variables/Variable")
+    title = root.get("Method", "").split("::")[-1]
+    analysis = next(i.get("value") for i in root.iter("Info") if i.get("name") == "AnalysisType")
+    rng = np.random.default_rng(11)
+    cols = []
+    for v in variables:
+        lo, hi = float(v.get("Min", "0")), float(v.get("Max", "1"))
+        pad = 0.1 * (hi - lo)
+        cols.append(rng.uniform(lo - pad, hi + pad, N_EVENTS))
+    X = np.column_stack(cols).astype(np.float32)
+    reader = TMVA.Reader("Silent")
+    for v in variables:
+        reader.AddVariable(v.get("Expression", ""))
+    reader.BookMVA(title, path)
+    regression = (analysis or "").lower() == "regression"
+    ref = np.asarray(reader.EvaluateRegression(X, title) if regression else reader.EvaluateMVA(X, title))
+    got = ort.InferenceSession(
+        str(export(path, "onnx", tmp_path / "m.onnx")), providers=["CPUExecutionProvider"]
+    ).run(None, {"x": X})[0]
+    _assert_close(got, ref, ONNX_ATOL)
+    program = torch.export.load(str(export(path, "pt2", tmp_path / "m.pt2"))).module()
+    with torch.inference_mode():
+        _assert_close(program(torch.from_numpy(X)).numpy(), ref, ONNX_ATOL)

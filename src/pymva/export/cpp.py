@@ -31,6 +31,7 @@ from ..errors import ModelError
 from .erfinv import CENTRE_LIMIT, W_RANGE, coefficients
 from .model import (
     NAN_RESPONSE,
+    AnnModel,
     CdfStep,
     ExportModel,
     ForestModel,
@@ -297,6 +298,67 @@ def _torch(w: _Writer, tm: TorchModel, n_var: int) -> str:
     return "h"
 
 
+_ACTIVATION = {
+    "linear": "{z}",
+    "sigmoid": "1.0 / (1.0 + std::exp(-{z}))",
+    "tanh": "std::tanh({z})",
+    "fast_tanh": "fast_tanh({z})",
+    "ReLU": "({z} > 0.0 ? {z} : 0.0)",
+    "radial": "std::exp(-0.5 * {z} * {z})",
+}
+
+_FAST_TANH = """// TMVA's TActivationTanh::fast_tanh: a rational approximation evaluated in float
+inline double fast_tanh(double x) {
+  if (x > 4.97) return 1.0;
+  if (x < -4.97) return -1.0;
+  const float x2 = static_cast<float>(x * x);
+  const float a = static_cast<float>(x * static_cast<double>(135135.0f + x2 * (17325.0f + x2 * (378.0f + x2))));
+  const float b = 135135.0f + x2 * (62370.0f + x2 * (3150.0f + x2 * 28.0f));
+  return static_cast<double>(a / b);
+}
+"""
+
+
+def _ann(w: _Writer, m: AnnModel, n_var: int) -> str:
+    widest = max([n_var] + [W.shape[1] for W in m.weights])
+    w.line(f"double h[{widest}], g[{widest}];")
+    w.line(f"for (int j = 0; j < {n_var}; ++j) h[j] = x[j];")
+    width = n_var
+    last = len(m.weights) - 1
+    for li, W in enumerate(m.weights):
+        n_in, n_out = W.shape[0] - 1, W.shape[1]
+        if n_in != width:
+            raise ModelError(f"the MLP's layer {li} takes {n_in} inputs, gets {width}")
+        if m.input_type == "sum":
+            Wc, term = W, "row[o] * hi"
+        elif m.input_type == "sqsum":
+            Wc, term = W * W, "row[o] * (hi * hi)"
+        else:
+            Wc, term = np.abs(W), "row[o] * std::fabs(hi)"
+        w.array(f"m{li}_w", "double", Wc)
+        w.line(f"for (int o = 0; o < {n_out}; ++o) g[o] = 0.0;")
+        w.line(f"for (int i = 0; i <= {n_in}; ++i) {{")
+        w.line(f"  const double hi = i < {n_in} ? h[i] : 1.0;")
+        w.line(f"  const double* row = m{li}_w + i * {n_out};")
+        w.line(f"  for (int o = 0; o < {n_out}; ++o) g[o] += {term};")
+        w.line("}")
+        act = m.output if li == last else m.hidden
+        if act == "tanh" and m.fast_tanh:
+            act = "fast_tanh"
+        w.line(f"for (int o = 0; o < {n_out}; ++o) h[o] = {_ACTIVATION[act].format(z='g[o]')};")
+        width = n_out
+    if m.softmax:
+        w.line("{")
+        w.line("  double mx = h[0], sum = 0.0;")
+        w.line(f"  for (int o = 1; o < {width}; ++o) mx = std::max(mx, h[o]);")
+        w.line(f"  for (int o = 0; o < {width}; ++o) {{ h[o] = std::exp(h[o] - mx); sum += h[o]; }}")
+        w.line(f"  for (int o = 0; o < {width}; ++o) h[o] /= sum;")
+        w.line("}")
+    w.line(f"float raw[{width}];")
+    w.line(f"for (int o = 0; o < {width}; ++o) raw[o] = static_cast<float>(h[o]);")
+    return "raw"
+
+
 def to_cpp(model: ExportModel) -> str:
     """The C++ header of ``model`` (see the module docstring); namespace ``TMVA_SOFIE_<name>``.
 
@@ -323,6 +385,8 @@ def to_cpp(model: ExportModel) -> str:
         raw = _linear(w, m, n_var)
     elif isinstance(m, ForestModel):
         raw = _forest(w, m)
+    elif isinstance(m, AnnModel):
+        raw = _ann(w, m, n_var)
     elif isinstance(m, SklearnModel):
         if m.forest is None:
             raise ModelError(
@@ -345,6 +409,7 @@ def to_cpp(model: ExportModel) -> str:
     w.line(f"for (int o = 0; o < {n_out}; ++o) out[o] = static_cast<float>({raw}[o + {first}]);")
     guard = f"TMVA_SOFIE_{ident.upper()}_HXX"
     needs_erfinv = any(isinstance(s, CdfStep) and s.gauss for s in model.steps)
+    needs_fast_tanh = isinstance(m, AnnModel) and m.fast_tanh and "tanh" in (m.hidden, m.output)
     arrays = "\n".join(w.arrays)
     body = "\n".join(w.body)
     variables = ", ".join(model.variables)
@@ -365,7 +430,7 @@ namespace TMVA_SOFIE_{ident} {{
 namespace detail {{
 {arrays}
 
-{_erfinv_code() if needs_erfinv else ""}
+{_erfinv_code() if needs_erfinv else ""}{_FAST_TANH if needs_fast_tanh else ""}
 inline void evaluate(const float* in, float* out) {{
 {body}
 }}

@@ -22,6 +22,9 @@ into a graph or code; both compute what ``Reader.EvaluateMVA`` / ``EvaluateRegre
   walk from the root (right daughter when ``(x >= cut) == cType``, ``x > cut`` for the strict cuts of
   old files), the boost-weighted average of the leaf values, ``2/(1 + e^{−2F}) − 1`` for gradient
   boost, the class-wise softmax of the sums for multiclass, ``F + F0`` for gradient-boost regression;
+* MLP (``MethodMLP::GetMvaValue``/``GetRegressionValues``/``GetMulticlassValues``): the network in
+  float64 with TMVA's neuron input and activation functions (the fast tanh in float), output 0 for
+  classification, the softmax of the outputs for multiclass;
 * PyTorch: the TorchScript model as ``pymva.pytorch.predict`` runs it;
 * PyRandomForest, PyAdaBoost, PyGTB: the estimator's ``predict_proba`` (ONNX through skl2onnx; C++
   through its trees, :func:`_sklearn_forest`), the signal-class column for classification.
@@ -53,6 +56,7 @@ from ..types import EAnalysisType
 __all__ = [
     "EXPORTABLE",
     "SKLEARN_METHODS",
+    "AnnModel",
     "CdfStep",
     "ExportModel",
     "ForestModel",
@@ -69,7 +73,7 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 #: The method types that can be exported (what the error message of the others lists).
-EXPORTABLE = ("Fisher", "LD", "BDT", "PyTorch", "PyRandomForest", "PyAdaBoost", "PyGTB")
+EXPORTABLE = ("Fisher", "LD", "BDT", "MLP", "PyTorch", "PyRandomForest", "PyAdaBoost", "PyGTB")
 
 #: The scikit-learn based methods (ONNX through skl2onnx, C++ through their trees).
 SKLEARN_METHODS = ("PyRandomForest", "PyAdaBoost", "PyGTB")
@@ -164,6 +168,25 @@ class TorchModel:
 
 
 @dataclass
+class AnnModel:
+    """TMVA's MLP network (``MethodANNBase``) in float64: per layer ``a ← act(input(a, W))``.
+
+    ``weights[l]``: ``(n_l + 1, n_{l+1})``, the last row the bias neuron's.  ``input_type``: ``sum``
+    (``[a, 1] @ W``), ``sqsum`` (``[a, 1]² @ W²``) or ``abssum`` (``|[a, 1]| @ |W|``).  Activations
+    (``hidden`` for all layers but the last, ``output`` for it): ``linear``, ``sigmoid``, ``tanh``
+    (``fast_tanh``: TMVA's float rational approximation), ``ReLU``, ``radial`` (``e^{−x²/2}``).
+    ``softmax``: multiclass, the softmax of the outputs.
+    """
+
+    weights: list[F64]
+    hidden: str
+    output: str
+    input_type: str
+    fast_tanh: bool
+    softmax: bool
+
+
+@dataclass
 class SklearnModel:
     """A fitted scikit-learn classifier (``estimator``) whose ``predict_proba`` the method returns.
 
@@ -194,7 +217,7 @@ class ExportModel:
     kind: Literal["mva", "regression", "multiclass"]
     variables: list[str]
     steps: list[TransformStep]
-    model: LinearModel | ForestModel | TorchModel | SklearnModel
+    model: LinearModel | ForestModel | TorchModel | SklearnModel | AnnModel
     n_raw: int
     select: int | None
     target_steps: list[tuple[list[int], F64, F64]] = field(default_factory=list)
@@ -396,13 +419,15 @@ def describe_method(method: MethodBase, name: str | None = None) -> ExportModel:
     method.check_trained()
     at = method.context.analysis_type
     steps = _transform_steps(method)
-    model: LinearModel | ForestModel | TorchModel | SklearnModel
+    model: LinearModel | ForestModel | TorchModel | SklearnModel | AnnModel
     if type_name in ("Fisher", "LD"):
         model = _linear(method)
     elif type_name == "BDT":
         model = _forest(method)
     elif type_name in SKLEARN_METHODS:
         model = _sklearn(method)
+    elif type_name == "MLP":
+        model = _ann(method)
     else:
         model = _torch(method)
     kind: Literal["mva", "regression", "multiclass"]
@@ -573,3 +598,22 @@ def _sklearn(method: Any) -> SklearnModel:
     forest, problem = _sklearn_forest(clf, method.context.n_classes, method.context.signal_class, mva)
     columns = [int(c) for c in np.asarray(clf.classes_).astype(np.int64)]
     return SklearnModel(clf, columns, forest, problem)
+
+
+def _ann(method: Any) -> AnnModel:
+    from ..methods import annbase
+
+    if method.weights_ is None:
+        raise _refuse(method, "it holds no network")
+    opts: Any = method.options
+    for name, value in (("NeuronType", opts.NeuronType), ("output", method.output_type)):
+        if value not in annbase.ACTIVATIONS:
+            raise _refuse(method, f"its {name} '{value}' has no exported form")
+    return AnnModel(
+        weights=[np.asarray(W, dtype=np.float64) for W in method.weights_],
+        hidden=str(opts.NeuronType),
+        output=str(method.output_type),
+        input_type=str(opts.NeuronInputType),
+        fast_tanh=bool(method._fast_tanh),
+        softmax=method.context.analysis_type == EAnalysisType.kMulticlass,
+    )

@@ -28,6 +28,7 @@ from ..errors import ModelError
 from .erfinv import CENTRE_LIMIT, W_RANGE, coefficients
 from .model import (
     NAN_RESPONSE,
+    AnnModel,
     CdfStep,
     ExportModel,
     ForestModel,
@@ -205,6 +206,60 @@ def _linear(g: _Graph, x: str, m: LinearModel) -> str:
     return acc
 
 
+def _fast_tanh(g: _Graph, z: str) -> str:
+    """TMVA's ``TActivationTanh::fast_tanh`` (float intermediate values) of the float64 ``z``."""
+    x2 = g.cast(g.op("Mul", z, z), "float")
+
+    def f(v: float) -> str:
+        return g.const(v, np.float32)
+
+    inner = g.op(
+        "Add",
+        f(135135.0),
+        g.op("Mul", x2, g.op("Add", f(17325.0), g.op("Mul", x2, g.op("Add", f(378.0), x2)))),
+    )
+    a = g.cast(g.op("Mul", z, g.cast(inner, "double")), "float")
+    b = g.op(
+        "Add",
+        f(135135.0),
+        g.op(
+            "Mul",
+            x2,
+            g.op("Add", f(62370.0), g.op("Mul", x2, g.op("Add", f(3150.0), g.op("Mul", x2, f(28.0))))),
+        ),
+    )
+    out = g.cast(g.op("Div", a, b), "double")
+    out = g.op("Where", g.op("Greater", z, g.const(4.97)), g.const(1.0), out)
+    return g.op("Where", g.op("Less", z, g.const(-4.97)), g.const(-1.0), out)
+
+
+def _ann(g: _Graph, x: str, m: AnnModel) -> str:
+    a = g.cast(x, "double")
+    last = len(m.weights) - 1
+    for i, W in enumerate(m.weights):
+        w, bias = W[:-1], W[-1]
+        if m.input_type == "sum":
+            z = g.op("Add", g.op("MatMul", a, g.const(w)), g.const(bias))
+        elif m.input_type == "sqsum":
+            z = g.op("Add", g.op("MatMul", g.op("Mul", a, a), g.const(w * w)), g.const(bias * bias))
+        else:
+            z = g.op("Add", g.op("MatMul", g.op("Abs", a), g.const(np.abs(w))), g.const(np.abs(bias)))
+        act = m.output if i == last else m.hidden
+        if act == "linear":
+            a = z
+        elif act == "sigmoid":
+            a = g.op("Div", g.const(1.0), g.op("Add", g.const(1.0), g.op("Exp", g.op("Neg", z))))
+        elif act == "tanh":
+            a = _fast_tanh(g, z) if m.fast_tanh else g.op("Tanh", z)
+        elif act == "ReLU":
+            a = g.op("Max", z, g.const(0.0))
+        else:  # radial
+            a = g.op("Exp", g.op("Mul", g.op("Mul", z, z), g.const(-0.5)))
+    if m.softmax:
+        a = g.op("Softmax", a, axis=1)
+    return g.cast(a, "float")
+
+
 def _torchscript_exporter(module: Any, n_var: int) -> bytes:
     import torch
 
@@ -330,6 +385,8 @@ def to_onnx(model: ExportModel) -> bytes:
         raw = g.cast(_forest(g, x, m), "float")
     elif isinstance(m, SklearnModel):
         raw = _sklearn_graph(g, x, m, n, model.n_raw)
+    elif isinstance(m, AnnModel):
+        raw = _ann(g, x, m)
     else:
         raw = _torch_graph(g, x, m, n)
     if model.select is not None:

@@ -5,7 +5,7 @@ variables (float32, ``(N, n_variables)``) and returns what the Reader returns (`
 ``(N, n_targets)`` or ``(N, n_classes)``), the same arithmetic as the ONNX graph
 (:mod:`pymva.export.onnx_graph`, listed in :mod:`pymva.export.model`): transformations in float64
 rounded to float32 after each element, the Gauss transformation with ``torch.erfinv`` (float64),
-Fisher in float64, LD summed in float32 variable by variable, a BDT forest walked ``depth`` rounds
+TMVA's MLP in float64, Fisher in float64, LD summed in float32 variable by variable, a BDT forest walked ``depth`` rounds
 over the padded node arrays of all trees at once, a PyTorch network as it is (``-999`` for an event
 with a NaN or infinite input).  :func:`to_torchscript` writes it with ``torch.jit.trace`` +
 ``torch.jit.save`` (what TMVA's ``MethodPyTorch`` and ``torch.jit.load`` read), :func:`to_pt2` with
@@ -30,6 +30,7 @@ import numpy as np
 from ..errors import ModelError
 from .model import (
     NAN_RESPONSE,
+    AnnModel,
     CdfStep,
     ExportModel,
     ForestModel,
@@ -187,6 +188,56 @@ def _module_classes() -> dict[str, Any]:
                 return (total + me.f0).float()
             return (2.0 / (1.0 + torch.exp(total * -2.0)) - 1.0).float()
 
+    class Ann(torch.nn.Module):
+        """TMVA's MLP network in float64 (:class:`~pymva.export.model.AnnModel`)."""
+
+        def __init__(self, m: AnnModel) -> None:
+            super().__init__()
+            self.m = m
+            for li, W in enumerate(m.weights):
+                if m.input_type == "sqsum":
+                    W = W * W
+                elif m.input_type == "abssum":
+                    W = np.abs(W)
+                self.register_buffer(f"w{li}", _t(W[:-1]))
+                self.register_buffer(f"b{li}", _t(W[-1]))
+
+        @staticmethod
+        def fast_tanh(z: Any) -> Any:
+            x2 = (z * z).float()
+            inner = 135135.0 + x2 * (17325.0 + x2 * (378.0 + x2))
+            a = (z * inner.double()).float()
+            b = 135135.0 + x2 * (62370.0 + x2 * (3150.0 + x2 * 28.0))
+            out = (a / b).double()
+            out = torch.where(z > 4.97, torch.ones_like(z), out)
+            return torch.where(z < -4.97, -torch.ones_like(z), out)
+
+        def forward(self, x: Any) -> Any:
+            me: Any = self
+            m = me.m
+            a = x.double()
+            last = len(m.weights) - 1
+            for li in range(len(m.weights)):
+                if m.input_type == "sqsum":
+                    a = a * a
+                elif m.input_type == "abssum":
+                    a = torch.abs(a)
+                z = a @ getattr(me, f"w{li}") + getattr(me, f"b{li}")
+                act = m.output if li == last else m.hidden
+                if act == "linear":
+                    a = z
+                elif act == "sigmoid":
+                    a = 1.0 / (1.0 + torch.exp(-z))
+                elif act == "tanh":
+                    a = me.fast_tanh(z) if m.fast_tanh else torch.tanh(z)
+                elif act == "ReLU":
+                    a = torch.clamp(z, min=0.0)
+                else:
+                    a = torch.exp(-0.5 * z * z)
+            if m.softmax:
+                a = torch.softmax(a, dim=1)
+            return a.float()
+
     class Graph(torch.nn.Module):
         """Raw variables in, the Reader's outputs out (see the module docstring)."""
 
@@ -225,7 +276,7 @@ def _module_classes() -> dict[str, Any]:
             out = torch.where(bad, torch.full_like(raw, NAN_RESPONSE), raw)
             return out.reshape(-1) if me.mva else out
 
-    return {"Linear": Linear, "Forest": Forest, "Graph": Graph}
+    return {"Linear": Linear, "Forest": Forest, "Ann": Ann, "Graph": Graph}
 
 
 def _network(tm: TorchModel, for_export: bool) -> Any:
@@ -283,6 +334,8 @@ def to_torch_module(model: ExportModel, for_export: bool = False) -> Any:
         core = classes["Linear"](m)
     elif isinstance(m, ForestModel):
         core = classes["Forest"](m)
+    elif isinstance(m, AnnModel):
+        core = classes["Ann"](m)
     else:
         core = _network(m, for_export)
     graph = classes["Graph"](model, core)
