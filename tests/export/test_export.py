@@ -431,8 +431,10 @@ def test_cpp_refuses_a_pt2_network(jobs: dict[str, Path], tmp_path: Path) -> Non
 ROOT_WRITTEN = [
     "tmva-written/grizzay-dev+Burst_Analysis/4c331f9/dataset/weights/TMVARegression_MLP.weights.xml",
     "tmva-written/grizzay-dev+Burst_Analysis/4c331f9/dataset/weights/TMVARegression_LD.weights.xml",
-    "tmva-written/nasufsonmez+machine_learning_tmva/46ee21f/roottmva_example_folder/dataset/weights/"
-    "TMVA_Higgs_Classification_BDT.weights.xml",
+    (
+        "tmva-written/nasufsonmez+machine_learning_tmva/46ee21f/roottmva_example_folder/dataset/weights/"
+        "TMVA_Higgs_Classification_BDT.weights.xml"
+    ),
     "tmva-written/Alam-Danish+Higgs_TMVA/c7444e3/dataset/weights/TMVAClassification_Fisher.weights.xml",
 ]
 
