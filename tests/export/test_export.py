@@ -10,7 +10,10 @@ float32 rounding included, so the differences seen are single float32 ulps of ou
 Regression outputs are target values (here up to ~140, where one float32 ulp is 1.5e-5): a network's
 float32 output may differ in its last bit between torch and onnxruntime (another summation order),
 and that bit is scaled by the inverse target transformation, so there the bound is 1e-5 plus two
-float32 ulps of the output (:func:`_atol`).
+float32 ulps of the output (:func:`_atol`).  The DL regression network (tanh, batch normalisation,
+ReLU in float32) differs more in onnxruntime — its float32 ``Tanh`` is its own approximation, a few
+ulps from torch's — about 10 ulps of the normalised output (relative 5e-7), which the target range
+(~70) turns into up to 6 ulps of the target value: 8 ulps there (:data:`ONNX_ULPS`).
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ VARS4 = ["var1", "var2", "var3", "var4"]
 N_EVENTS = 10_000
 ONNX_ATOL = 1e-5
 CPP_ATOL = 1e-4
+#: float32 ulps of the output allowed beyond ONNX_ATOL (default 2; see the module docstring)
+ONNX_ULPS = {"DLreg": 8.0}
 
 CLASSIFICATION = {
     "Fisher": ("Fisher", "!H:!V:VarTransform=P,U"),
@@ -53,6 +58,14 @@ CLASSIFICATION = {
     "PyTorch": ("PyTorch", "!H:!V:VarTransform=N,D,G:FilenameModel=cls.pt:NumEpochs=1:BatchSize=64"),
     "MLP": ("MLP", "!H:!V:NCycles=20:HiddenLayers=N+2,N:NeuronType=tanh:VarTransform=N,G"),
     "MLPsig": ("MLP", "!H:!V:NCycles=10:HiddenLayers=N:NeuronInputType=sqsum:RandomSeed=3"),
+    "DL": (
+        "DL",
+        "!H:!V:Layout=DENSE|12|TANH,BNORM,DENSE|8|RELU,LINEAR:RandomSeed=1:ValidationSize=100:TrainingStrategy=MaxEpochs=2,BatchSize=50:VarTransform=N,G",
+    ),
+    "DLsoft": (
+        "DL",
+        "!H:!V:Layout=DENSE|6|SOFTSIGN,LINEAR:RandomSeed=2:TrainingStrategy=MaxEpochs=1,BatchSize=50",
+    ),
     "PyTorchpt2": (
         "PyTorch",
         "!H:!V:VarTransform=G,N:FilenameModel=cls.pt2:ModelFormat=Export:NumEpochs=1:BatchSize=64",
@@ -66,6 +79,10 @@ REGRESSION = {
     "LDreg": ("LD", "!H:!V:VarTransform=N"),
     "BDTGreg": ("BDT", "!H:!V:NTrees=15:BoostType=Grad:Shrinkage=0.3:MaxDepth=3:VarTransform=G"),
     "MLPreg": ("MLP", "!H:!V:NCycles=20:HiddenLayers=N+3:NeuronType=ReLU:VarTransform=N"),
+    "DLreg": (
+        "DL",
+        "!H:!V:Layout=DENSE|12|TANH,BNORM,DENSE|8|RELU,LINEAR:RandomSeed=1:ValidationSize=100:TrainingStrategy=MaxEpochs=2,BatchSize=50:VarTransform=N",
+    ),
     "PyTorchreg": ("PyTorch", "!H:!V:VarTransform=N:FilenameModel=reg.pt:NumEpochs=1:BatchSize=64"),
 }
 #: trained beside the others, refused by the export
@@ -77,6 +94,10 @@ MULTICLASS = {
     "BDTGmc": ("BDT", "!H:!V:NTrees=5:BoostType=Grad:Shrinkage=0.3:MaxDepth=2:VarTransform=D"),
     "PyTorchmc": ("PyTorch", "!H:!V:VarTransform=D,U:FilenameModel=mc.pt:NumEpochs=1:BatchSize=64"),
     "MLPmc": ("MLP", "!H:!V:NCycles=10:HiddenLayers=N:NeuronType=radial:VarTransform=D"),
+    "DLmc": (
+        "DL",
+        "!H:!V:Layout=DENSE|12|TANH,BNORM,DENSE|8|RELU,LINEAR:RandomSeed=1:ValidationSize=100:TrainingStrategy=MaxEpochs=2,BatchSize=50:VarTransform=D",
+    ),
     "PyRFmc": ("PyRandomForest", "!H:!V:NEstimators=10:MaxDepth=5:RandomState=5:VarTransform=U"),
     "PyAdamc": ("PyAdaBoost", "!H:!V:NEstimators=10:RandomState=6:VarTransform=N"),
     "PyGTBmc": ("PyGTB", "!H:!V:NEstimators=8:MaxDepth=2:RandomState=7"),
@@ -180,15 +201,16 @@ def _fresh_events(n_var: int, seed: int) -> np.ndarray:
     return X
 
 
-def _atol(bound: float, ref: np.ndarray) -> np.ndarray:
-    """``bound`` plus two float32 ulps of each output (see the module docstring)."""
-    return bound + 2.0 * np.spacing(np.abs(ref).astype(np.float32)).astype(np.float64)
+def _atol(bound: float, ref: np.ndarray, ulps: float = 2.0) -> np.ndarray:
+    """``bound`` plus ``ulps`` float32 ulps of each output (see the module docstring)."""
+    return bound + ulps * np.spacing(np.abs(ref).astype(np.float32)).astype(np.float64)
 
 
-def _assert_close(got: np.ndarray, ref: np.ndarray, bound: float) -> None:
+def _assert_close(got: np.ndarray, ref: np.ndarray, bound: float, ulps: float = 2.0) -> None:
     diff = np.abs(got.astype(np.float64) - ref.astype(np.float64))
-    worst = int(np.argmax(diff - _atol(bound, ref)))
-    assert np.all(diff <= _atol(bound, ref)), (got.ravel()[worst], ref.ravel()[worst], float(diff.max()))
+    tol = _atol(bound, ref, ulps)
+    worst = int(np.argmax(diff - tol))
+    assert np.all(diff <= tol), (got.ravel()[worst], ref.ravel()[worst], float(diff.max()))
 
 
 def _reader_outputs(title: str, weights: Path, X: np.ndarray) -> np.ndarray:
@@ -222,11 +244,11 @@ def test_onnx_equals_the_reader(title: str, jobs: dict[str, Path], tmp_path: Pat
     assert got.dtype == np.float32
     assert np.all(got[7] == -999.0)
     assert np.all(got[8] == -999.0)
-    _assert_close(got, ref, ONNX_ATOL)
+    _assert_close(got, ref, ONNX_ATOL, ONNX_ULPS.get(title, 2.0))
 
 
 #: a .pt2 network is not read as layers by the C++ writer (test_cpp_refuses_a_pt2_network)
-CPP = [t for t in ALL if t != "PyTorchpt2"]
+CPP = [t for t in ALL if t not in ("PyTorchpt2", "DLsoft")]
 TORCH_FORMATS = [t for t in ALL if not t.startswith(("PyRF", "PyAda", "PyGTB"))]
 
 
@@ -419,6 +441,11 @@ def test_cpp_refuses_a_network_that_is_not_a_plain_sequence(tmp_path: Path) -> N
     layers, why = dense_layers(torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.GELU()), 3, 2)
     assert layers is None
     assert "GELU" in why
+
+
+def test_cpp_refuses_a_dl_activation_it_lacks(jobs: dict[str, Path], tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match=r"cannot be written as C\+\+: its dense layer 0 has an activation"):
+        export(jobs["DLsoft"], "cpp", tmp_path / "x.hxx")
 
 
 def test_cpp_refuses_a_pt2_network(jobs: dict[str, Path], tmp_path: Path) -> None:

@@ -25,6 +25,8 @@ into a graph or code; both compute what ``Reader.EvaluateMVA`` / ``EvaluateRegre
 * MLP (``MethodMLP::GetMvaValue``/``GetRegressionValues``/``GetMulticlassValues``): the network in
   float64 with TMVA's neuron input and activation functions (the fast tanh in float), output 0 for
   classification, the softmax of the outputs for multiclass;
+* DL (``MethodDL::GetMvaValue``/…): the network (float32, as trained) then its output function
+  (sigmoid, the signal column for classification; softmax ``M``), see :func:`_dl`;
 * PyTorch: the TorchScript model as ``pymva.pytorch.predict`` runs it;
 * PyRandomForest, PyAdaBoost, PyGTB: the estimator's ``predict_proba`` (ONNX through skl2onnx; C++
   through its trees, :func:`_sklearn_forest`), the signal-class column for classification.
@@ -73,7 +75,7 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 #: The method types that can be exported (what the error message of the others lists).
-EXPORTABLE = ("Fisher", "LD", "BDT", "MLP", "PyTorch", "PyRandomForest", "PyAdaBoost", "PyGTB")
+EXPORTABLE = ("Fisher", "LD", "BDT", "MLP", "DL", "PyTorch", "PyRandomForest", "PyAdaBoost", "PyGTB")
 
 #: The scikit-learn based methods (ONNX through skl2onnx, C++ through their trees).
 SKLEARN_METHODS = ("PyRandomForest", "PyAdaBoost", "PyGTB")
@@ -428,6 +430,8 @@ def describe_method(method: MethodBase, name: str | None = None) -> ExportModel:
         model = _sklearn(method)
     elif type_name == "MLP":
         model = _ann(method)
+    elif type_name == "DL":
+        model = _dl(method)
     else:
         model = _torch(method)
     kind: Literal["mva", "regression", "multiclass"]
@@ -439,8 +443,10 @@ def describe_method(method: MethodBase, name: str | None = None) -> ExportModel:
         kind = "multiclass"
     n_raw = method.context.n_outputs
     select: int | None = None
-    if isinstance(model, TorchModel | SklearnModel) and kind == "mva":
+    if isinstance(model, TorchModel | SklearnModel) and kind == "mva" and type_name != "DL":
         select = method.context.signal_class
+    if type_name == "DL" and kind == "mva":
+        n_raw = 1  # the DL module gives the signal output only
     if not isinstance(model, TorchModel | SklearnModel):
         n_raw = 1 if kind == "mva" else n_raw
     return ExportModel(
@@ -617,3 +623,102 @@ def _ann(method: Any) -> AnnModel:
         fast_tanh=bool(method._fast_tanh),
         softmax=method.context.analysis_type == EAnalysisType.kMulticlass,
     )
+
+
+_DL_ACTIVATIONS = {0: None, 1: "ReLU", 2: "Sigmoid", 3: "Tanh"}
+
+
+def _dl_layers(net: Any, fn: str, col: int | None) -> tuple[list[tuple[str, dict[str, Any]]] | None, str]:
+    """The DL network as dense layers for the C++ writer, or ``None`` and why not."""
+    from .torchlayers import _array
+
+    layers: list[tuple[str, dict[str, Any]]] = []
+    dense = [i for i, layer in enumerate(net.layers) if layer.kind == "DENSE"]
+    for i, layer in enumerate(net.layers):
+        if layer.kind == "DENSE":
+            act = _DL_ACTIVATIONS.get(int(layer.activation), "?")
+            if act == "?":
+                return (
+                    None,
+                    f"its dense layer {i} has an activation the C++ writer lacks (code {layer.activation})",
+                )
+            w, b = _array(layer.weight), _array(layer.bias)
+            if col is not None and i == dense[-1]:
+                w, b = w[col : col + 1], b[col : col + 1]
+            layers.append(("Linear", {"weight": w, "bias": b}))
+            if act is not None:
+                layers.append((act, {}))
+        elif layer.kind == "BNORM" and len(layer.in_shape) == 1:
+            bn = layer.norm
+            mean, var = _array(bn.running_mean), _array(bn.running_var)
+            w, b = _array(bn.weight), _array(bn.bias)
+            scale = w / np.sqrt(var + float(bn.eps))
+            layers.append(
+                (
+                    "BatchNorm1d",
+                    {"scale": scale, "shift": b - mean * scale, "mean": mean, "var": var, "weight": w,
+                     "bias": b, "eps": float(bn.eps)},
+                )
+            )  # fmt: skip
+        elif layer.kind == "RESHAPE" and len(layer.out_shape) == 1:
+            continue
+        else:
+            return None, f"its layer {i} is a {layer.kind} layer; the C++ writer takes DENSE and BNORM layers"
+    if (
+        col is not None
+        and dense
+        and dense[-1] != max(i for i, layer in enumerate(net.layers) if layer.kind != "RESHAPE")
+    ):
+        return None, "its last layer is not a dense layer"
+    if fn == "S":
+        layers.append(("Sigmoid", {}))
+    elif fn == "M":
+        layers.append(("Softmax", {"dim": 1}))
+    return layers, ""
+
+
+def _dl(method: Any) -> TorchModel:
+    import torch
+
+    net = method.net_
+    if net is None:
+        raise _refuse(method, "it holds no network")
+    fn = str(method.output_function_)
+    ctx = method.context
+    width = int(net.output_width)
+    col: int | None = None
+    if ctx.analysis_type == EAnalysisType.kClassification:
+        col = 0 if (fn == "S" and width == 1) else ctx.signal_class
+        if fn == "M":
+            raise _refuse(
+                method, "a two-class softmax output (MUTUALEXCLUSIVE) of a classification is not exported"
+            )
+
+    class DLResponse(torch.nn.Module):
+        """The DL network and its output function; the signal column for classification."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = net
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            raw: torch.Tensor = self.net(x)
+            if fn == "M":
+                raw = torch.softmax(raw, dim=1)
+            elif fn == "S":
+                raw = torch.sigmoid(raw)
+            return raw if col is None else raw[:, col : col + 1]
+
+    module = DLResponse().eval()
+    layers, problem = _dl_layers(net, fn, col)
+    if layers is not None:
+        from .torchlayers import evaluate_layers
+
+        probe = np.random.default_rng(12345).normal(0.0, 2.0, size=(64, ctx.n_variables)).astype(np.float32)
+        with torch.inference_mode():
+            ref = module(torch.from_numpy(probe)).double().numpy()
+        if not np.allclose(
+            evaluate_layers(layers, probe), ref, rtol=0.0, atol=1e-4 * (1.0 + np.abs(ref).max())
+        ):
+            layers, problem = None, "its layers do not reproduce its output"
+    return TorchModel(module, layers, problem)
