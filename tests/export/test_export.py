@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import types
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -416,6 +417,10 @@ def test_cli_export(jobs: dict[str, Path], tmp_path: Path, capsys: pytest.Captur
     assert cli_main(["export", str(jobs["LD"]), "--to", "cpp", "-o", str(out), "--name", "MyLD", "-q"]) == 0
     assert capsys.readouterr().out.strip() == str(out)
     assert "namespace TMVA_SOFIE_MyLD" in out.read_text()
+    pt2 = tmp_path / "ld.pt2"
+    assert cli_main(["export", str(jobs["LD"]), "--to", "pt2", "-o", str(pt2), "-q"]) == 0
+    assert capsys.readouterr().out.strip() == str(pt2)
+    assert zipfile.is_zipfile(pt2)
     assert (
         cli_main(["export", str(tmp_path / "none.xml"), "--to", "onnx", "-o", str(tmp_path / "n.onnx")]) == 1
     )
