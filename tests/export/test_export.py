@@ -248,8 +248,8 @@ def test_onnx_equals_the_reader(title: str, jobs: dict[str, Path], tmp_path: Pat
     _assert_close(got, ref, ONNX_ATOL, ONNX_ULPS.get(title, 2.0))
 
 
-#: a .pt2 network is not read as layers by the C++ writer (test_cpp_refuses_a_pt2_network)
-CPP = [t for t in ALL if t not in ("PyTorchpt2", "DLsoft")]
+#: DLsoft's SOFTSIGN has no C++ form (test_cpp_refuses_a_dl_activation_it_lacks)
+CPP = [t for t in ALL if t != "DLsoft"]
 TORCH_FORMATS = [t for t in ALL if not t.startswith(("PyRF", "PyAda", "PyGTB"))]
 
 
@@ -453,11 +453,28 @@ def test_cpp_refuses_a_dl_activation_it_lacks(jobs: dict[str, Path], tmp_path: P
         export(jobs["DLsoft"], "cpp", tmp_path / "x.hxx")
 
 
-def test_cpp_refuses_a_pt2_network(jobs: dict[str, Path], tmp_path: Path) -> None:
-    with pytest.raises(
-        ModelError, match=r"cannot be written as C\+\+: it is a torch.export \(\.pt2\) program"
+def test_cpp_refuses_a_pt2_program_that_is_not_a_chain_of_layers(tmp_path: Path) -> None:
+    from pymva.export.torchlayers import dense_layers
+    from pymva.methods.exportedprogram import load_exported_program
+
+    class Skip(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = torch.nn.Linear(3, 3)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x + self.a(x)
+
+    for net, why in (
+        (torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.GELU()), "its program calls aten::gelu"),
+        (Skip(), "its program calls aten::add"),
     ):
-        export(jobs["PyTorchpt2"], "cpp", tmp_path / "x.hxx")
+        save_exported_program(net, tmp_path / "m.pt2", 3)
+        layers, problem = dense_layers(
+            load_exported_program(tmp_path / "m.pt2"), 3, 2 if why.endswith("gelu") else 3
+        )
+        assert layers is None
+        assert why in problem
 
 
 ROOT_WRITTEN = [
