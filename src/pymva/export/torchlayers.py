@@ -200,10 +200,10 @@ def dense_layers(model: Any, n_in: int, n_out: int) -> tuple[list[Layer] | None,
     ``sigmoid``, ``softmax``, ``batch_norm``, ``dropout`` and ``flatten`` calls.
     """
     if hasattr(model, "program") and type(model).__name__ == "ExportedModule":
-        layers, problem = _graph_layers(model.program)
-        if layers is None:
+        from_graph, problem = _graph_layers(model.program)
+        if from_graph is None:
             return None, problem
-        return _checked(model, layers, n_in, n_out)
+        return _checked(model, from_graph, n_in, n_out)
     children = list(model.named_children())
     if not children:
         return None, f"the model ({_kind(model)}) has no sub-modules to read as layers"
