@@ -519,3 +519,18 @@ def test_root_written_weights_export(rel: str, shared_data: Path, tmp_path: Path
     program = torch.export.load(str(export(path, "pt2", tmp_path / "m.pt2"))).module()
     with torch.inference_mode():
         _assert_close(program(torch.from_numpy(X)).numpy(), ref, ONNX_ATOL)
+
+
+def test_sklearn_thresholds_rounded_down_decide_as_sklearn() -> None:
+    """``x > cut`` (float32) is scikit-learn's ``not (float64(x) <= threshold)`` for every float32 x
+    next to the thresholds: the float32 neighbours of each threshold are where the two could differ."""
+    from pymva.export.model import _cut_below
+
+    rng = np.random.default_rng(5)
+    thr = np.concatenate([rng.normal(0.0, 3.0, 5000), rng.normal(0.0, 3.0, 50).astype(np.float32)])
+    cut = _cut_below(thr)
+    near = np.float32(thr)[:, None] + np.arange(-3, 4)[None, :] * np.spacing(np.abs(np.float32(thr)))[:, None]
+    near = near.astype(np.float32)
+    assert np.array_equal(near > cut[:, None], ~(near.astype(np.float64) <= thr[:, None]))
+    # rounding to nearest instead would decide some of them the other way
+    assert not np.array_equal(near > np.float32(thr)[:, None], ~(near.astype(np.float64) <= thr[:, None]))

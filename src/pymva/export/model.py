@@ -577,7 +577,10 @@ def _sklearn_forest(clf: Any, n_classes: int, signal: int, mva: bool) -> tuple[F
         return _pack_sklearn([(t, v / (K - 1)) for t, v in out], "multiclass", 1.0, K), ""
     if kind == "GradientBoostingClassifier":
         probe = np.random.default_rng(7).normal(0.0, 3.0, size=(64, clf.n_features_in_)).astype(np.float32)
-        init = np.asarray(clf._raw_predict_init(probe), dtype=np.float64)
+        try:  # scikit-learn's own start values (no public accessor)
+            init = np.asarray(clf._raw_predict_init(probe), dtype=np.float64)
+        except (AttributeError, TypeError, ValueError) as exc:
+            return None, f"its start values cannot be read from scikit-learn ({type(exc).__name__})"
         if not np.all(init == init[:1]):
             return None, "its Init estimator's prediction depends on the variables"
         lr = float(clf.learning_rate)
