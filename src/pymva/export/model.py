@@ -35,7 +35,10 @@ Events with a NaN or infinite input variable get ``-999`` for every output, as i
 
 Not exportable (:class:`~pymva.errors.ModelError` naming the method): every other method, a BDT with
 ``BoostType=AdaBoostR2`` or with Fisher cuts in its nodes, a PyTorch method with its own
-``predict_func``, an inverse target transformation other than Normalize.
+``predict_func``, a DL classification with a softmax (``MUTUALEXCLUSIVE``) output, an inverse target
+transformation other than Normalize.  Per format the writers refuse more (C++: networks that are
+not a chain of the supported layers, scikit-learn classifiers without a tree form; TorchScript:
+``.pt2`` networks; TorchScript and ``torch.export``: the scikit-learn methods).
 """
 
 from __future__ import annotations
