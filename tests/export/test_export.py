@@ -67,6 +67,9 @@ CLASSIFICATION = {
         "DL",
         "!H:!V:Layout=DENSE|6|SOFTSIGN,LINEAR:RandomSeed=2:TrainingStrategy=MaxEpochs=1,BatchSize=50",
     ),
+    "SVM": ("SVM", "!H:!V:Gamma=0.25:Tol=0.001:VarTransform=N"),
+    "SVMprod": ("SVM", "!H:!V:Kernel=Prod:KernelList=RBF*Polynomial:Order=2:Tol=0.001:VarTransform=N"),
+    "SVMmg": ("SVM", "!H:!V:Kernel=MultiGauss:GammaList=0.3,0.5,1,2:Tol=0.001:VarTransform=G"),
     "PyTorchpt2": (
         "PyTorch",
         "!H:!V:VarTransform=G,N:FilenameModel=cls.pt2:ModelFormat=Export:NumEpochs=1:BatchSize=64",
@@ -84,6 +87,7 @@ REGRESSION = {
         "DL",
         "!H:!V:Layout=DENSE|12|TANH,BNORM,DENSE|8|RELU,LINEAR:RandomSeed=1:ValidationSize=100:TrainingStrategy=MaxEpochs=2,BatchSize=50:VarTransform=N",
     ),
+    "SVMreg": ("SVM", "!H:!V:Gamma=0.5:Tol=0.001:VarTransform=N"),
     "PyTorchreg": ("PyTorch", "!H:!V:VarTransform=N:FilenameModel=reg.pt:NumEpochs=1:BatchSize=64"),
 }
 #: trained beside the others, refused by the export

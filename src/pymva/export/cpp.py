@@ -39,6 +39,7 @@ from .model import (
     MatrixStep,
     NormalizeStep,
     SklearnModel,
+    SvmModel,
     TorchModel,
 )
 
@@ -359,6 +360,54 @@ def _ann(w: _Writer, m: AnnModel, n_var: int) -> str:
     return "raw"
 
 
+def _svm(w: _Writer, m: SvmModel, n_var: int) -> str:
+    n_sv = len(m.coef)
+    w.array("svm_sv", "float", m.support_vectors)
+    w.array("svm_coef", "float", m.coef)
+    if m.gammas:
+        w.array("svm_gammas", "float", np.asarray(m.gammas, dtype=np.float32))
+    w.line("double s = 0.0;")
+    w.line(f"for (int i = 0; i < {n_sv}; ++i) {{")
+    w.line(f"  const float* v = svm_sv + i * {n_var};")
+    w.line("  float k = 0.0f;")
+    for n, name in enumerate(m.elementary):
+        w.line("  {")
+        if name == "RBF":
+            w.line("    float norm = 0.0f;")
+            w.line(f"    for (int j = 0; j < {n_var}; ++j) {{ const float d = x[j] - v[j]; norm += d * d; }}")
+            w.line(
+                f"    const float e = static_cast<float>(std::exp(-static_cast<double>(norm * {_f(m.gamma)})));"
+            )
+        elif name == "MultiGauss":
+            w.line("    float e = 1.0f;")
+            w.line(f"    for (int j = 0; j < {n_var}; ++j) {{")
+            w.line("      const float d = x[j] - v[j];")
+            w.line("      const float arg = (d * d) * svm_gammas[j];")
+            w.line(
+                "      e = static_cast<float>(static_cast<double>(e) * std::exp(-static_cast<double>(arg)));"
+            )
+            w.line("    }")
+        else:
+            w.line(f"    float prod = {_f(m.theta)};")
+            w.line(f"    for (int j = 0; j < {n_var}; ++j) prod += x[j] * v[j];")
+            w.line(
+                f"    const float e = static_cast<float>(std::pow(static_cast<double>(prod), {int(m.order)}));"
+            )
+        if n == 0:
+            w.line("    k = e;")
+        else:
+            w.line(f"    k = k {'*' if m.kernel == 'Prod' else '+'} e;")
+        w.line("  }")
+    w.line("  s += static_cast<double>(k * svm_coef[i]);")
+    w.line("}")
+    w.line("float raw[1];")
+    if m.regression:
+        w.line(f"raw[0] = static_cast<float>(s + {_d(m.bias)});")
+    else:
+        w.line(f"raw[0] = static_cast<float>(1.0 / (1.0 + std::exp(s - {_d(m.bias)})));")
+    return "raw"
+
+
 def to_cpp(model: ExportModel) -> str:
     """The C++ header of ``model`` (see the module docstring); namespace ``TMVA_SOFIE_<name>``.
 
@@ -387,6 +436,8 @@ def to_cpp(model: ExportModel) -> str:
         raw = _forest(w, m)
     elif isinstance(m, AnnModel):
         raw = _ann(w, m, n_var)
+    elif isinstance(m, SvmModel):
+        raw = _svm(w, m, n_var)
     elif isinstance(m, SklearnModel):
         if m.forest is None:
             raise ModelError(

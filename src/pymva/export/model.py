@@ -27,6 +27,7 @@ into a graph or code; both compute what ``Reader.EvaluateMVA`` / ``EvaluateRegre
   classification, the softmax of the outputs for multiclass;
 * DL (``MethodDL::GetMvaValue``/…): the network (float32, as trained) then its output function
   (sigmoid, the signal column for classification; softmax ``M``), see :func:`_dl`;
+* SVM: the kernel sum over the support vectors (:class:`SvmModel`);
 * PyTorch: the TorchScript model as ``pymva.pytorch.predict`` runs it;
 * PyRandomForest, PyAdaBoost, PyGTB: the estimator's ``predict_proba`` (ONNX through skl2onnx; C++
   through its trees, :func:`_sklearn_forest`), the signal-class column for classification.
@@ -78,7 +79,7 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 #: The method types that can be exported (what the error message of the others lists).
-EXPORTABLE = ("Fisher", "LD", "BDT", "MLP", "DL", "PyTorch", "PyRandomForest", "PyAdaBoost", "PyGTB")
+EXPORTABLE = ("Fisher", "LD", "BDT", "MLP", "DL", "SVM", "PyTorch", "PyRandomForest", "PyAdaBoost", "PyGTB")
 
 #: The scikit-learn based methods (ONNX through skl2onnx, C++ through their trees).
 SKLEARN_METHODS = ("PyRandomForest", "PyAdaBoost", "PyGTB")
@@ -192,6 +193,33 @@ class AnnModel:
 
 
 @dataclass
+class SvmModel:
+    """TMVA's SVM (``MethodSVM::GetMvaValue``/``GetRegressionValues``): ``s = Σ_i c_i K(x_i, x)``.
+
+    The kernel in float32 as :class:`~pymva.methods.svkernelfunction.SVKernelFunction` evaluates it
+    (``kernel``: ``RBF``, ``MultiGauss``, ``Polynomial``, or ``Prod``/``Sum`` of ``kernels``), the
+    float32 products ``K·c_i`` summed in float64; classification ``1/(1 + e^{s − b})``, regression
+    ``s + b`` (rounded to float32).
+    """
+
+    support_vectors: npt.NDArray[np.float32]  # (n_sv, n_var)
+    coef: npt.NDArray[np.float32]  # (n_sv,)
+    bias: float
+    kernel: str
+    kernels: tuple[str, ...]
+    gamma: float
+    gammas: tuple[float, ...]
+    order: int
+    theta: float
+    regression: bool
+
+    @property
+    def elementary(self) -> tuple[str, ...]:
+        """The kernels combined (``kernels`` for Prod/Sum, else the kernel itself)."""
+        return self.kernels if self.kernel in ("Prod", "Sum") else (self.kernel,)
+
+
+@dataclass
 class SklearnModel:
     """A fitted scikit-learn classifier (``estimator``) whose ``predict_proba`` the method returns.
 
@@ -222,7 +250,7 @@ class ExportModel:
     kind: Literal["mva", "regression", "multiclass"]
     variables: list[str]
     steps: list[TransformStep]
-    model: LinearModel | ForestModel | TorchModel | SklearnModel | AnnModel
+    model: LinearModel | ForestModel | TorchModel | SklearnModel | AnnModel | SvmModel
     n_raw: int
     select: int | None
     target_steps: list[tuple[list[int], F64, F64]] = field(default_factory=list)
@@ -424,7 +452,7 @@ def describe_method(method: MethodBase, name: str | None = None) -> ExportModel:
     method.check_trained()
     at = method.context.analysis_type
     steps = _transform_steps(method)
-    model: LinearModel | ForestModel | TorchModel | SklearnModel | AnnModel
+    model: LinearModel | ForestModel | TorchModel | SklearnModel | AnnModel | SvmModel
     if type_name in ("Fisher", "LD"):
         model = _linear(method)
     elif type_name == "BDT":
@@ -435,6 +463,8 @@ def describe_method(method: MethodBase, name: str | None = None) -> ExportModel:
         model = _ann(method)
     elif type_name == "DL":
         model = _dl(method)
+    elif type_name == "SVM":
+        model = _svm(method)
     else:
         model = _torch(method)
     kind: Literal["mva", "regression", "multiclass"]
@@ -728,3 +758,35 @@ def _dl(method: Any) -> TorchModel:
         ):
             layers, problem = None, "its layers do not reproduce its output"
     return TorchModel(module, layers, problem)
+
+
+def _svm(method: Any) -> SvmModel:
+    k = method.kernel_
+    sv = method.support_vectors_
+    if (
+        sv is None
+        or k is None
+        or method.alpha_ is None
+        or method.alpha_p_ is None
+        or method.type_flag_ is None
+    ):
+        raise _refuse(method, "it holds no support vectors")
+    regression = method.context.analysis_type == EAnalysisType.kRegression
+    if regression:
+        coef = (method.alpha_ - method.alpha_p_).astype(np.float32)
+    else:
+        coef = (method.alpha_ * method.type_flag_.astype(np.float32)).astype(np.float32)
+    if "MultiGauss" in (k.kernel, *k.kernels) and len(k.gammas) != method.context.n_variables:
+        raise _refuse(method, "its MultiGauss kernel has not one gamma per variable")
+    return SvmModel(
+        support_vectors=np.asarray(sv, dtype=np.float32),
+        coef=np.asarray(coef, dtype=np.float32),
+        bias=float(method.bparm_),
+        kernel=str(k.kernel),
+        kernels=tuple(k.kernels),
+        gamma=float(k.gamma),
+        gammas=tuple(float(g) for g in k.gammas),
+        order=int(k.order),
+        theta=float(k.theta),
+        regression=regression,
+    )

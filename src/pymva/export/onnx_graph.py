@@ -36,6 +36,7 @@ from .model import (
     MatrixStep,
     NormalizeStep,
     SklearnModel,
+    SvmModel,
     TorchModel,
 )
 
@@ -260,6 +261,46 @@ def _ann(g: _Graph, x: str, m: AnnModel) -> str:
     return g.cast(a, "float")
 
 
+def _svm(g: _Graph, x: str, m: SvmModel) -> str:
+    """The SVM response in SVKernelFunction's float32 arithmetic, over all support vectors at once."""
+    sv = m.support_vectors
+    n_var = sv.shape[1]
+    cols = [g.op("Gather", x, g.const([j], np.int64), axis=1) for j in range(n_var)]  # (N, 1) each
+
+    def diff(j: int) -> str:
+        return g.op("Sub", cols[j], g.const(sv[:, j].reshape(1, -1), np.float32))  # (N, n_sv)
+
+    out = ""
+    for name in m.elementary:
+        if name == "RBF":
+            norm = ""
+            for j in range(n_var):
+                d = diff(j)
+                dd = g.op("Mul", d, d)
+                norm = dd if not norm else g.op("Add", norm, dd)
+            arg = g.cast(g.op("Mul", norm, g.const(m.gamma, np.float32)), "double")
+            k = g.cast(g.op("Exp", g.op("Neg", arg)), "float")
+        elif name == "MultiGauss":
+            k = ""
+            for j in range(n_var):
+                d = diff(j)
+                arg = g.cast(g.op("Mul", g.op("Mul", d, d), g.const(m.gammas[j], np.float32)), "double")
+                e = g.op("Exp", g.op("Neg", arg))
+                k = g.cast(e if not k else g.op("Mul", g.cast(k, "double"), e), "float")
+        else:  # Polynomial
+            prod = g.const(np.float32(m.theta), np.float32)
+            for j in range(n_var):
+                prod = g.op("Add", prod, g.op("Mul", cols[j], g.const(sv[:, j].reshape(1, -1), np.float32)))
+            k = g.cast(g.op("Pow", g.cast(prod, "double"), g.const(float(m.order))), "float")
+        out = k if not out else g.op("Mul" if m.kernel == "Prod" else "Add", out, k)
+    terms = g.cast(g.op("Mul", out, g.const(m.coef.reshape(1, -1), np.float32)), "double")
+    total = g.op("ReduceSum", terms, g.const([1], np.int64), keepdims=1)
+    if m.regression:
+        return g.cast(g.op("Add", total, g.const(m.bias)), "float")
+    e = g.op("Exp", g.op("Sub", total, g.const(m.bias)))
+    return g.cast(g.op("Div", g.const(1.0), g.op("Add", g.const(1.0), e)), "float")
+
+
 def _torchscript_exporter(module: Any, n_var: int) -> bytes:
     import torch
 
@@ -387,6 +428,8 @@ def to_onnx(model: ExportModel) -> bytes:
         raw = _sklearn_graph(g, x, m, n, model.n_raw)
     elif isinstance(m, AnnModel):
         raw = _ann(g, x, m)
+    elif isinstance(m, SvmModel):
+        raw = _svm(g, x, m)
     else:
         raw = _torch_graph(g, x, m, n)
     if model.select is not None:

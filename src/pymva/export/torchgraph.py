@@ -38,6 +38,7 @@ from .model import (
     MatrixStep,
     NormalizeStep,
     SklearnModel,
+    SvmModel,
     TorchModel,
 )
 
@@ -238,6 +239,47 @@ def _module_classes() -> dict[str, Any]:
                 a = torch.softmax(a, dim=1)
             return a.float()
 
+    class Svm(torch.nn.Module):
+        """TMVA's SVM (:class:`~pymva.export.model.SvmModel`), all support vectors at once."""
+
+        def __init__(self, m: SvmModel) -> None:
+            super().__init__()
+            self.m = m
+            self.register_buffer("sv", _t(m.support_vectors, np.float32))
+            self.register_buffer("coef", _t(m.coef.reshape(1, -1), np.float32))
+
+        def forward(self, x: Any) -> Any:
+            me: Any = self
+            m = me.m
+            n_var = m.support_vectors.shape[1]
+            out: Any = None
+            k: Any = None
+            for name in m.elementary:
+                if name == "RBF":
+                    norm: Any = None
+                    for j in range(n_var):
+                        d = x[:, j : j + 1] - me.sv[:, j].unsqueeze(0)
+                        norm = d * d if norm is None else norm + d * d
+                    k = torch.exp(-(norm * float(np.float32(m.gamma))).double()).float()
+                elif name == "MultiGauss":
+                    k = None
+                    for j in range(n_var):
+                        d = x[:, j : j + 1] - me.sv[:, j].unsqueeze(0)
+                        e = torch.exp(-((d * d) * float(np.float32(m.gammas[j]))).double())
+                        k = e.float() if k is None else (k.double() * e).float()
+                else:
+                    prod = torch.full_like(x[:, :1], float(np.float32(m.theta))) + torch.zeros_like(
+                        me.sv[:, 0]
+                    )
+                    for j in range(n_var):
+                        prod = prod + x[:, j : j + 1] * me.sv[:, j].unsqueeze(0)
+                    k = torch.pow(prod.double(), float(m.order)).float()
+                out = k if out is None else (out * k if m.kernel == "Prod" else out + k)
+            total = (out * me.coef).double().sum(dim=1, keepdim=True)
+            if m.regression:
+                return (total + m.bias).float()
+            return (1.0 / (1.0 + torch.exp(total - m.bias))).float()
+
     class Graph(torch.nn.Module):
         """Raw variables in, the Reader's outputs out (see the module docstring)."""
 
@@ -276,7 +318,7 @@ def _module_classes() -> dict[str, Any]:
             out = torch.where(bad, torch.full_like(raw, NAN_RESPONSE), raw)
             return out.reshape(-1) if me.mva else out
 
-    return {"Linear": Linear, "Forest": Forest, "Ann": Ann, "Graph": Graph}
+    return {"Linear": Linear, "Forest": Forest, "Ann": Ann, "Svm": Svm, "Graph": Graph}
 
 
 def _network(tm: TorchModel, for_export: bool) -> Any:
@@ -336,6 +378,8 @@ def to_torch_module(model: ExportModel, for_export: bool = False) -> Any:
         core = classes["Forest"](m)
     elif isinstance(m, AnnModel):
         core = classes["Ann"](m)
+    elif isinstance(m, SvmModel):
+        core = classes["Svm"](m)
     else:
         core = _network(m, for_export)
     graph = classes["Graph"](model, core)
