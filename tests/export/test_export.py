@@ -67,6 +67,8 @@ CLASSIFICATION = {
         "DL",
         "!H:!V:Layout=DENSE|6|SOFTSIGN,LINEAR:RandomSeed=2:TrainingStrategy=MaxEpochs=1,BatchSize=50",
     ),
+    "HMatrix": ("HMatrix", "!H:!V"),
+    "HMatrixG": ("HMatrix", "!H:!V:VarTransform=D,G"),
     "SVM": ("SVM", "!H:!V:Gamma=0.25:Tol=0.001:VarTransform=N"),
     "SVMprod": ("SVM", "!H:!V:Kernel=Prod:KernelList=RBF*Polynomial:Order=2:Tol=0.001:VarTransform=N"),
     "SVMmg": ("SVM", "!H:!V:Kernel=MultiGauss:GammaList=0.3,0.5,1,2:Tol=0.001:VarTransform=G"),

@@ -35,12 +35,14 @@ from .model import (
     CdfStep,
     ExportModel,
     ForestModel,
+    HMatrixModel,
     LinearModel,
     MatrixStep,
     NormalizeStep,
     SklearnModel,
     SvmModel,
     TorchModel,
+    TransformStep,
 )
 
 __all__ = ["cpp_identifier", "to_cpp"]
@@ -72,6 +74,7 @@ class _Writer:
     def __init__(self) -> None:
         self.arrays: list[str] = []
         self.body: list[str] = []
+        self.prefix = "s"  # of the transformation steps' array names
 
     def array(self, name: str, ctype: str, values: npt.ArrayLike) -> str:
         arr = np.asarray(values).ravel()
@@ -90,35 +93,41 @@ class _Writer:
 
 def _gather(w: _Writer, s: int, idx: list[int]) -> None:
     k = len(idx)
-    w.array(f"s{s}_idx", "int", idx)
+    w.array(f"{w.prefix}{s}_idx", "int", idx)
     w.line("{")
     w.line(f"  double v[{k}], y[{k}];")
-    w.line(f"  for (int m = 0; m < {k}; ++m) v[m] = x[s{s}_idx[m]];")
+    w.line(f"  for (int m = 0; m < {k}; ++m) v[m] = x[{w.prefix}{s}_idx[m]];")
 
 
 def _scatter(w: _Writer, s: int, k: int) -> None:
-    w.line(f"  for (int m = 0; m < {k}; ++m) x[s{s}_idx[m]] = static_cast<float>(y[m]);")
+    w.line(f"  for (int m = 0; m < {k}; ++m) x[{w.prefix}{s}_idx[m]] = static_cast<float>(y[m]);")
     w.line("}")
 
 
 def _steps(w: _Writer, model: ExportModel) -> None:
-    for s, step in enumerate(model.steps):
+    _apply_steps(w, model.steps)
+
+
+def _apply_steps(w: _Writer, steps: list[TransformStep]) -> None:
+    for s, step in enumerate(steps):
         k = len(step.idx)
         _gather(w, s, step.idx)
         if isinstance(step, NormalizeStep):
-            w.array(f"s{s}_lo", "double", step.lo)
-            w.array(f"s{s}_rng", "double", step.rng)
-            w.array(f"s{s}_ok", "unsigned char", step.ok.astype(np.uint8))
+            w.array(f"{w.prefix}{s}_lo", "double", step.lo)
+            w.array(f"{w.prefix}{s}_rng", "double", step.rng)
+            w.array(f"{w.prefix}{s}_ok", "unsigned char", step.ok.astype(np.uint8))
             w.line(f"  for (int m = 0; m < {k}; ++m)")
-            w.line(f"    y[m] = s{s}_ok[m] ? ((v[m] - s{s}_lo[m]) / s{s}_rng[m]) * 2.0 - 1.0 : 0.0;")
+            w.line(
+                f"    y[m] = {w.prefix}{s}_ok[m] ? ((v[m] - {w.prefix}{s}_lo[m]) / {w.prefix}{s}_rng[m]) * 2.0 - 1.0 : 0.0;"
+            )
         elif isinstance(step, MatrixStep):
-            w.array(f"s{s}_mat", "double", step.matrix)
+            w.array(f"{w.prefix}{s}_mat", "double", step.matrix)
             if step.mean is not None:
-                w.array(f"s{s}_mean", "double", step.mean)
-                w.line(f"  for (int m = 0; m < {k}; ++m) v[m] -= s{s}_mean[m];")
+                w.array(f"{w.prefix}{s}_mean", "double", step.mean)
+                w.line(f"  for (int m = 0; m < {k}; ++m) v[m] -= {w.prefix}{s}_mean[m];")
             w.line(f"  for (int m = 0; m < {k}; ++m) {{")
             w.line("    double acc = 0.0;")
-            w.line(f"    for (int l = 0; l < {k}; ++l) acc += v[l] * s{s}_mat[l * {k} + m];")
+            w.line(f"    for (int l = 0; l < {k}; ++l) acc += v[l] * {w.prefix}{s}_mat[l * {k} + m];")
             w.line("    y[m] = acc;")
             w.line("  }")
         else:
@@ -137,15 +146,15 @@ def _cdf(w: _Writer, s: int, step: CdfStep) -> None:
         else:
             start[j], width[j] = tab[0], tab[1]
             fine[j] = tab[2]
-    w.array(f"s{s}_start", "double", start)
-    w.array(f"s{s}_width", "double", width)
-    w.array(f"s{s}_degenerate", "unsigned char", degenerate)
-    w.array(f"s{s}_fine", "float", fine)
+    w.array(f"{w.prefix}{s}_start", "double", start)
+    w.array(f"{w.prefix}{s}_width", "double", width)
+    w.array(f"{w.prefix}{s}_degenerate", "unsigned char", degenerate)
+    w.array(f"{w.prefix}{s}_fine", "float", fine)
     w.line(f"  for (int m = 0; m < {k}; ++m) {{")
     w.line("    double c = 0.5;")
-    w.line(f"    if (!s{s}_degenerate[m]) {{")
-    w.line(f"      const float* fine = s{s}_fine + m * 10000;")
-    w.line(f"      double t = (v[m] - s{s}_start[m]) / s{s}_width[m];")
+    w.line(f"    if (!{w.prefix}{s}_degenerate[m]) {{")
+    w.line(f"      const float* fine = {w.prefix}{s}_fine + m * 10000;")
+    w.line(f"      double t = (v[m] - {w.prefix}{s}_start[m]) / {w.prefix}{s}_width[m];")
     w.line("      double i = std::min(std::max(std::floor(t), 0.0), 9998.0);")
     w.line("      const int ii = static_cast<int>(i);")
     w.line("      const double lo = fine[ii], slope = static_cast<double>(fine[ii + 1]) - lo;")
@@ -360,6 +369,36 @@ def _ann(w: _Writer, m: AnnModel, n_var: int) -> str:
     return "raw"
 
 
+def _hmatrix(w: _Writer, m: HMatrixModel, n_var: int) -> str:
+    w.line("double chi[2];")
+    for c, (steps, mean, inv) in enumerate(((m.steps_s, m.mean_s, m.inv_s), (m.steps_b, m.mean_b, m.inv_b))):
+        w.array(f"hm{c}_mean", "double", mean)
+        w.array(f"hm{c}_inv", "double", inv)
+        w.line("{")
+        w.line(f"  float xc[{n_var}];")
+        w.line(f"  for (int j = 0; j < {n_var}; ++j) xc[j] = x[j];")
+        if steps:
+            w.line("  {")
+            w.line("  float* const x = xc;  // the steps below transform xc with this class's parameters")
+            w.prefix = f"h{c}s"
+            _apply_steps(w, steps)
+            w.prefix = "s"
+            w.line("  }")
+        w.line(f"  double d[{n_var}];")
+        w.line(f"  for (int j = 0; j < {n_var}; ++j) d[j] = static_cast<double>(xc[j]) - hm{c}_mean[j];")
+        w.line("  double q = 0.0;")
+        w.line(f"  for (int j = 0; j < {n_var}; ++j) {{")
+        w.line("    double r = 0.0;")
+        w.line(f"    for (int k = 0; k < {n_var}; ++k) r += d[k] * hm{c}_inv[k * {n_var} + j];")
+        w.line("    q += r * d[j];")
+        w.line("  }")
+        w.line(f"  chi[{c}] = q;")
+        w.line("}")
+    w.line("float raw[1];")
+    w.line("raw[0] = static_cast<float>((chi[1] - chi[0]) / (chi[0] + chi[1]));")
+    return "raw"
+
+
 def _svm(w: _Writer, m: SvmModel, n_var: int) -> str:
     n_sv = len(m.coef)
     w.array("svm_sv", "float", m.support_vectors)
@@ -438,6 +477,8 @@ def to_cpp(model: ExportModel) -> str:
         raw = _ann(w, m, n_var)
     elif isinstance(m, SvmModel):
         raw = _svm(w, m, n_var)
+    elif isinstance(m, HMatrixModel):
+        raw = _hmatrix(w, m, n_var)
     elif isinstance(m, SklearnModel):
         if m.forest is None:
             raise ModelError(
@@ -459,7 +500,10 @@ def to_cpp(model: ExportModel) -> str:
     first = (model.select or 0) if isinstance(m, TorchModel) else 0
     w.line(f"for (int o = 0; o < {n_out}; ++o) out[o] = static_cast<float>({raw}[o + {first}]);")
     guard = f"TMVA_SOFIE_{ident.upper()}_HXX"
-    needs_erfinv = any(isinstance(s, CdfStep) and s.gauss for s in model.steps)
+    all_steps = list(model.steps)
+    if isinstance(m, HMatrixModel):
+        all_steps += m.steps_s + m.steps_b
+    needs_erfinv = any(isinstance(s, CdfStep) and s.gauss for s in all_steps)
     needs_fast_tanh = isinstance(m, AnnModel) and m.fast_tanh and "tanh" in (m.hidden, m.output)
     arrays = "\n".join(w.arrays)
     body = "\n".join(w.body)

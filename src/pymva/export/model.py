@@ -27,6 +27,7 @@ into a graph or code; both compute what ``Reader.EvaluateMVA`` / ``EvaluateRegre
   classification, the softmax of the outputs for multiclass;
 * DL (``MethodDL::GetMvaValue``/…): the network (float32, as trained) then its output function
   (sigmoid, the signal column for classification; softmax ``M``), see :func:`_dl`;
+* HMatrix: both χ² from the event transformed with each class's parameters (:class:`HMatrixModel`);
 * SVM: the kernel sum over the support vectors (:class:`SvmModel`);
 * PyTorch: the TorchScript model as ``pymva.pytorch.predict`` runs it;
 * PyRandomForest, PyAdaBoost, PyGTB: the estimator's ``predict_proba`` (ONNX through skl2onnx; C++
@@ -79,7 +80,19 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 #: The method types that can be exported (what the error message of the others lists).
-EXPORTABLE = ("Fisher", "LD", "BDT", "MLP", "DL", "SVM", "PyTorch", "PyRandomForest", "PyAdaBoost", "PyGTB")
+EXPORTABLE = (
+    "Fisher",
+    "LD",
+    "BDT",
+    "HMatrix",
+    "MLP",
+    "DL",
+    "SVM",
+    "PyTorch",
+    "PyRandomForest",
+    "PyAdaBoost",
+    "PyGTB",
+)
 
 #: The scikit-learn based methods (ONNX through skl2onnx, C++ through their trees).
 SKLEARN_METHODS = ("PyRandomForest", "PyAdaBoost", "PyGTB")
@@ -193,6 +206,22 @@ class AnnModel:
 
 
 @dataclass
+class HMatrixModel:
+    """TMVA's H-matrix discriminant (``MethodHMatrix::GetMvaValue``): ``(χ²_B − χ²_S)/(χ²_S + χ²_B)``.
+
+    ``χ²_c = (x_c − m_c)ᵀ H_c (x_c − m_c)`` in float64, ``x_c`` the event transformed with class
+    ``c``'s parameter set (``steps_s``, ``steps_b``; the model's own ``steps`` are then empty).
+    """
+
+    mean_s: F64
+    mean_b: F64
+    inv_s: F64
+    inv_b: F64
+    steps_s: list[TransformStep]
+    steps_b: list[TransformStep]
+
+
+@dataclass
 class SvmModel:
     """TMVA's SVM (``MethodSVM::GetMvaValue``/``GetRegressionValues``): ``s = Σ_i c_i K(x_i, x)``.
 
@@ -250,7 +279,7 @@ class ExportModel:
     kind: Literal["mva", "regression", "multiclass"]
     variables: list[str]
     steps: list[TransformStep]
-    model: LinearModel | ForestModel | TorchModel | SklearnModel | AnnModel | SvmModel
+    model: LinearModel | ForestModel | TorchModel | SklearnModel | AnnModel | SvmModel | HMatrixModel
     n_raw: int
     select: int | None
     target_steps: list[tuple[list[int], F64, F64]] = field(default_factory=list)
@@ -283,7 +312,7 @@ def _variable_positions(method: MethodBase, el: Any) -> tuple[list[int], list[in
     return pos, [el.inputs[j].index for j in pos]
 
 
-def _transform_steps(method: MethodBase) -> list[TransformStep]:
+def _transform_steps(method: MethodBase, class_index: int | None = None) -> list[TransformStep]:
     steps: list[TransformStep] = []
     for el in method.transformations.elements:
         if isinstance(el, Identity):
@@ -291,7 +320,7 @@ def _transform_steps(method: MethodBase) -> list[TransformStep]:
         pos, idx = _variable_positions(method, el)
         if not idx:
             continue
-        params = el.params_[el.set_index()]
+        params = el.params_[el.set_index(class_index)]
         if isinstance(el, Normalize):
             lo, hi = (np.asarray(a, dtype=np.float64)[pos] for a in params)
             rng = hi - lo
@@ -452,7 +481,7 @@ def describe_method(method: MethodBase, name: str | None = None) -> ExportModel:
     method.check_trained()
     at = method.context.analysis_type
     steps = _transform_steps(method)
-    model: LinearModel | ForestModel | TorchModel | SklearnModel | AnnModel | SvmModel
+    model: LinearModel | ForestModel | TorchModel | SklearnModel | AnnModel | SvmModel | HMatrixModel
     if type_name in ("Fisher", "LD"):
         model = _linear(method)
     elif type_name == "BDT":
@@ -465,6 +494,9 @@ def describe_method(method: MethodBase, name: str | None = None) -> ExportModel:
         model = _dl(method)
     elif type_name == "SVM":
         model = _svm(method)
+    elif type_name == "HMatrix":
+        model = _hmatrix(method)
+        steps = []
     else:
         model = _torch(method)
     kind: Literal["mva", "regression", "multiclass"]
@@ -789,4 +821,17 @@ def _svm(method: Any) -> SvmModel:
         order=int(k.order),
         theta=float(k.theta),
         regression=regression,
+    )
+
+
+def _hmatrix(method: Any) -> HMatrixModel:
+    ms, mb, hs, hb = method._parameters()
+    sig, bkg = method._classes()
+    return HMatrixModel(
+        mean_s=np.asarray(ms, dtype=np.float64),
+        mean_b=np.asarray(mb, dtype=np.float64),
+        inv_s=np.asarray(hs, dtype=np.float64),
+        inv_b=np.asarray(hb, dtype=np.float64),
+        steps_s=_transform_steps(method, sig),
+        steps_b=_transform_steps(method, bkg),
     )

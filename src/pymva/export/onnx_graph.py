@@ -32,12 +32,14 @@ from .model import (
     CdfStep,
     ExportModel,
     ForestModel,
+    HMatrixModel,
     LinearModel,
     MatrixStep,
     NormalizeStep,
     SklearnModel,
     SvmModel,
     TorchModel,
+    TransformStep,
 )
 
 __all__ = ["IR_VERSION", "OPSET", "to_onnx"]
@@ -148,8 +150,11 @@ def _cdf(g: _Graph, xd: str, step: CdfStep) -> str:
 
 
 def _transforms(g: _Graph, x: str, model: ExportModel) -> str:
-    n = model.n_variables
-    for step in model.steps:
+    return _apply_steps(g, x, model.steps, model.n_variables)
+
+
+def _apply_steps(g: _Graph, x: str, steps: list[TransformStep], n: int) -> str:
+    for step in steps:
         xd = g.cast(_columns(g, x, step.idx, n), "double")
         if isinstance(step, NormalizeStep):
             y = g.op("Div", g.op("Sub", xd, g.const(step.lo)), g.const(step.rng))
@@ -259,6 +264,16 @@ def _ann(g: _Graph, x: str, m: AnnModel) -> str:
     if m.softmax:
         a = g.op("Softmax", a, axis=1)
     return g.cast(a, "float")
+
+
+def _hmatrix(g: _Graph, x: str, m: HMatrixModel, n_var: int) -> str:
+    chi = []
+    for steps, mean, inv in ((m.steps_s, m.mean_s, m.inv_s), (m.steps_b, m.mean_b, m.inv_b)):
+        d = g.op("Sub", g.cast(_apply_steps(g, x, steps, n_var), "double"), g.const(mean))
+        q = g.op("Mul", g.op("MatMul", d, g.const(inv)), d)
+        chi.append(g.op("ReduceSum", q, g.const([1], np.int64), keepdims=1))
+    chi_s, chi_b = chi
+    return g.cast(g.op("Div", g.op("Sub", chi_b, chi_s), g.op("Add", chi_s, chi_b)), "float")
 
 
 def _svm(g: _Graph, x: str, m: SvmModel) -> str:
@@ -430,6 +445,8 @@ def to_onnx(model: ExportModel) -> bytes:
         raw = _ann(g, x, m)
     elif isinstance(m, SvmModel):
         raw = _svm(g, x, m)
+    elif isinstance(m, HMatrixModel):
+        raw = _hmatrix(g, x, m, n)
     else:
         raw = _torch_graph(g, x, m, n)
     if model.select is not None:

@@ -34,6 +34,7 @@ from .model import (
     CdfStep,
     ExportModel,
     ForestModel,
+    HMatrixModel,
     LinearModel,
     MatrixStep,
     NormalizeStep,
@@ -239,6 +240,32 @@ def _module_classes() -> dict[str, Any]:
                 a = torch.softmax(a, dim=1)
             return a.float()
 
+    class HMatrix(torch.nn.Module):
+        """TMVA's H-matrix discriminant (:class:`~pymva.export.model.HMatrixModel`)."""
+
+        def __init__(self, m: HMatrixModel, n_var: int) -> None:
+            super().__init__()
+            self.steps_s = torch.nn.ModuleList([Step(st, n_var) for st in m.steps_s])
+            self.steps_b = torch.nn.ModuleList([Step(st, n_var) for st in m.steps_b])
+            for name, arr in (
+                ("mean_s", m.mean_s),
+                ("mean_b", m.mean_b),
+                ("inv_s", m.inv_s),
+                ("inv_b", m.inv_b),
+            ):
+                self.register_buffer(name, _t(arr))
+
+        def forward(self, x: Any) -> Any:
+            me: Any = self
+            chi = []
+            for steps, mean, inv in ((me.steps_s, me.mean_s, me.inv_s), (me.steps_b, me.mean_b, me.inv_b)):
+                xc = x
+                for step in steps:
+                    xc = step(xc)
+                d = xc.double() - mean
+                chi.append(((d @ inv) * d).sum(dim=1, keepdim=True))
+            return ((chi[1] - chi[0]) / (chi[0] + chi[1])).float()
+
     class Svm(torch.nn.Module):
         """TMVA's SVM (:class:`~pymva.export.model.SvmModel`), all support vectors at once."""
 
@@ -318,7 +345,7 @@ def _module_classes() -> dict[str, Any]:
             out = torch.where(bad, torch.full_like(raw, NAN_RESPONSE), raw)
             return out.reshape(-1) if me.mva else out
 
-    return {"Linear": Linear, "Forest": Forest, "Ann": Ann, "Svm": Svm, "Graph": Graph}
+    return {"Linear": Linear, "Forest": Forest, "Ann": Ann, "Svm": Svm, "HMatrix": HMatrix, "Graph": Graph}
 
 
 def _network(tm: TorchModel, for_export: bool) -> Any:
@@ -380,6 +407,8 @@ def to_torch_module(model: ExportModel, for_export: bool = False) -> Any:
         core = classes["Ann"](m)
     elif isinstance(m, SvmModel):
         core = classes["Svm"](m)
+    elif isinstance(m, HMatrixModel):
+        core = classes["HMatrix"](m, model.n_variables)
     else:
         core = _network(m, for_export)
     graph = classes["Graph"](model, core)
