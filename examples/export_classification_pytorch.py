@@ -2,7 +2,8 @@
 
 The job is ROOT's ClassificationPyTorch.py in short (``VarTransform=D,G``, a 4-64-64-2 softmax
 network); then ``pymva.export`` writes ``model.onnx`` and ``TMVA_PyTorch.hxx`` (the same as
-``pymva export WEIGHTS --to onnx|cpp -o OUT``), onnxruntime runs the ONNX file, g++ compiles a small
+``pymva export WEIGHTS --to onnx|cpp -o OUT``) and ``model.pt2`` (``--to pt2``, a ``torch.export``
+program), onnxruntime runs the ONNX file, ``torch.export.load`` the program, g++ compiles a small
 driver that includes the header and evaluates events read from a float32 binary file, and both are
 compared with the Reader (docs/deployment.md).
 
@@ -63,6 +64,7 @@ factory.TrainAllMethods()
 weights = "dataset/weights/TMVAClassification_PyTorch.weights.xml"
 export(weights, "onnx", "model.onnx")
 export(weights, "cpp", "TMVA_PyTorch.hxx")
+export(weights, "pt2", "model.pt2")  # torch.export: transforms + network in one program
 
 # fresh events, and what the Reader gives for them
 X = np.random.default_rng(7).normal(0.0, 1.5, size=(10000, 4)).astype(np.float32)
@@ -75,6 +77,11 @@ expected = reader.EvaluateMVA(X, "PyTorch")
 session = onnxruntime.InferenceSession("model.onnx", providers=["CPUExecutionProvider"])
 onnx_mva = session.run(None, {"x": X})[0]
 print(f"ONNX: max |onnxruntime - Reader| = {np.max(np.abs(onnx_mva - expected)):.3g} on {len(X)} events")
+
+program = torch.export.load("model.pt2").module()  # or pymva.methods.exportedprogram.load_exported_program
+with torch.inference_mode():
+    pt2_mva = program(torch.from_numpy(X)).numpy()
+print(f"torch.export: max |program - Reader| = {np.max(np.abs(pt2_mva - expected)):.3g} on {len(X)} events")
 
 DRIVER = """#include <cstdio>
 #include <vector>

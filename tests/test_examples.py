@@ -60,6 +60,8 @@ def _check_export(out: str) -> None:
     assert onnx_diff <= 1e-5
     (cpp_diff,) = _floats(r"max \|compiled header - Reader\| = " + NUMBER, out)
     assert cpp_diff <= 1e-4
+    (pt2_diff,) = _floats(r"max \|program - Reader\| = " + NUMBER, out)
+    assert pt2_diff <= 1e-5
 
 
 def _check_classification(out: str) -> None:
@@ -372,7 +374,7 @@ GROUPS: dict[str, list[tuple[str, tuple[str, ...], Check, tuple[str, ...]]]] = {
             "export_classification_pytorch.py",
             ("--epochs", "2"),
             _check_export,
-            ("model.onnx", "TMVA_PyTorch.hxx", "driver"),
+            ("model.onnx", "TMVA_PyTorch.hxx", "model.pt2", "driver"),
         ),
     ],
     "compare": [

@@ -3,8 +3,9 @@
 ``pymva gui TMVA.root -o plots/`` writes the plots of ROOT's TMVAGui for a TMVA output file as PNG
 and PDF, with ``plots/index.html`` showing them all (:func:`pymva.plotting.write_plots`).
 
-``pymva export WEIGHTS_XML --to onnx|cpp -o OUT`` writes the method of a weights file as an ONNX model
-or a header-only C++ file (:func:`pymva.export.export`, ``docs/deployment.md``).
+``pymva export WEIGHTS_XML --to onnx|cpp|torchscript|pt2 -o OUT`` writes the method of a weights file as
+an ONNX model, a header-only C++ file, a TorchScript file or a ``torch.export`` program
+(:func:`pymva.export.export`, ``docs/deployment.md``).
 """
 
 from __future__ import annotations
@@ -65,15 +66,20 @@ def _parser() -> argparse.ArgumentParser:
     gui.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     exp = sub.add_parser(
         "export",
-        help="write the method of a weights file as an ONNX model or a header-only C++ file",
+        help="write the method of a weights file as ONNX, header-only C++, TorchScript or torch.export",
         description=(
             "Write the method of a TMVA weights file (its variable transformations folded in) as an ONNX "
-            "model or as a header-only C++17 file with SOFIE's Session/infer interface."
+            "model, a header-only C++17 file with SOFIE's Session/infer interface, a TorchScript file or a "
+            "torch.export program (.pt2)."
         ),
     )
     exp.add_argument("weights", help="the .weights.xml file")
-    exp.add_argument("--to", required=True, choices=["onnx", "cpp"], help="the output format")
-    exp.add_argument("-o", "--output", required=True, help="the output file (e.g. model.onnx, TMVA_BDT.hxx)")
+    exp.add_argument(
+        "--to", required=True, choices=["onnx", "cpp", "torchscript", "pt2"], help="the output format"
+    )
+    exp.add_argument(
+        "-o", "--output", required=True, help="the output file (e.g. model.onnx, TMVA_BDT.hxx, model.pt2)"
+    )
     exp.add_argument("--name", default=None, help="the model name (C++ namespace TMVA_SOFIE_<name>)")
     exp.add_argument(
         "--user-code", default=None, help="PyTorch: the file that defines load_model_custom_objects"

@@ -25,6 +25,7 @@ __all__ = [
     "onnx",
     "onnxruntime",
     "pyplot",
+    "skl2onnx",
 ]
 
 
@@ -173,6 +174,25 @@ def onnx() -> Any:
             name="onnx",
         ) from exc
     return onnx_module
+
+
+def skl2onnx() -> Any:
+    """Return :mod:`skl2onnx` (scikit-learn models as ONNX, :mod:`pymva.export`).
+
+    Raises
+    ------
+    MissingExtraError
+        If skl2onnx is not installed (``pip install pymva[export]``).
+    """
+    try:
+        import skl2onnx as skl2onnx_module
+    except ModuleNotFoundError as exc:
+        raise MissingExtraError(
+            "the ONNX export of PyRandomForest, PyAdaBoost and PyGTB needs the package skl2onnx, which "
+            "is not installed; install it with: pip install pymva[export]",
+            name="skl2onnx",
+        ) from exc
+    return skl2onnx_module
 
 
 def onnxruntime() -> Any:

@@ -10,12 +10,13 @@ transformation) folded in::
     from pymva.export import export
     export("dataset/weights/TMVAClassification_PyTorch.weights.xml", "onnx", "model.onnx")
     export("dataset/weights/TMVAClassification_PyTorch.weights.xml", "cpp", "TMVA_PyTorch.hxx")
+    export("dataset/weights/TMVAClassification_PyTorch.weights.xml", "pt2", "model.pt2")
 
 or ``pymva export WEIGHTS_XML --to onnx -o model.onnx`` (:mod:`pymva.cli`).  ``docs/deployment.md``
 shows how to run the files in onnxruntime, ROOT's SOFIE and a C++ framework.
 
 Modules: :mod:`~pymva.export.model` (the method as arrays), :mod:`~pymva.export.onnx_graph`,
-:mod:`~pymva.export.cpp`, :mod:`~pymva.export.erfinv`, :mod:`~pymva.export.torchlayers`.
+:mod:`~pymva.export.cpp`, :mod:`~pymva.export.torchgraph` (TorchScript and ``torch.export``), :mod:`~pymva.export.erfinv`, :mod:`~pymva.export.torchlayers`.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from .model import EXPORTABLE, ExportModel, describe_method
 __all__ = ["EXPORTABLE", "FORMATS", "ExportModel", "describe_method", "export", "export_method"]
 
 #: The formats :func:`export` writes.
-FORMATS = ("onnx", "cpp")
+FORMATS = ("onnx", "cpp", "torchscript", "pt2")
 
 
 def _format(to: str) -> str:
@@ -52,7 +53,9 @@ def export_method(
     Parameters
     ----------
     method : MethodBase
-    to : {"onnx", "cpp"}
+    to : {"onnx", "cpp", "torchscript", "pt2"}
+        ``torchscript``: ``torch.jit.save`` of the traced graph; ``pt2``: ``torch.export.save`` of
+        the exported program (:mod:`~pymva.export.torchgraph`).
     output : path-like
         Written atomically: on any error an earlier file there is left as it was.
     name : str, optional
@@ -70,7 +73,8 @@ def export_method(
     ModelError
         For a method that cannot be exported (the message names it and what can be exported).
     MissingExtraError
-        For ONNX without the ``onnx`` package (``pip install pymva[export]``).
+        For ONNX without the ``onnx`` package (``pip install pymva[export]``), for ``torchscript``
+        or ``pt2`` without torch.
     """
     fmt = _format(to)
     target = check_output_path(output, argument="export(output)")
@@ -79,10 +83,14 @@ def export_method(
         from .onnx_graph import to_onnx
 
         data = to_onnx(model)
-    else:
+    elif fmt == "cpp":
         from .cpp import to_cpp
 
         data = to_cpp(model).encode()
+    else:
+        from .torchgraph import to_pt2, to_torchscript
+
+        data = to_torchscript(model) if fmt == "torchscript" else to_pt2(model)
     return write_bytes_atomically(target, data)
 
 
@@ -93,13 +101,13 @@ def export(
     name: str | None = None,
     **options: Any,
 ) -> Path:
-    """Read the weights file ``weights`` and write its method as ``to`` (``onnx`` or ``cpp``).
+    """Read the weights file ``weights`` and write its method as ``to`` (see :data:`FORMATS`).
 
     Parameters
     ----------
     weights : path-like
         A ``.weights.xml`` file.
-    to : {"onnx", "cpp"}
+    to : {"onnx", "cpp", "torchscript", "pt2"}
     output : path-like
     name : str, optional
         See :func:`export_method`.

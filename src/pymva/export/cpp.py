@@ -13,7 +13,8 @@ values with 17 significant digits, so that they are exact).  The arithmetic is t
 step (:mod:`pymva.export.model`): transformations in double, rounded to float after each element;
 the Gauss transformation's ``erfinv`` from :mod:`pymva.export.erfinv`'s polynomials plus one Newton
 step on ``std::erf``; Fisher in double, LD summed in float as TMVA does; the trees walked one after
-the other, their sums in double; dense networks in float (``Linear`` weights stored transposed so
+the other, their sums in double (scikit-learn's forests too: its thresholds rounded down to float
+so that ``x > cut`` decides as scikit-learn's ``x <= threshold`` on float32 inputs); dense networks in float (``Linear`` weights stored transposed so
 that the inner loop vectorises).  ``Session`` holds no state: ``infer`` may be called from several
 threads.
 """
@@ -30,13 +31,18 @@ from ..errors import ModelError
 from .erfinv import CENTRE_LIMIT, W_RANGE, coefficients
 from .model import (
     NAN_RESPONSE,
+    AnnModel,
     CdfStep,
     ExportModel,
     ForestModel,
+    HMatrixModel,
     LinearModel,
     MatrixStep,
     NormalizeStep,
+    SklearnModel,
+    SvmModel,
     TorchModel,
+    TransformStep,
 )
 
 __all__ = ["cpp_identifier", "to_cpp"]
@@ -68,6 +74,7 @@ class _Writer:
     def __init__(self) -> None:
         self.arrays: list[str] = []
         self.body: list[str] = []
+        self.prefix = "s"  # of the transformation steps' array names
 
     def array(self, name: str, ctype: str, values: npt.ArrayLike) -> str:
         arr = np.asarray(values).ravel()
@@ -86,35 +93,41 @@ class _Writer:
 
 def _gather(w: _Writer, s: int, idx: list[int]) -> None:
     k = len(idx)
-    w.array(f"s{s}_idx", "int", idx)
+    w.array(f"{w.prefix}{s}_idx", "int", idx)
     w.line("{")
     w.line(f"  double v[{k}], y[{k}];")
-    w.line(f"  for (int m = 0; m < {k}; ++m) v[m] = x[s{s}_idx[m]];")
+    w.line(f"  for (int m = 0; m < {k}; ++m) v[m] = x[{w.prefix}{s}_idx[m]];")
 
 
 def _scatter(w: _Writer, s: int, k: int) -> None:
-    w.line(f"  for (int m = 0; m < {k}; ++m) x[s{s}_idx[m]] = static_cast<float>(y[m]);")
+    w.line(f"  for (int m = 0; m < {k}; ++m) x[{w.prefix}{s}_idx[m]] = static_cast<float>(y[m]);")
     w.line("}")
 
 
 def _steps(w: _Writer, model: ExportModel) -> None:
-    for s, step in enumerate(model.steps):
+    _apply_steps(w, model.steps)
+
+
+def _apply_steps(w: _Writer, steps: list[TransformStep]) -> None:
+    for s, step in enumerate(steps):
         k = len(step.idx)
         _gather(w, s, step.idx)
         if isinstance(step, NormalizeStep):
-            w.array(f"s{s}_lo", "double", step.lo)
-            w.array(f"s{s}_rng", "double", step.rng)
-            w.array(f"s{s}_ok", "unsigned char", step.ok.astype(np.uint8))
+            w.array(f"{w.prefix}{s}_lo", "double", step.lo)
+            w.array(f"{w.prefix}{s}_rng", "double", step.rng)
+            w.array(f"{w.prefix}{s}_ok", "unsigned char", step.ok.astype(np.uint8))
             w.line(f"  for (int m = 0; m < {k}; ++m)")
-            w.line(f"    y[m] = s{s}_ok[m] ? ((v[m] - s{s}_lo[m]) / s{s}_rng[m]) * 2.0 - 1.0 : 0.0;")
+            w.line(
+                f"    y[m] = {w.prefix}{s}_ok[m] ? ((v[m] - {w.prefix}{s}_lo[m]) / {w.prefix}{s}_rng[m]) * 2.0 - 1.0 : 0.0;"
+            )
         elif isinstance(step, MatrixStep):
-            w.array(f"s{s}_mat", "double", step.matrix)
+            w.array(f"{w.prefix}{s}_mat", "double", step.matrix)
             if step.mean is not None:
-                w.array(f"s{s}_mean", "double", step.mean)
-                w.line(f"  for (int m = 0; m < {k}; ++m) v[m] -= s{s}_mean[m];")
+                w.array(f"{w.prefix}{s}_mean", "double", step.mean)
+                w.line(f"  for (int m = 0; m < {k}; ++m) v[m] -= {w.prefix}{s}_mean[m];")
             w.line(f"  for (int m = 0; m < {k}; ++m) {{")
             w.line("    double acc = 0.0;")
-            w.line(f"    for (int l = 0; l < {k}; ++l) acc += v[l] * s{s}_mat[l * {k} + m];")
+            w.line(f"    for (int l = 0; l < {k}; ++l) acc += v[l] * {w.prefix}{s}_mat[l * {k} + m];")
             w.line("    y[m] = acc;")
             w.line("  }")
         else:
@@ -133,15 +146,15 @@ def _cdf(w: _Writer, s: int, step: CdfStep) -> None:
         else:
             start[j], width[j] = tab[0], tab[1]
             fine[j] = tab[2]
-    w.array(f"s{s}_start", "double", start)
-    w.array(f"s{s}_width", "double", width)
-    w.array(f"s{s}_degenerate", "unsigned char", degenerate)
-    w.array(f"s{s}_fine", "float", fine)
+    w.array(f"{w.prefix}{s}_start", "double", start)
+    w.array(f"{w.prefix}{s}_width", "double", width)
+    w.array(f"{w.prefix}{s}_degenerate", "unsigned char", degenerate)
+    w.array(f"{w.prefix}{s}_fine", "float", fine)
     w.line(f"  for (int m = 0; m < {k}; ++m) {{")
     w.line("    double c = 0.5;")
-    w.line(f"    if (!s{s}_degenerate[m]) {{")
-    w.line(f"      const float* fine = s{s}_fine + m * 10000;")
-    w.line(f"      double t = (v[m] - s{s}_start[m]) / s{s}_width[m];")
+    w.line(f"    if (!{w.prefix}{s}_degenerate[m]) {{")
+    w.line(f"      const float* fine = {w.prefix}{s}_fine + m * 10000;")
+    w.line(f"      double t = (v[m] - {w.prefix}{s}_start[m]) / {w.prefix}{s}_width[m];")
     w.line("      double i = std::min(std::max(std::floor(t), 0.0), 9998.0);")
     w.line("      const int ii = static_cast<int>(i);")
     w.line("      const double lo = fine[ii], slope = static_cast<double>(fine[ii + 1]) - lo;")
@@ -217,7 +230,7 @@ def _forest(w: _Writer, f: ForestModel) -> str:
     w.array("bdt_value", "double", f.value)
     n_trees = len(f.roots)
     cmp = ">" if f.strict else ">="
-    k = f.n_classes if f.combine == "multiclass" else 1
+    k = f.n_classes if f.combine in ("multiclass", "class_average") else 1
     w.line(f"double sums[{k}] = {{}};")
     w.line(f"for (int t = 0; t < {n_trees}; ++t) {{")
     w.line("  int node = bdt_roots[t];")
@@ -234,6 +247,10 @@ def _forest(w: _Writer, f: ForestModel) -> str:
         w.line(f"  for (int j = 0; j < {k}; ++j) if (j != i) norm += std::exp(sums[j] - sums[i]);")
         w.line("  raw[i] = 1.0 / (1.0 + norm);")
         w.line("}")
+    elif f.combine == "class_average":
+        w.line(f"for (int i = 0; i < {k}; ++i) raw[i] = sums[i] / {_d(f.norm)};")
+    elif f.combine == "logistic":
+        w.line("raw[0] = 1.0 / (1.0 + std::exp(-sums[0]));")
     elif f.combine == "average":
         w.line(f"raw[0] = sums[0] / {_d(f.norm)};")
     elif f.combine == "grad_regression":
@@ -291,6 +308,145 @@ def _torch(w: _Writer, tm: TorchModel, n_var: int) -> str:
     return "h"
 
 
+_ACTIVATION = {
+    "linear": "{z}",
+    "sigmoid": "1.0 / (1.0 + std::exp(-{z}))",
+    "tanh": "std::tanh({z})",
+    "fast_tanh": "fast_tanh({z})",
+    "ReLU": "({z} > 0.0 ? {z} : 0.0)",
+    "radial": "std::exp(-0.5 * {z} * {z})",
+}
+
+_FAST_TANH = """// TMVA's TActivationTanh::fast_tanh: a rational approximation evaluated in float
+inline double fast_tanh(double x) {
+  if (x > 4.97) return 1.0;
+  if (x < -4.97) return -1.0;
+  const float x2 = static_cast<float>(x * x);
+  const float a = static_cast<float>(x * static_cast<double>(135135.0f + x2 * (17325.0f + x2 * (378.0f + x2))));
+  const float b = 135135.0f + x2 * (62370.0f + x2 * (3150.0f + x2 * 28.0f));
+  return static_cast<double>(a / b);
+}
+"""
+
+
+def _ann(w: _Writer, m: AnnModel, n_var: int) -> str:
+    widest = max([n_var] + [W.shape[1] for W in m.weights])
+    w.line(f"double h[{widest}], g[{widest}];")
+    w.line(f"for (int j = 0; j < {n_var}; ++j) h[j] = x[j];")
+    width = n_var
+    last = len(m.weights) - 1
+    for li, W in enumerate(m.weights):
+        n_in, n_out = W.shape[0] - 1, W.shape[1]
+        if n_in != width:
+            raise ModelError(f"the MLP's layer {li} takes {n_in} inputs, gets {width}")
+        if m.input_type == "sum":
+            Wc, term = W, "row[o] * hi"
+        elif m.input_type == "sqsum":
+            Wc, term = W * W, "row[o] * (hi * hi)"
+        else:
+            Wc, term = np.abs(W), "row[o] * std::fabs(hi)"
+        w.array(f"m{li}_w", "double", Wc)
+        w.line(f"for (int o = 0; o < {n_out}; ++o) g[o] = 0.0;")
+        w.line(f"for (int i = 0; i <= {n_in}; ++i) {{")
+        w.line(f"  const double hi = i < {n_in} ? h[i] : 1.0;")
+        w.line(f"  const double* row = m{li}_w + i * {n_out};")
+        w.line(f"  for (int o = 0; o < {n_out}; ++o) g[o] += {term};")
+        w.line("}")
+        act = m.output if li == last else m.hidden
+        if act == "tanh" and m.fast_tanh:
+            act = "fast_tanh"
+        w.line(f"for (int o = 0; o < {n_out}; ++o) h[o] = {_ACTIVATION[act].format(z='g[o]')};")
+        width = n_out
+    if m.softmax:
+        w.line("{")
+        w.line("  double mx = h[0], sum = 0.0;")
+        w.line(f"  for (int o = 1; o < {width}; ++o) mx = std::max(mx, h[o]);")
+        w.line(f"  for (int o = 0; o < {width}; ++o) {{ h[o] = std::exp(h[o] - mx); sum += h[o]; }}")
+        w.line(f"  for (int o = 0; o < {width}; ++o) h[o] /= sum;")
+        w.line("}")
+    w.line(f"float raw[{width}];")
+    w.line(f"for (int o = 0; o < {width}; ++o) raw[o] = static_cast<float>(h[o]);")
+    return "raw"
+
+
+def _hmatrix(w: _Writer, m: HMatrixModel, n_var: int) -> str:
+    w.line("double chi[2];")
+    for c, (steps, mean, inv) in enumerate(((m.steps_s, m.mean_s, m.inv_s), (m.steps_b, m.mean_b, m.inv_b))):
+        w.array(f"hm{c}_mean", "double", mean)
+        w.array(f"hm{c}_inv", "double", inv)
+        w.line("{")
+        w.line(f"  float xc[{n_var}];")
+        w.line(f"  for (int j = 0; j < {n_var}; ++j) xc[j] = x[j];")
+        if steps:
+            w.line("  {")
+            w.line("  float* const x = xc;  // the steps below transform xc with this class's parameters")
+            w.prefix = f"h{c}s"
+            _apply_steps(w, steps)
+            w.prefix = "s"
+            w.line("  }")
+        w.line(f"  double d[{n_var}];")
+        w.line(f"  for (int j = 0; j < {n_var}; ++j) d[j] = static_cast<double>(xc[j]) - hm{c}_mean[j];")
+        w.line("  double q = 0.0;")
+        w.line(f"  for (int j = 0; j < {n_var}; ++j) {{")
+        w.line("    double r = 0.0;")
+        w.line(f"    for (int k = 0; k < {n_var}; ++k) r += d[k] * hm{c}_inv[k * {n_var} + j];")
+        w.line("    q += r * d[j];")
+        w.line("  }")
+        w.line(f"  chi[{c}] = q;")
+        w.line("}")
+    w.line("float raw[1];")
+    w.line("raw[0] = static_cast<float>((chi[1] - chi[0]) / (chi[0] + chi[1]));")
+    return "raw"
+
+
+def _svm(w: _Writer, m: SvmModel, n_var: int) -> str:
+    n_sv = len(m.coef)
+    w.array("svm_sv", "float", m.support_vectors)
+    w.array("svm_coef", "float", m.coef)
+    if m.gammas:
+        w.array("svm_gammas", "float", np.asarray(m.gammas, dtype=np.float32))
+    w.line("double s = 0.0;")
+    w.line(f"for (int i = 0; i < {n_sv}; ++i) {{")
+    w.line(f"  const float* v = svm_sv + i * {n_var};")
+    w.line("  float k = 0.0f;")
+    for n, name in enumerate(m.elementary):
+        w.line("  {")
+        if name == "RBF":
+            w.line("    float norm = 0.0f;")
+            w.line(f"    for (int j = 0; j < {n_var}; ++j) {{ const float d = x[j] - v[j]; norm += d * d; }}")
+            w.line(
+                f"    const float e = static_cast<float>(std::exp(-static_cast<double>(norm * {_f(m.gamma)})));"
+            )
+        elif name == "MultiGauss":
+            w.line("    float e = 1.0f;")
+            w.line(f"    for (int j = 0; j < {n_var}; ++j) {{")
+            w.line("      const float d = x[j] - v[j];")
+            w.line("      const float arg = (d * d) * svm_gammas[j];")
+            w.line(
+                "      e = static_cast<float>(static_cast<double>(e) * std::exp(-static_cast<double>(arg)));"
+            )
+            w.line("    }")
+        else:
+            w.line(f"    float prod = {_f(m.theta)};")
+            w.line(f"    for (int j = 0; j < {n_var}; ++j) prod += x[j] * v[j];")
+            w.line(
+                f"    const float e = static_cast<float>(std::pow(static_cast<double>(prod), {int(m.order)}));"
+            )
+        if n == 0:
+            w.line("    k = e;")
+        else:
+            w.line(f"    k = k {'*' if m.kernel == 'Prod' else '+'} e;")
+        w.line("  }")
+    w.line("  s += static_cast<double>(k * svm_coef[i]);")
+    w.line("}")
+    w.line("float raw[1];")
+    if m.regression:
+        w.line(f"raw[0] = static_cast<float>(s + {_d(m.bias)});")
+    else:
+        w.line(f"raw[0] = static_cast<float>(1.0 / (1.0 + std::exp(s - {_d(m.bias)})));")
+    return "raw"
+
+
 def to_cpp(model: ExportModel) -> str:
     """The C++ header of ``model`` (see the module docstring); namespace ``TMVA_SOFIE_<name>``.
 
@@ -298,7 +454,8 @@ def to_cpp(model: ExportModel) -> str:
     ------
     ModelError
         For a PyTorch model that is not a plain sequence of the supported dense layers
-        (:mod:`pymva.export.torchlayers`).
+        (:mod:`pymva.export.torchlayers`), or a scikit-learn classifier without a tree form
+        (:func:`pymva.export.model._sklearn_forest` says why).
     """
     ident = cpp_identifier(model.name)
     n_var, n_out = model.n_variables, model.n_outputs
@@ -316,6 +473,20 @@ def to_cpp(model: ExportModel) -> str:
         raw = _linear(w, m, n_var)
     elif isinstance(m, ForestModel):
         raw = _forest(w, m)
+    elif isinstance(m, AnnModel):
+        raw = _ann(w, m, n_var)
+    elif isinstance(m, SvmModel):
+        raw = _svm(w, m, n_var)
+    elif isinstance(m, HMatrixModel):
+        raw = _hmatrix(w, m, n_var)
+    elif isinstance(m, SklearnModel):
+        if m.forest is None:
+            raise ModelError(
+                f"method {model.method_type}::{model.name} cannot be written as C++: {m.forest_problem}; "
+                "C++ takes RandomForest, AdaBoost (decision-tree base estimator) and GradientBoosting "
+                "(constant Init) forests; use --to onnx"
+            )
+        raw = _forest(w, m.forest)
     else:
         raw = _torch(w, m, n_var)
     for t, (idx, lo, rng) in enumerate(model.target_steps):
@@ -326,10 +497,14 @@ def to_cpp(model: ExportModel) -> str:
         w.line(f"  const double t = {raw}[t{t}_idx[m]];")
         w.line(f"  {raw}[t{t}_idx[m]] = static_cast<float>(t{t}_lo[m] + (t + 1.0) * 0.5 * t{t}_rng[m]);")
         w.line("}")
-    first = model.select or 0
+    first = (model.select or 0) if isinstance(m, TorchModel) else 0
     w.line(f"for (int o = 0; o < {n_out}; ++o) out[o] = static_cast<float>({raw}[o + {first}]);")
     guard = f"TMVA_SOFIE_{ident.upper()}_HXX"
-    needs_erfinv = any(isinstance(s, CdfStep) and s.gauss for s in model.steps)
+    all_steps = list(model.steps)
+    if isinstance(m, HMatrixModel):
+        all_steps += m.steps_s + m.steps_b
+    needs_erfinv = any(isinstance(s, CdfStep) and s.gauss for s in all_steps)
+    needs_fast_tanh = isinstance(m, AnnModel) and m.fast_tanh and "tanh" in (m.hidden, m.output)
     arrays = "\n".join(w.arrays)
     body = "\n".join(w.body)
     variables = ", ".join(model.variables)
@@ -350,7 +525,7 @@ namespace TMVA_SOFIE_{ident} {{
 namespace detail {{
 {arrays}
 
-{_erfinv_code() if needs_erfinv else ""}
+{_erfinv_code() if needs_erfinv else ""}{_FAST_TANH if needs_fast_tanh else ""}
 inline void evaluate(const float* in, float* out) {{
 {body}
 }}

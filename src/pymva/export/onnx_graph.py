@@ -7,7 +7,9 @@ arithmetic).  Transformations run in float64 (``Cast`` in and out, rounded to fl
 element as the Reader rounds), the Gauss transformation as its 10000-bin lookup (``Floor``,
 ``Gather``) and :mod:`pymva.export.erfinv`'s polynomials; Fisher as a ``Gemm``, LD summed in float32 variable by variable as TMVA sums it; a BDT as
 ``depth`` rounds of ``Gather``/``GatherElements``/``Where`` over the padded node arrays of all trees
-at once, its sums in float64; a PyTorch network through ``torch.onnx.export`` (TorchScript
+at once, its sums in float64; a ``.pt2`` PyTorch model through the dynamo-based
+``torch.onnx.export``; PyRandomForest/PyAdaBoost/PyGTB through skl2onnx (``ai.onnx.ml``
+opset :data:`ML_OPSET`, ``predict_proba`` without ZipMap); a PyTorch network through ``torch.onnx.export`` (TorchScript
 exporter, opset :data:`OPSET`), inlined after the transformations.
 
 Opset :data:`OPSET`, IR version :data:`IR_VERSION`: what onnxruntime ≥ 1.16 and ROOT's SOFIE read.
@@ -26,13 +28,18 @@ from ..errors import ModelError
 from .erfinv import CENTRE_LIMIT, W_RANGE, coefficients
 from .model import (
     NAN_RESPONSE,
+    AnnModel,
     CdfStep,
     ExportModel,
     ForestModel,
+    HMatrixModel,
     LinearModel,
     MatrixStep,
     NormalizeStep,
+    SklearnModel,
+    SvmModel,
     TorchModel,
+    TransformStep,
 )
 
 __all__ = ["IR_VERSION", "OPSET", "to_onnx"]
@@ -41,6 +48,8 @@ __all__ = ["IR_VERSION", "OPSET", "to_onnx"]
 OPSET = 18
 #: The IR version written into the files.
 IR_VERSION = 8
+#: The ``ai.onnx.ml`` opset of the scikit-learn graphs (skl2onnx's tree ensembles).
+ML_OPSET = 3
 
 _CUMULANT_CLIP = 1.0e-9
 _ERFINV_CLIP = 0.99999999
@@ -141,8 +150,11 @@ def _cdf(g: _Graph, xd: str, step: CdfStep) -> str:
 
 
 def _transforms(g: _Graph, x: str, model: ExportModel) -> str:
-    n = model.n_variables
-    for step in model.steps:
+    return _apply_steps(g, x, model.steps, model.n_variables)
+
+
+def _apply_steps(g: _Graph, x: str, steps: list[TransformStep], n: int) -> str:
+    for step in steps:
         xd = g.cast(_columns(g, x, step.idx, n), "double")
         if isinstance(step, NormalizeStep):
             y = g.op("Div", g.op("Sub", xd, g.const(step.lo)), g.const(step.rng))
@@ -200,41 +212,204 @@ def _linear(g: _Graph, x: str, m: LinearModel) -> str:
     return acc
 
 
-def _torch_graph(g: _Graph, x: str, tm: TorchModel, n_var: int) -> str:
-    import onnx
+def _fast_tanh(g: _Graph, z: str) -> str:
+    """TMVA's ``TActivationTanh::fast_tanh`` (float intermediate values) of the float64 ``z``."""
+    x2 = g.cast(g.op("Mul", z, z), "float")
+
+    def f(v: float) -> str:
+        return g.const(v, np.float32)
+
+    inner = g.op(
+        "Add",
+        f(135135.0),
+        g.op("Mul", x2, g.op("Add", f(17325.0), g.op("Mul", x2, g.op("Add", f(378.0), x2)))),
+    )
+    a = g.cast(g.op("Mul", z, g.cast(inner, "double")), "float")
+    b = g.op(
+        "Add",
+        f(135135.0),
+        g.op(
+            "Mul",
+            x2,
+            g.op("Add", f(62370.0), g.op("Mul", x2, g.op("Add", f(3150.0), g.op("Mul", x2, f(28.0))))),
+        ),
+    )
+    out = g.cast(g.op("Div", a, b), "double")
+    out = g.op("Where", g.op("Greater", z, g.const(4.97)), g.const(1.0), out)
+    return g.op("Where", g.op("Less", z, g.const(-4.97)), g.const(-1.0), out)
+
+
+def _ann(g: _Graph, x: str, m: AnnModel) -> str:
+    a = g.cast(x, "double")
+    last = len(m.weights) - 1
+    for i, W in enumerate(m.weights):
+        w, bias = W[:-1], W[-1]
+        if m.input_type == "sum":
+            z = g.op("Add", g.op("MatMul", a, g.const(w)), g.const(bias))
+        elif m.input_type == "sqsum":
+            z = g.op("Add", g.op("MatMul", g.op("Mul", a, a), g.const(w * w)), g.const(bias * bias))
+        else:
+            z = g.op("Add", g.op("MatMul", g.op("Abs", a), g.const(np.abs(w))), g.const(np.abs(bias)))
+        act = m.output if i == last else m.hidden
+        if act == "linear":
+            a = z
+        elif act == "sigmoid":
+            a = g.op("Div", g.const(1.0), g.op("Add", g.const(1.0), g.op("Exp", g.op("Neg", z))))
+        elif act == "tanh":
+            a = _fast_tanh(g, z) if m.fast_tanh else g.op("Tanh", z)
+        elif act == "ReLU":
+            a = g.op("Max", z, g.const(0.0))
+        else:  # radial
+            a = g.op("Exp", g.op("Mul", g.op("Mul", z, z), g.const(-0.5)))
+    if m.softmax:
+        a = g.op("Softmax", a, axis=1)
+    return g.cast(a, "float")
+
+
+def _hmatrix(g: _Graph, x: str, m: HMatrixModel, n_var: int) -> str:
+    chi = []
+    for steps, mean, inv in ((m.steps_s, m.mean_s, m.inv_s), (m.steps_b, m.mean_b, m.inv_b)):
+        d = g.op("Sub", g.cast(_apply_steps(g, x, steps, n_var), "double"), g.const(mean))
+        q = g.op("Mul", g.op("MatMul", d, g.const(inv)), d)
+        chi.append(g.op("ReduceSum", q, g.const([1], np.int64), keepdims=1))
+    chi_s, chi_b = chi
+    return g.cast(g.op("Div", g.op("Sub", chi_b, chi_s), g.op("Add", chi_s, chi_b)), "float")
+
+
+def _svm(g: _Graph, x: str, m: SvmModel) -> str:
+    """The SVM response in SVKernelFunction's float32 arithmetic, over all support vectors at once."""
+    sv = m.support_vectors
+    n_var = sv.shape[1]
+    cols = [g.op("Gather", x, g.const([j], np.int64), axis=1) for j in range(n_var)]  # (N, 1) each
+
+    def diff(j: int) -> str:
+        return g.op("Sub", cols[j], g.const(sv[:, j].reshape(1, -1), np.float32))  # (N, n_sv)
+
+    out = ""
+    for name in m.elementary:
+        if name == "RBF":
+            norm = ""
+            for j in range(n_var):
+                d = diff(j)
+                dd = g.op("Mul", d, d)
+                norm = dd if not norm else g.op("Add", norm, dd)
+            arg = g.cast(g.op("Mul", norm, g.const(m.gamma, np.float32)), "double")
+            k = g.cast(g.op("Exp", g.op("Neg", arg)), "float")
+        elif name == "MultiGauss":
+            k = ""
+            for j in range(n_var):
+                d = diff(j)
+                arg = g.cast(g.op("Mul", g.op("Mul", d, d), g.const(m.gammas[j], np.float32)), "double")
+                e = g.op("Exp", g.op("Neg", arg))
+                k = g.cast(e if not k else g.op("Mul", g.cast(k, "double"), e), "float")
+        else:  # Polynomial
+            prod = g.const(np.float32(m.theta), np.float32)
+            for j in range(n_var):
+                prod = g.op("Add", prod, g.op("Mul", cols[j], g.const(sv[:, j].reshape(1, -1), np.float32)))
+            k = g.cast(g.op("Pow", g.cast(prod, "double"), g.const(float(m.order))), "float")
+        out = k if not out else g.op("Mul" if m.kernel == "Prod" else "Add", out, k)
+    terms = g.cast(g.op("Mul", out, g.const(m.coef.reshape(1, -1), np.float32)), "double")
+    total = g.op("ReduceSum", terms, g.const([1], np.int64), keepdims=1)
+    if m.regression:
+        return g.cast(g.op("Add", total, g.const(m.bias)), "float")
+    e = g.op("Exp", g.op("Sub", total, g.const(m.bias)))
+    return g.cast(g.op("Div", g.const(1.0), g.op("Add", g.const(1.0), e)), "float")
+
+
+def _torchscript_exporter(module: Any, n_var: int) -> bytes:
     import torch
 
     example = torch.zeros((2, n_var), dtype=torch.float32)
     buf = io.BytesIO()
+    torch.onnx.export(
+        module,
+        (example,),
+        buf,  # type: ignore[arg-type]  # a file object works with the TorchScript exporter
+        dynamo=False,
+        opset_version=OPSET,
+        input_names=["input"],
+        output_names=["output"],
+        dynamic_axes={"input": {0: "N"}, "output": {0: "N"}},
+    )
+    return buf.getvalue()
+
+
+def _dynamo_exporter(program: Any, n_var: int) -> bytes:
+    """A ``torch.export`` program (a ``.pt2`` model) through the dynamo-based ``torch.onnx.export``."""
+    import onnx.inliner
+    import torch
+
+    example = torch.zeros((2, n_var), dtype=torch.float32)
+    ep = torch.export.export(program, (example,), dynamic_shapes=({0: torch.export.Dim("N")},))
+    onnx_program = torch.onnx.export(ep, dynamo=True, opset_version=OPSET, optimize=True, verbose=False)
+    assert onnx_program is not None
+    proto = onnx.inliner.inline_local_functions(onnx_program.model_proto)
+    return bytes(proto.SerializeToString())
+
+
+def _torch_graph(g: _Graph, x: str, tm: TorchModel, n_var: int) -> str:
+    import onnx
+
+    from ..methods.exportedprogram import ExportedModule
+
     was_training = tm.module.training
     tm.module.eval()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            torch.onnx.export(
-                tm.module,
-                (example,),
-                buf,  # type: ignore[arg-type]  # a file object works with the TorchScript exporter
-                dynamo=False,
-                opset_version=OPSET,
-                input_names=["input"],
-                output_names=["output"],
-                dynamic_axes={"input": {0: "N"}, "output": {0: "N"}},
-            )
+            if isinstance(tm.module, ExportedModule):
+                data = _dynamo_exporter(tm.module.program, n_var)
+            else:
+                data = _torchscript_exporter(tm.module, n_var)
     except Exception as exc:
         raise ModelError(
             f"torch.onnx.export failed on the PyTorch model: {type(exc).__name__}: {exc}"
         ) from exc
     finally:
         tm.module.train(was_training)
-    net = onnx.load_from_string(buf.getvalue())
+    net = onnx.load_from_string(data)
     prefix = g.name("net") + "/"
     net = onnx.compose.add_prefix(net, prefix)
     graph = net.graph
+    g.nodes.append(g.h.make_node("Identity", [x], [graph.input[0].name]))
+    g.nodes.extend(graph.node)
+    g.inits.extend(graph.initializer)
+    return g.op("Identity", graph.output[0].name)
+
+
+def _sklearn_graph(g: _Graph, x: str, sm: SklearnModel, n_var: int, n_classes: int) -> str:
+    """skl2onnx's graph of the estimator (``predict_proba``, no ZipMap), inlined; columns by class."""
+    from ..extras import skl2onnx as skl2onnx_extra
+
+    skl2onnx = skl2onnx_extra()
+    import onnx
+    from skl2onnx.common.data_types import FloatTensorType
+
+    try:
+        net = skl2onnx.convert_sklearn(
+            sm.estimator,
+            initial_types=[("input", FloatTensorType([None, n_var]))],
+            target_opset={"": OPSET, "ai.onnx.ml": ML_OPSET},
+            options={id(sm.estimator): {"zipmap": False}},
+        )
+    except Exception as exc:
+        raise ModelError(
+            f"skl2onnx could not convert the {type(sm.estimator).__name__}: {type(exc).__name__}: {exc}"
+        ) from exc
+    prefix = g.name("skl") + "/"
+    net = onnx.compose.add_prefix(net, prefix)
+    graph = net.graph
+    outputs = [o.name for o in graph.output]
+    proba = next((o for o in outputs if o.endswith("probabilities")), outputs[-1])
     g.nodes.append(g.h.make_node("Identity", [x], [prefix + "input"]))
     g.nodes.extend(graph.node)
     g.inits.extend(graph.initializer)
-    return g.op("Identity", prefix + "output")
+    out = g.op("Identity", proba)
+    if sm.columns != list(range(n_classes)):
+        place = np.zeros((len(sm.columns), n_classes), dtype=np.float32)
+        place[np.arange(len(sm.columns)), sm.columns] = 1.0
+        out = g.op("MatMul", out, g.const(place, np.float32))
+    return out
 
 
 def to_onnx(model: ExportModel) -> bytes:
@@ -243,9 +418,10 @@ def to_onnx(model: ExportModel) -> bytes:
     Raises
     ------
     MissingExtraError
-        Without the ``onnx`` package (``pip install pymva[export]``).
+        Without the ``onnx`` package, or ``skl2onnx`` for a scikit-learn method
+        (``pip install pymva[export]``).
     ModelError
-        When ``torch.onnx.export`` fails on a PyTorch model.
+        When ``torch.onnx.export`` fails on a PyTorch model, or skl2onnx on a scikit-learn one.
     """
     from ..extras import onnx as onnx_extra
 
@@ -263,6 +439,14 @@ def to_onnx(model: ExportModel) -> bytes:
         raw = _linear(g, x, m)
     elif isinstance(m, ForestModel):
         raw = g.cast(_forest(g, x, m), "float")
+    elif isinstance(m, SklearnModel):
+        raw = _sklearn_graph(g, x, m, n, model.n_raw)
+    elif isinstance(m, AnnModel):
+        raw = _ann(g, x, m)
+    elif isinstance(m, SvmModel):
+        raw = _svm(g, x, m)
+    elif isinstance(m, HMatrixModel):
+        raw = _hmatrix(g, x, m, n)
     else:
         raw = _torch_graph(g, x, m, n)
     if model.select is not None:
@@ -290,7 +474,8 @@ def to_onnx(model: ExportModel) -> bytes:
     )
     proto = g.h.make_model(
         graph,
-        opset_imports=[g.h.make_opsetid("", OPSET)],
+        opset_imports=[g.h.make_opsetid("", OPSET)]
+        + ([g.h.make_opsetid("ai.onnx.ml", ML_OPSET)] if isinstance(m, SklearnModel) else []),
         producer_name="pymva",
         ir_version=IR_VERSION,
     )
