@@ -34,8 +34,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .memory import release_free_memory
-
 __all__ = ["READ_BYTES", "BasketLayout", "BasketRead", "ChunkPlan", "iterate_flat", "plan_reads"]
 
 #: Uncompressed basket bytes decompressed by one read (one ``TTree.arrays`` call).
@@ -243,8 +241,6 @@ def iterate_flat(
     pieces = {name: _Pieces() for name in branches}
     budget = READ_BYTES if read_bytes is None else read_bytes
     for chunk in plan_reads(layouts, n_entries, step, budget):
-        if chunk.reads:
-            release_free_memory()  # the baskets read before, handed out by now
         for read in chunk.reads:
             wanted = frozenset(read.branches)
             got = tree.arrays(
