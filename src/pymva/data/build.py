@@ -307,10 +307,11 @@ def _weights_in_place(
     the order), without keeping the order's global indices while reading.
     """
     used = destination >= 0
-    if used.all():
-        rows, w = destination, w_all
-    else:
-        rows, w = destination[used], w_all[used]
+    if used.all():  # every event has a row: one scatter, the two samples are the halves
+        rows_w = np.empty(n_train + n_test, dtype=np.float32)
+        rows_w[destination] = w_all
+        return rows_w[:n_train], rows_w[n_train:]
+    rows, w = destination[used], w_all[used]
     is_train = rows < n_train
     train_w = np.empty(n_train, dtype=np.float32)
     test_w = np.empty(n_test, dtype=np.float32)
@@ -798,12 +799,11 @@ class _DataSetBuilder:
                         f"tree types and nTrain_{c.name}, or use NormMode=NumEvents or None"
                     )
                 _log_factory.warning("Dataset[%s] : %s", self.name, why)
-        train_sums = [
-            float(np.sum(w_all[offsets[k] + sp.train], dtype=np.float64)) for k, sp in enumerate(splits)
-        ]
-        test_sums = [
-            float(np.sum(w_all[offsets[k] + sp.test], dtype=np.float64)) for k, sp in enumerate(splits)
-        ]
+        # the class's weights indexed in the split's order (no shifted copy of the indices)
+        class_w = [w_all[offsets[k] : offsets[k + 1]] for k in range(len(splits))]
+        train_sums = [float(np.sum(class_w[k][sp.train], dtype=np.float64)) for k, sp in enumerate(splits)]
+        test_sums = [float(np.sum(class_w[k][sp.test], dtype=np.float64)) for k, sp in enumerate(splits)]
+        del class_w
         factors = renormalisation_factors(train_sizes, train_sums, opts.NormMode, dsi.GetClassNames())
         self._report_renormalisation(
             opts.NormMode, counts, train_sizes, test_sizes, train_sums, test_sums, factors, config
@@ -855,6 +855,8 @@ class _DataSetBuilder:
         if any(f != 1.0 for f in factors):
             factor_arr = np.asarray(factors, dtype=np.float64)
             train_w = np.multiply(train_w, factor_arr[train_cls]).astype(np.float32)
+            if test_w.base is not None:  # a half of the planned rows' weights: let the other half go
+                test_w = test_w.copy()
 
         # values: already in place (plan), or written block by block while the chunks are released
         if plan is None:
