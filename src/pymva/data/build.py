@@ -163,7 +163,10 @@ class _DirectPlan:
     ----------
     counts : list of ClassCounts
         The numbers the plan was made for; the events read must match them.
-    splits : list of ClassSplit
+    requested : list of (int, int)
+        The numbers of training and testing events requested per class; with the split seed they
+        give the split again after reading (same draws), so its index arrays are not held while
+        reading.
     warnings : list of (format, args)
         The split's warnings, logged after reading where TMVA logs them.
     classes : (train_cls, test_cls)
@@ -183,7 +186,7 @@ class _DirectPlan:
     """
 
     counts: list[ClassCounts]
-    splits: list[ClassSplit]
+    requested: list[tuple[int, int]]
     warnings: list[tuple[str, tuple[Any, ...]]]
     classes: tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]
     destination: npt.NDArray[np.integer[Any]]
@@ -699,12 +702,13 @@ class _DataSetBuilder:
         train_src, test_src, train_cls, test_cls = _final_order(splits, offsets, opts.mix_mode, rng)
         n_train, n_test = len(train_src), len(test_src)
         destination = _destination(train_src, test_src, int(offsets[-1]))
-        del train_src, test_src  # the weights are put in place through ``destination`` after reading
+        # the weights are put in place through ``destination`` after reading; the split is drawn again
+        del train_src, test_src, splits
         release_free_memory()  # the temporaries of the split and the mixing, before reading
         arrays, outputs = self._final_arrays(n_train, n_test)
         return _DirectPlan(
             counts=counts,
-            splits=splits,
+            requested=requested,
             warnings=warnings,
             classes=(train_cls, test_cls),
             destination=destination,
@@ -769,7 +773,16 @@ class _DataSetBuilder:
         if plan is None:
             splits = split_classes(counts, requested, opts.SplitMode, rng, dataset=self.name)
         else:
-            splits = plan.splits
+            # the plan's split again: same counts, same seed, same draws (its warnings logged once)
+            splits = split_classes(
+                plan.counts,
+                plan.requested,
+                opts.SplitMode,
+                make_rng(opts.SplitSeed),
+                dataset=self.name,
+                warnings=[],
+            )
+            release_free_memory()  # the split's temporaries
             for fmt, args in plan.warnings:
                 _log_split.warning(fmt, *args)
 
