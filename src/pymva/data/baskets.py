@@ -37,7 +37,7 @@ import numpy.typing as npt
 __all__ = ["READ_BYTES", "BasketLayout", "BasketRead", "ChunkPlan", "iterate_flat", "plan_reads"]
 
 #: Uncompressed basket bytes decompressed by one read (one ``TTree.arrays`` call).
-READ_BYTES = 4 * 1024 * 1024
+READ_BYTES = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True)
