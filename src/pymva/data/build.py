@@ -27,10 +27,8 @@ Size: over 800 lines on purpose — this is one TMVA procedure (``DataSetFactory
 from __future__ import annotations
 
 import copy
-import ctypes
 import logging
 import math
-import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +52,7 @@ from .info import (
     _TreeInfo,
     format_correlation_matrix,
 )
+from .memory import release_free_memory
 from .selection import ChunkSelection
 from .split import (
     Chunk,
@@ -80,35 +79,12 @@ _log_split = logging.getLogger("pymva.data.split")
 
 
 #: Bytes of float64 event values built per chunk; sets the number of entries read at a time.
-CHUNK_BYTES = 16 * 1024 * 1024
+CHUNK_BYTES = 8 * 1024 * 1024
 #: Bounds of the number of entries per chunk.
 MIN_CHUNK_ENTRIES, MAX_CHUNK_ENTRIES = 4096, 1 << 20
 _SCATTER_ROWS: int | None = None  # automatic (see pymva.data.split.scatter_rows)
 #: Minimum size of the slabs that hold event values while reading (above glibc's largest mmap threshold).
 SLAB_BYTES = 33 * 1024 * 1024
-
-
-def _release_free_memory() -> None:
-    """Hand memory that was freed but kept by the C allocator back to the system (glibc only).
-
-    Building a DataSet frees many medium-sized temporaries (chunks of branches, index arrays).  glibc
-    keeps such blocks in its heap after they are freed, so the process's resident memory would stay
-    near its high-water mark while the final arrays are being filled; ``malloc_trim(0)`` returns the
-    free pages.  Does nothing where glibc is not the allocator.
-    """
-    global _MALLOC_TRIM
-    if _MALLOC_TRIM is None:
-        _MALLOC_TRIM = False
-        if sys.platform.startswith("linux"):
-            try:
-                _MALLOC_TRIM = ctypes.CDLL("libc.so.6").malloc_trim
-            except (OSError, AttributeError):
-                _MALLOC_TRIM = False
-    if _MALLOC_TRIM:
-        _MALLOC_TRIM(0)
-
-
-_MALLOC_TRIM: Any = None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -189,11 +165,15 @@ class _DirectPlan:
     ----------
     counts : list of ClassCounts
         The numbers the plan was made for; the events read must match them.
-    splits : list of ClassSplit
+    requested : list of (int, int)
+        The numbers of training and testing events requested per class; with the split seed they
+        give the split again after reading (same draws), so its index arrays are not held while
+        reading.
     warnings : list of (format, args)
         The split's warnings, logged after reading where TMVA logs them.
-    order : (train_src, test_src, train_cls, test_cls)
-        See :func:`_final_order`.
+    classes : (train_cls, test_cls)
+        Class of the event at every training and testing row (:func:`_final_order`); the global
+        indices of those events are not kept: ``destination`` is their inverse.
     destination : ndarray of int
         Final row (training rows first, then testing rows) of every global event index, -1 if unused.
     outputs : list of (array, first column, end column)
@@ -208,9 +188,9 @@ class _DirectPlan:
     """
 
     counts: list[ClassCounts]
-    splits: list[ClassSplit]
+    requested: list[tuple[int, int]]
     warnings: list[tuple[str, tuple[Any, ...]]]
-    order: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.int32]]
+    classes: tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]
     destination: npt.NDArray[np.integer[Any]]
     outputs: list[tuple[npt.NDArray[np.float32], int, int]]
     arrays: list[list[npt.NDArray[np.float32]]]
@@ -308,6 +288,28 @@ def _destination(
     return destination
 
 
+def _weights_in_place(
+    w_all: npt.NDArray[np.float32], destination: npt.NDArray[np.integer[Any]], n_train: int, n_test: int
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """The training and testing weights put in their rows: ``w[destination[g]] = w_all[g]``.
+
+    The same arrays as ``w_all[train_src]`` and ``w_all[test_src]`` (``destination`` is the inverse of
+    the order), without keeping the order's global indices while reading.
+    """
+    used = destination >= 0
+    if used.all():  # every event has a row: one scatter, the two samples are the halves
+        rows_w = np.empty(n_train + n_test, dtype=np.float32)
+        rows_w[destination] = w_all
+        return rows_w[:n_train], rows_w[n_train:]
+    rows, w = destination[used], w_all[used]
+    is_train = rows < n_train
+    train_w = np.empty(n_train, dtype=np.float32)
+    test_w = np.empty(n_test, dtype=np.float32)
+    train_w[rows[is_train]] = w[is_train]
+    test_w[rows[~is_train] - n_train] = w[~is_train]
+    return train_w, test_w
+
+
 class _DataSetBuilder:
     """TMVA's ``DataSetFactory``: from the loader's description to a :class:`DataSet`."""
 
@@ -367,7 +369,7 @@ class _DataSetBuilder:
             self.nan_errors.clear()
             self.nan_warnings.clear()
             stores = [self._read_class(c, k) for k, c in enumerate(dsi.classes)]
-        _release_free_memory()
+        release_free_memory()
         self._report_nan()
         self._report_counts(stores, opts.ScaleWithPreselEff)
         empty = [s.name for s in stores if s.counts.n_total == 0 and s.counts.n_before_cut == 0]
@@ -688,15 +690,19 @@ class _DataSetBuilder:
         except DataError:
             return None
         offsets = np.concatenate([[0], np.cumsum([c.n_total for c in counts])]).astype(np.int64)
-        order = _final_order(splits, offsets, opts.mix_mode, rng)
-        n_train, n_test = len(order[0]), len(order[1])
+        train_src, test_src, train_cls, test_cls = _final_order(splits, offsets, opts.mix_mode, rng)
+        n_train, n_test = len(train_src), len(test_src)
+        destination = _destination(train_src, test_src, int(offsets[-1]))
+        # the weights are put in place through ``destination`` after reading; the split is drawn again
+        del train_src, test_src, splits
+        release_free_memory()  # the temporaries of the split and the mixing, before reading
         arrays, outputs = self._final_arrays(n_train, n_test)
         return _DirectPlan(
             counts=counts,
-            splits=splits,
+            requested=requested,
             warnings=warnings,
-            order=order,
-            destination=_destination(order[0], order[1], int(offsets[-1])),
+            classes=(train_cls, test_cls),
+            destination=destination,
             outputs=outputs,
             arrays=arrays,
             n_train=n_train,
@@ -758,7 +764,16 @@ class _DataSetBuilder:
         if plan is None:
             splits = split_classes(counts, requested, opts.SplitMode, rng, dataset=self.name)
         else:
-            splits = plan.splits
+            # the plan's split again: same counts, same seed, same draws (its warnings logged once)
+            splits = split_classes(
+                plan.counts,
+                plan.requested,
+                opts.SplitMode,
+                make_rng(opts.SplitSeed),
+                dataset=self.name,
+                warnings=[],
+            )
+            release_free_memory()  # the split's temporaries
             for fmt, args in plan.warnings:
                 _log_split.warning(fmt, *args)
 
@@ -788,12 +803,11 @@ class _DataSetBuilder:
                         f"tree types and nTrain_{c.name}, or use NormMode=NumEvents or None"
                     )
                 _log_factory.warning("Dataset[%s] : %s", self.name, why)
-        train_sums = [
-            float(np.sum(w_all[offsets[k] + sp.train], dtype=np.float64)) for k, sp in enumerate(splits)
-        ]
-        test_sums = [
-            float(np.sum(w_all[offsets[k] + sp.test], dtype=np.float64)) for k, sp in enumerate(splits)
-        ]
+        # the class's weights indexed in the split's order (no shifted copy of the indices)
+        class_w = [w_all[offsets[k] : offsets[k + 1]] for k in range(len(splits))]
+        train_sums = [float(np.sum(class_w[k][sp.train], dtype=np.float64)) for k, sp in enumerate(splits)]
+        test_sums = [float(np.sum(class_w[k][sp.test], dtype=np.float64)) for k, sp in enumerate(splits)]
+        del class_w
         factors = renormalisation_factors(train_sizes, train_sums, opts.NormMode, dsi.GetClassNames())
         self._report_renormalisation(
             opts.NormMode, counts, train_sizes, test_sizes, train_sums, test_sums, factors, config
@@ -820,9 +834,9 @@ class _DataSetBuilder:
         if plan is None:
             train_src, test_src, train_cls, test_cls = _final_order(splits, offsets, mix, rng)
         else:
-            train_src, test_src, train_cls, test_cls = plan.order
+            train_cls, test_cls = plan.classes
         del splits
-        n_train, n_test = len(train_src), len(test_src)
+        n_train, n_test = len(train_cls), len(test_cls)
         if n_train < 1:
             raise DataError(
                 f"Dataset {self.name} does not have any training events, I better stop here and let you fix "
@@ -836,19 +850,24 @@ class _DataSetBuilder:
             )
 
         # weights (training ones renormalised)
-        train_w = w_all[train_src]
+        if plan is None:
+            train_w, test_w = w_all[train_src], w_all[test_src]
+        else:
+            train_w, test_w = _weights_in_place(w_all, plan.destination, n_train, n_test)
+        del w_all
+        release_free_memory()
         if any(f != 1.0 for f in factors):
             factor_arr = np.asarray(factors, dtype=np.float64)
             train_w = np.multiply(train_w, factor_arr[train_cls]).astype(np.float32)
-        test_w = w_all[test_src]
-        del w_all
+            if test_w.base is not None:  # a half of the planned rows' weights: let the other half go
+                test_w = test_w.copy()
 
         # values: already in place (plan), or written block by block while the chunks are released
         if plan is None:
             destination = _destination(train_src, test_src, int(offsets[-1]))
             del train_src, test_src
             out, whole = self._final_arrays(n_train, n_test)
-            _release_free_memory()
+            release_free_memory()
             scatter_rows(
                 self._drain(stores, offsets), destination, [whole], [n_train + n_test], _SCATTER_ROWS
             )
@@ -856,7 +875,7 @@ class _DataSetBuilder:
         else:
             out = plan.arrays
             self.plan = None
-            del plan, train_src, test_src
+            del plan
 
         train = Sample(
             X=out[0][0], targets=out[0][1], spectators=out[0][2], weights=train_w, class_id=train_cls

@@ -43,6 +43,7 @@ import numpy as np
 import uproot
 
 from ..errors import DataError, PyMVAError, closest
+from .baskets import BasketLayout, iterate_flat, layout_of
 from .read_errors import exception_name, open_error, read_error
 
 __all__ = [
@@ -403,6 +404,13 @@ def _iterate_uproot_tree(
     members = {b: m for b in branches if b not in tree and (m := _member_of(b, tree)) is not None}
     wanted = frozenset(b for b in branches if b not in members) | {m[0] for m in members.values()}
     flat = not members and all(kinds.get(b, (OTHER, ""))[0] == NUMBER for b in branches)
+    whole = int(entry_start) == 0 and n_entries == int(tree.num_entries)
+    # the byte-bounded basket reader plans whole trees; an entry range (a Dask partition) reads
+    # through uproot's iterate
+    layouts = _flat_layouts(tree, branches) if flat and whole else None
+    if layouts is not None:
+        yield from _iterate_flat_tree(tree, branches, layouts, step)
+        return
     start = int(entry_start)
     chunks = tree.iterate(
         filter_name=lambda name: name in wanted,
@@ -444,6 +452,47 @@ def _iterate_uproot_tree(
             raise read_error(tree, branches, start, stop, exc) from exc
         start += n
         yield arrays
+
+
+def _flat_layouts(tree: Any, branches: Sequence[str]) -> dict[str, BasketLayout] | None:
+    """The basket layouts of flat numeric TTree branches, or ``None`` to read through ``TTree.iterate``."""
+    if _is_rntuple(tree):
+        return None
+    layouts: dict[str, BasketLayout] = {}
+    try:
+        for name in branches:
+            layout = layout_of(tree[name])
+            if layout is None or int(layout.offsets[-1]) < int(tree.num_entries):
+                return None
+            layouts[name] = layout
+    except Exception:  # noqa: BLE001  (odd metadata: the general path reads it or reports it)
+        return None
+    return layouts
+
+
+def _iterate_flat_tree(
+    tree: Any, branches: Sequence[str], layouts: Mapping[str, BasketLayout], step: int
+) -> Iterator[Arrays]:
+    """Flat numeric branches in chunks of ``step`` entries, reads bounded by bytes (:mod:`pymva.data.baskets`).
+
+    Raises
+    ------
+    DataError
+        If a basket cannot be read or decompressed, as :func:`_iterate_uproot_tree`.
+    """
+    chunks = iterate_flat(tree, branches, layouts, step, decompression_executor())
+    start = 0
+    while True:
+        try:
+            item = next(chunks, None)
+        except PyMVAError:
+            raise
+        except Exception as exc:  # anything uproot raises on a broken file's content
+            raise read_error(tree, branches, start, min(start + step, int(tree.num_entries)), exc) from exc
+        if item is None:
+            return
+        start = item[1]
+        yield item[2]
 
 
 def _kind_word(tree: Any) -> str:
