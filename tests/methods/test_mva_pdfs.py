@@ -278,3 +278,53 @@ def test_without_pdfs_warns_once(tmp_path: Path, caplog: pytest.LogCaptureFixtur
         assert reader.GetRarity("F") == 0.0  # TMVA's MethodBase::GetRarity without a PDF
         np.testing.assert_array_equal(reader.GetProba("F", 0.5, [0.1, 0.2]), [-1.0, -1.0])
     assert caplog.text.count("has no MVA PDFs") == 2  # once for GetProba, once for GetRarity
+
+
+def test_factory_writes_proba_and_rarity_histograms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TestClassification with MVA PDFs: ``MVA_<T>_Proba_S/_B`` and ``_Rarity_S/_B`` are the test
+    events' GetProba / GetRarity (here from the Reader on the TestTree's responses), 40 bins on
+    [0, 1], each normalised to unit area (float32-stored contents: rtol 1e-6)."""
+    import uproot
+
+    from pymva import TCut
+
+    monkeypatch.chdir(tmp_path)
+    sample = _sample(600)
+    data = {
+        cls: {f"var{i}": sample.X[sample.class_id == c, i] for i in range(2)}
+        for c, cls in ((0, "S"), (1, "B"))
+    }
+    factory = TMVA.Factory("J", "out.root", options="Silent:!DrawProgressBar:AnalysisType=Classification")
+    loader = TMVA.DataLoader("dataset")
+    loader.AddVariable("var0")
+    loader.AddVariable("var1")
+    loader.AddSignalTree(data["S"])
+    loader.AddBackgroundTree(data["B"])
+    loader.PrepareTrainingAndTestTree(TCut(""), "SplitMode=Alternate")
+    factory.BookMethod(loader, TMVA.Types.kFisher, "Fisher", "CreateMVAPdfs:NbinsMVAPdf=30:NsmoothMVAPdf=2")
+    factory.TrainAllMethods()
+    factory.TestAllMethods()
+    factory.EvaluateAllMethods()
+    del factory
+
+    f = uproot.open("out.root")
+    t = f["dataset/TestTree"].arrays(["classID", "weight", "Fisher"], library="np")
+    reader = TMVA.Reader("!Color:Silent")
+    for v in ("var0", "var1"):
+        reader.AddVariable(v, np.zeros(1, np.float32))
+    reader.BookMVA("Fisher", "dataset/weights/J_Fisher.weights.xml")
+    y = t["Fisher"].astype(np.float64)
+    values = {
+        "Proba": reader.GetProba("Fisher", 0.5, y).astype(np.float32).astype(np.float64),
+        "Rarity": reader.GetRarity("Fisher", y),
+    }
+    for kind, v in values.items():
+        for cls, c in (("S", 0), ("B", 1)):
+            m = t["classID"] == c
+            h, _ = np.histogram(v[m], 40, (0.0, 1.0), weights=t["weight"][m].astype(np.float64))
+            h[-1] -= t["weight"][m][v[m] == 1.0].astype(np.float64).sum()  # 1.0 is TH1's overflow
+            expected = h / (h.sum() / 40)
+            counts, edges = f[f"dataset/Method_Fisher/Fisher/MVA_Fisher_{kind}_{cls}"].to_numpy()
+            assert edges[0] == 0.0
+            assert edges[-1] == 1.0
+            np.testing.assert_allclose(counts, expected, rtol=1e-6, atol=1e-9)
