@@ -229,8 +229,11 @@ def _check_tutorial_classification_application(methods: tuple[str, ...]) -> Chec
         base = {m for m in methods if not m.startswith("Cuts") and m != "SVM"}
         assert base <= set(means)
         # the tutorial's extra histograms: PDEFoam's error and significance, Fisher's probability
-        # and rarity (-1 in pymva, which has no MVA PDFs)
+        # and rarity (from the MVA PDFs of its CreateMVAPdfs booking)
         assert set(means) - base <= {"PDEFoamErr", "PDEFoamSig", "Fisher_Proba", "Fisher_Rarity"}
+        # on signal events both lean towards 1: signal-like responses, above most of the background
+        for m in {"Fisher_Proba", "Fisher_Rarity"} & set(means):
+            assert 0.5 < float(means[m]) <= 1.0, (m, means[m])
         # on signal events the linear discriminants are positive on average: their zero sits halfway
         # between the class means (Fisher: 0.45 and LD: 0.30 on the first 500 signal events)
         for m in {"LD", "Fisher"} & set(means):

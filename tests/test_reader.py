@@ -302,7 +302,7 @@ def test_proba_and_rarity_without_pdfs(
     reader, _ = numpy_reader(clf_file[0])
     with caplog.at_level(logging.WARNING, logger="pymva"):
         assert reader.GetProba("Toy") == -1.0
-        assert reader.GetRarity("Toy") == -1.0
+        assert reader.GetRarity("Toy") == 0.0  # TMVA's MethodBase::GetRarity without a PDF
     assert "has no MVA PDFs" in caplog.text
 
 

@@ -229,8 +229,8 @@ def test_create_mva_pdfs_with_the_tutorial_pdf_options(
     """TMVAClassification's Fisher booking ``CreateMVAPdfs:PDFInterpolMVAPdf=Spline2:NbinsMVAPdf=50:
     NsmoothMVAPdf=10``: with ``CreateMVAPdfs`` TMVA's method reads the options of its response PDFs
     (``PDF::DeclareOptions``, suffixes ``MVAPdf``/``MVAPdfBkg``/``MVAPdfSig``), with their predefined
-    values; without it they are unknown options.  pymva builds no PDFs: the booking works, training
-    says so in a warning, the Reader's ``GetProba`` returns -1."""
+    values; without it they are unknown options.  Training builds the PDFs with those options and the
+    Reader's ``GetProba`` and ``GetRarity`` read them from the weights file."""
     import logging
 
     from pymva import OptionError
@@ -249,10 +249,10 @@ def test_create_mva_pdfs_with_the_tutorial_pdf_options(
         return factory, loader
 
     tutorial = "H:!V:Fisher:VarTransform=None:CreateMVAPdfs:PDFInterpolMVAPdf=Spline2:NbinsMVAPdf=50:NsmoothMVAPdf=10"
-    factory, loader = book(tutorial, KDEborderMVAPdfSig="Mirror", MaxNSmoothMVAPdfBkg=5)
+    factory, loader = book(tutorial, KDEborderMVAPdfSig="Mirror", MaxNSmoothMVAPdfBkg=15)
     with caplog.at_level(logging.WARNING, logger="pymva"):
         factory.TrainAllMethods()
-    assert any("CreateMVAPdfs" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
+    assert not any("CreateMVAPdfs" in r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING)
     factory.TestAllMethods()
     factory.EvaluateAllMethods()
     assert factory.GetROCIntegral(loader, "Fisher") > 0.7
@@ -261,8 +261,17 @@ def test_create_mva_pdfs_with_the_tutorial_pdf_options(
     reader.AddVariable("x", np.zeros(1, np.float32))
     reader.AddVariable("y", np.zeros(1, np.float32))
     reader.BookMVA("Fisher", "pdf/weights/J_Fisher.weights.xml")
-    assert reader.GetProba("Fisher") == -1
+    proba = reader.GetProba("Fisher", 0.5, np.array([-3.0, 0.0, 3.0]))
+    assert np.all((proba >= 0) & (proba <= 1))
+    assert 0.0 <= reader.GetRarity("Fisher") <= 1.0
+    pdfs = ET.parse("pdf/weights/J_Fisher.weights.xml").getroot().findall("MVAPdfs/PDF")
+    assert [p.get("KDE_border") for p in pdfs] == ["3", "1"]  # KDEborderMVAPdfSig=Mirror
+    assert [p.get("MaxNSmooth") for p in pdfs] == ["10", "15"]  # MaxNSmoothMVAPdfBkg=15
+    assert [p.find("Histogram").get("NBins") for p in pdfs] == ["50", "50"]  # type: ignore[union-attr]
 
+    # TMVA's background PDF starts from the default PDF's MinNSmooth = 10: a maximum of 5 is fatal
+    with pytest.raises(OptionError, match="MaxNSmooth = 5 < MinNSmooth = 10"):
+        book(tutorial, MaxNSmoothMVAPdfBkg=5)
     with pytest.raises(OptionError, match="PDFInterpolMVAPdf"):  # not read without CreateMVAPdfs
         book("PDFInterpolMVAPdf=Spline2")
     with pytest.raises(OptionError, match=r"Spline4.*did you mean 'Spline[0-5]'"):

@@ -756,6 +756,12 @@ class Factory:
                     test_is_signal=is_signal,
                     **cut_inputs,
                 )
+            proba = rarity = None
+            pdfs = rec.method.mva_pdfs
+            if pdfs is not None:  # TestClassification with CreateMVAPdfs
+                v = np.asarray(rec.test_values, dtype=np.float32).reshape(-1).astype(np.float64)
+                proba = pdfs.proba(v).astype(np.float32)  # TMVA stores (Float_t)GetProba
+                rarity = pdfs.rarity(v)
             return ev.evaluate_classification(
                 title,
                 ds.name,
@@ -765,6 +771,8 @@ class Factory:
                 rec.train_values,
                 ds.train.weights,
                 ds.train.class_id == sig,
+                test_proba=proba,
+                test_rarity=rarity,
             )
         if at == EAnalysisType.kRegression:
             self.log.header("Evaluate regression method: %s", title)

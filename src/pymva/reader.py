@@ -61,6 +61,7 @@ from .types import EMVA, EAnalysisType
 __all__ = ["Experimental", "RReader", "Reader", "ReaderOptions"]
 
 F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
 _Kind = Literal["mva", "regression", "multiclass"]
 
 #: The value TMVA returns for an event with a NaN input variable.
@@ -381,6 +382,7 @@ class Reader:
         self._spectators: list[_Binding] = []
         self._methods: dict[str, MethodBase] = {}
         self._paths: dict[int, _EventPath] = {}
+        self._pdf_warned: set[tuple[str, int]] = set()
         self._mva_error = 0.0
         self._mva_error_upper = 0.0
         for name in var_names:
@@ -950,30 +952,132 @@ class Reader:
         """The upper per-event error of the last evaluation with ``Error`` on (−1: none)."""
         return self._mva_error_upper
 
-    def _no_pdf(self, name: str, methodTag: str) -> float:
-        method = self._method(methodTag)
-        x = self._current_event(method)
-        if np.isnan(x).any():
+    def _pdf_input(self, method: MethodBase, mvaVal: Any) -> tuple[F64 | None, bool]:
+        """The responses GetProba/GetRarity read: ``mvaVal``, or the current event's (TMVA's -9999999).
+
+        Returns ``(None, True)`` for a current event with a NaN variable (TMVA: −999 and an ERROR).
+        """
+        values = np.asarray(mvaVal, dtype=np.float64)
+        if values.ndim > 1:
+            raise DataError(
+                f"mvaVal must be one number or a 1-D array of responses, got shape {values.shape}"
+            )
+        default = values.ndim == 0 and float(values) == -9999999
+        try:
+            x: F32 | None = self._current_event(method)
+        except DataError:
+            if default:
+                raise
+            x = None  # responses given, buffers unbound: nothing to check
+        if x is not None and np.isnan(x).any():
             self.log.error(
                 "%d-th variable of the event is NaN --> return MVA value -999, \n"
                 " that's all I can do, please fix or remove this event.",
                 int(np.flatnonzero(np.isnan(x))[0]),
             )
-            return NAN_RESPONSE
+            return None, True
+        if default:
+            values = np.asarray(self.EvaluateMVA(method), dtype=np.float64)
+        return np.atleast_1d(values), values.ndim == 0
+
+    def _warn_no_pdf(self, name: str, method: MethodBase, returned: str) -> None:
+        if (name, id(method)) in self._pdf_warned:
+            return
+        self._pdf_warned.add((name, id(method)))
         self.log.warning(
-            "<%s> method %s has no MVA PDFs (pymva does not create them; TMVA needs CreateMVAPdfs): return -1",
+            "<%s> method %s has no MVA PDFs (its weights file holds no <MVAPdfs>; train it with "
+            "CreateMVAPdfs): return %s (said once per method)",
             name,
             method.method_name,
+            returned,
         )
-        return -1.0
 
-    def GetProba(self, methodTag: str, ap_sig: float = 0.5, mvaVal: float = -9999999) -> float:
-        """Signal probability from the response PDFs: pymva writes none, so −1 with a WARNING."""
-        return self._no_pdf("GetProba", methodTag)
+    @overload
+    def GetProba(self, methodTag: str, ap_sig: float = 0.5, mvaVal: float = -9999999) -> float: ...
+    @overload
+    def GetProba(self, methodTag: str, ap_sig: float, mvaVal: npt.ArrayLike) -> float | F64: ...
 
-    def GetRarity(self, methodTag: str, mvaVal: float = -9999999) -> float:
-        """Rarity from the background response PDF: pymva writes none, so −1 with a WARNING."""
-        return self._no_pdf("GetRarity", methodTag)
+    def GetProba(self, methodTag: str, ap_sig: float = 0.5, mvaVal: Any = -9999999) -> Any:
+        """The signal probability of a response from the method's MVA PDFs (TMVA ``Reader::GetProba``).
+
+        ``p_s·ap_sig / (p_s·ap_sig + p_b·(1 − ap_sig))`` with ``p_s``, ``p_b`` the signal and background
+        PDFs (``PDF::GetVal``) at ``mvaVal``; −1 where the denominator is not positive
+        (``MethodBase::GetProba``).  ``mvaVal`` left at ``-9999999`` is the current event's
+        ``EvaluateMVA(methodTag)``; a 1-D array of responses gives an array (pymva extension).  A
+        current event with a NaN variable gives −999 and an ERROR line.  A method without PDFs
+        (trained without ``CreateMVAPdfs``) gives −1, with one WARNING per method.
+
+        Parameters
+        ----------
+        methodTag : str
+            The booked method.
+        ap_sig : float
+            The a-priori signal fraction (default 0.5).
+        mvaVal : float or array_like of shape (n,)
+            The response(s); default the current event's.
+
+        Returns
+        -------
+        float, or ndarray of float64 of shape (n,) for an array ``mvaVal``
+
+        Raises
+        ------
+        OptionError
+            For an unknown tag.
+        DataError
+            For unbound variables when ``mvaVal`` is not given, or a ``mvaVal`` of more than one dimension.
+        """
+        method = self._method(methodTag)
+        mva, scalar = self._pdf_input(method, mvaVal)
+        if mva is None:
+            return NAN_RESPONSE
+        if method.mva_pdfs is None:
+            self._warn_no_pdf("GetProba", method, "-1")
+            out = np.full(mva.shape, -1.0)
+        else:
+            out = method.mva_pdfs.proba(mva, float(ap_sig))
+        return float(out[0]) if scalar else out
+
+    @overload
+    def GetRarity(self, methodTag: str, mvaVal: float = -9999999) -> float: ...
+    @overload
+    def GetRarity(self, methodTag: str, mvaVal: npt.ArrayLike) -> float | F64: ...
+
+    def GetRarity(self, methodTag: str, mvaVal: Any = -9999999) -> Any:
+        """The rarity of a response: the background PDF integrated up to it (TMVA ``Reader::GetRarity``).
+
+        ``R(x) = ∫_{xmin}^{x} PDF_B`` as ``PDF::GetIntegral`` sums the fine histogram
+        (``MethodBase::GetRarity`` with its default reference, the background): 0 below the PDF's
+        range, 1 at its upper edge (slightly more beyond it: the last bin's width is stretched to
+        ``x``).  ``mvaVal`` as in :meth:`GetProba`.  A method without PDFs gives 0 (TMVA's value),
+        with one WARNING per method; a NaN variable in the current event gives −999.
+
+        Parameters
+        ----------
+        methodTag : str
+        mvaVal : float or array_like of shape (n,)
+
+        Returns
+        -------
+        float, or ndarray of float64 of shape (n,) for an array ``mvaVal``
+
+        Raises
+        ------
+        OptionError
+            For an unknown tag.
+        DataError
+            As :meth:`GetProba`.
+        """
+        method = self._method(methodTag)
+        mva, scalar = self._pdf_input(method, mvaVal)
+        if mva is None:
+            return NAN_RESPONSE
+        if method.mva_pdfs is None:
+            self._warn_no_pdf("GetRarity", method, "0")
+            out = np.zeros(mva.shape)
+        else:
+            out = method.mva_pdfs.rarity(mva)
+        return float(out[0]) if scalar else out
 
     def __repr__(self) -> str:
         return (

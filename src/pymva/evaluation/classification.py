@@ -553,6 +553,8 @@ def evaluate_classification(
     *,
     method_type: str = "",
     training_cut_from_test_sample: bool = True,
+    test_proba: npt.ArrayLike | None = None,
+    test_rarity: npt.ArrayLike | None = None,
 ) -> ClassificationResult:
     """Evaluate a two-class classifier as TMVA's ``EvaluateAllMethods`` does (core.md §5.1–§5.5).
 
@@ -576,6 +578,10 @@ def evaluate_classification(
         signal efficiency (``MethodBase::GetTrainingEfficiency`` calls ``GetValueForRoot``, which
         evaluates the test spline).  False finds them on the training signal efficiency, which
         makes the "from training sample" column a training-sample ROC on its own.
+    test_proba, test_rarity : array_like, shape (n,), optional
+        For a method with MVA PDFs (``CreateMVAPdfs``): ``GetProba`` and ``GetRarity`` of each test
+        event, histogrammed as TMVA's ``MVA_<T>_Proba_S/_B`` and ``MVA_<T>_Rarity_S/_B`` (40 bins on
+        [0, 1], normalised to unit area).
 
     Returns
     -------
@@ -618,6 +624,16 @@ def evaluate_classification(
     # 2. response histograms
     h_s = response_hist(f"{tv}_S", yt[st], wt[st], NBINS_MVA)
     h_b = response_hist(f"{tv}_B", yt[~st], wt[~st], NBINS_MVA)
+    pdf_suffixes: list[str] = []
+    if test_proba is not None and test_rarity is not None:
+        # TestClassification with MVA PDFs: probability and rarity of the test events, on [0, 1]
+        for kind, values in (("Proba", test_proba), ("Rarity", test_rarity)):
+            v = as_float_array(values, f"test {kind.lower()} of '{title}'")
+            check_same_length(f"test {kind.lower()} of '{title}'", yt, v)
+            for cls, mask in (("S", st), ("B", ~st)):
+                name = f"{tv}_{kind}_{cls}"
+                hists[name] = norm_hist(name, name, v[mask], wt[mask], 0.0, 1.0, NBINS_MVA, classname="TH1D")
+                pdf_suffixes.append(f"_{kind}_{cls}")
     for cls, mask in (("S", st), ("B", ~st)):
         response_hist(f"{tv}_{cls}_high", yt[mask], wt[mask], NBINS_HIGH)
 
@@ -681,6 +697,7 @@ def evaluate_classification(
         "_S", "_B", "_S_high", "_B_high", "_effS", "_effB", "_effBvsS", "_rejBvsS", "_invBeffvsSeff",
         "_Train_S", "_Train_B", "_trainingEffS", "_trainingEffB", "_trainingEffBvsS", "_trainingRejBvsS",
     ]  # fmt: skip
+    order[2:2] = pdf_suffixes  # stored after MVA_S/_B (Prob_S, Prob_B, Rar_S, Rar_B)
     ordered = {f"{tv}{s}": hists[f"{tv}{s}"] for s in order}
 
     return ClassificationResult(

@@ -255,7 +255,10 @@ def _add_state(
             "expected <Transformations>"
         )
     root.append(trafo)
-    ET.SubElement(root, "MVAPdfs")
+    if method.mva_pdfs is not None:
+        method.mva_pdfs.to_xml(root)
+    else:
+        ET.SubElement(root, "MVAPdfs")
     weights = ET.Element("Weights")
     method.add_weights_xml(weights)
     if len(weights) or weights.attrib or (weights.text and weights.text.strip()):
@@ -810,6 +813,7 @@ def method_from_content(
     import dataclasses
 
     from ..methods.base import MethodContext
+    from ..methods.mva_pdfs import MVAPdfs
     from ..methods.registry import get_method_class
     from ..transforms import TransformationHandler
 
@@ -911,6 +915,14 @@ def method_from_content(
     with contextlib.suppress(KeyError, ValueError):
         method.training_time_ = float(content.general_info["TrainingTime"])
     method.general_info_ = dict(content.general_info)
+    try:
+        method.mva_pdfs = MVAPdfs.from_xml(content.mva_pdfs, where=f"weights file '{content.source}'")
+    except PyMVAError:
+        raise
+    except _MALFORMED as exc:
+        raise ModelError(
+            f"weights file '{content.source}': <MVAPdfs> cannot be read ({type(exc).__name__}: {exc})"
+        ) from exc
     try:
         method.read_weights_xml(content.weights)
     except PyMVAError:

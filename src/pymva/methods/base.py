@@ -33,6 +33,8 @@ from ..errors import ModelError, NotTrainedError
 from ..logger import get_logger
 from ..options import _INDEXED, OptionDecl, OptionsBase, option, parse_option_string
 from ..types import EMVA, EAnalysisType
+from .mva_pdfs import MVAPdfs, mva_pdf_settings
+from .pdf import PDFSettings
 
 __all__ = [
     "BaseMethodOptions",
@@ -91,7 +93,13 @@ def _mva_pdf_declarations() -> tuple[OptionDecl, ...]:
             if suffix == "MVAPdf" and name in ("NSmooth", "Nbins"):
                 continue  # NsmoothMVAPdf, NbinsMVAPdf: declared by BaseMethodOptions
             decls.append(
-                OptionDecl(f"{name}{suffix}", tp, default, "MVA PDF option (ignored by pymva)", allowed)
+                OptionDecl(
+                    f"{name}{suffix}",
+                    tp,
+                    default,
+                    "Option of the response PDFs (TMVA PDF::DeclareOptions)",
+                    allowed,
+                )
             )
     return tuple(decls)
 
@@ -250,8 +258,8 @@ class MethodBase(abc.ABC):
         self.context = context
         self.log = get_logger(title, f"pymva.method.{self.method_type.type_name}")
         component = f"method {self.method_type.type_name} ('{title}')"
-        # the options of the response PDFs are read (and ignored: pymva builds no PDFs) only with
-        # CreateMVAPdfs, as TMVA's ProcessBaseOptions reads them only then
+        # the options of the response PDFs are read only with CreateMVAPdfs, as TMVA's
+        # ProcessBaseOptions reads them only then
         tokens = [t for t in str(options).split(":") if t.strip()]
         pdf_tokens = [t for t in tokens if _is_mva_pdf_option(t)]
         pdf_kwargs = {k: v for k, v in kwargs.items() if _is_mva_pdf_option(k)}
@@ -261,12 +269,30 @@ class MethodBase(abc.ABC):
             component=component,
             **{k: v for k, v in kwargs.items() if k not in pdf_kwargs},
         )
+        pdf_values: dict[str, Any] = {}
+        pdf_modified: frozenset[str] = frozenset()
         if pdf_tokens or pdf_kwargs:
             if not self.options.CreateMVAPdfs:
                 options_cls.parse(options, component=component, **kwargs)  # TMVA: unknown options
-            parse_option_string(
+            pdf_values, pdf_modified = parse_option_string(
                 _MVA_PDF_DECLS, ":".join(pdf_tokens), pdf_kwargs, component=f"{component} (MVA PDFs)"
             )
+        #: The settings of the signal and background response PDFs (``CreateMVAPdfs``).
+        self.mva_pdf_settings_: tuple[PDFSettings, PDFSettings] | None = None
+        if self.options.CreateMVAPdfs:
+            base_modified = self.options.modified_options & {"NbinsMVAPdf", "NsmoothMVAPdf"}
+            pdf_values = dict(pdf_values)
+            pdf_values["NbinsMVAPdf"] = self.options.NbinsMVAPdf
+            pdf_values["NSmoothMVAPdf"] = self.options.NsmoothMVAPdf
+            modified = pdf_modified | {
+                {"NbinsMVAPdf": "NbinsMVAPdf", "NsmoothMVAPdf": "NSmoothMVAPdf"}[m] for m in base_modified
+            }
+            self.mva_pdf_settings_ = mva_pdf_settings(
+                pdf_values, frozenset(modified), f"{component} (MVA PDFs)"
+            )
+        #: The response PDFs (TMVA ``fMVAPdfS``/``fMVAPdfB``): built at training with ``CreateMVAPdfs``,
+        #: read from a weights file's ``<MVAPdfs>``; ``None`` without.
+        self.mva_pdfs: MVAPdfs | None = None
         self.transformations = TransformationHandler.parse(
             self.options.VarTransform,
             variables=context.variables,
@@ -353,14 +379,6 @@ class MethodBase(abc.ABC):
 
         if self.options.H and self.help_text:
             self.print_help()
-        if self.options.CreateMVAPdfs:
-            self.log.warning(
-                "CreateMVAPdfs: pymva does not build the PDFs of the response (no prob_%s output, no "
-                "MVA_%s_Proba/_Rarity histograms; Reader.GetProba and GetRarity return -1); the MVA PDF "
-                "options are ignored",
-                self.title,
-                self.title,
-            )
         if self.options.IgnoreNegWeightsInTraining:
             # TMVA's Event::SetIsTraining comes before CalcTransformations: the weighted transforms
             # (Decorrelate, Gauss/Uniform) are fitted with negative weights read as 0 as well
@@ -373,7 +391,37 @@ class MethodBase(abc.ABC):
         self.training_time_ = time.perf_counter() - start
         self.n_training_events_ = len(sample)
         self._trained = True
+        self._create_mva_pdfs(sample)
         self.log.info("Elapsed time for training with %d events: %.3g sec", len(sample), self.training_time_)
+
+    def _create_mva_pdfs(self, sample: Sample) -> None:
+        """TMVA ``MethodBase::CreateMVAPdfs`` after training, on the training sample (classification).
+
+        The weights are the training weights the method saw (negative ones read as 0 with
+        ``IgnoreNegWeightsInTraining``: TMVA's events are still in training mode then).
+        """
+        self.mva_pdfs = None
+        if self.mva_pdf_settings_ is None or self.context.analysis_type != EAnalysisType.kClassification:
+            return
+        if self.uses_spectators:
+            X = np.ascontiguousarray(np.hstack([sample.X, sample.spectators]), dtype=np.float32)
+        else:
+            X = sample.X
+        responses = self.mva_value(X)
+        s = self.mva_pdf_settings_[0]
+        self.log.info(
+            "<CreateMVAPdfs> Using %d bins and smooth %d times",
+            s.hist_nbins(len(sample), f"method {self.method_name}, MVA PDF Sig"),
+            s.nsmooth,
+        )
+        self.mva_pdfs = MVAPdfs.build(
+            self.title,
+            self.method_type.type_name,
+            responses,
+            sample.weights,
+            sample.class_id == self.context.signal_class,
+            self.mva_pdf_settings_,
+        )
 
     def train_stream(self, source: Callable[[], Iterable[Sample]], n_events: int) -> None:
         """Train from chunks of training events read again at every pass (pymva extension).
@@ -431,6 +479,12 @@ class MethodBase(abc.ABC):
         self.training_time_ = time.perf_counter() - start
         self.n_training_events_ = n_events
         self._trained = True
+        self.mva_pdfs = None
+        if self.mva_pdf_settings_ is not None:
+            self.log.warning(
+                "CreateMVAPdfs: the response PDFs are not built when training from a stream "
+                "(Streaming=True); Reader.GetProba returns -1 and GetRarity 0 for this method"
+            )
         self.log.info("Elapsed time for training with %d events: %.3g sec", n_events, self.training_time_)
 
     def _train_stream(self, source: Callable[[], Iterable[Sample]], n_events: int) -> None:

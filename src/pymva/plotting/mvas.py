@@ -5,7 +5,7 @@ background hatched red; for the overtraining check (``htype="compare"``, TMVAGui
 training sample ``MVA_<title>_Train_S`` / ``_B`` as points with error bars, and the
 Kolmogorov–Smirnov probabilities of test against training in the legend; the probability
 (``MVA_<title>_Proba_S``/``_B``) and rarity (``_Rarity_``) distributions when the file has them
-(``CreateMVAPdfs`` in ROOT's TMVA; pymva does not build them).
+(written for methods booked with ``CreateMVAPdfs``).
 
 TMVA computes the KS probability with ROOT's pseudo-experiment option ``"X"`` (random, slightly
 different each time); here it is ``TH1::KolmogorovTest`` without options, deterministic, the number
@@ -149,7 +149,7 @@ def mvas(
     if sig is None or bgd is None:
         raise DataError(
             f"method '{method}' has no {base}_S/_B histograms: its {kind} distribution is not in the "
-            "file (probability and rarity need CreateMVAPdfs in ROOT's TMVA, which pymva does not build)"
+            "file (probability and rarity need a method booked with CreateMVAPdfs)"
         )
     if kind == "compare" and (train_s is None or train_b is None):
         raise DataError(f"method '{method}' has no {base}_Train_S/_B histograms for the overtraining check")
