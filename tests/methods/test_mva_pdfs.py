@@ -28,12 +28,6 @@ ROOT_FILES = (
     "Alam-Danish+Higgs_TMVA/c7444e3/dataset/weights/TMVAClassification_Fisher.weights.xml",
     "inutard+tmva-studies/9184b38/weights/TMVAClassification_Fisher.weights.xml",
 )
-#: pymva's TH1::SmoothArray (pdf.smooth_array) takes the right side at flat segments; the installed
-#: ROOT's TH1::SmoothArray gives what smooth_array(..., flat_step_old=True) gives on this file's
-#: histograms (10 smoothings differ by up to 0.11 of a peak of 1.5), so GetProba differs by 0.06
-_SMOOTHER = pytest.mark.xfail(
-    reason="pymva's smooth_array default differs from the installed ROOT's TH1::SmoothArray here", strict=True
-)
 
 
 def _reader(path: Path) -> TMVA.Reader:
@@ -64,7 +58,7 @@ def _root_smoothed(pdf: ET.Element) -> tuple[np.ndarray, float, float]:
 
 
 @pytest.mark.realdata
-@pytest.mark.parametrize("rel", [pytest.param(ROOT_FILES[0], marks=_SMOOTHER), ROOT_FILES[1]])
+@pytest.mark.parametrize("rel", ROOT_FILES)
 def test_root_written_fisher_proba_and_rarity(shared_data: Path, rel: str) -> None:
     """At the reference bins' centres a Spline2 passes through the smoothed contents, so there
     ``p = content / (Σ contents × width)`` up to the spline's area differing from the histogram's

@@ -29,8 +29,9 @@ Differences from TMVA (docs/methods.md, Likelihood):
 * ``Spline5`` is scipy's natural quintic interpolating spline (``make_interp_spline(k=5)`` with zero
   third and fourth derivatives at the ends), the spline ``TSpline5`` defines; its evaluation beyond the
   outer knots (the outer half bins) continues the end pieces;
-* ``TH1::SmoothArray`` is the current ROOT's (its flat-segment step always takes the right side; older
-  ROOT 6 releases picked the side of the smaller step, ``smooth_array(flat_step_old=True)``).  ROOT 5's
+* ``TH1::SmoothArray`` is ROOT 6.40's: at a flat segment its step takes the side of the smaller step
+  (checked against ROOT 6.40's own ``TH1::SmoothArray`` in tests/test_root_oracle.py;
+  ``smooth_array(smaller_step_side=False)`` always takes the right side instead).  ROOT 5's
   smoother differed more: a ROOT 5.32 Likelihood file's PDFs are rebuilt with today's smoother, and
   its response differs from what ROOT 5.32 computed (by up to 0.04 in the bulk for ``NSmooth=20``).
 
@@ -162,7 +163,7 @@ def _median_filter(y: F64, width: int) -> F64:
     return np.median(win, axis=1)
 
 
-def _smooth_353qh(x: F64, flat_step_old: bool) -> F64:
+def _smooth_353qh(x: F64, smaller_step_side: bool) -> F64:
     """One 353QH pass over ``x`` (medians 3, 5, 3 with end rules, flat-segment fix, hanning)."""
     nn = len(x)
     zz = x.copy()
@@ -187,7 +188,7 @@ def _smooth_353qh(x: F64, flat_step_old: bool) -> F64:
         d1 = zz[ii + 2] - zz[ii]
         cand = ii[(zz[ii - 1] == zz[ii]) & (zz[ii] == zz[ii + 1]) & (d0 * d1 > 0)]
         for i in cand.tolist():  # few flat segments, in TMVA's order (later writes win)
-            jk = -1 if (flat_step_old and abs(zz[i + 2] - zz[i]) > abs(zz[i - 2] - zz[i])) else 1
+            jk = -1 if (smaller_step_side and abs(zz[i + 2] - zz[i]) > abs(zz[i - 2] - zz[i])) else 1
             yy[i] = -0.5 * zz[i - 2 * jk] + zz[i] / 0.75 + zz[i + 2 * jk] / 6.0
             yy[i + jk] = 0.5 * (zz[i + 2 * jk] - zz[i - 2 * jk]) + zz[i]
     out = yy.copy()
@@ -195,7 +196,7 @@ def _smooth_353qh(x: F64, flat_step_old: bool) -> F64:
     return np.asarray(out, dtype=np.float64)
 
 
-def smooth_array(values: npt.ArrayLike, ntimes: int = 1, *, flat_step_old: bool = False) -> F64:
+def smooth_array(values: npt.ArrayLike, ntimes: int = 1, *, smaller_step_side: bool = True) -> F64:
     """ROOT's ``TH1::SmoothArray``: the 353QH-twice smoother, applied ``ntimes`` times.
 
     Each pass smooths the values (``r``), smooths the residuals ``x − r`` (``z``) and returns
@@ -207,9 +208,9 @@ def smooth_array(values: npt.ArrayLike, ntimes: int = 1, *, flat_step_old: bool 
         At least 3 values.
     ntimes : int
         Number of passes (0: unchanged).
-    flat_step_old : bool
-        Flat-segment rule of older ROOT 6 releases (the side with the smaller step, True) or of the
-        current one (always the right side, False: the default).
+    smaller_step_side : bool
+        The flat-segment fix of ROOT 6.40's ``TH1::SmoothArray`` (the side of the smaller step,
+        True: the default) or the right side always (False).
 
     Returns
     -------
@@ -224,8 +225,8 @@ def smooth_array(values: npt.ArrayLike, ntimes: int = 1, *, flat_step_old: bool 
     if xx.ndim != 1 or len(xx) < 3:
         raise ValueError(f"smoothing needs at least 3 points, got {xx.shape}")
     for _ in range(max(0, int(ntimes))):
-        rr = _smooth_353qh(xx, flat_step_old)
-        zz = _smooth_353qh(xx - rr, flat_step_old)
+        rr = _smooth_353qh(xx, smaller_step_side)
+        zz = _smooth_353qh(xx - rr, smaller_step_side)
         xx = rr + zz if xx.min() < 0 else np.maximum(rr + zz, 0.0)
     return xx
 
