@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -41,9 +42,8 @@ def _reader(path: Path) -> TMVA.Reader:
     return reader
 
 
-def _root_smoothed(pdf: ET.Element) -> tuple[np.ndarray, float, float]:
+def _root_smoothed(ROOT: Any, pdf: ET.Element) -> tuple[np.ndarray, float, float]:
     """The stored original histogram, smoothed MinNSmooth times by ROOT's TH1::Smooth."""
-    ROOT = pytest.importorskip("ROOT")
     hist = pdf.find("Histogram")
     assert hist is not None
     n, lo, hi = int(hist.get("NBins", "")), float(hist.get("XMin", "")), float(hist.get("XMax", ""))
@@ -59,7 +59,7 @@ def _root_smoothed(pdf: ET.Element) -> tuple[np.ndarray, float, float]:
 
 @pytest.mark.realdata
 @pytest.mark.parametrize("rel", ROOT_FILES)
-def test_root_written_fisher_proba_and_rarity(shared_data: Path, rel: str) -> None:
+def test_root_written_fisher_proba_and_rarity(ROOT: Any, shared_data: Path, rel: str) -> None:
     """At the reference bins' centres a Spline2 passes through the smoothed contents, so there
     ``p = content / (Σ contents × width)`` up to the spline's area differing from the histogram's
     (curvature × width², below 1 % of the area for these smooth 50-bin histograms) and the linear
@@ -69,8 +69,8 @@ def test_root_written_fisher_proba_and_rarity(shared_data: Path, rel: str) -> No
     pdfs = root.findall("MVAPdfs/PDF")
     assert [p.get("Name") for p in pdfs] == ["Fisher_PDFSig", "Fisher_PDFBkg"]
     assert pdfs[0].get("InterpolMethod") == "2"  # Spline2
-    s, lo, hi = _root_smoothed(pdfs[0])
-    b, lo_b, hi_b = _root_smoothed(pdfs[1])
+    s, lo, hi = _root_smoothed(ROOT, pdfs[0])
+    b, lo_b, hi_b = _root_smoothed(ROOT, pdfs[1])
     assert (lo, hi) == (lo_b, hi_b)
     width = (hi - lo) / len(s)
     ps, pb = s / (s.sum() * width), b / (b.sum() * width)
