@@ -437,12 +437,24 @@ def test_output_trees_draw_in_root(ROOT: Any, fisher_output: Path, capfd: pytest
     assert "Error" not in out + err
 
 
+@pytest.fixture
+def canvas(ROOT: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A ROOT canvas named after the test, closed afterwards.
+
+    A TCanvas registers itself in gROOT's list of canvases and outlives its Python proxy; a second
+    canvas of the same name makes ROOT warn "Deleting canvas with same name" (an error here).
+    """
+    name = "c_" + "".join(ch if ch.isalnum() else "_" for ch in request.node.name)
+    c = ROOT.TCanvas(name, name, 400, 300)
+    yield c
+    c.Close()
+
+
 def test_output_histograms_read_and_draw_in_root(
-    ROOT: Any, fisher_output: Path, capfd: pytest.CaptureFixture[str]
+    ROOT: Any, fisher_output: Path, canvas: Any, capfd: pytest.CaptureFixture[str]
 ) -> None:
     f = ROOT.TFile.Open(str(fisher_output))
     up = uproot.open(fisher_output)
-    canvas = ROOT.TCanvas("c", "c", 400, 300)
     capfd.readouterr()
     seen = 0
     for name, obj in _walk(f):
@@ -539,14 +551,13 @@ def regression_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("job", ["fisher_output", "multiclass_output", "regression_output"])
 def test_every_branch_and_histogram_of_each_kind_of_output_reads_in_root(
-    ROOT: Any, job: str, request: pytest.FixtureRequest, capfd: pytest.CaptureFixture[str]
+    ROOT: Any, job: str, request: pytest.FixtureRequest, canvas: Any, capfd: pytest.CaptureFixture[str]
 ) -> None:
     path: Path = request.getfixturevalue(job)
     f = ROOT.TFile.Open(str(path))
     assert f
     assert not f.IsZombie()
     up = uproot.open(path)
-    canvas = ROOT.TCanvas("c", "c", 400, 300)
     capfd.readouterr()
     n_trees = n_hists = 0
     for name, obj in _walk(f):
