@@ -41,8 +41,12 @@ from pymva.types import EAnalysisType, Types
 
 VARS = ("var1", "var2", "var3", "var4")
 #: 60 examples per property keep the file at seconds; PYMVA_HYPOTHESIS_EXAMPLES=2000 searches harder.
+#: Derandomized (no example database either): the same examples on every run and machine, so a
+#: failure in CI reproduces locally.
 LIMITS = settings(
     max_examples=int(os.environ.get("PYMVA_HYPOTHESIS_EXAMPLES", "60")),
+    derandomize=True,
+    database=None,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
