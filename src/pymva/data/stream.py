@@ -490,9 +490,11 @@ class _StreamingBuilder(_DataSetBuilder):
         moments = (np.zeros(n_classes), np.zeros((n_classes, nvar)), np.zeros((n_classes, nvar, nvar)))
         for which, c in self._iter_both():
             store = kept[which]
-            store["weights"].append(c.weights)
-            store["class_id"].append(c.class_id)
-            store["targets"].append(c.targets)
+            # copies: a chunk's columns are views of its whole block of values (even a zero-width
+            # targets view), which would keep every chunk's variables alive until the scan ends
+            store["weights"].append(np.array(c.weights, dtype=np.float32, copy=True))
+            store["class_id"].append(np.array(c.class_id, dtype=np.int32, copy=True))
+            store["targets"].append(np.array(c.targets, dtype=np.float32, copy=True))
             if which == "train" and len(c):
                 both = np.concatenate([c.X, c.targets, c.spectators], axis=1)
                 np.minimum(lo, both.min(axis=0), out=lo)
