@@ -219,3 +219,40 @@ def test_missing_dask_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(MissingExtraError, match=r"pip install pymva\[dask\]"):
         DataLoader("d", Executor="tcp://127.0.0.1:1")
     assert DataLoader("d").executor is None  # no executor: nothing imported
+
+
+def _where_and_what(chunk: Any, first: int) -> tuple[int, int, int, int, float]:
+    """A reduction that says where it ran: (process id, first entry, entries read, events, Σw)."""
+    import os
+
+    return os.getpid(), first, chunk.n_read, len(chunk.block.weights), float(np.sum(chunk.block.weights))
+
+
+def test_reductions_run_on_the_workers_and_equal_the_local_ones(client: Any, chain: list[str]) -> None:
+    """``selected_chunks(..., reduce=f)``: ``f`` runs where the chunk is selected, on a worker.
+
+    What the ``Streaming=True`` scan and its counting pass use, so that only the reductions (counts,
+    sums, ranges, moments, per-event weights) travel to the client; the same function on the same
+    chunk gives the local result, and ``first`` counts the entries of the chain's earlier files.
+    """
+    import os
+
+    from pymva.data.executor import as_executor, selected_chunks
+    from pymva.data.expression import Formula
+    from pymva.data.selection import ChunkSelection
+    from pymva.data.sources import open_source
+
+    source = open_source(chain)
+    selection = ChunkSelection((("Input", Formula("x")),), weight=Formula("w"), cut=Formula("x > 0"))
+    branches = frozenset({"x", "w"})
+    local = list(selected_chunks(source, branches, 300, selection, None, None, _where_and_what))
+    remote = list(
+        selected_chunks(source, branches, 300, selection, None, as_executor(client), _where_and_what)
+    )
+    assert [r[1:] for r in remote] == [r[1:] for r in local]
+    assert [r[1] for r in local] == [
+        sum(SIZES[:i]) + a for i, n in enumerate(SIZES) for a in range(0, n, 300)
+    ]
+    workers = set(client.run(os.getpid).values())
+    assert {r[0] for r in local} == {os.getpid()}
+    assert {r[0] for r in remote} <= workers

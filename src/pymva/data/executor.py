@@ -20,6 +20,11 @@ Trees in files on disk handed over as uproot objects (``uproot.open(path)["t"]``
 ``TFile.Open(path).Get("t")``) are opened again by the workers; other sources (events in memory,
 files opened from Python file objects) are read in the client as without an executor.
 
+A caller that needs only a reduction of each chunk (the ``Streaming=True`` scan: counts, sums of
+weights, ranges and moments; :mod:`pymva.data.stream`) passes ``reduce`` to :func:`selected_chunks`:
+the worker then applies it to the selected chunk and sends back only its (small) result, the same
+function on the same chunk as in a single process.
+
 Dask is imported only when an executor is given; without it the error names ``pip install pymva[dask]``.
 """
 
@@ -54,13 +59,23 @@ TASKS_PER_THREAD = 2
 
 @dataclass(frozen=True)
 class _Partition:
-    """Entries ``[start, stop)`` of the tree ``treename`` in the file ``path``."""
+    """Entries ``[start, stop)`` of the tree ``treename`` in the file ``path``.
+
+    ``first`` is the entry of ``start`` counted over the whole source (a chain counts the entries of
+    the files before this one).
+    """
 
     path: str
     treename: str
     start: int
     stop: int
     kinds: Mapping[str, tuple[str, str]]
+    first: int = 0
+
+
+#: ``reduce(chunk, first)``: what a worker sends back instead of a selected chunk (``first``: the
+#: entry of the chunk's first entry in the whole source).
+Reduce = Callable[[SelectedChunk, int], Any]
 
 
 def read_partition(
@@ -71,7 +86,9 @@ def read_partition(
     branches: Sequence[str],
     kinds: Mapping[str, tuple[str, str]],
     selection: ChunkSelection,
-) -> SelectedChunk:
+    reduce: Reduce | None = None,
+    first: int = 0,
+) -> Any:
     """Read entries ``[start, stop)`` of a tree and select its events (runs on a Dask worker).
 
     Parameters
@@ -86,11 +103,15 @@ def read_partition(
         The tree's branch kinds (:meth:`pymva.data.sources.TreeSource.branch_kinds`).
     selection : ChunkSelection
         What turns the branches into events.
+    reduce : callable, optional
+        ``reduce(chunk, first)`` is returned instead of the chunk.
+    first : int
+        The entry of ``start`` in the whole source (passed to ``reduce``).
 
     Returns
     -------
-    SelectedChunk
-        The events; their values float32.
+    SelectedChunk or what ``reduce`` returns
+        The events (values float32), or their reduction.
 
     Raises
     ------
@@ -101,7 +122,8 @@ def read_partition(
         tree, _ = _get_tree(file, path, treename)
         chunks = list(_iterate_uproot_tree(tree, branches, stop - start, kinds, start, stop))
     arrays = chunks[0] if chunks else {b: np.empty(0) for b in branches}
-    return selection(arrays)
+    chunk = selection(arrays)
+    return chunk if reduce is None else reduce(chunk, first)
 
 
 def _file_tree(source: TreeSource) -> tuple[str, str] | None:
@@ -163,16 +185,24 @@ class DaskExecutor:
         if parts is None:
             return None
         step = max(int(step), 1)
-        return [
-            _Partition(path, treename, a, min(a + step, p.num_entries), p.branch_kinds())
-            for p, path, treename in parts
-            for a in range(0, p.num_entries, step)
-        ]
+        out: list[_Partition] = []
+        offset = 0
+        for p, path, treename in parts:
+            n, kinds = p.num_entries, p.branch_kinds()
+            out += [
+                _Partition(path, treename, a, min(a + step, n), kinds, offset + a) for a in range(0, n, step)
+            ]
+            offset += n
+        return out
 
     def map(
-        self, partitions: Sequence[_Partition], branches: Sequence[str], selection: ChunkSelection
-    ) -> Iterator[SelectedChunk]:
-        """The selected events of every partition, in the order of ``partitions``.
+        self,
+        partitions: Sequence[_Partition],
+        branches: Sequence[str],
+        selection: ChunkSelection,
+        reduce: Reduce | None = None,
+    ) -> Iterator[Any]:
+        """The selected events of every partition (or their ``reduce``), in the order of ``partitions``.
 
         At most :meth:`window` tasks are in flight; the tasks not yet taken are cancelled when the
         iteration stops early or a task fails (its exception is raised here, as on the worker).
@@ -198,6 +228,8 @@ class DaskExecutor:
                             wanted,
                             p.kinds,
                             selection,
+                            reduce,
+                            p.first,
                             pure=False,
                         )
                     )
@@ -254,7 +286,8 @@ def selected_chunks(
     selection: ChunkSelection,
     out: Callable[[int], npt.NDArray[np.float32]] | None,
     executor: DaskExecutor | None,
-) -> Iterator[SelectedChunk]:
+    reduce: Reduce | None = None,
+) -> Iterator[Any]:
     """The selected events of a tree, chunk by chunk: on the Dask workers or in this process.
 
     Parameters
@@ -269,10 +302,14 @@ def selected_chunks(
         Where the event values go (see :meth:`ChunkSelection.__call__`); the values of a chunk
         selected on a worker are copied there.
     executor : DaskExecutor or None
+    reduce : callable, optional
+        ``reduce(chunk, first)`` (``first``: the entry of the chunk's first entry in the source) is
+        yielded instead of each chunk, computed where the chunk was selected (on the worker);
+        ``out`` is not used then.
 
     Yields
     ------
-    SelectedChunk
+    SelectedChunk, or what ``reduce`` returns
 
     Raises
     ------
@@ -281,8 +318,17 @@ def selected_chunks(
     """
     partitions = executor.partitions(source, step) if executor is not None else None
     if executor is None or partitions is None:
+        first = 0
         for arrays in source.iterate(branches, step):
-            yield selection(arrays, out)
+            if reduce is None:
+                yield selection(arrays, out)
+                continue
+            chunk = selection(arrays)
+            yield reduce(chunk, first)
+            first += chunk.n_read
+        return
+    if reduce is not None:
+        yield from executor.map(partitions, source.wanted_branches(branches), selection, reduce)
         return
     for chunk in executor.map(partitions, source.wanted_branches(branches), selection):
         if out is not None:

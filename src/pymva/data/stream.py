@@ -26,6 +26,13 @@ form; events added one by one (``AddSignalTrainingEvent`` …) are not read by t
 
 The samples built this way are held in memory as with the ordinary build (what is bounded is the
 reading); training out of memory is not part of this module.  See docs/scaling.md.
+
+The Factory's ``Streaming=True`` jobs do not build the samples: :meth:`_StreamingBuilder.scan`
+passes over the stream once and keeps only TMVA's counts and sums, the training ranges, the
+correlation moments and, per event, the weight, class and targets.  Each chunk is reduced to those
+by :class:`_ScanReduce` where it is selected, which with ``DataLoader(Executor=client)`` is on the
+Dask worker that read it: only the reductions travel to the client, which adds them in stream order
+(the same float64 additions as in one process, so the results are the same bit for bit).
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ import copy
 import hashlib
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,7 +61,7 @@ from .dataset import DataSet, Sample
 from .executor import selected_chunks
 from .expression import Formula
 from .info import _formula, _TreeInfo
-from .selection import ChunkSelection
+from .selection import ChunkSelection, SelectedChunk
 from .split import (
     ClassCounts,
     SplitConfig,
@@ -321,6 +328,100 @@ class _Events:
     entries: I64
 
 
+def _split_masks(tree_type: ETreeType, u: npt.NDArray[np.float64], frac: StreamFractions) -> dict[str, Any]:
+    """Which events (uniform draws ``u``) of a tree of type ``tree_type`` go to training and testing."""
+    if tree_type == ETreeType.kTraining:
+        return {"train": u < frac.typed_train}
+    if tree_type == ETreeType.kTesting:
+        return {"test": u < frac.typed_test}
+    return {"train": u < frac.train, "test": (u >= frac.train) & (u < frac.train + frac.test)}
+
+
+@dataclass
+class _ScanItem:
+    """What :meth:`_StreamingBuilder.scan` keeps of the training or testing events of one chunk.
+
+    ``weights`` float32 (tree weight included), ``targets`` float32 of shape (n, n_targets); for
+    training events the minimum and maximum of every column (variables, targets, spectators) and,
+    when correlations are computed, :func:`~pymva.data.split.weighted_moments` of the variables.
+    """
+
+    weights: F32
+    targets: F32
+    lo: npt.NDArray[np.float32] | None = None
+    hi: npt.NDArray[np.float32] | None = None
+    moments: tuple[npt.NDArray[np.float64], ...] | None = None
+
+
+@dataclass
+class _ScanPart:
+    """One chunk reduced by :class:`_ScanReduce`: its counts, NaN tallies and kept items."""
+
+    n_candidates: int
+    sumw_candidates: float
+    n: int
+    sumw: float
+    nan_selected: dict[tuple[str, str], tuple[int, int]]
+    nan_rejected: dict[tuple[str, str], tuple[int, int]]
+    items: list[tuple[str, _ScanItem]]
+
+
+@dataclass(frozen=True)
+class _ScanReduce:
+    """Reduce one selected chunk of a tree to what the scan keeps (picklable: runs on Dask workers).
+
+    The same operations as the build on the chunk's events: the tree weight applied in float32, the
+    split by :func:`entry_uniform` of the entries, the training ranges and moments per chunk.
+    """
+
+    key: int
+    seed: int
+    fractions: StreamFractions | None  # None: only count (the first pass of _prepare)
+    tree_type: ETreeType
+    tree_weight: float
+    k: int
+    n_classes: int
+    nvar: int
+    ntgt: int
+    moments: bool
+
+    def __call__(self, chunk: SelectedChunk, first: int) -> _ScanPart:
+        block = chunk.block
+        values = np.asarray(block.values, dtype=np.float32)
+        weights = (block.weights * self.tree_weight).astype(np.float32)
+        items: list[tuple[str, _ScanItem]] = []
+        nvar, ntgt = self.nvar, self.ntgt
+        masks: dict[str, Any] = {}
+        if self.fractions is not None:
+            u = entry_uniform(self.key, first + chunk.entries, self.seed)
+            masks = _split_masks(self.tree_type, u, self.fractions)
+        for which, m in masks.items():
+            if not m.any():
+                continue
+            sel = values[m]
+            w = weights[m]
+            # a copy: a view (even a zero-width one) would keep the chunk's values alive for the scan
+            item = _ScanItem(w, np.array(sel[:, nvar : nvar + ntgt], dtype=np.float32, copy=True))
+            if which == "train":
+                item.lo = sel.min(axis=0)
+                item.hi = sel.max(axis=0)
+                if self.moments:
+                    cls = np.full(len(w), self.k, dtype=np.int32)
+                    item.moments = weighted_moments(
+                        np.ascontiguousarray(sel[:, :nvar]), w, cls, self.n_classes
+                    )
+            items.append((which, item))
+        return _ScanPart(
+            block.n_candidates,
+            block.sumw_candidates,
+            len(weights),
+            float(np.sum(weights, dtype=np.float64)),
+            block.nan_selected,
+            block.nan_rejected,
+            items,
+        )
+
+
 class _StreamingBuilder(_DataSetBuilder):
     """The ``Streaming=True`` build (see the module docstring)."""
 
@@ -374,7 +475,9 @@ class _StreamingBuilder(_DataSetBuilder):
         if any(f is None for f in fractions):  # first pass: count the selected events
             for k in range(n_classes):
                 if fractions[k] is None:
-                    for _ in self._class_events(k, step, counts[k]):
+                    # chunks reduced to their counts where they are selected (on the Dask workers)
+                    counting = self._reducer(k, opts.SplitSeed, None, moments=False)
+                    for _ in self._class_events(k, step, counts[k], counting):
                         pass
                     req = requested_numbers(
                         config.requests[k], counts[k], opts.ScaleWithPreselEff, dataset=self.name
@@ -393,15 +496,35 @@ class _StreamingBuilder(_DataSetBuilder):
         """The events of class ``k`` chunk by chunk, as ``("train" | "test", events)``."""
         for tinfo, ev in self._class_events(k, step, counts):
             u = entry_uniform(tree_key(tinfo.source.name), ev.entries, seed)
-            if tinfo.tree_type == ETreeType.kTraining:
-                masks = {"train": u < frac.typed_train}
-            elif tinfo.tree_type == ETreeType.kTesting:
-                masks = {"test": u < frac.typed_test}
-            else:
-                masks = {"train": u < frac.train, "test": (u >= frac.train) & (u < frac.train + frac.test)}
-            for which, m in masks.items():
+            for which, m in _split_masks(tinfo.tree_type, u, frac).items():
                 if m.any():
                     yield which, _Events(ev.values[m], ev.weights[m], ev.entries[m])
+
+    def _scan_parts(
+        self, k: int, step: int, frac: StreamFractions, seed: int, counts: ClassCounts, moments: bool
+    ) -> Iterator[tuple[str, _ScanItem]]:
+        """What :meth:`scan` keeps of the events of class ``k``, as ``("train" | "test", item)``.
+
+        The same chunks, split and order as :meth:`_split_events`, each chunk reduced by
+        :class:`_ScanReduce` where it is selected (a Dask worker with an executor).
+        """
+        for _tinfo, part in self._class_events(k, step, counts, self._reducer(k, seed, frac, moments)):
+            yield from part.items
+
+    def _reducer(
+        self, k: int, seed: int, frac: StreamFractions | None, moments: bool
+    ) -> Callable[[_TreeInfo], _ScanReduce]:
+        """The :class:`_ScanReduce` of each tree of class ``k`` (``frac=None``: count only)."""
+        n_classes = len(self.dsi.classes)
+        nvar, ntgt = len(self.dsi.variables), len(self.dsi.targets)
+
+        def reducer(tinfo: _TreeInfo) -> _ScanReduce:
+            key = tree_key(tinfo.source.name)
+            return _ScanReduce(
+                key, seed, frac, tinfo.tree_type, tinfo.weight, k, n_classes, nvar, ntgt, moments
+            )
+
+        return reducer
 
     def iter_chunks(self, which: str, *, report: bool = True) -> Iterator[StreamChunk]:
         """The training (``which="train"``) or testing events, a chunk at a time, classes interleaved.
@@ -431,6 +554,26 @@ class _StreamingBuilder(_DataSetBuilder):
         streams = {
             k: self._split_events(k, step, fractions[k], seed, counts[k]) for k in range(len(fractions))
         }
+        for k, kind, ev in self._interleave(streams, counts, report):
+            yield (
+                kind,
+                StreamChunk(
+                    X=np.ascontiguousarray(ev.values[:, :nvar]),
+                    targets=np.ascontiguousarray(ev.values[:, nvar : nvar + ntgt]),
+                    spectators=np.ascontiguousarray(ev.values[:, nvar + ntgt :]),
+                    weights=ev.weights,
+                    class_id=np.full(len(ev.weights), k, dtype=np.int32),
+                ),
+            )
+
+    def _interleave(
+        self, streams: dict[int, Iterator[tuple[str, Any]]], counts: list[ClassCounts], report: bool
+    ) -> Iterator[tuple[int, str, Any]]:
+        """The items of the classes' streams as ``(class, kind, item)``, classes interleaved.
+
+        The next item is always taken from the class that has read the smallest fraction of its
+        trees' entries; the NaN/±inf reports follow the last item (or are dropped: ``report=False``).
+        """
         totals = {
             k: max(sum(t.source.num_entries for t in self.trees if t.class_name == c.name), 1)
             for k, c in enumerate(self.dsi.classes)
@@ -442,18 +585,9 @@ class _StreamingBuilder(_DataSetBuilder):
             if item is None:
                 del streams[k]
                 continue
-            kind, ev = item
+            kind, payload = item
             read[k] = counts[k].n_before_cut
-            yield (
-                kind,
-                StreamChunk(
-                    X=np.ascontiguousarray(ev.values[:, :nvar]),
-                    targets=np.ascontiguousarray(ev.values[:, nvar : nvar + ntgt]),
-                    spectators=np.ascontiguousarray(ev.values[:, nvar + ntgt :]),
-                    weights=ev.weights,
-                    class_id=np.full(len(ev.weights), k, dtype=np.int32),
-                ),
-            )
+            yield k, kind, payload
         self.last_counts = counts
         if report:
             self._report_nan()
@@ -476,7 +610,7 @@ class _StreamingBuilder(_DataSetBuilder):
             As the ``Streaming=True`` build.
         """
         dsi = self.dsi
-        config, _step, _fractions, _counts = self._prepare()
+        config, step, fractions, counts = self._prepare()
         opts = config.options
         names = dsi.GetClassNames()
         n_classes = len(names)
@@ -488,21 +622,21 @@ class _StreamingBuilder(_DataSetBuilder):
         lo = np.full(self.n_columns, np.inf)
         hi = np.full(self.n_columns, -np.inf)
         moments = (np.zeros(n_classes), np.zeros((n_classes, nvar)), np.zeros((n_classes, nvar, nvar)))
-        for which, c in self._iter_both():
+        streams = {
+            k: self._scan_parts(k, step, frac, opts.SplitSeed, counts[k], opts.CalcCorrelations)
+            for k, frac in enumerate(fractions)
+        }
+        for k, which, item in self._interleave(streams, counts, report=True):
             store = kept[which]
-            # copies: a chunk's columns are views of its whole block of values (even a zero-width
-            # targets view), which would keep every chunk's variables alive until the scan ends
-            store["weights"].append(np.array(c.weights, dtype=np.float32, copy=True))
-            store["class_id"].append(np.array(c.class_id, dtype=np.int32, copy=True))
-            store["targets"].append(np.array(c.targets, dtype=np.float32, copy=True))
-            if which == "train" and len(c):
-                both = np.concatenate([c.X, c.targets, c.spectators], axis=1)
-                np.minimum(lo, both.min(axis=0), out=lo)
-                np.maximum(hi, both.max(axis=0), out=hi)
-                if opts.CalcCorrelations:
-                    part = weighted_moments(c.X, c.weights, c.class_id, n_classes)
-                    for total, p in zip(moments, part, strict=True):
-                        total += p
+            store["weights"].append(item.weights)
+            store["class_id"].append(np.full(len(item.weights), k, dtype=np.int32))
+            store["targets"].append(item.targets)
+            if item.lo is not None and item.hi is not None:
+                np.minimum(lo, item.lo, out=lo)
+                np.maximum(hi, item.hi, out=hi)
+            if item.moments is not None:
+                for total, p in zip(moments, item.moments, strict=True):
+                    total += p
         counts = self.last_counts
         self._report_counts(
             [_ClassStore(c.name, k, counts=c) for k, c in enumerate(counts)], opts.ScaleWithPreselEff
@@ -592,9 +726,17 @@ class _StreamingBuilder(_DataSetBuilder):
 
     # -------------------------------------------------------------- reading
     def _class_events(
-        self, k: int, step: int, counts: ClassCounts | None
-    ) -> Iterator[tuple[_TreeInfo, _Events]]:
-        """The selected events of class ``k``, tree by tree and chunk by chunk."""
+        self,
+        k: int,
+        step: int,
+        counts: ClassCounts | None,
+        reducer: Callable[[_TreeInfo], _ScanReduce] | None = None,
+    ) -> Iterator[tuple[_TreeInfo, Any]]:
+        """The selected events of class ``k``, tree by tree and chunk by chunk.
+
+        With ``reducer``, each chunk is reduced by ``reducer(tree)`` (a :class:`_ScanPart` per chunk
+        instead of its :class:`_Events`).
+        """
         cinfo = self.dsi.classes[k]
         columns = self._columns()
         cut = _formula(str(cinfo.cut), f"cut of class '{cinfo.name}'") if str(cinfo.cut) else None
@@ -604,7 +746,8 @@ class _StreamingBuilder(_DataSetBuilder):
         arrays_specs = [s for s in self.dsi._columns if s.index == 0]
         for tinfo in (t for t in self.trees if t.class_name == cinfo.name):
             try:
-                for ev in self._tree_events(tinfo, columns, cut, weight, arrays_specs, step, counts):
+                reduce = reducer(tinfo) if reducer is not None else None
+                for ev in self._tree_events(tinfo, columns, cut, weight, arrays_specs, step, counts, reduce):
                     yield tinfo, ev
             except DataError as exc:  # noqa: PERF203 - once per tree, to name the tree
                 raise DataError(
@@ -620,7 +763,8 @@ class _StreamingBuilder(_DataSetBuilder):
         arrays_specs: Sequence[Any],
         step: int,
         counts: ClassCounts | None,
-    ) -> Iterator[_Events]:
+        reduce: _ScanReduce | None = None,
+    ) -> Iterator[Any]:
         tree_cut = _formula(tinfo.cut, f"cut of tree {tinfo.source.name}") if tinfo.cut else None
         array_formulas = [
             (s, _formula(s.expression, f"input variable array '{s.expression}'")) for s in arrays_specs
@@ -638,15 +782,21 @@ class _StreamingBuilder(_DataSetBuilder):
             tuple((s.expression, int(s.size or 0), f) for s, f in array_formulas),
             tinfo.source.name,
         )
+        if reduce is not None:
+            for part in selected_chunks(tinfo.source, branches, step, selection, None, self.executor, reduce):
+                self._note_block(part.nan_selected, part.nan_rejected)
+                if counts is not None:
+                    counts.n_before_cut += part.n_candidates
+                    counts.sumw_before_cut += tinfo.weight * part.sumw_candidates
+                    _count_n(counts, tinfo.tree_type, part.n, part.sumw)
+                yield part
+            return
         first = 0
         for chunk in selected_chunks(tinfo.source, branches, step, selection, None, self.executor):
             entry = first + chunk.entries
             first += chunk.n_read
             block = chunk.block
-            for (kind, expr), (n_nan, n_inf) in block.nan_selected.items():
-                self._note_nan(self.nan_errors, kind, expr, n_nan, n_inf)
-            for (kind, expr), (n_nan, n_inf) in block.nan_rejected.items():
-                self._note_nan(self.nan_warnings, kind, expr, n_nan, n_inf)
+            self._note_block(block.nan_selected, block.nan_rejected)
             ev = _Events(
                 np.asarray(block.values, dtype=np.float32),
                 (block.weights * tinfo.weight).astype(np.float32),
@@ -657,6 +807,16 @@ class _StreamingBuilder(_DataSetBuilder):
                 counts.sumw_before_cut += tinfo.weight * block.sumw_candidates
                 _count(counts, tinfo.tree_type, ev)
             yield ev
+
+    def _note_block(
+        self,
+        nan_selected: dict[tuple[str, str], tuple[int, int]],
+        nan_rejected: dict[tuple[str, str], tuple[int, int]],
+    ) -> None:
+        for (kind, expr), (n_nan, n_inf) in nan_selected.items():
+            self._note_nan(self.nan_errors, kind, expr, n_nan, n_inf)
+        for (kind, expr), (n_nan, n_inf) in nan_rejected.items():
+            self._note_nan(self.nan_warnings, kind, expr, n_nan, n_inf)
 
     # -------------------------------------------------------------- assembly
     def _assemble(
@@ -742,9 +902,12 @@ class _StreamingBuilder(_DataSetBuilder):
 
 
 def _count(c: ClassCounts, tt: ETreeType, ev: _Events) -> None:
-    n = len(ev.weights)
+    _count_n(c, tt, len(ev.weights), float(np.sum(ev.weights, dtype=np.float64)))
+
+
+def _count_n(c: ClassCounts, tt: ETreeType, n: int, sumw: float) -> None:
     c.n_after_cut += n
-    c.sumw_after_cut += float(np.sum(ev.weights, dtype=np.float64))
+    c.sumw_after_cut += sumw
     if tt == ETreeType.kTraining:
         c.n_train_typed += n
     elif tt == ETreeType.kTesting:
