@@ -213,8 +213,11 @@ def test_factory_under_ddp_shards_the_events_and_only_rank0_writes(tmp_path: Pat
         assert {"mem/TestTree", "stream/TestTree"} <= {k.split(";")[0] for k in f}
     assert list((tmp_path / "rank1").iterdir()) == []
 
-    # the two ranks trained (and validated) on disjoint shards that together are the training sample
+    # the two ranks trained (and validated) on disjoint shards that together are the training sample;
+    # in memory event i goes to rank i mod 2, streaming each rank read only its own chunks of 250
+    # entries (chunk j of a class to rank j mod 2: sig 0-249 and 500-599 to rank 0, 250-499 to rank 1)
     expected = []
+    own_entries = []
     for name, opts in (("mem", "NormMode=NumEvents:!V"), ("stream", "Streaming=True:ChunkSize=250:!V")):
         loader = TMVA.DataLoader(name)
         for v in ("a", "b"):
@@ -228,6 +231,22 @@ def test_factory_under_ddp_shards_the_events_and_only_rank0_writes(tmp_path: Pat
             else np.concatenate([c.X for c in loader.stream("train")])
         )
         expected.append(_row_set(X))
+        if name == "stream":
+            with uproot.open(tmp_path / "two.root") as f:
+                own_entries = [
+                    _row_set(
+                        np.concatenate(
+                            [
+                                np.column_stack(
+                                    [f[t]["a"].array(library="np"), f[t]["b"].array(library="np")]
+                                )[250 * j : 250 * (j + 1)]
+                                for t, n in (("sig", 600), ("bkg", 700))
+                                for j in range(r, -(-n // 250), 2)
+                            ]
+                        )
+                    )
+                    for r in (0, 1)
+                ]
     for call, full in enumerate(expected):
         parts = [np.load(tmp_path / f"rows_rank{r}_call{call}.npz") for r in (0, 1)]
         sets = [_row_set(np.concatenate([p["train"], p["val"]])) for p in parts]
@@ -235,4 +254,8 @@ def test_factory_under_ddp_shards_the_events_and_only_rank0_writes(tmp_path: Pat
         assert sets[0].isdisjoint(sets[1])
         assert sets[0] | sets[1] == full
         assert n_rows == [len(s) for s in sets]  # no event twice within a rank
-        assert abs(n_rows[0] - n_rows[1]) <= 2
+        if call == 0:  # in memory: every other event
+            assert abs(n_rows[0] - n_rows[1]) <= 2
+        else:  # streaming: each rank's training events come from the entries of its own chunks only
+            for r in (0, 1):
+                assert sets[r] <= own_entries[r]

@@ -4,9 +4,13 @@ TMVA runs in one process.  pymva's :func:`pymva.pytorch.train` also runs under `
 process group initialised (``torch.distributed.init_process_group``); then every rank runs the same
 Factory job, and
 
-* MethodPyTorch trains each rank on its own shard of the training (and validation) events, the
-  ``i``-th event going to rank ``i mod world size`` (:func:`shard_mask`), while DDP averages the
-  gradients;
+* MethodPyTorch trains each rank on its own shard of the training (and validation) events, while
+  DDP averages the gradients: in memory the ``i``-th event goes to rank ``i mod world size``
+  (:func:`shard_mask`); with ``Streaming=True`` each rank reads only its own chunks of entries
+  (chunk ``j`` of a class to rank ``j mod world size``,
+  :meth:`pymva.data.stream.StreamedDataSet.chunks`) once the transformations are fitted, or, when
+  the trees cannot be read that way (events in memory, fewer chunks than ranks), keeps the
+  positions ``i mod world size`` of the whole stream;
 * only rank 0 writes files: the weights files, the trained model, the output ROOT file (the
   Factory's test and evaluation steps, which need the trained model file, run on rank 0 only).
 

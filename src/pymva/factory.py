@@ -580,7 +580,14 @@ class Factory:
         self.log.header("Train method: %s for %s", title, what)
         self.log.info("")
         if isinstance(ds, StreamedDataSet):
-            method.train_stream(functools.partial(_stream_samples, ds, "train"), n_train)
+            rank, world = process_rank()
+            # under torch.distributed each rank reads only its own chunks of entries when it can
+            shard = (
+                functools.partial(_stream_samples, ds, "train", (rank, world))
+                if world > 1 and ds.can_shard(world)
+                else None
+            )
+            method.train_stream(functools.partial(_stream_samples, ds, "train"), n_train, shard)
         else:
             method.train(ds.train)
         rec.trained = True
@@ -1060,9 +1067,11 @@ def _method_inputs(method: MethodBase, sample: Sample) -> F32:
     return sample.X
 
 
-def _stream_samples(ds: StreamedDataSet, which: str) -> Iterator[Sample]:
-    """The events of a ``Streaming=True`` DataSet's sample, read again, as Samples of one chunk each."""
-    for c in ds.chunks(which):
+def _stream_samples(
+    ds: StreamedDataSet, which: str, shard: tuple[int, int] | None = None
+) -> Iterator[Sample]:
+    """The events of a ``Streaming=True`` DataSet's sample (or of one rank's shard), as Samples of one chunk each."""
+    for c in ds.chunks(which, shard):
         yield Sample(
             X=c.X, targets=c.targets, spectators=c.spectators, weights=c.weights, class_id=c.class_id
         )

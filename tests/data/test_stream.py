@@ -227,3 +227,61 @@ def test_factory_refuses_methods_that_need_all_events(
     loader.PrepareTrainingAndTestTree("", "Streaming=True:ChunkSize=1000:NormMode=NumEvents:!V")
     with pytest.raises(OptionError, match=r"Fisher.*Streaming=True"):
         factory.BookMethod(loader, TMVA.Types.kFisher, "Fisher", "!H:!V")
+
+
+# ------------------------------------------------------------------ shards (torch.distributed)
+
+
+@pytest.mark.parametrize("world", [2, 3])
+def test_shards_are_disjoint_read_only_their_chunks_and_together_are_the_sample(
+    trees: Trees, monkeypatch: pytest.MonkeyPatch, world: int
+) -> None:
+    """``chunks(which, shard=(rank, world))``: chunk ``j`` of a class belongs to rank ``j mod world``.
+
+    The events of the shards (identified by the ``evt`` spectator and the class) are disjoint, their
+    union is the sample streamed without shards, and each rank reads only its own chunks of entries.
+    """
+    from pymva.data import executor
+
+    path, _ = trees
+    ds = _loader(path, "Streaming=True:ChunkSize=1000:!V").streamed_dataset()
+    chunks_per_class = -(-N // 1000)  # each class is one tree of N entries
+    assert ds.can_shard(world)
+    reads: list[tuple[str, int, int]] = []
+    real = executor.read_partition
+
+    def counting(path: str, treename: str, start: int, stop: int, *args: object) -> object:
+        reads.append((treename, start, stop))
+        return real(path, treename, start, stop, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(executor, "read_partition", counting)
+    for which in ("train", "test"):
+        reads.clear()
+        full = np.concatenate([c.spectators[:, 0] * 2 + c.class_id for c in ds.chunks(which)])
+        assert reads == []  # unsharded: the source is read from its start, chunk after chunk
+        shards = []
+        for rank in range(world):
+            reads.clear()
+            got = list(ds.chunks(which, shard=(rank, world)))
+            shards.append(np.concatenate([c.spectators[:, 0] * 2 + c.class_id for c in got]))
+            # rank's chunks of each class: j = rank, rank + world, … of the class's ceil(N / 1000)
+            mine = [
+                (t, 1000 * j, min(1000 * (j + 1), N))
+                for t in ("sig", "bkg")
+                for j in range(rank, chunks_per_class, world)
+            ]
+            assert sorted(reads) == sorted(mine)
+        union = np.concatenate(shards)
+        assert len(np.unique(union)) == len(union)  # disjoint
+        np.testing.assert_array_equal(np.sort(union), np.sort(full))
+
+
+def test_shards_need_chunks_in_files(trees: Trees) -> None:
+    path, _ = trees
+    ds = _loader(path, "Streaming=True:ChunkSize=4000:!V").streamed_dataset()  # 2 chunks per class
+    assert ds.can_shard(2)
+    assert not ds.can_shard(3)
+    with pytest.raises(OptionError, match=r"cannot be read in 3 shards .*at least 3 chunks"):
+        next(iter(ds.chunks("train", shard=(0, 3))))
+    with pytest.raises(OptionError, match=r"rank 2\)"):
+        next(iter(ds.chunks("train", shard=(2, 2))))

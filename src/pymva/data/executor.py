@@ -51,7 +51,14 @@ from .sources import (
     _open_file,
 )
 
-__all__ = ["DaskExecutor", "as_executor", "read_partition", "selected_chunks"]
+__all__ = [
+    "DaskExecutor",
+    "as_executor",
+    "read_partition",
+    "selected_chunks",
+    "selected_partitions",
+    "source_partitions",
+]
 
 #: Tasks in flight per worker thread while the client takes the results in order.
 TASKS_PER_THREAD = 2
@@ -153,6 +160,58 @@ def _file_parts(source: TreeSource) -> list[tuple[TreeSource, str, str]] | None:
     return out
 
 
+def source_partitions(source: TreeSource, step: int) -> list[_Partition] | None:
+    """The chunks of ``step`` entries that ``source`` is read in, file by file, in reading order.
+
+    Parameters
+    ----------
+    source : TreeSource
+    step : int
+        Entries per chunk (the chunks of :meth:`TreeSource.iterate` with this step).
+
+    Returns
+    -------
+    list of _Partition or None
+        ``None`` when the source is not read from files on disk (events in memory, a file opened
+        from a Python file object): it can only be read from its start.
+    """
+    parts = _file_parts(source)
+    if parts is None:
+        return None
+    step = max(int(step), 1)
+    out: list[_Partition] = []
+    offset = 0
+    for p, path, treename in parts:
+        n, kinds = p.num_entries, p.branch_kinds()
+        out += [_Partition(path, treename, a, min(a + step, n), kinds, offset + a) for a in range(0, n, step)]
+        offset += n
+    return out
+
+
+def selected_partitions(
+    source: TreeSource,
+    partitions: Sequence[_Partition],
+    branches: frozenset[str],
+    selection: ChunkSelection,
+    executor: DaskExecutor | None,
+) -> Iterator[SelectedChunk]:
+    """The selected events of some partitions of ``source`` (:func:`source_partitions`), in their order.
+
+    Only those partitions are read: on the Dask workers with an executor, else in this process.
+
+    Raises
+    ------
+    DataError
+        As reading and selecting the whole source.
+    """
+    wanted = source.wanted_branches(branches)
+    if executor is not None:
+        yield from executor.map(partitions, wanted, selection)
+        return
+    for p in partitions:
+        yield read_partition(p.path, p.treename, p.start, p.stop, wanted, p.kinds, selection)
+
+
 class DaskExecutor:
     """A ``distributed.Client`` that reads and selects the partitions of trees.
 
@@ -181,19 +240,7 @@ class DaskExecutor:
 
     def partitions(self, source: TreeSource, step: int) -> list[_Partition] | None:
         """The partitions of ``source`` in reading order, or ``None`` when it is not read from files."""
-        parts = _file_parts(source)
-        if parts is None:
-            return None
-        step = max(int(step), 1)
-        out: list[_Partition] = []
-        offset = 0
-        for p, path, treename in parts:
-            n, kinds = p.num_entries, p.branch_kinds()
-            out += [
-                _Partition(path, treename, a, min(a + step, n), kinds, offset + a) for a in range(0, n, step)
-            ]
-            offset += n
-        return out
+        return source_partitions(source, step)
 
     def map(
         self,

@@ -38,6 +38,7 @@ Dask worker that read it: only the reductions travel to the client, which adds t
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import logging
 import os
@@ -58,7 +59,7 @@ from .build import (
     _log_factory,
 )
 from .dataset import DataSet, Sample
-from .executor import selected_chunks
+from .executor import selected_chunks, selected_partitions, source_partitions
 from .expression import Formula
 from .info import _formula, _TreeInfo
 from .selection import ChunkSelection, SelectedChunk
@@ -300,19 +301,35 @@ class StreamedDataSet(DataSet):
     factors: tuple[float, ...] = ()
     builder: Any = None
 
-    def chunks(self, which: str) -> Iterator[StreamChunk]:
+    def can_shard(self, world: int) -> bool:
+        """Whether :meth:`chunks` can read ``world`` disjoint shards (``shard=(rank, world)``).
+
+        Each tree is read in chunks of ``ChunkSize`` entries; chunk ``j`` of a class (counted over its
+        trees in order) belongs to rank ``j mod world``.  That needs trees in files on disk (a chunk
+        is read without the ones before it) and at least ``world`` chunks in every class.
+        """
+        return bool(self.builder is not None and self.builder.can_shard(world))
+
+    def chunks(self, which: str, shard: tuple[int, int] | None = None) -> Iterator[StreamChunk]:
         """The events of ``which`` (``"train"`` or ``"test"``) again, a chunk at a time, in stream order.
 
         Training weights are renormalised as in :attr:`train`.  NaN/±inf reports are not repeated.
 
+        Parameters
+        ----------
+        which : {"train", "test"}
+        shard : (int, int), optional
+            ``(rank, world size)``: only the chunks of entries that belong to ``rank`` are read (see
+            :meth:`can_shard`); the shards of the ranks are disjoint and together are the sample.
+
         Raises
         ------
         OptionError
-            ``which`` not ``"train"`` or ``"test"``.
+            ``which`` not ``"train"`` or ``"test"``, or a ``shard`` this DataSet cannot be read in.
         """
         factors = np.asarray(self.factors or (1.0,) * self.n_classes)
         scale = which == "train" and bool(np.any(factors != 1.0))
-        for c in self.builder.iter_chunks(which, report=False):
+        for c in self.builder.iter_chunks(which, report=False, shard=shard):
             if scale:
                 w = np.multiply(c.weights, factors[c.class_id]).astype(np.float32)
                 c = StreamChunk(c.X, c.targets, c.spectators, w, c.class_id)
@@ -326,6 +343,19 @@ class _Events:
     values: F32
     weights: F32  # tree weight included
     entries: I64
+
+
+def _owns(offset: int, world: int, rank: int, j: int) -> bool:
+    """Whether chunk ``j`` of a tree whose class counted ``offset`` chunks before it is ``rank``'s."""
+    return (offset + j) % world == rank
+
+
+def _with_first(chunks: Iterator[SelectedChunk]) -> Iterator[tuple[int, SelectedChunk]]:
+    """Each chunk of a source read from its start with the entry of its first entry."""
+    first = 0
+    for chunk in chunks:
+        yield first, chunk
+        first += chunk.n_read
 
 
 def _split_masks(tree_type: ETreeType, u: npt.NDArray[np.float64], frac: StreamFractions) -> dict[str, Any]:
@@ -491,10 +521,19 @@ class _StreamingBuilder(_DataSetBuilder):
         return config, step, chosen, counts
 
     def _split_events(
-        self, k: int, step: int, frac: StreamFractions, seed: int, counts: ClassCounts
+        self,
+        k: int,
+        step: int,
+        frac: StreamFractions,
+        seed: int,
+        counts: ClassCounts,
+        owners: dict[int, Callable[[int], bool]] | None = None,
     ) -> Iterator[tuple[str, _Events]]:
-        """The events of class ``k`` chunk by chunk, as ``("train" | "test", events)``."""
-        for tinfo, ev in self._class_events(k, step, counts):
+        """The events of class ``k`` chunk by chunk, as ``("train" | "test", events)``.
+
+        With ``owners`` (:meth:`_owners`) only the chunks of one rank are read.
+        """
+        for tinfo, ev in self._class_events(k, step, counts, None, owners):
             u = entry_uniform(tree_key(tinfo.source.name), ev.entries, seed)
             for which, m in _split_masks(tinfo.tree_type, u, frac).items():
                 if m.any():
@@ -526,7 +565,9 @@ class _StreamingBuilder(_DataSetBuilder):
 
         return reducer
 
-    def iter_chunks(self, which: str, *, report: bool = True) -> Iterator[StreamChunk]:
+    def iter_chunks(
+        self, which: str, *, report: bool = True, shard: tuple[int, int] | None = None
+    ) -> Iterator[StreamChunk]:
         """The training (``which="train"``) or testing events, a chunk at a time, classes interleaved.
 
         Nothing is kept between chunks.  The next chunk is always taken from the class that has read
@@ -535,24 +576,31 @@ class _StreamingBuilder(_DataSetBuilder):
         are the input weights (weight expression × tree weight), without ``NormMode``
         renormalisation, which needs the sums over the whole sample.
 
+        With ``shard=(rank, world)`` only the chunks of entries of ``rank`` are read
+        (:meth:`StreamedDataSet.can_shard`).
+
         Raises
         ------
         OptionError, DataError
-            As the ``Streaming=True`` build.
+            As the ``Streaming=True`` build; a ``shard`` that :meth:`can_shard` refuses.
         """
         if which not in ("train", "test"):
             raise OptionError(f"which={which!r}: 'train' or 'test' are accepted")
-        for kind, chunk in self._iter_both(report=report):
+        for kind, chunk in self._iter_both(report=report, shard=shard):
             if kind == which:
                 yield chunk
 
-    def _iter_both(self, *, report: bool = True) -> Iterator[tuple[str, StreamChunk]]:
+    def _iter_both(
+        self, *, report: bool = True, shard: tuple[int, int] | None = None
+    ) -> Iterator[tuple[str, StreamChunk]]:
         """Training and testing chunks in stream order, as ``("train" | "test", chunk)``."""
         config, step, fractions, counts = self._prepare()
         seed = config.options.SplitSeed
         nvar, ntgt = len(self.dsi.variables), len(self.dsi.targets)
+        owners = self._owners(step, shard) if shard is not None else None
         streams = {
-            k: self._split_events(k, step, fractions[k], seed, counts[k]) for k in range(len(fractions))
+            k: self._split_events(k, step, fractions[k], seed, counts[k], owners)
+            for k in range(len(fractions))
         }
         for k, kind, ev in self._interleave(streams, counts, report):
             yield (
@@ -565,6 +613,47 @@ class _StreamingBuilder(_DataSetBuilder):
                     class_id=np.full(len(ev.weights), k, dtype=np.int32),
                 ),
             )
+
+    def _class_partitions(self, k: int, step: int) -> list[tuple[_TreeInfo, int]] | None:
+        """``(tree, number of chunks)`` of every tree of class ``k``, or ``None`` if one is not in a file."""
+        out = []
+        for tinfo in (t for t in self.trees if t.class_name == self.dsi.classes[k].name):
+            parts = source_partitions(tinfo.source, step)
+            if parts is None:
+                return None
+            out.append((tinfo, len(parts)))
+        return out
+
+    def can_shard(self, world: int) -> bool:
+        """See :meth:`StreamedDataSet.can_shard`."""
+        if world < 1:
+            return False
+        _config, step, _fractions, _counts = self._prepare()
+        for k in range(len(self.dsi.classes)):
+            parts = self._class_partitions(k, step)
+            if parts is None or sum(n for _, n in parts) < world:
+                return False
+        return True
+
+    def _owners(self, step: int, shard: tuple[int, int]) -> dict[int, Callable[[int], bool]]:
+        """Per tree (``id`` of its info), which of its chunks belong to ``rank`` of ``shard``.
+
+        Chunk ``j`` of a class, counted over the class's trees in order, belongs to rank ``j mod world``.
+        """
+        rank, world = (int(v) for v in shard)
+        if not 0 <= rank < world or not self.can_shard(world):
+            raise OptionError(
+                f"shard={shard!r}: the stream cannot be read in {world} shards (rank {rank}): that needs "
+                f"trees in files on disk, at least {world} chunks of ChunkSize entries in every class and "
+                "0 <= rank < world size"
+            )
+        owners: dict[int, Callable[[int], bool]] = {}
+        for k in range(len(self.dsi.classes)):
+            offset = 0
+            for tinfo, n in self._class_partitions(k, step) or []:
+                owners[id(tinfo)] = functools.partial(_owns, offset, world, rank)
+                offset += n
+        return owners
 
     def _interleave(
         self, streams: dict[int, Iterator[tuple[str, Any]]], counts: list[ClassCounts], report: bool
@@ -731,11 +820,13 @@ class _StreamingBuilder(_DataSetBuilder):
         step: int,
         counts: ClassCounts | None,
         reducer: Callable[[_TreeInfo], _ScanReduce] | None = None,
+        owners: dict[int, Callable[[int], bool]] | None = None,
     ) -> Iterator[tuple[_TreeInfo, Any]]:
         """The selected events of class ``k``, tree by tree and chunk by chunk.
 
         With ``reducer``, each chunk is reduced by ``reducer(tree)`` (a :class:`_ScanPart` per chunk
-        instead of its :class:`_Events`).
+        instead of its :class:`_Events`); with ``owners`` only the chunks ``j`` of each tree with
+        ``owners[id(tree)](j)`` are read.
         """
         cinfo = self.dsi.classes[k]
         columns = self._columns()
@@ -747,7 +838,10 @@ class _StreamingBuilder(_DataSetBuilder):
         for tinfo in (t for t in self.trees if t.class_name == cinfo.name):
             try:
                 reduce = reducer(tinfo) if reducer is not None else None
-                for ev in self._tree_events(tinfo, columns, cut, weight, arrays_specs, step, counts, reduce):
+                owned = owners.get(id(tinfo)) if owners is not None else None
+                for ev in self._tree_events(
+                    tinfo, columns, cut, weight, arrays_specs, step, counts, reduce, owned
+                ):
                     yield tinfo, ev
             except DataError as exc:  # noqa: PERF203 - once per tree, to name the tree
                 raise DataError(
@@ -764,6 +858,7 @@ class _StreamingBuilder(_DataSetBuilder):
         step: int,
         counts: ClassCounts | None,
         reduce: _ScanReduce | None = None,
+        owned: Callable[[int], bool] | None = None,
     ) -> Iterator[Any]:
         tree_cut = _formula(tinfo.cut, f"cut of tree {tinfo.source.name}") if tinfo.cut else None
         array_formulas = [
@@ -791,10 +886,17 @@ class _StreamingBuilder(_DataSetBuilder):
                     _count_n(counts, tinfo.tree_type, part.n, part.sumw)
                 yield part
             return
-        first = 0
-        for chunk in selected_chunks(tinfo.source, branches, step, selection, None, self.executor):
+        chunks: Iterator[tuple[int, SelectedChunk]]
+        if owned is not None:  # one rank's chunks only (shard): the others are not read
+            parts = [p for j, p in enumerate(source_partitions(tinfo.source, step) or []) if owned(j)]
+            read = selected_partitions(tinfo.source, parts, branches, selection, self.executor)
+            chunks = ((p.first, c) for p, c in zip(parts, read, strict=True))
+        else:
+            chunks = _with_first(
+                selected_chunks(tinfo.source, branches, step, selection, None, self.executor)
+            )
+        for first, chunk in chunks:
             entry = first + chunk.entries
-            first += chunk.n_read
             block = chunk.block
             self._note_block(block.nan_selected, block.nan_rejected)
             ev = _Events(

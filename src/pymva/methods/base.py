@@ -247,6 +247,10 @@ class MethodBase(abc.ABC):
     #: may pass them to ``Reader.BookMVA`` to load a file from where it chooses; stored in a weights
     #: file they resolve only inside the file's own directory.
     file_options: ClassVar[tuple[str, ...]] = ()
+    #: Whether :meth:`_train_stream` gets this rank's shard of the events (``torch.distributed``:
+    #: :meth:`train_stream` with ``shard_source``) rather than all of them.
+    stream_sharded: bool = False
+
     #: Whether the method trains from chunks of events (:meth:`train_stream`, for loaders with
     #: ``Streaming=True``); the others need all training events at once.
     supports_streaming: ClassVar[bool] = False
@@ -423,7 +427,12 @@ class MethodBase(abc.ABC):
             self.mva_pdf_settings_,
         )
 
-    def train_stream(self, source: Callable[[], Iterable[Sample]], n_events: int) -> None:
+    def train_stream(
+        self,
+        source: Callable[[], Iterable[Sample]],
+        n_events: int,
+        shard_source: Callable[[], Iterable[Sample]] | None = None,
+    ) -> None:
         """Train from chunks of training events read again at every pass (pymva extension).
 
         As :meth:`train`, in bounded memory: the ``VarTransform`` chain is fitted chunk by chunk
@@ -437,6 +446,10 @@ class MethodBase(abc.ABC):
             the same events in the same order at every call.
         n_events : int
             Number of training events in the stream.
+        shard_source : callable, optional
+            Under ``torch.distributed``: this rank's disjoint shard of ``source`` (only its chunks of
+            entries are read).  The transformations are still fitted on ``source`` (the same
+            parameters on every rank); the method trains on the shard (:attr:`stream_sharded`).
 
         Raises
         ------
@@ -469,8 +482,20 @@ class MethodBase(abc.ABC):
 
         self.transformations.fit_streaming(raw)
 
+        def shard_raw() -> Iterator[Sample]:
+            assert shard_source is not None
+            for chunk in shard_source():
+                if ignore_negative:
+                    chunk = chunk.replace(
+                        weights=np.where(chunk.weights < 0, np.float32(0), chunk.weights).astype(np.float32)
+                    )
+                yield chunk
+
+        self.stream_sharded = shard_source is not None
+        training = shard_raw if shard_source is not None else raw
+
         def transformed() -> Iterator[Sample]:
-            for chunk in raw():
+            for chunk in training():
                 yield self.transformations.transform(chunk)
 
         start = time.perf_counter()

@@ -762,7 +762,17 @@ class MethodPyTorch(MethodBase):
         n_columns = self._output_columns(np.require(first.X, np.float32, ["C", "W"]))
         key = tree_key("ValidationSize")
         rank, world = process_rank()
-        if world > 1:
+        if world > 1 and self.stream_sharded:
+            self.log.info(
+                "torch.distributed: rank %d of %d reads and trains on its own chunks of entries "
+                "(chunk j of each class: j mod %d = %d)",
+                rank,
+                world,
+                world,
+                rank,
+            )
+            world = 1  # the source is this rank's shard already: no positions to skip
+        elif world > 1:
             self.log.info(
                 "torch.distributed: rank %d of %d streams the events at positions %d, %d + %d, … of the stream",
                 rank,
