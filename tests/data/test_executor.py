@@ -256,3 +256,21 @@ def test_reductions_run_on_the_workers_and_equal_the_local_ones(client: Any, cha
     workers = set(client.run(os.getpid).values())
     assert {r[0] for r in local} == {os.getpid()}
     assert {r[0] for r in remote} <= workers
+
+
+def test_dask_shards_equal_local_shards(client: Any, chain: list[str]) -> None:
+    """One rank's chunks (``chunks(shard=(rank, 2))``) read on the workers are those read locally."""
+    opts = "Streaming=True:ChunkSize=300:!V"
+    local = _loader(chain, None, opts).streamed_dataset()
+    remote = _loader(chain, client, opts).streamed_dataset()
+    for rank in (0, 1):
+        with distributed.get_task_stream(client) as stream:
+            b = list(remote.chunks("train", shard=(rank, 2)))
+        a = list(local.chunks("train", shard=(rank, 2)))
+        assert len(a) == len(b) > 2
+        for x, y in zip(a, b, strict=True):
+            for field in ("X", "targets", "spectators", "weights", "class_id"):
+                np.testing.assert_array_equal(getattr(x, field), getattr(y, field))
+        # only this rank's partitions were read: chunk j of each class (over its files) for j = rank mod 2
+        signal, background = (sum(math.ceil(n / 300) for n in sizes) for sizes in (SIZES[:2], SIZES[2:]))
+        assert _tasks(stream) == len(range(rank, signal, 2)) + len(range(rank, background, 2))
