@@ -28,8 +28,9 @@ import numpy as np
 import numpy.typing as npt
 
 from .._html import html_table
+from ..errors import DataError
 from ..extras import new_axes
-from ._util import F64, as_bool_array, as_float_array, check_same_length, sequential_sum, spline1
+from ._util import F64, as_bool_array, as_float_array, check_same_length, spline1
 
 __all__ = ["ROC_TITLE", "ROCCurve", "roc_curve"]
 
@@ -148,27 +149,81 @@ def roc_curve(values: npt.ArrayLike, weights: npt.ArrayLike | None, is_signal: n
     DataError
         On arrays of different lengths or non-finite values.
     """
-    y = as_float_array(values, "ROC curve values")
+    y = _finite(values, "ROC curve values")
     n = y.shape[0]
-    w = np.ones(n) if weights is None else as_float_array(weights, "ROC curve weights")
+    w = np.ones(n) if weights is None else _finite(weights, "ROC curve weights")
     sig = as_bool_array(is_signal, "ROC curve signal flags", n)
     check_same_length("roc_curve", y, w, sig)
+    # bounded memory (a few arrays of n values at a time; float32 inputs are sorted as float32,
+    # which orders them as their exact float64 values): the same float64 operations in the same
+    # order as the plain formulas, so the curve and its integral are the same bit for bit
     order = np.argsort(y, kind="stable")
-    ws = np.where(sig, w, 0.0)[order]
-    wb = np.where(sig, 0.0, w)[order]
-    tp = np.add.accumulate(ws[::-1])[::-1] if n else np.zeros(0)
-    tn = np.add.accumulate(wb) if n else np.zeros(0)
+    del y
+    sig_sorted = sig[order]
+    w_sorted = w[order].astype(np.float64, copy=False)
+    del order
+    tp = np.add.accumulate(np.where(sig_sorted, w_sorted, 0.0)[::-1])[::-1] if n else np.zeros(0)
+    tn = np.add.accumulate(np.where(sig_sorted, 0.0, w_sorted)) if n else np.zeros(0)
+    del w_sorted, sig_sorted
     total_s = float(tp[0]) if n else 0.0
     total_b = float(tn[-1]) if n else 0.0
     sens = np.empty(n + 2)
     spec = np.empty(n + 2)
     sens[0], sens[-1] = 1.0, 0.0
     spec[0], spec[-1] = 0.0, 1.0
-    sens[1:-1] = 0.0 if total_s <= _DBL_MIN else tp / total_s
-    spec[1:-1] = 0.0 if total_b <= _DBL_MIN else tn / total_b
-    fnr = 1.0 - sens
-    terms = 0.5 * (fnr[1:] - fnr[:-1]) * (spec[:-1] + spec[1:])
-    return ROCCurve(sens, spec, sequential_sum(terms))
+    if total_s <= _DBL_MIN:
+        sens[1:-1] = 0.0
+    else:
+        np.divide(tp, total_s, out=sens[1:-1])
+    del tp
+    if total_b <= _DBL_MIN:
+        spec[1:-1] = 0.0
+    else:
+        np.divide(tn, total_b, out=spec[1:-1])
+    del tn
+    return ROCCurve(sens, spec, _trapezoid_integral(sens, spec))
+
+
+#: Curve points per block of the integral (bounded temporaries).
+_BLOCK = 1 << 20
+
+
+def _trapezoid_integral(sens: F64, spec: F64) -> float:
+    """``Σ_i ½ (fnr_{i+1} − fnr_i)(spec_i + spec_{i+1})`` with ``fnr = 1 − sens``, summed left to right.
+
+    ``ROCCurve::GetROCIntegral``'s loop, block by block: each block's terms are accumulated after
+    the running sum of the blocks before it, the same additions in the same order as one
+    accumulation over all terms.
+    """
+    n_terms = sens.shape[0] - 1
+    total: float | None = None
+    for a in range(0, n_terms, _BLOCK):
+        b = min(a + _BLOCK, n_terms)
+        fnr = 1.0 - sens[a : b + 1]
+        terms = 0.5 * (fnr[1:] - fnr[:-1]) * (spec[a:b] + spec[a + 1 : b + 1])
+        if total is not None:
+            terms = np.concatenate([[total], terms])
+        total = float(np.add.accumulate(terms)[-1])
+    return 0.0 if total is None else total
+
+
+def _finite(x: npt.ArrayLike, what: str) -> npt.NDArray[np.floating[Any]]:
+    """``x`` as a 1-D float32 array if it is one (no copy), else float64; checked to be finite.
+
+    Raises
+    ------
+    DataError
+        If the array is not 1-D or holds NaN or infinity.
+    """
+    a = np.asarray(x)
+    if a.dtype != np.float32:
+        return as_float_array(a, what)
+    if a.ndim != 1:
+        raise DataError(f"{what} must be a 1-dimensional array, got shape {a.shape}")
+    if a.size and not np.isfinite(a).all():
+        bad = int(np.count_nonzero(~np.isfinite(a)))
+        raise DataError(f"{what} contains {bad} NaN or infinite value(s); evaluation needs finite numbers")
+    return a
 
 
 def style_roc_axes(ax: Any, title: str) -> None:
