@@ -60,6 +60,8 @@ IntA = npt.NDArray[np.intp]
 _EPS = float(np.finfo(np.float64).eps)
 _FEPS = float(np.finfo(np.float32).eps)
 _FMIN = float(np.finfo(np.float32).tiny)
+#: a daughter to grow: node index, its events, its sums (numba path; None on the numpy path)
+_Child = tuple[int, IntA, F64 | None]
 
 
 @dataclass
@@ -231,6 +233,15 @@ class _Builder:
         self.importance = np.zeros(self.nvar)
         self.nodes: list[dict[str, Any]] = []
         self.event_leaf = np.full(X.shape[0], -1, dtype=np.intp)
+        # numba path: the kernels read XT, the weights and the classes in place through the events'
+        # indices
+        self.kern = kernels()
+        if self.kern is not None:
+            self.XT = np.ascontiguousarray(XT, dtype=np.float64)
+            self.w = np.ascontiguousarray(w, dtype=np.float64)
+            self.is_sig = np.ascontiguousarray(is_sig, dtype=np.bool_)
+        self.tg: F64 = np.zeros(1) if target is None else np.ascontiguousarray(target, dtype=np.float64)
+        self._no_mask = np.zeros(1, dtype=np.bool_)
 
     # -------------------------------------------------------------- node statistics
     def new_node(self, depth: int) -> int:
@@ -255,30 +266,46 @@ class _Builder:
 
     def build(self, sample: IntA) -> DecisionTree:
         root = self.new_node(0)
-        stack = [(root, sample)]
+        kern = self.kern
+        sums: F64 | None = None
+        if kern is not None:
+            sums = np.zeros(6)
+            kern["sums"](sample, self.w, self.is_sig, self.tg, self.regression, sums)
+        stack: list[_Child] = [(root, sample, sums)]
         while stack:
-            nid, idx = stack.pop()
-            children = self.build_node(nid, idx)
+            nid, idx, st = stack.pop()
+            children = self.build_node(nid, idx, st)
             if children is not None:
-                (lnode, lidx), (rnode, ridx) = children
-                stack.append((lnode, lidx))
-                stack.append((rnode, ridx))  # popped first: TMVA builds the right daughter first
+                lchild, rchild = children
+                stack.append(lchild)
+                stack.append(rchild)  # popped first: TMVA builds the right daughter first
         return self.finish()
 
-    def build_node(self, nid: int, idx: IntA) -> tuple[tuple[int, IntA], tuple[int, IntA]] | None:
+    def build_node(self, nid: int, idx: IntA, sums: F64 | None) -> tuple[_Child, _Child] | None:
+        """Fill node ``nid`` from its events ``idx``; split it, or make it a leaf.
+
+        ``sums`` (numba path): the node's weights and counts in the layout of the kernel ``sums``;
+        ``None`` on the numpy path, which sums here.
+        """
         node = self.nodes[nid]
-        w = self.w[idx]
-        sig = self.is_sig[idx]
-        s = _seqsum(w[sig])
-        b = _seqsum(w[~sig])
+        w: F64 | None = None
+        sig: npt.NDArray[np.bool_] | None = None
+        if sums is None:
+            w = self.w[idx]
+            sig = self.is_sig[idx]
+            s = _seqsum(w[sig])
+            b = _seqsum(w[~sig])
+            n_s = float(np.count_nonzero(sig))
+            t = t2 = 0.0
+            if self.regression:
+                assert self.target is not None
+                tg = self.target[idx]
+                t = _seqsum(w * tg)
+                t2 = _seqsum(w * tg * tg)
+        else:
+            s, b, n_s, t, t2 = float(sums[0]), float(sums[1]), float(sums[2]), float(sums[4]), float(sums[5])
         node["nsig"], node["nbkg"] = s, b
         node["purity"] = s / (s + b) if s + b > 0 else 0.5
-        t = t2 = 0.0
-        if self.regression:
-            assert self.target is not None
-            tg = self.target[idx]
-            t = _seqsum(w * tg)
-            t2 = _seqsum(w * tg * tg)
         depth = node["depth"]
         m = len(idx)
         splittable = (
@@ -289,12 +316,13 @@ class _Builder:
         )
         if splittable:
             if self.n_cuts > 0:
-                gain = self.train_node_fast(node, idx, w, sig, s, b)
+                gain = self.train_node_fast(node, idx, w, sig, s, b, n_s)
             else:
+                if w is None or sig is None:
+                    w, sig = self.w[idx], self.is_sig[idx]
                 gain = self.train_node_full(node, idx, w, sig)
             if gain >= _EPS:
-                right = self.goes_right(node, idx)
-                ridx, lidx = idx[right], idx[~right]
+                (ridx, rsums), (lidx, lsums) = self.split(node, idx)
                 if len(ridx) == 0 or len(lidx) == 0:
                     raise ModelError(
                         f"BDT: all events went to the same branch when cutting on variable {node['ivar']} "
@@ -305,7 +333,7 @@ class _Builder:
                 node = self.nodes[nid]
                 node["node_type"] = 0
                 node["left"], node["right"] = lnode, rnode
-                return (lnode, lidx), (rnode, ridx)
+                return (lnode, lidx, lsums), (rnode, ridx, rsums)
         # leaf
         self.event_leaf[idx] = nid
         if self.regression:
@@ -319,17 +347,58 @@ class _Builder:
             node["node_type"] = 1 if np.float32(node["purity"]) > self.cfg.purity_limit else -1
         return None
 
+    def fisher_values(self, coef: F64, idx: IntA) -> F64:
+        """The Fisher discriminant ``coef[nvar] + Σ coef[j]·x_j`` (float64) of the events ``idx``."""
+        value = np.full(len(idx), coef[self.nvar])
+        for j in range(self.nvar):
+            value += coef[j] * self.XT[j, idx]
+        return value
+
     def goes_right(self, node: dict[str, Any], idx: IntA) -> npt.NDArray[np.bool_]:
         cut = np.float32(node["cut"])
         if node["fisher"] is not None:
-            coef = node["fisher"]
-            value = np.full(len(idx), coef[self.nvar])
-            for j in range(self.nvar):
-                value += coef[j] * self.XT[j, idx]
-            res = value > float(cut)
+            res = self.fisher_values(node["fisher"], idx) > float(cut)
         else:
             res = self.X[idx, node["ivar"]] >= cut
         return res if node["cut_type"] else ~res
+
+    def split(
+        self, node: dict[str, Any], idx: IntA
+    ) -> tuple[tuple[IntA, F64 | None], tuple[IntA, F64 | None]]:
+        """The events of the right and of the left daughter (each in the node's order).
+
+        On the numba path the same pass sums each daughter's weights and counts.
+        """
+        kern = self.kern
+        if kern is None:
+            right = self.goes_right(node, idx)
+            return (idx[right], None), (idx[~right], None)
+        if node["fisher"] is not None:
+            ivar = -1
+            mask = self.fisher_values(node["fisher"], idx) > float(np.float32(node["cut"]))
+            if not node["cut_type"]:
+                mask = ~mask
+        else:
+            ivar, mask = int(node["ivar"]), self._no_mask
+        out = np.empty(len(idx), dtype=np.intp)
+        sums = np.zeros((2, 6))
+        nr = int(
+            kern["split"](
+                self.XT,
+                idx,
+                ivar,
+                float(np.float32(node["cut"])),
+                bool(node["cut_type"]),
+                mask,
+                self.w,
+                self.is_sig,
+                self.tg,
+                self.regression,
+                out,
+                sums,
+            )
+        )
+        return (out[:nr], sums[0]), (out[nr:], sums[1])
 
     # -------------------------------------------------------------- TrainNodeFast
     def random_variables(self, use: npt.NDArray[np.bool_], poisson: bool) -> None:
@@ -345,15 +414,27 @@ class _Builder:
             selected = int(use.sum())
 
     def train_node_fast(
-        self, node: dict[str, Any], idx: IntA, w: F64, sig: npt.NDArray[np.bool_], s: float, b: float
+        self,
+        node: dict[str, Any],
+        idx: IntA,
+        w: F64 | None,
+        sig: npt.NDArray[np.bool_] | None,
+        s: float,
+        b: float,
+        n_s: float,
     ) -> float:
+        """``TrainNodeFast`` on the events ``idx``: set the node's cut, return the separation gain.
+
+        ``w``/``sig`` are the node's weights and classes (``None`` on the numba path, which reads
+        the full arrays through ``idx``), ``n_s`` its number of signal events.
+        """
         nvar = self.nvar
         use = np.ones(nvar, dtype=bool)
         if self.rng is not None:
             self.random_variables(use, self.cfg.use_poisson_nvars)
         # the node's values as float64 (TMVA bins in double precision): read in place by the numba
         # kernels, else one (nvar, m) copy
-        kern = kernels()
+        kern = self.kern
         xv: F64 | None = None
         if kern is not None:
             xmin, xmax = np.empty(nvar), np.empty(nvar)
@@ -363,6 +444,8 @@ class _Builder:
             xmin, xmax = xv.min(axis=1), xv.max(axis=1)
         fisher_coef: F64 | None = None
         if self.cfg.use_fisher_cuts and not self.regression:
+            if w is None or sig is None:
+                w, sig = self.w[idx], self.is_sig[idx]
             fisher_coef, fuse = self.fisher_for_node(idx, w, sig, use)
             if fisher_coef is not None and self.cfg.use_exclusive_vars:
                 use &= ~fuse
@@ -400,19 +483,20 @@ class _Builder:
         width_max = int(nbc.max())
         ncand = cand.size
         n_rows = 6 if self.regression else 4
-        tg = None
-        if self.regression:
-            assert self.target is not None
-            tg = self.target[idx]
         if kern is not None and xv is None:
             H = np.zeros((n_rows, ncand, width_max))
             last = (nbins - 1).astype(np.intp)
-            if tg is not None:
-                kern["regression"](self.XT, idx, sig, w, w * tg, w * tg * tg, cand, xmin, inv, last, H)
-            else:
-                kern["classification"](self.XT, idx, ~sig, w, cand, xmin, inv, last, H)
+            kern["fill"](
+                self.XT, idx, self.is_sig, self.w, self.tg, self.regression, cand, xmin, inv, last, H
+            )
         else:
             assert xv is not None
+            assert w is not None
+            assert sig is not None
+            tg = None
+            if self.regression:
+                assert self.target is not None
+                tg = self.target[idx]
             v = xv[cand]
             v -= xmin[cand, None]
             v *= inv[cand, None]
@@ -438,7 +522,7 @@ class _Builder:
                 H = np.concatenate([hw, hn.astype(np.float64)]).reshape(4, ncand, width_max)
         C = np.cumsum(H, axis=2)  # sequential, bin after bin, as TMVA cumulates
         cs, cb, cns, cnb = C[0], C[1], C[2], C[3]
-        tot_su, tot_bu = float(sig.sum()), float((~sig).sum())
+        tot_su, tot_bu = n_s, float(len(idx)) - n_s
         # candidate edges: every bin but the last of each variable
         edge = np.arange(width_max)[None, :] < (nbc - 1)[:, None]
         ok = (

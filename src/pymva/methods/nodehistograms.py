@@ -23,92 +23,163 @@ from ..extras import numba as _numba
 
 __all__ = ["kernels", "use_numba"]
 
+F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 IntA = npt.NDArray[np.intp]
 
 _STATE: dict[str, Any] = {"enabled": True, "kernels": None}
 
 
+def _node_sums(
+    idx: IntA, w: F64, sig: npt.NDArray[np.bool_], tg: F64, regression: bool, sums: F64
+) -> None:  # pragma: no cover - compiled
+    # sums: [Σ w signal, Σ w background, n signal, n background, Σ w·t, Σ w·t²], each in event order
+    s = b = ns = nb = t = t2 = 0.0
+    for i in range(idx.shape[0]):
+        e = idx[i]
+        we = w[e]
+        if sig[e]:
+            s += we
+            ns += 1.0
+        else:
+            b += we
+            nb += 1.0
+        if regression:
+            wt = we * tg[e]
+            t += wt
+            t2 += wt * tg[e]
+    sums[0], sums[1], sums[2], sums[3], sums[4], sums[5] = s, b, ns, nb, t, t2
+
+
 def _node_min_max(XT: F64, idx: IntA, lo: F64, hi: F64) -> None:  # pragma: no cover - compiled
     nvar, m = XT.shape[0], idx.shape[0]
     for j in range(nvar):
-        mn = XT[j, idx[0]]
+        row = XT[j]
+        mn = row[idx[0]]
         mx = mn
         for i in range(1, m):
-            x = XT[j, idx[i]]
+            x = row[idx[i]]
             mn = min(mn, x)
             mx = max(mx, x)
         lo[j] = mn
         hi[j] = mx
 
 
-def _fill_classification(
+def _split(
     XT: F64,
     idx: IntA,
-    bkg: npt.NDArray[np.bool_],
+    ivar: int,
+    cut: float,
+    cut_type: bool,
+    mask: npt.NDArray[np.bool_],
     w: F64,
+    sig: npt.NDArray[np.bool_],
+    tg: F64,
+    regression: bool,
+    out: IntA,
+    sums: F64,
+) -> int:  # pragma: no cover - compiled
+    # the node's events in their order, the right daughter's in out[:n_right] and the left
+    # daughter's in out[n_right:]; sums[0|1]: the daughters' _node_sums.  The cut is the float32
+    # cut widened to float64 (as exact as the float32 comparison); ivar < 0: mask says which
+    # events go right (Fisher cuts).
+    m = idx.shape[0]
+    nr = 0
+    for i in range(m):
+        e = idx[i]
+        if ivar >= 0:
+            right = (XT[ivar, e] >= cut) == cut_type
+        else:
+            right = mask[i]
+        if right:
+            nr += 1
+    r = 0
+    q = nr
+    for i in range(m):
+        e = idx[i]
+        if ivar >= 0:
+            right = (XT[ivar, e] >= cut) == cut_type
+        else:
+            right = mask[i]
+        if right:
+            out[r] = e
+            r += 1
+            side = 0
+        else:
+            out[q] = e
+            q += 1
+            side = 1
+        we = w[e]
+        if sig[e]:
+            sums[side, 0] += we
+            sums[side, 2] += 1.0
+        else:
+            sums[side, 1] += we
+            sums[side, 3] += 1.0
+        if regression:
+            wt = we * tg[e]
+            sums[side, 4] += wt
+            sums[side, 5] += wt * tg[e]
+    return nr
+
+
+def _fill(
+    XT: F64,
+    idx: IntA,
+    sig: npt.NDArray[np.bool_],
+    w: F64,
+    tg: F64,
+    regression: bool,
     cand: IntA,
     xmin: F64,
     inv: F64,
     last: IntA,
     out: F64,
 ) -> None:  # pragma: no cover - compiled
-    # out (4, ncand, W) flat: [0|1, k, bin] signal|background weight, [2|3, k, bin] their counts;
-    # per variable first every event's slot (a loop the compiler vectorises), then the sums
+    # out (4 or 6, ncand, W) flat: [0|1, k, bin] signal|background weight, [2, k, bin] the number
+    # of events (row 3 stays zero: only the total count is used), regression [4] Σ w·t, [5] Σ w·t²;
+    # per variable first every event's bin (a loop the compiler vectorises), then the sums
     ncand, m = cand.shape[0], idx.shape[0]
     width = out.shape[2]
+    plane = ncand * width
     flat = out.reshape(-1)
-    counts = 2 * ncand * width
+    wn = np.empty(m)
+    off = np.empty(m, dtype=np.intp)
+    wt = np.empty(m if regression else 0)
+    wt2 = np.empty(m if regression else 0)
+    for i in range(m):
+        e = idx[i]
+        wn[i] = w[e]
+        off[i] = 0 if sig[e] else plane
+        if regression:
+            wt[i] = w[e] * tg[e]
+            wt2[i] = wt[i] * tg[e]
+    counts = np.zeros(plane, dtype=np.int64)
     slot = np.empty(m, dtype=np.intp)
     for k in range(ncand):
         j = cand[k]
+        row = XT[j]
         x0 = xmin[j]
         iv = inv[j]
         lb = last[j]
         base = k * width
         for i in range(m):
-            b = int((XT[j, idx[i]] - x0) * iv)
-            b = min(b, lb)
-            slot[i] = base + b + (ncand * width if bkg[i] else 0)
-        for i in range(m):
-            flat[slot[i]] += w[i]
-            flat[counts + slot[i]] += 1.0
-
-
-def _fill_regression(
-    XT: F64,
-    idx: IntA,
-    sig: npt.NDArray[np.bool_],
-    w: F64,
-    wt: F64,
-    wt2: F64,
-    cand: IntA,
-    xmin: F64,
-    inv: F64,
-    last: IntA,
-    out: F64,
-) -> None:  # pragma: no cover - compiled
-    # out (6, ncand, W): [0|1] signal|background weight, [2] count, [4] Σ w·t, [5] Σ w·t²
-    ncand, m = cand.shape[0], idx.shape[0]
-    slot = np.empty(m, dtype=np.intp)
-    for k in range(ncand):
-        j = cand[k]
-        x0 = xmin[j]
-        iv = inv[j]
-        lb = last[j]
-        for i in range(m):
-            b = int((XT[j, idx[i]] - x0) * iv)
-            b = min(b, lb)
-            slot[i] = b
-        for i in range(m):
-            b = slot[i]
-            if sig[i]:
-                out[0, k, b] += w[i]
-            else:
-                out[1, k, b] += w[i]
-            out[2, k, b] += 1.0
-            out[4, k, b] += wt[i]
-            out[5, k, b] += wt2[i]
+            b = int((row[idx[i]] - x0) * iv)
+            slot[i] = base + min(b, lb)
+        if regression:
+            for i in range(m):
+                sl = slot[i]
+                flat[sl + off[i]] += wn[i]
+                counts[sl] += 1
+                flat[4 * plane + sl] += wt[i]
+                flat[5 * plane + sl] += wt2[i]
+        else:
+            for i in range(m):
+                sl = slot[i]
+                flat[sl + off[i]] += wn[i]
+                counts[sl] += 1
+    for q in range(plane):
+        flat[2 * plane + q] = counts[q]
 
 
 def use_numba(enabled: bool) -> bool:
@@ -133,9 +204,10 @@ def kernels() -> dict[str, Any] | None:
             return None
         jit = nb.njit(cache=True, nogil=True, boundscheck=False)
         _STATE["kernels"] = {
+            "sums": jit(_node_sums),
             "min_max": jit(_node_min_max),
-            "classification": jit(_fill_classification),
-            "regression": jit(_fill_regression),
+            "split": jit(_split),
+            "fill": jit(_fill),
         }
     if _STATE["kernels"] is False:
         return None
