@@ -57,6 +57,7 @@ from ..types import EMVA, EAnalysisType
 from .base import BaseMethodOptions, MethodBase, MethodContext
 from .decisiontree import (
     DecisionTree,
+    GrowthCache,
     TreeConfig,
     clean_tree,
     cost_complexity_prune,
@@ -910,6 +911,7 @@ class _Trainer:
         ints = tuple(v.type == "I" for v in method.context.variables)
         self.integer_vars = ints
         self._runs_cache: tuple[IntA, IntA, IntA, bool] | None = None
+        self.cache = GrowthCache()  # the trees' common root grid (unchanged trees, less work)
         self.sample = self._bagged() if st.bagged else np.arange(self.n)
 
     @property
@@ -966,6 +968,7 @@ class _Trainer:
                 self.weights,
                 self.sample,
                 target,
+                cache=self.cache,
             )
             if clean:
                 tree = clean_tree(tree, self.o.NodePurityLimit)
@@ -1219,7 +1222,14 @@ class _Trainer:
         resid = np.zeros(self.n)
         for itree in range(n_trees):
             tree = grow_tree(
-                self._config(itree, True), self.X, self.XT, self.is_sig, self.weights, self.sample, t
+                self._config(itree, True),
+                self.X,
+                self.XT,
+                self.is_sig,
+                self.weights,
+                self.sample,
+                t,
+                cache=self.cache,
             )
             self._grad_leaves(tree, t)
             self.forest.append(tree)
@@ -1248,6 +1258,7 @@ class _Trainer:
                     self.weights,
                     self.sample,
                     t[:, 0].copy(),
+                    cache=self.cache,
                 )
                 self._grad_leaves(tree, t[:, i].copy())
                 self.forest.append(tree)
@@ -1286,7 +1297,14 @@ class _Trainer:
         all_sig = np.ones(self.n, dtype=bool)
         for itree in range(n_trees):
             tree = grow_tree(
-                self._config(itree, True), self.X, self.XT, all_sig, self.weights, self.sample, target
+                self._config(itree, True),
+                self.X,
+                self.XT,
+                all_sig,
+                self.weights,
+                self.sample,
+                target,
+                cache=self.cache,
             )
             leaf_of_entry = self._leaves(tree, self.sample)
             resp = tree.response.copy()

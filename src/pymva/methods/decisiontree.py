@@ -46,6 +46,8 @@ from .trandom3 import TRandom3
 
 __all__ = [
     "DecisionTree",
+    "GrowthCache",
+    "RootBins",
     "TreeConfig",
     "clean_tree",
     "cost_complexity_prune",
@@ -206,6 +208,39 @@ class TreeConfig:
     integer_vars: tuple[bool, ...] = ()
 
 
+@dataclass
+class RootBins:
+    """The root node's per-variable range and bins (``None`` until the first tree computes them)."""
+
+    xmin: F64 | None = None
+    xmax: F64 | None = None
+    bins: IntA | None = None
+
+
+class GrowthCache:
+    """What the trees of one training share: the root node's grid and every event's bin in it.
+
+    The root of every tree holds the same events (the whole sample, when it does not change from
+    tree to tree: no bagging) with the same values, hence the same per-variable range, the same
+    node-local grid and the same bin of each event; only the weights change.  The trainer passes
+    one cache to every :func:`grow_tree` call; it is reset whenever the ``XT`` or ``sample`` array
+    (compared by identity: the trainer never modifies either in place), ``nCuts`` or the integer
+    variables differ from the last call.
+    """
+
+    def __init__(self) -> None:
+        self._refs: tuple[F64, IntA, int, tuple[bool, ...]] | None = None
+        self.root = RootBins()
+
+    def root_for(self, XT: F64, sample: IntA, n_cuts: int, integer_vars: tuple[bool, ...]) -> RootBins:
+        """The root's bins for this ``XT``/``sample`` (a fresh, empty one if they changed)."""
+        r = self._refs
+        if r is None or r[0] is not XT or r[1] is not sample or r[2] != n_cuts or r[3] != integer_vars:
+            self._refs = (XT, sample, n_cuts, integer_vars)
+            self.root = RootBins()
+        return self.root
+
+
 class _Builder:
     """Grows one tree; holds the growing arrays (lists, converted at the end)."""
 
@@ -218,8 +253,10 @@ class _Builder:
         w: F64,
         target: F64 | None,
         n_sample: int,
+        root: RootBins | None = None,
     ) -> None:
         self.cfg = cfg
+        self.root = root
         self.X, self.XT, self.is_sig, self.w, self.target = X, XT, is_sig, w, target
         self.nvar = X.shape[1]
         self.regression = cfg.sep_index is None
@@ -347,6 +384,13 @@ class _Builder:
             node["node_type"] = 1 if np.float32(node["purity"]) > self.cfg.purity_limit else -1
         return None
 
+    def root_bins(self, node: dict[str, Any], idx: IntA) -> RootBins | None:
+        """The shared root bins when ``node`` is the root of a tree grown with a
+        :class:`GrowthCache` (not with Fisher cuts, whose extra variable changes from tree to tree)."""
+        if self.root is None or node["depth"] != 0 or self.cfg.use_fisher_cuts:
+            return None
+        return self.root
+
     def fisher_values(self, coef: F64, idx: IntA) -> F64:
         """The Fisher discriminant ``coef[nvar] + Σ coef[j]·x_j`` (float64) of the events ``idx``."""
         value = np.full(len(idx), coef[self.nvar])
@@ -436,12 +480,17 @@ class _Builder:
         # kernels, else one (nvar, m) copy
         kern = self.kern
         xv: F64 | None = None
-        if kern is not None:
+        root = self.root_bins(node, idx)
+        if root is not None and root.xmin is not None and root.xmax is not None:
+            xmin, xmax = root.xmin.copy(), root.xmax.copy()
+        elif kern is not None:
             xmin, xmax = np.empty(nvar), np.empty(nvar)
             kern["min_max"](self.XT, idx, xmin, xmax)
         else:
             xv = np.take(self.XT, idx, axis=1)
             xmin, xmax = xv.min(axis=1), xv.max(axis=1)
+        if root is not None and root.xmin is None:
+            root.xmin, root.xmax = xmin.copy(), xmax.copy()
         fisher_coef: F64 | None = None
         if self.cfg.use_fisher_cuts and not self.regression:
             if w is None or sig is None:
@@ -449,9 +498,8 @@ class _Builder:
             fisher_coef, fuse = self.fisher_for_node(idx, w, sig, use)
             if fisher_coef is not None and self.cfg.use_exclusive_vars:
                 use &= ~fuse
-        for j in range(nvar):
-            if _almost_equal_float(xmax[j], xmin[j]):
-                use[j] = False
+        flat = np.array([_almost_equal_float(xmax[j], xmin[j]) for j in range(nvar)], dtype=bool)
+        use &= ~flat
         nbins = np.full(nvar, self.n_cuts + 1, dtype=np.int64)
         nbins[self.is_int] = (xmax[self.is_int] - xmin[self.is_int] + 1).astype(np.int64)
         if fisher_coef is not None:
@@ -483,25 +531,38 @@ class _Builder:
         width_max = int(nbc.max())
         ncand = cand.size
         n_rows = 6 if self.regression else 4
+        last_bin = (nbins - 1).astype(np.intp)
+        if root is not None and root.bins is None:
+            # the root's events and grid are the same for every tree of the training: their bins
+            # (of every variable with a range) are computed once
+            good = np.flatnonzero(~flat)
+            root.bins = np.zeros((nvar, len(idx)), dtype=np.intp)
+            if kern is not None:
+                kern["bins"](self.XT, idx, good, xmin, inv, last_bin, root.bins)
+            else:
+                if xv is None:
+                    xv = np.take(self.XT, idx, axis=1)
+                root.bins[good] = _bins(xv[good], xmin[good], inv[good], last_bin[good])
         if kern is not None and xv is None:
             H = np.zeros((n_rows, ncand, width_max))
-            last = (nbins - 1).astype(np.intp)
-            kern["fill"](
-                self.XT, idx, self.is_sig, self.w, self.tg, self.regression, cand, xmin, inv, last, H
-            )
+            if root is not None and root.bins is not None:
+                kern["fill_bins"](root.bins, idx, self.is_sig, self.w, self.tg, self.regression, cand, H)
+            else:
+                kern["fill"](
+                    self.XT, idx, self.is_sig, self.w, self.tg, self.regression, cand, xmin, inv, last_bin, H
+                )
         else:
-            assert xv is not None
-            assert w is not None
-            assert sig is not None
+            if w is None or sig is None:
+                w, sig = self.w[idx], self.is_sig[idx]
             tg = None
             if self.regression:
                 assert self.target is not None
                 tg = self.target[idx]
-            v = xv[cand]
-            v -= xmin[cand, None]
-            v *= inv[cand, None]
-            bi = v.astype(np.intp)
-            np.minimum(bi, (nbc - 1)[:, None], out=bi)
+            if root is not None and root.bins is not None:
+                bi = root.bins[cand]
+            else:
+                assert xv is not None
+                bi = _bins(xv[cand], xmin[cand], inv[cand], last_bin[cand])
             bi += (np.arange(ncand) * width_max)[:, None]
             size = ncand * width_max
             # one bincount over (class, variable, bin): each bin adds its events in node order
@@ -706,6 +767,16 @@ class _Builder:
         )
 
 
+def _bins(v: F64, xmin: F64, inv: F64, last: IntA) -> IntA:
+    """Bin index ``min(int((x − xmin)·inv), last)`` of each value, one row per variable (``v`` is
+    overwritten)."""
+    v -= xmin[:, None]
+    v *= inv[:, None]
+    bi = v.astype(np.intp)
+    np.minimum(bi, last[:, None], out=bi)
+    return bi
+
+
 def _seqsum(a: F64) -> float:
     """Left-to-right sum (as a C++ loop adds), not numpy's pairwise sum."""
     return float(np.cumsum(a)[-1]) if len(a) else 0.0
@@ -730,6 +801,7 @@ def grow_tree(
     weights: F64,
     sample: IntA,
     target: F64 | None = None,
+    cache: GrowthCache | None = None,
 ) -> DecisionTree:
     """Grow one tree on the events ``sample`` (indices into ``X``; repeated indices are bagged copies).
 
@@ -747,6 +819,9 @@ def grow_tree(
         The training sample of this tree, in TMVA's order.
     target : ndarray of float64, optional
         Regression target (regression trees).
+    cache : GrowthCache, optional
+        Shared by the trees of one training: the root's grid and bins are computed once (the
+        same tree as without it).
 
     Returns
     -------
@@ -759,8 +834,12 @@ def grow_tree(
     """
     if len(sample) == 0:
         raise ModelError("BDT: <BuildTree> event sample size == 0 (no training events with non-zero weight)")
-    builder = _Builder(cfg, X, XT, is_sig, weights, target, len(sample))
-    return builder.build(np.asarray(sample, dtype=np.intp))
+    sample = np.asarray(sample, dtype=np.intp)
+    root = None
+    if cache is not None and cfg.n_cuts > 0:
+        root = cache.root_for(XT, sample, cfg.n_cuts, cfg.integer_vars)
+    builder = _Builder(cfg, X, XT, is_sig, weights, target, len(sample), root)
+    return builder.build(sample)
 
 
 # ---------------------------------------------------------------------------------------------- pruning

@@ -182,6 +182,68 @@ def _fill(
         flat[2 * plane + q] = counts[q]
 
 
+def _bins(
+    XT: F64, idx: IntA, good: IntA, xmin: F64, inv: F64, last: IntA, out: IntA
+) -> None:  # pragma: no cover - compiled
+    # out[j, i]: the bin of event idx[i] in variable j (every j of good), as _fill computes it
+    m = idx.shape[0]
+    for g in range(good.shape[0]):
+        j = good[g]
+        row = XT[j]
+        x0 = xmin[j]
+        iv = inv[j]
+        lb = last[j]
+        for i in range(m):
+            b = int((row[idx[i]] - x0) * iv)
+            out[j, i] = min(b, lb)
+
+
+def _fill_bins(
+    bins: IntA,
+    idx: IntA,
+    sig: npt.NDArray[np.bool_],
+    w: F64,
+    tg: F64,
+    regression: bool,
+    cand: IntA,
+    out: F64,
+) -> None:  # pragma: no cover - compiled
+    # _fill with the bins given (bins[j, i] of event idx[i])
+    ncand, m = cand.shape[0], idx.shape[0]
+    width = out.shape[2]
+    plane = ncand * width
+    flat = out.reshape(-1)
+    wn = np.empty(m)
+    off = np.empty(m, dtype=np.intp)
+    wt = np.empty(m if regression else 0)
+    wt2 = np.empty(m if regression else 0)
+    for i in range(m):
+        e = idx[i]
+        wn[i] = w[e]
+        off[i] = 0 if sig[e] else plane
+        if regression:
+            wt[i] = w[e] * tg[e]
+            wt2[i] = wt[i] * tg[e]
+    counts = np.zeros(plane, dtype=np.int64)
+    for k in range(ncand):
+        row = bins[cand[k]]
+        base = k * width
+        if regression:
+            for i in range(m):
+                sl = base + row[i]
+                flat[sl + off[i]] += wn[i]
+                counts[sl] += 1
+                flat[4 * plane + sl] += wt[i]
+                flat[5 * plane + sl] += wt2[i]
+        else:
+            for i in range(m):
+                sl = base + row[i]
+                flat[sl + off[i]] += wn[i]
+                counts[sl] += 1
+    for q in range(plane):
+        flat[2 * plane + q] = counts[q]
+
+
 def use_numba(enabled: bool) -> bool:
     """Switch the numba kernels on (when installed) or off; returns the previous setting."""
     previous = bool(_STATE["enabled"])
@@ -208,6 +270,8 @@ def kernels() -> dict[str, Any] | None:
             "min_max": jit(_node_min_max),
             "split": jit(_split),
             "fill": jit(_fill),
+            "bins": jit(_bins),
+            "fill_bins": jit(_fill_bins),
         }
     if _STATE["kernels"] is False:
         return None
