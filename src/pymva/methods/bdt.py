@@ -67,6 +67,7 @@ from .decisiontree import (
 )
 from .forestevent import forest_event_function
 from .lossfunction import make_loss
+from .nodehistograms import kernels
 from .ranking import Ranking
 from .registry import register_method
 from .separation import SEPARATION_INDEX, SEPARATION_TYPES
@@ -1061,27 +1062,44 @@ class _Trainer:
     def _adaboost(self, tree: DecisionTree) -> float:
         o, st = self.o, self.st
         ev, cnt = self._runs()
-        w = self.weights[ev]
-        entry_w = self._entries(w, cnt)
-        sumw = _seqsum(entry_w)
-        is_sig = self.is_sig[ev]
         inverse_neg = st.neg == "inverseboostnegweights"
-        if self.regression:
-            assert self.y is not None
-            dev = np.abs(self._leaf_values(tree, ev, False) - self.y[ev].astype(np.float64))
-            max_dev = float(dev.max())
-            loss = o.AdaBoostR2Loss.lower()
-            err = self._r2_error(loss, self._entries(dev, cnt), entry_w, sumw, max_dev)
-            wrong_w = _seqsum(self._entries(w * dev, cnt))
-        elif st.yes_no_leaf:
-            mis = (self._leaf_values(tree, ev, True) > o.NodePurityLimit) != is_sig
-            wrong_w = _seqsum(self._entries(np.where(mis, w, 0.0), cnt))
+        # numba: the discrete AdaBoost of a sample without copies in two compiled passes (the same
+        # operations, in the same order, as the array expressions below)
+        kern = kernels() if st.yes_no_leaf and not self.regression and self._once(cnt) else None
+        if kern is not None:
+            mis = np.empty(len(ev), dtype=bool)
+            sumw, wrong_w = kern["adaboost_error"](
+                ev,
+                self.w0,
+                self.boost,
+                self._leaves(tree, ev),
+                tree.leaf_values(True),
+                self.is_sig,
+                float(o.NodePurityLimit),
+                mis,
+            )
             err = wrong_w / sumw
         else:
-            out = (self._leaf_values(tree, ev, False) - 0.5) * 2.0
-            y = np.where(is_sig, 1.0, -1.0)
-            wrong_w = _seqsum(self._entries(w * y * out, cnt))
-            err = wrong_w / sumw
+            w = self.weights[ev]
+            entry_w = self._entries(w, cnt)
+            sumw = _seqsum(entry_w)
+            is_sig = self.is_sig[ev]
+            if self.regression:
+                assert self.y is not None
+                dev = np.abs(self._leaf_values(tree, ev, False) - self.y[ev].astype(np.float64))
+                max_dev = float(dev.max())
+                loss = o.AdaBoostR2Loss.lower()
+                err = self._r2_error(loss, self._entries(dev, cnt), entry_w, sumw, max_dev)
+                wrong_w = _seqsum(self._entries(w * dev, cnt))
+            elif st.yes_no_leaf:
+                mis = (self._leaf_values(tree, ev, True) > o.NodePurityLimit) != is_sig
+                wrong_w = _seqsum(self._entries(np.where(mis, w, 0.0), cnt))
+                err = wrong_w / sumw
+            else:
+                out = (self._leaf_values(tree, ev, False) - 0.5) * 2.0
+                y = np.where(is_sig, 1.0, -1.0)
+                wrong_w = _seqsum(self._entries(w * y * out, cnt))
+                err = wrong_w / sumw
         self.m.log.debug("BDT AdaBoos  wrong/all: %g/%g", wrong_w, sumw)
         if err >= 0.5 and st.yes_no_leaf:
             if tree.n_nodes == 1:
@@ -1105,6 +1123,12 @@ class _Trainer:
             boost_weight = math.log((1.0 - err) / err) * o.AdaBoostBeta if err > 0 else math.inf
         else:
             boost_weight = math.log((1.0 + err) / (1 - err)) * o.AdaBoostBeta
+        if kern is not None:
+            f = math.exp(boost_weight)
+            new_sum = kern["adaboost_update"](ev, self.w0, self.boost, mis, f, 1.0 / f, inverse_neg)
+            g = float(len(self.sample)) / new_sum
+            kern["scale"](ev, self.boost, self.is_sig, g * o.SigToBkgFraction, g)
+            return boost_weight
         positive = self.w0[ev] * self.boost[ev] > 0
         if st.yes_no_leaf or self.regression:
             factor = np.full(len(ev), math.exp(boost_weight))

@@ -244,6 +244,63 @@ def _fill_bins(
         flat[2 * plane + q] = counts[q]
 
 
+def _adaboost_error(
+    ev: IntA,
+    w0: F64,
+    boost: F64,
+    leaf: IntA,
+    leaf_value: F64,
+    is_sig: npt.NDArray[np.bool_],
+    limit: float,
+    mis: npt.NDArray[np.bool_],
+) -> tuple[float, float]:  # pragma: no cover - compiled
+    # MethodBDT::AdaBoost's sums: Σ w and Σ w of the misclassified events (mis[i]), in order
+    sumw = 0.0
+    wrong = 0.0
+    for i in range(ev.shape[0]):
+        e = ev[i]
+        we = w0[e] * boost[e]
+        sumw += we
+        m = (leaf_value[leaf[i]] > limit) != is_sig[e]
+        mis[i] = m
+        wrong += we if m else 0.0
+    return sumw, wrong
+
+
+def _adaboost_update(
+    ev: IntA,
+    w0: F64,
+    boost: F64,
+    mis: npt.NDArray[np.bool_],
+    f: float,
+    inv_f: float,
+    inverse_neg: bool,
+) -> float:  # pragma: no cover - compiled
+    # the misclassified events' boost weights times f (1/f for negative weights with
+    # InverseBoostNegWeights), in place; returns the new Σ w in order
+    total = 0.0
+    for i in range(ev.shape[0]):
+        e = ev[i]
+        b = boost[e]
+        if mis[i]:
+            if w0[e] * b > 0 or not inverse_neg:
+                b = b * f
+            else:
+                b = b * inv_f
+            boost[e] = b
+        total += w0[e] * b
+    return total
+
+
+def _scale(
+    ev: IntA, boost: F64, is_sig: npt.NDArray[np.bool_], g_sig: float, g_bkg: float
+) -> None:  # pragma: no cover - compiled
+    # the renormalisation of the boost weights (signal and background factors)
+    for i in range(ev.shape[0]):
+        e = ev[i]
+        boost[e] = boost[e] * (g_sig if is_sig[e] else g_bkg)
+
+
 def use_numba(enabled: bool) -> bool:
     """Switch the numba kernels on (when installed) or off; returns the previous setting."""
     previous = bool(_STATE["enabled"])
@@ -272,6 +329,9 @@ def kernels() -> dict[str, Any] | None:
             "fill": jit(_fill),
             "bins": jit(_bins),
             "fill_bins": jit(_fill_bins),
+            "adaboost_error": jit(_adaboost_error),
+            "adaboost_update": jit(_adaboost_update),
+            "scale": jit(_scale),
         }
     if _STATE["kernels"] is False:
         return None
