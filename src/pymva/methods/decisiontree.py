@@ -279,6 +279,7 @@ class _Builder:
             self.is_sig = np.ascontiguousarray(is_sig, dtype=np.bool_)
         self.tg: F64 = np.zeros(1) if target is None else np.ascontiguousarray(target, dtype=np.float64)
         self._no_mask = np.zeros(1, dtype=np.bool_)
+        self._no_bins = np.zeros((0, 0), dtype=np.intp)
 
     # -------------------------------------------------------------- node statistics
     def new_node(self, depth: int) -> int:
@@ -545,12 +546,21 @@ class _Builder:
                 root.bins[good] = _bins(xv[good], xmin[good], inv[good], last_bin[good])
         if kern is not None and xv is None:
             H = np.zeros((n_rows, ncand, width_max))
-            if root is not None and root.bins is not None:
-                kern["fill_bins"](root.bins, idx, self.is_sig, self.w, self.tg, self.regression, cand, H)
-            else:
-                kern["fill"](
-                    self.XT, idx, self.is_sig, self.w, self.tg, self.regression, cand, xmin, inv, last_bin, H
-                )
+            bins = root.bins if root is not None and root.bins is not None else self._no_bins
+            kern["fill"](
+                self.XT,
+                bins,
+                idx,
+                self.is_sig,
+                self.w,
+                self.tg,
+                self.regression,
+                cand,
+                xmin,
+                inv,
+                last_bin,
+                H,
+            )
         else:
             if w is None or sig is None:
                 w, sig = self.w[idx], self.is_sig[idx]

@@ -80,51 +80,59 @@ def _split(
     sums: F64,
 ) -> int:  # pragma: no cover - compiled
     # the node's events in their order, the right daughter's in out[:n_right] and the left
-    # daughter's in out[n_right:]; sums[0|1]: the daughters' _node_sums.  The cut is the float32
+    # daughter's in out[n_right:] (one pass); sums[0|1]: the daughters' _node_sums.  The cut is the float32
     # cut widened to float64 (as exact as the float32 comparison); ivar < 0: mask says which
     # events go right (Fisher cuts).
     m = idx.shape[0]
-    nr = 0
-    for i in range(m):
-        e = idx[i]
-        if ivar >= 0:
-            right = (XT[ivar, e] >= cut) == cut_type
-        else:
-            right = mask[i]
-        if right:
-            nr += 1
     r = 0
-    q = nr
+    q = m  # the left daughter's events fill out from the end (reversed at the end)
+    s0 = b0 = ns0 = nb0 = t0 = tt0 = 0.0  # right daughter
+    s1 = b1 = ns1 = nb1 = t1 = tt1 = 0.0  # left daughter
     for i in range(m):
         e = idx[i]
         if ivar >= 0:
             right = (XT[ivar, e] >= cut) == cut_type
         else:
             right = mask[i]
+        we = w[e]
+        wt = we * tg[e] if regression else 0.0
         if right:
             out[r] = e
             r += 1
-            side = 0
+            if sig[e]:
+                s0 += we
+                ns0 += 1.0
+            else:
+                b0 += we
+                nb0 += 1.0
+            if regression:
+                t0 += wt
+                tt0 += wt * tg[e]
         else:
+            q -= 1
             out[q] = e
-            q += 1
-            side = 1
-        we = w[e]
-        if sig[e]:
-            sums[side, 0] += we
-            sums[side, 2] += 1.0
-        else:
-            sums[side, 1] += we
-            sums[side, 3] += 1.0
-        if regression:
-            wt = we * tg[e]
-            sums[side, 4] += wt
-            sums[side, 5] += wt * tg[e]
-    return nr
+            if sig[e]:
+                s1 += we
+                ns1 += 1.0
+            else:
+                b1 += we
+                nb1 += 1.0
+            if regression:
+                t1 += wt
+                tt1 += wt * tg[e]
+    sums[0, 0], sums[0, 1], sums[0, 2], sums[0, 3], sums[0, 4], sums[0, 5] = s0, b0, ns0, nb0, t0, tt0
+    sums[1, 0], sums[1, 1], sums[1, 2], sums[1, 3], sums[1, 4], sums[1, 5] = s1, b1, ns1, nb1, t1, tt1
+    lo, hi = r, m - 1
+    while lo < hi:
+        out[lo], out[hi] = out[hi], out[lo]
+        lo += 1
+        hi -= 1
+    return r
 
 
 def _fill(
     XT: F64,
+    bins: IntA,
     idx: IntA,
     sig: npt.NDArray[np.bool_],
     w: F64,
@@ -137,8 +145,10 @@ def _fill(
     out: F64,
 ) -> None:  # pragma: no cover - compiled
     # out (4 or 6, ncand, W) flat: [0|1, k, bin] signal|background weight, [2, k, bin] the number
-    # of events (row 3 stays zero: only the total count is used), regression [4] Σ w·t, [5] Σ w·t²;
-    # per variable first every event's bin (a loop the compiler vectorises), then the sums
+    # of events (row 3 stays zero: only the total count is used), regression [4] Σ w·t, [5] Σ w·t².
+    # The bins are bins[j, i] when given (bins.shape[0] > 0), else min(int((x − xmin)·inv), last).
+    # Two variables at a time: every event's two bins, then the sums (two independent chains of
+    # additions in one loop); within a bin the events are added in their order.
     ncand, m = cand.shape[0], idx.shape[0]
     width = out.shape[2]
     plane = ncand * width
@@ -154,18 +164,29 @@ def _fill(
         if regression:
             wt[i] = w[e] * tg[e]
             wt2[i] = wt[i] * tg[e]
+    given = bins.shape[0] > 0
     counts = np.zeros(plane, dtype=np.int64)
     slot = np.empty(m, dtype=np.intp)
-    for k in range(ncand):
+    slot2 = np.empty(m, dtype=np.intp)
+    for k in range(0, ncand, 2):
+        pair = k + 1 < ncand
         j = cand[k]
-        row = XT[j]
-        x0 = xmin[j]
-        iv = inv[j]
-        lb = last[j]
-        base = k * width
-        for i in range(m):
-            b = int((row[idx[i]] - x0) * iv)
-            slot[i] = base + min(b, lb)
+        j2 = cand[k + 1] if pair else j
+        base, base2 = k * width, (k + 1) * width
+        if given:
+            brow, brow2 = bins[j], bins[j2]
+            for i in range(m):
+                slot[i] = base + brow[i]
+                slot2[i] = base2 + brow2[i]
+        else:
+            row, row2 = XT[j], XT[j2]
+            x0, x02 = xmin[j], xmin[j2]
+            iv, iv2 = inv[j], inv[j2]
+            lb, lb2 = last[j], last[j2]
+            for i in range(m):
+                e = idx[i]
+                slot[i] = base + min(int((row[e] - x0) * iv), lb)
+                slot2[i] = base2 + min(int((row2[e] - x02) * iv2), lb2)
         if regression:
             for i in range(m):
                 sl = slot[i]
@@ -173,6 +194,22 @@ def _fill(
                 counts[sl] += 1
                 flat[4 * plane + sl] += wt[i]
                 flat[5 * plane + sl] += wt2[i]
+                if pair:
+                    sl2 = slot2[i]
+                    flat[sl2 + off[i]] += wn[i]
+                    counts[sl2] += 1
+                    flat[4 * plane + sl2] += wt[i]
+                    flat[5 * plane + sl2] += wt2[i]
+        elif pair:
+            for i in range(m):
+                sl = slot[i]
+                sl2 = slot2[i]
+                o = off[i]
+                x = wn[i]
+                flat[sl + o] += x
+                flat[sl2 + o] += x
+                counts[sl] += 1
+                counts[sl2] += 1
         else:
             for i in range(m):
                 sl = slot[i]
@@ -196,52 +233,6 @@ def _bins(
         for i in range(m):
             b = int((row[idx[i]] - x0) * iv)
             out[j, i] = min(b, lb)
-
-
-def _fill_bins(
-    bins: IntA,
-    idx: IntA,
-    sig: npt.NDArray[np.bool_],
-    w: F64,
-    tg: F64,
-    regression: bool,
-    cand: IntA,
-    out: F64,
-) -> None:  # pragma: no cover - compiled
-    # _fill with the bins given (bins[j, i] of event idx[i])
-    ncand, m = cand.shape[0], idx.shape[0]
-    width = out.shape[2]
-    plane = ncand * width
-    flat = out.reshape(-1)
-    wn = np.empty(m)
-    off = np.empty(m, dtype=np.intp)
-    wt = np.empty(m if regression else 0)
-    wt2 = np.empty(m if regression else 0)
-    for i in range(m):
-        e = idx[i]
-        wn[i] = w[e]
-        off[i] = 0 if sig[e] else plane
-        if regression:
-            wt[i] = w[e] * tg[e]
-            wt2[i] = wt[i] * tg[e]
-    counts = np.zeros(plane, dtype=np.int64)
-    for k in range(ncand):
-        row = bins[cand[k]]
-        base = k * width
-        if regression:
-            for i in range(m):
-                sl = base + row[i]
-                flat[sl + off[i]] += wn[i]
-                counts[sl] += 1
-                flat[4 * plane + sl] += wt[i]
-                flat[5 * plane + sl] += wt2[i]
-        else:
-            for i in range(m):
-                sl = base + row[i]
-                flat[sl + off[i]] += wn[i]
-                counts[sl] += 1
-    for q in range(plane):
-        flat[2 * plane + q] = counts[q]
 
 
 def _adaboost_error(
@@ -328,7 +319,6 @@ def kernels() -> dict[str, Any] | None:
             "split": jit(_split),
             "fill": jit(_fill),
             "bins": jit(_bins),
-            "fill_bins": jit(_fill_bins),
             "adaboost_error": jit(_adaboost_error),
             "adaboost_update": jit(_adaboost_update),
             "scale": jit(_scale),
