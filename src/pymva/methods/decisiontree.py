@@ -215,6 +215,7 @@ class RootBins:
     xmin: F64 | None = None
     xmax: F64 | None = None
     bins: IntA | None = None
+    counts: F64 | None = None  # (n_variables, bins): the number of root events per bin
 
 
 class GrowthCache:
@@ -544,6 +545,12 @@ class _Builder:
                 if xv is None:
                     xv = np.take(self.XT, idx, axis=1)
                 root.bins[good] = _bins(xv[good], xmin[good], inv[good], last_bin[good])
+            # and so are the numbers of events per bin
+            width_all = int(nbins[good].max()) if good.size else 1
+            root.counts = np.zeros((nvar, width_all))
+            for j in good:
+                root.counts[j] = np.bincount(root.bins[j], minlength=width_all)
+        counts = root.counts if root is not None else None
         if kern is not None and xv is None:
             H = np.zeros((n_rows, ncand, width_max))
             bins = root.bins if root is not None and root.bins is not None else self._no_bins
@@ -559,6 +566,7 @@ class _Builder:
                 xmin,
                 inv,
                 last_bin,
+                counts is None,
                 H,
             )
         else:
@@ -573,24 +581,9 @@ class _Builder:
             else:
                 assert xv is not None
                 bi = _bins(xv[cand], xmin[cand], inv[cand], last_bin[cand])
-            bi += (np.arange(ncand) * width_max)[:, None]
-            size = ncand * width_max
-            # one bincount over (class, variable, bin): each bin adds its events in node order
-            if tg is not None:
-                key = bi.ravel()
-                H = np.zeros((n_rows, ncand, width_max))
-                ws_m = np.where(sig, w, 0.0)
-                wb_m = np.where(sig, 0.0, w)
-                for r, rw in zip((0, 1, 4, 5), (ws_m, wb_m, w * tg, w * tg * tg), strict=True):
-                    wr = np.broadcast_to(rw, bi.shape).ravel()
-                    H[r] = np.bincount(key, weights=wr, minlength=size).reshape(ncand, width_max)
-                H[2] = np.bincount(key, minlength=size).reshape(ncand, width_max)
-            else:
-                bi += np.where(sig, 0, size)[None, :]
-                key = bi.ravel()
-                hw = np.bincount(key, weights=np.broadcast_to(w, bi.shape).ravel(), minlength=2 * size)
-                hn = np.bincount(key, minlength=2 * size)
-                H = np.concatenate([hw, hn.astype(np.float64)]).reshape(4, ncand, width_max)
+            H = _histograms(bi, w, sig, tg, width_max, counts is None)
+        if counts is not None:
+            H[2] = counts[cand, :width_max]
         C = np.cumsum(H, axis=2)  # sequential, bin after bin, as TMVA cumulates
         cs, cb, cns, cnb = C[0], C[1], C[2], C[3]
         tot_su, tot_bu = n_s, float(len(idx)) - n_s
@@ -775,6 +768,30 @@ class _Builder:
             importance=self.importance,
             event_leaf=self.event_leaf,
         )
+
+
+def _histograms(
+    bi: IntA, w: F64, sig: npt.NDArray[np.bool_], tg: F64 | None, width: int, with_counts: bool
+) -> F64:
+    """The node's histograms from the bins ``bi`` (n_candidates, m) of its events (numpy path).
+
+    Returns (4 or 6, n_candidates, width): signal and background weight, the number of events
+    (row 2; row 3 zero), regression Σ w·t and Σ w·t² (rows 4, 5); one ``bincount`` per variable and
+    quantity, each adding a bin's events in the node's order (as TMVA's loop over events does).
+    """
+    ncand = bi.shape[0]
+    H = np.zeros((4 if tg is None else 6, ncand, width))
+    to_bkg = np.where(sig, 0, width)
+    wt = None if tg is None else w * tg
+    wt2 = None if tg is None or wt is None else wt * tg
+    for k in range(ncand):
+        H[0:2, k] = np.bincount(bi[k] + to_bkg, weights=w, minlength=2 * width).reshape(2, width)
+        if with_counts:
+            H[2, k] = np.bincount(bi[k], minlength=width)
+        if wt is not None and wt2 is not None:
+            H[4, k] = np.bincount(bi[k], weights=wt, minlength=width)
+            H[5, k] = np.bincount(bi[k], weights=wt2, minlength=width)
+    return H
 
 
 def _bins(v: F64, xmin: F64, inv: F64, last: IntA) -> IntA:

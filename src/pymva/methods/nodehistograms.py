@@ -142,10 +142,12 @@ def _fill(
     xmin: F64,
     inv: F64,
     last: IntA,
+    with_counts: bool,
     out: F64,
 ) -> None:  # pragma: no cover - compiled
     # out (4 or 6, ncand, W) flat: [0|1, k, bin] signal|background weight, [2, k, bin] the number
-    # of events (row 3 stays zero: only the total count is used), regression [4] Σ w·t, [5] Σ w·t².
+    # of events (row 3 stays zero: only the total count is used; not counted unless with_counts),
+    # regression [4] Σ w·t, [5] Σ w·t².
     # The bins are bins[j, i] when given (bins.shape[0] > 0), else min(int((x − xmin)·inv), last).
     # Two variables at a time: every event's two bins, then the sums (two independent chains of
     # additions in one loop); within a bin the events are added in their order.
@@ -208,15 +210,18 @@ def _fill(
                 x = wn[i]
                 flat[sl + o] += x
                 flat[sl2 + o] += x
-                counts[sl] += 1
-                counts[sl2] += 1
+                if with_counts:
+                    counts[sl] += 1
+                    counts[sl2] += 1
         else:
             for i in range(m):
                 sl = slot[i]
                 flat[sl + off[i]] += wn[i]
-                counts[sl] += 1
-    for q in range(plane):
-        flat[2 * plane + q] = counts[q]
+                if with_counts:
+                    counts[sl] += 1
+    if with_counts:
+        for q in range(plane):
+            flat[2 * plane + q] = counts[q]
 
 
 def _bins(
