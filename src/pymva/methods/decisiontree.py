@@ -548,8 +548,8 @@ class _Builder:
             # and so are the numbers of events per bin
             width_all = int(nbins[good].max()) if good.size else 1
             root.counts = np.zeros((nvar, width_all))
-            for j in good:
-                root.counts[j] = np.bincount(root.bins[j], minlength=width_all)
+            for jg in good.tolist():
+                root.counts[jg] = np.bincount(root.bins[jg], minlength=width_all)
         counts = root.counts if root is not None else None
         if kern is not None and xv is None:
             H = np.zeros((n_rows, ncand, width_max))
