@@ -214,7 +214,7 @@ class RootBins:
 
     xmin: F64 | None = None
     xmax: F64 | None = None
-    bins: IntA | None = None
+    bins: npt.NDArray[np.integer[Any]] | None = None  # (n_variables, n_events), unsigned if it fits
     counts: F64 | None = None  # (n_variables, bins): the number of root events per bin
 
 
@@ -232,6 +232,15 @@ class GrowthCache:
     def __init__(self) -> None:
         self._refs: tuple[F64, IntA, int, tuple[bool, ...]] | None = None
         self.root = RootBins()
+        self._columns: tuple[F32, F32] | None = None
+
+    def columns(self, X: F32) -> F32:
+        """``X.T`` as a C-contiguous float32 array (what the numba kernels read), made once per ``X``."""
+        c = self._columns
+        if c is None or c[0] is not X:
+            c = (X, np.ascontiguousarray(X.T, dtype=np.float32))
+            self._columns = c
+        return c[1]
 
     def root_for(self, XT: F64, sample: IntA, n_cuts: int, integer_vars: tuple[bool, ...]) -> RootBins:
         """The root's bins for this ``XT``/``sample`` (a fresh, empty one if they changed)."""
@@ -255,6 +264,7 @@ class _Builder:
         target: F64 | None,
         n_sample: int,
         root: RootBins | None = None,
+        cache: GrowthCache | None = None,
     ) -> None:
         self.cfg = cfg
         self.root = root
@@ -275,12 +285,14 @@ class _Builder:
         # indices
         self.kern = kernels()
         if self.kern is not None:
-            self.XT = np.ascontiguousarray(XT, dtype=np.float64)
+            # the values as float32 columns: half the memory traffic of XT; the kernels widen each
+            # value to float64 (exact) before binning, so the arithmetic is XT's
+            self.XK = cache.columns(X) if cache is not None else np.ascontiguousarray(X.T, dtype=np.float32)
             self.w = np.ascontiguousarray(w, dtype=np.float64)
             self.is_sig = np.ascontiguousarray(is_sig, dtype=np.bool_)
         self.tg: F64 = np.zeros(1) if target is None else np.ascontiguousarray(target, dtype=np.float64)
         self._no_mask = np.zeros(1, dtype=np.bool_)
-        self._no_bins = np.zeros((0, 0), dtype=np.intp)
+        self._no_bins = np.zeros((0, 0), dtype=np.uint8)
 
     # -------------------------------------------------------------- node statistics
     def new_node(self, depth: int) -> int:
@@ -430,7 +442,7 @@ class _Builder:
         sums = np.zeros((2, 6))
         nr = int(
             kern["split"](
-                self.XT,
+                self.XK,
                 idx,
                 ivar,
                 float(np.float32(node["cut"])),
@@ -487,7 +499,7 @@ class _Builder:
             xmin, xmax = root.xmin.copy(), root.xmax.copy()
         elif kern is not None:
             xmin, xmax = np.empty(nvar), np.empty(nvar)
-            kern["min_max"](self.XT, idx, xmin, xmax)
+            kern["min_max"](self.XK, idx, xmin, xmax)
         else:
             xv = np.take(self.XT, idx, axis=1)
             xmin, xmax = xv.min(axis=1), xv.max(axis=1)
@@ -538,15 +550,17 @@ class _Builder:
             # the root's events and grid are the same for every tree of the training: their bins
             # (of every variable with a range) are computed once
             good = np.flatnonzero(~flat)
-            root.bins = np.zeros((nvar, len(idx)), dtype=np.intp)
+            width_all = int(nbins[good].max()) if good.size else 1
+            # the smallest integer type that holds every bin (uint8 for nCuts < 256)
+            btype = np.uint8 if width_all <= 256 else np.uint16 if width_all <= 65536 else np.intp
+            root.bins = np.zeros((nvar, len(idx)), dtype=btype)
             if kern is not None:
-                kern["bins"](self.XT, idx, good, xmin, inv, last_bin, root.bins)
+                kern["bins"](self.XK, idx, good, xmin, inv, last_bin, root.bins)
             else:
                 if xv is None:
                     xv = np.take(self.XT, idx, axis=1)
                 root.bins[good] = _bins(xv[good], xmin[good], inv[good], last_bin[good])
             # and so are the numbers of events per bin
-            width_all = int(nbins[good].max()) if good.size else 1
             root.counts = np.zeros((nvar, width_all))
             for jg in good.tolist():
                 root.counts[jg] = np.bincount(root.bins[jg], minlength=width_all)
@@ -555,7 +569,7 @@ class _Builder:
             H = np.zeros((n_rows, ncand, width_max))
             bins = root.bins if root is not None and root.bins is not None else self._no_bins
             kern["fill"](
-                self.XT,
+                self.XK,
                 bins,
                 idx,
                 self.is_sig,
@@ -771,7 +785,12 @@ class _Builder:
 
 
 def _histograms(
-    bi: IntA, w: F64, sig: npt.NDArray[np.bool_], tg: F64 | None, width: int, with_counts: bool
+    bi: npt.NDArray[np.integer[Any]],
+    w: F64,
+    sig: npt.NDArray[np.bool_],
+    tg: F64 | None,
+    width: int,
+    with_counts: bool,
 ) -> F64:
     """The node's histograms from the bins ``bi`` (n_candidates, m) of its events (numpy path).
 
@@ -865,7 +884,7 @@ def grow_tree(
     root = None
     if cache is not None and cfg.n_cuts > 0:
         root = cache.root_for(XT, sample, cfg.n_cuts, cfg.integer_vars)
-    builder = _Builder(cfg, X, XT, is_sig, weights, target, len(sample), root)
+    builder = _Builder(cfg, X, XT, is_sig, weights, target, len(sample), root, cache)
     return builder.build(sample)
 
 

@@ -51,7 +51,7 @@ def _node_sums(
     sums[0], sums[1], sums[2], sums[3], sums[4], sums[5] = s, b, ns, nb, t, t2
 
 
-def _node_min_max(XT: F64, idx: IntA, lo: F64, hi: F64) -> None:  # pragma: no cover - compiled
+def _node_min_max(XT: F32, idx: IntA, lo: F64, hi: F64) -> None:  # pragma: no cover - compiled
     nvar, m = XT.shape[0], idx.shape[0]
     for j in range(nvar):
         row = XT[j]
@@ -66,7 +66,7 @@ def _node_min_max(XT: F64, idx: IntA, lo: F64, hi: F64) -> None:  # pragma: no c
 
 
 def _split(
-    XT: F64,
+    XT: F32,
     idx: IntA,
     ivar: int,
     cut: float,
@@ -131,7 +131,7 @@ def _split(
 
 
 def _fill(
-    XT: F64,
+    XT: F32,
     bins: IntA,
     idx: IntA,
     sig: npt.NDArray[np.bool_],
@@ -225,7 +225,7 @@ def _fill(
 
 
 def _bins(
-    XT: F64, idx: IntA, good: IntA, xmin: F64, inv: F64, last: IntA, out: IntA
+    XT: F32, idx: IntA, good: IntA, xmin: F64, inv: F64, last: IntA, out: IntA
 ) -> None:  # pragma: no cover - compiled
     # out[j, i]: the bin of event idx[i] in variable j (every j of good), as _fill computes it
     m = idx.shape[0]
