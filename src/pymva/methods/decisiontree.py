@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,7 +48,7 @@ from .trandom3 import TRandom3
 __all__ = [
     "DecisionTree",
     "GrowthCache",
-    "RootBins",
+    "NodeBins",
     "TreeConfig",
     "clean_tree",
     "cost_complexity_prune",
@@ -63,7 +64,7 @@ _EPS = float(np.finfo(np.float64).eps)
 _FEPS = float(np.finfo(np.float32).eps)
 _FMIN = float(np.finfo(np.float32).tiny)
 #: a daughter to grow: node index, its events, its sums (numba path; None on the numpy path)
-_Child = tuple[int, IntA, F64 | None]
+_Child = tuple[int, IntA, F64 | None, "NodeBins | None"]
 
 
 @dataclass
@@ -209,30 +210,65 @@ class TreeConfig:
 
 
 @dataclass
-class RootBins:
-    """The root node's per-variable range and bins (``None`` until the first tree computes them)."""
+class NodeBins:
+    """A node's per-variable range, its events' bins and the numbers of events per bin, shared by
+    the trees whose node holds the same events (``None`` until a tree computes them)."""
 
     xmin: F64 | None = None
     xmax: F64 | None = None
     bins: npt.NDArray[np.integer[Any]] | None = None  # (n_variables, n_events), unsigned if it fits
     counts: F64 | None = None  # (n_variables, bins): the number of root events per bin
+    #: whether a second tree has this node: only then are its bins stored (a node seen once would
+    #: pay for storing them and never use them)
+    reused: bool = False
 
 
 class GrowthCache:
-    """What the trees of one training share: the root node's grid and every event's bin in it.
+    """What the trees of one training share: the grids of the root and of its daughters.
 
     The root of every tree holds the same events (the whole sample, when it does not change from
     tree to tree: no bagging) with the same values, hence the same per-variable range, the same
-    node-local grid and the same bin of each event; only the weights change.  The trainer passes
-    one cache to every :func:`grow_tree` call; it is reset whenever the ``XT`` or ``sample`` array
-    (compared by identity: the trainer never modifies either in place), ``nCuts`` or the integer
-    variables differ from the last call.
+    node-local grid and the same bin of each event; only the weights change.  Boosting often
+    splits the root with a cut it used before: the daughters then hold the same events as then,
+    so their events, grids and bins are kept too, per root cut, the most recently used first, up
+    to ``max_bytes``.  The trainer passes one cache to every :func:`grow_tree` call; it is reset
+    whenever the ``XT`` or ``sample`` array (compared by identity: the trainer never modifies
+    either in place), ``nCuts`` or the integer variables differ from the last call.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_bytes: int = 128 * 2**20) -> None:
         self._refs: tuple[F64, IntA, int, tuple[bool, ...]] | None = None
-        self.root = RootBins()
+        self.root = NodeBins()
         self._columns: tuple[F32, F32] | None = None
+        self.max_bytes = max_bytes
+        self._splits: OrderedDict[tuple[int, float, bool], tuple[IntA, IntA, NodeBins, NodeBins]] = (
+            OrderedDict()
+        )
+        self._bytes = 0
+
+    def root_split(self, key: tuple[int, float, bool]) -> tuple[IntA, IntA, NodeBins, NodeBins] | None:
+        """The right and left daughter's events and shared bins of a root cut ``(ivar, cut, cType)``
+        seen before, or ``None``."""
+        hit = self._splits.get(key)
+        if hit is not None:
+            self._splits.move_to_end(key)
+            hit[2].reused = hit[3].reused = True
+        return hit
+
+    def add_root_split(
+        self, key: tuple[int, float, bool], right: IntA, left: IntA, n_vars: int
+    ) -> tuple[NodeBins, NodeBins]:
+        """Keep the daughters of a new root cut (their bins are filled when they are trained)."""
+        size = (len(right) + len(left)) * (right.itemsize + n_vars)
+        if size > self.max_bytes:
+            return NodeBins(), NodeBins()
+        while self._splits and self._bytes + size > self.max_bytes:
+            _, (r, lft, _, _) = self._splits.popitem(last=False)
+            self._bytes -= (len(r) + len(lft)) * (r.itemsize + n_vars)
+        entry = (right, left, NodeBins(), NodeBins())
+        self._splits[key] = entry
+        self._bytes += size
+        return entry[2], entry[3]
 
     def columns(self, X: F32) -> F32:
         """``X.T`` as a C-contiguous float32 array (what the numba kernels read), made once per ``X``."""
@@ -242,12 +278,16 @@ class GrowthCache:
             self._columns = c
         return c[1]
 
-    def root_for(self, XT: F64, sample: IntA, n_cuts: int, integer_vars: tuple[bool, ...]) -> RootBins:
+    def root_for(self, XT: F64, sample: IntA, n_cuts: int, integer_vars: tuple[bool, ...]) -> NodeBins:
         """The root's bins for this ``XT``/``sample`` (a fresh, empty one if they changed)."""
         r = self._refs
         if r is None or r[0] is not XT or r[1] is not sample or r[2] != n_cuts or r[3] != integer_vars:
             self._refs = (XT, sample, n_cuts, integer_vars)
-            self.root = RootBins()
+            self.root = NodeBins()
+            self._splits.clear()
+            self._bytes = 0
+        else:
+            self.root.reused = True
         return self.root
 
 
@@ -263,11 +303,12 @@ class _Builder:
         w: F64,
         target: F64 | None,
         n_sample: int,
-        root: RootBins | None = None,
+        root: NodeBins | None = None,
         cache: GrowthCache | None = None,
     ) -> None:
         self.cfg = cfg
         self.root = root
+        self.cache = cache
         self.X, self.XT, self.is_sig, self.w, self.target = X, XT, is_sig, w, target
         self.nvar = X.shape[1]
         self.regression = cfg.sep_index is None
@@ -322,9 +363,11 @@ class _Builder:
         if kern is not None:
             sums = np.zeros(6)
             kern["sums"](sample, self.w, self.is_sig, self.tg, self.regression, sums)
-        stack: list[_Child] = [(root, sample, sums)]
+        stack: list[_Child] = [(root, sample, sums, self.root)]
         while stack:
-            nid, idx, st = stack.pop()
+            nid, idx, st, shared = stack.pop()
+            if shared is not None and not self.cfg.use_fisher_cuts:
+                self.nodes[nid]["shared"] = shared
             children = self.build_node(nid, idx, st)
             if children is not None:
                 lchild, rchild = children
@@ -373,7 +416,7 @@ class _Builder:
                     w, sig = self.w[idx], self.is_sig[idx]
                 gain = self.train_node_full(node, idx, w, sig)
             if gain >= _EPS:
-                (ridx, rsums), (lidx, lsums) = self.split(node, idx)
+                (ridx, rsums, rshared), (lidx, lsums, lshared) = self.split(node, idx)
                 if len(ridx) == 0 or len(lidx) == 0:
                     raise ModelError(
                         f"BDT: all events went to the same branch when cutting on variable {node['ivar']} "
@@ -384,7 +427,7 @@ class _Builder:
                 node = self.nodes[nid]
                 node["node_type"] = 0
                 node["left"], node["right"] = lnode, rnode
-                return (lnode, lidx, lsums), (rnode, ridx, rsums)
+                return (lnode, lidx, lsums, lshared), (rnode, ridx, rsums, rshared)
         # leaf
         self.event_leaf[idx] = nid
         if self.regression:
@@ -398,12 +441,14 @@ class _Builder:
             node["node_type"] = 1 if np.float32(node["purity"]) > self.cfg.purity_limit else -1
         return None
 
-    def root_bins(self, node: dict[str, Any], idx: IntA) -> RootBins | None:
-        """The shared root bins when ``node`` is the root of a tree grown with a
-        :class:`GrowthCache` (not with Fisher cuts, whose extra variable changes from tree to tree)."""
-        if self.root is None or node["depth"] != 0 or self.cfg.use_fisher_cuts:
+    def root_bins(self, node: dict[str, Any], idx: IntA) -> NodeBins | None:
+        """The bins ``node`` shares with other trees (the root, or a daughter of a root cut seen
+        before, of a tree grown with a :class:`GrowthCache`; never with Fisher cuts, whose extra
+        variable changes from tree to tree), or ``None``."""
+        if self.cfg.use_fisher_cuts:
             return None
-        return self.root
+        shared: NodeBins | None = node.get("shared")
+        return shared
 
     def fisher_values(self, coef: F64, idx: IntA) -> F64:
         """The Fisher discriminant ``coef[nvar] + Σ coef[j]·x_j`` (float64) of the events ``idx``."""
@@ -422,11 +467,32 @@ class _Builder:
 
     def split(
         self, node: dict[str, Any], idx: IntA
-    ) -> tuple[tuple[IntA, F64 | None], tuple[IntA, F64 | None]]:
-        """The events of the right and of the left daughter (each in the node's order).
+    ) -> tuple[tuple[IntA, F64 | None, NodeBins | None], tuple[IntA, F64 | None, NodeBins | None]]:
+        """The events of the right and of the left daughter (each in the node's order), their sums
+        (numba path: the same pass sums each daughter's weights and counts) and, for the root of a
+        tree grown with a :class:`GrowthCache`, the daughters' shared bins (those of an earlier
+        tree when it cut the root in the same place: its daughters' events are reused)."""
+        key = None
+        if self.root is not None and self.cache is not None and node.get("shared") is self.root:
+            key = (int(node["ivar"]), float(np.float32(node["cut"])), bool(node["cut_type"]))
+            hit = self.cache.root_split(key)
+            if hit is not None:
+                ridx, lidx, rshared, lshared = hit
+                rs = ls = None
+                if self.kern is not None:
+                    rs, ls = np.zeros(6), np.zeros(6)
+                    self.kern["sums"](ridx, self.w, self.is_sig, self.tg, self.regression, rs)
+                    self.kern["sums"](lidx, self.w, self.is_sig, self.tg, self.regression, ls)
+                return (ridx, rs, rshared), (lidx, ls, lshared)
+        (ridx, rs), (lidx, ls) = self._split(node, idx)
+        if key is not None and self.cache is not None:
+            rnew, lnew = self.cache.add_root_split(key, ridx, lidx, self.nvar)
+            return (ridx, rs, rnew), (lidx, ls, lnew)
+        return (ridx, rs, None), (lidx, ls, None)
 
-        On the numba path the same pass sums each daughter's weights and counts.
-        """
+    def _split(
+        self, node: dict[str, Any], idx: IntA
+    ) -> tuple[tuple[IntA, F64 | None], tuple[IntA, F64 | None]]:
         kern = self.kern
         if kern is None:
             right = self.goes_right(node, idx)
@@ -546,7 +612,7 @@ class _Builder:
         ncand = cand.size
         n_rows = 6 if self.regression else 4
         last_bin = (nbins - 1).astype(np.intp)
-        if root is not None and root.bins is None:
+        if root is not None and root.bins is None and root.reused:
             # the root's events and grid are the same for every tree of the training: their bins
             # (of every variable with a range) are computed once
             good = np.flatnonzero(~flat)
@@ -593,7 +659,8 @@ class _Builder:
             if root is not None and root.bins is not None:
                 bi = root.bins[cand]
             else:
-                assert xv is not None
+                if xv is None:  # the range came from the shared bins, the values did not
+                    xv = np.take(self.XT, idx, axis=1)
                 bi = _bins(xv[cand], xmin[cand], inv[cand], last_bin[cand])
             H = _histograms(bi, w, sig, tg, width_max, counts is None)
         if counts is not None:
