@@ -144,3 +144,52 @@ def test_fast_paths_grow_the_reference_forest(
             np.testing.assert_array_equal(got[key], value, err_msg=key)
         else:
             assert got[key] == value, key
+
+
+@pytest.mark.parametrize("max_bytes", [128 * 2**20, 40_000])
+@pytest.mark.parametrize("path", ["numpy", "numba"])
+def test_reused_root_cuts_grow_the_reference_forest(
+    path: str, max_bytes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """40 boosted trees cut the root in the same place again (their daughters' events and bins
+    are reused); with a small budget the oldest root cuts are dropped: the forest is the same."""
+    if path == "numba" and not HAS_NUMBA:
+        pytest.skip("numba is not installed (pip install pymva[numba])")
+    config = (C, 2, "NTrees=40:BoostType=AdaBoost:MaxDepth=3:MinNodeSize=2%", False)
+    previous = nodehistograms.use_numba(False)
+    with monkeypatch.context() as mp:
+        mp.setattr(decisiontree.GrowthCache, "root_for", lambda self, *a: None)
+        mp.setattr(_Trainer, "_once", lambda self, cnt: False)
+        ref = _forest(_train(*config))
+    hits: list[int] = []
+    evicted: list[int] = []
+    root_split = decisiontree.GrowthCache.root_split
+    add_root_split = decisiontree.GrowthCache.add_root_split
+    init = decisiontree.GrowthCache.__init__
+
+    def counting_root_split(self: decisiontree.GrowthCache, key: Any) -> Any:
+        hit = root_split(self, key)
+        hits.append(hit is not None)
+        return hit
+
+    def counting_add(self: decisiontree.GrowthCache, *args: Any) -> Any:
+        before = len(self._splits)
+        out = add_root_split(self, *args)
+        evicted.append(before + 1 - len(self._splits))
+        return out
+
+    monkeypatch.setattr(decisiontree.GrowthCache, "root_split", counting_root_split)
+    monkeypatch.setattr(decisiontree.GrowthCache, "add_root_split", counting_add)
+    monkeypatch.setattr(decisiontree.GrowthCache, "__init__", lambda self: init(self, max_bytes))
+    nodehistograms.use_numba(path == "numba")
+    try:
+        got = _forest(_train(*config))
+    finally:
+        nodehistograms.use_numba(previous)
+    assert sum(hits) >= 5  # root cuts were reused
+    assert (sum(evicted) > 0) == (max_bytes < 2**20)  # the small budget drops root cuts
+    for key, value in ref.items():
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(got[key], value, err_msg=key)
+        else:
+            assert got[key] == value, key
