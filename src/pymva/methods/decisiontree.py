@@ -63,6 +63,9 @@ IntA = npt.NDArray[np.intp]
 _EPS = float(np.finfo(np.float64).eps)
 _FEPS = float(np.finfo(np.float32).eps)
 _FMIN = float(np.finfo(np.float32).tiny)
+#: a node of a tree grown with a GrowthCache, named by the cuts that lead to it from the root
+#: (``(ivar, cut, cType, went right)`` per level; ``()`` is the root)
+_SplitKey = tuple[tuple[int, float, bool, bool], ...]
 #: a daughter to grow: node index, its events, its sums (numba path; None on the numpy path)
 _Child = tuple[int, IntA, F64 | None, "NodeBins | None"]
 
@@ -221,6 +224,8 @@ class NodeBins:
     #: whether a second tree has this node: only then are its bins stored (a node seen once would
     #: pay for storing them and never use them)
     reused: bool = False
+    #: the node's path from the root (the key of its events in the GrowthCache)
+    path: _SplitKey = ()
 
 
 class GrowthCache:
@@ -241,14 +246,13 @@ class GrowthCache:
         self.root = NodeBins()
         self._columns: tuple[F32, F32] | None = None
         self.max_bytes = max_bytes
-        self._splits: OrderedDict[tuple[int, float, bool], tuple[IntA, IntA, NodeBins, NodeBins]] = (
-            OrderedDict()
-        )
+        self._splits: OrderedDict[_SplitKey, tuple[IntA, IntA, NodeBins, NodeBins]] = OrderedDict()
         self._bytes = 0
 
-    def root_split(self, key: tuple[int, float, bool]) -> tuple[IntA, IntA, NodeBins, NodeBins] | None:
-        """The right and left daughter's events and shared bins of a root cut ``(ivar, cut, cType)``
-        seen before, or ``None``."""
+    def root_split(self, key: _SplitKey) -> tuple[IntA, IntA, NodeBins, NodeBins] | None:
+        """The right and left daughter's events and shared bins of the node reached by the cuts
+        ``key[:-1]`` split by ``key[-1]`` (its ``went right`` unused: ``False``), as an earlier tree
+        split it, or ``None``."""
         hit = self._splits.get(key)
         if hit is not None:
             self._splits.move_to_end(key)
@@ -256,7 +260,7 @@ class GrowthCache:
         return hit
 
     def add_root_split(
-        self, key: tuple[int, float, bool], right: IntA, left: IntA, n_vars: int
+        self, key: _SplitKey, right: IntA, left: IntA, n_vars: int
     ) -> tuple[NodeBins, NodeBins]:
         """Keep the daughters of a new root cut (their bins are filled when they are trained)."""
         size = (len(right) + len(left)) * (right.itemsize + n_vars)
@@ -265,7 +269,14 @@ class GrowthCache:
         while self._splits and self._bytes + size > self.max_bytes:
             _, (r, lft, _, _) = self._splits.popitem(last=False)
             self._bytes -= (len(r) + len(lft)) * (r.itemsize + n_vars)
-        entry = (right, left, NodeBins(), NodeBins())
+        parent = key[:-1]
+        ivar, cut, ctype, _ = key[-1]
+        entry = (
+            right,
+            left,
+            NodeBins(path=(*parent, (ivar, cut, ctype, True))),
+            NodeBins(path=(*parent, (ivar, cut, ctype, False))),
+        )
         self._splits[key] = entry
         self._bytes += size
         return entry[2], entry[3]
@@ -473,8 +484,15 @@ class _Builder:
         tree grown with a :class:`GrowthCache`, the daughters' shared bins (those of an earlier
         tree when it cut the root in the same place: its daughters' events are reused)."""
         key = None
-        if self.root is not None and self.cache is not None and node.get("shared") is self.root:
-            key = (int(node["ivar"]), float(np.float32(node["cut"])), bool(node["cut_type"]))
+        shared: NodeBins | None = node.get("shared")
+        if (
+            self.cache is not None
+            and shared is not None
+            and node["depth"] + 1 < self.cfg.max_depth  # daughters that may be split
+            and node["fisher"] is None
+        ):
+            cut = (int(node["ivar"]), float(np.float32(node["cut"])), bool(node["cut_type"]), False)
+            key = (*shared.path, cut)
             hit = self.cache.root_split(key)
             if hit is not None:
                 ridx, lidx, rshared, lshared = hit
