@@ -596,7 +596,7 @@ class _Builder:
             fisher_coef, fuse = self.fisher_for_node(idx, w, sig, use)
             if fisher_coef is not None and self.cfg.use_exclusive_vars:
                 use &= ~fuse
-        flat = np.array([_almost_equal_float(xmax[j], xmin[j]) for j in range(nvar)], dtype=bool)
+        flat = _almost_equal_floats(xmax, xmin)
         use &= ~flat
         nbins = np.full(nvar, self.n_cuts + 1, dtype=np.int64)
         nbins[self.is_int] = (xmax[self.is_int] - xmin[self.is_int] + 1).astype(np.int64)
@@ -719,16 +719,11 @@ class _Builder:
             return 0.0
         mx = int(cand[kbest])
         total = float(best_gain_c[kbest])
-        cum = {
-            int(j): (cs[k], cb[k], *((C[4][k], C[5][k]) if self.regression else ()))
-            for k, j in enumerate(cand)
-        }
-        best_bin = {mx: int(best_bin_c[kbest])}
-        ci = best_bin[mx]
+        ci = int(best_bin_c[kbest])
         if self.regression:
-            if 0 in cum:
+            if cand[0] == 0:  # the node's Σ w·t and Σ w·t² as TMVA reads them: variable 0's last bin
                 n0 = int(nbins[0]) - 1
-                ct_all, ct2_all = cum[0][2][n0], cum[0][3][n0]
+                ct_all, ct2_all = C[4][0][n0], C[5][0][n0]
             else:
                 ct_all = ct2_all = 0.0
             node["response"] = ct_all / (s + b)
@@ -738,7 +733,7 @@ class _Builder:
             )
             cut_type = True
         else:
-            cs, cb = cum[mx][0], cum[mx][1]
+            cs, cb = C[0][kbest], C[1][kbest]
             cut_type = bool(cs[ci] / s > cb[ci] / b)
         node["ivar"] = mx  # the Fisher variable has index nvar, as TMVA's selector
         node["cut"] = float(np.float32(xmin[mx] + float(ci + 1) * width[mx]))
@@ -919,6 +914,14 @@ def _almost_equal_float(x: float, y: float, ulp: int = 4) -> bool:
     return d < _FEPS * abs(float(fx) + float(fy)) * ulp or d < _FMIN
 
 
+def _almost_equal_floats(x: F64, y: F64, ulp: int = 4) -> npt.NDArray[np.bool_]:
+    """:func:`_almost_equal_float` of each pair (the same float64 arithmetic on arrays)."""
+    fx = x.astype(np.float32).astype(np.float64)
+    fy = y.astype(np.float32).astype(np.float64)
+    d = np.abs(fx - fy)
+    return (d < _FEPS * np.abs(fx + fy) * ulp) | (d < _FMIN)  # type: ignore[no-any-return]
+
+
 def _almost_equal_double(x: float, y: float, ulp: int = 4) -> bool:
     d = abs(x - y)
     return d < _EPS * abs(x + y) * ulp or d < float(np.finfo(np.float64).tiny)
@@ -1015,8 +1018,9 @@ def _compact(tree: DecisionTree, removed: dict[int, int]) -> DecisionTree:
             while a in removed:
                 a = removed[a]
             final[r] = a
-        el = tree.event_leaf
-        event_leaf = np.where(el >= 0, new_index[final[np.maximum(el, 0)]], -1)
+        # one look-up per event: table[leaf + 1] (entry 0 for the events outside the sample, -1)
+        table = np.concatenate([[-1], new_index[final]]).astype(np.intp)
+        event_leaf = table[tree.event_leaf + 1]
 
     return DecisionTree(
         left=remap(tree.left),
