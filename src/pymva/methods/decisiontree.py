@@ -919,7 +919,7 @@ def _almost_equal_floats(x: F64, y: F64, ulp: int = 4) -> npt.NDArray[np.bool_]:
     fx = x.astype(np.float32).astype(np.float64)
     fy = y.astype(np.float32).astype(np.float64)
     d = np.abs(fx - fy)
-    return (d < _FEPS * np.abs(fx + fy) * ulp) | (d < _FMIN)  # type: ignore[no-any-return]
+    return (d < _FEPS * np.abs(fx + fy) * ulp) | (d < _FMIN)
 
 
 def _almost_equal_double(x: float, y: float, ulp: int = 4) -> bool:
