@@ -42,7 +42,7 @@ import numpy.typing as npt
 
 from ..errors import ModelError
 from .nodehistograms import kernels
-from .separation import regression_variance_gain, separation_gain
+from .separation import PRECISION_CUT, SEPARATION_INDEX, regression_variance_gain, separation_gain
 from .trandom3 import TRandom3
 
 __all__ = [
@@ -63,6 +63,7 @@ IntA = npt.NDArray[np.intp]
 _EPS = float(np.finfo(np.float64).eps)
 _FEPS = float(np.finfo(np.float32).eps)
 _FMIN = float(np.finfo(np.float32).tiny)
+_GINI = SEPARATION_INDEX["giniindex"]
 #: a node of a tree grown with a GrowthCache, named by the cuts that lead to it from the root
 #: (``(ivar, cut, cType, went right)`` per level; ``()`` is the root)
 _SplitKey = tuple[tuple[int, float, bool, bool], ...]
@@ -686,6 +687,22 @@ class _Builder:
         C = np.cumsum(H, axis=2)  # sequential, bin after bin, as TMVA cumulates
         cs, cb, cns, cnb = C[0], C[1], C[2], C[3]
         tot_su, tot_bu = n_s, float(len(idx)) - n_s
+        if kern is not None and self.cfg.sep_index is _GINI and not self.regression:
+            kb, ci, total = kern["best_gini_cut"](
+                C,
+                nbc.astype(np.intp),
+                float(s),
+                float(b),
+                tot_su,
+                tot_bu,
+                float(self.min_size),
+                PRECISION_CUT,
+            )
+            if kb < 0 or not math.isfinite(total):
+                return 0.0
+            return self.set_cut(
+                node, int(kb), int(ci), float(total), s, b, cand, C, nbins, xmin, width, fisher_coef
+            )
         # candidate edges: every bin but the last of each variable
         edge = np.arange(width_max)[None, :] < (nbc - 1)[:, None]
         ok = (
@@ -717,9 +734,40 @@ class _Builder:
         kbest = int(np.argmax(best_gain_c))  # first variable with the largest gain
         if not np.isfinite(best_gain_c[kbest]):
             return 0.0
+        return self.set_cut(
+            node,
+            kbest,
+            int(best_bin_c[kbest]),
+            float(best_gain_c[kbest]),
+            s,
+            b,
+            cand,
+            C,
+            nbins,
+            xmin,
+            width,
+            fisher_coef,
+        )
+
+    def set_cut(
+        self,
+        node: dict[str, Any],
+        kbest: int,
+        ci: int,
+        total: float,
+        s: float,
+        b: float,
+        cand: IntA,
+        C: F64,
+        nbins: npt.NDArray[np.int64],
+        xmin: F64,
+        width: F64,
+        fisher_coef: F64 | None,
+    ) -> float:
+        """Store the chosen cut (candidate ``kbest``, after bin ``ci``, gain ``total``) in ``node``
+        and the variable importance; returns the gain."""
+        nvar = self.nvar
         mx = int(cand[kbest])
-        total = float(best_gain_c[kbest])
-        ci = int(best_bin_c[kbest])
         if self.regression:
             if cand[0] == 0:  # the node's Σ w·t and Σ w·t² as TMVA reads them: variable 0's last bin
                 n0 = int(nbins[0]) - 1
