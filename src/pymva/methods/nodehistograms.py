@@ -1,15 +1,21 @@
-"""The histograms of ``DecisionTree::TrainNodeFast`` (``nSelS``/``nSelB`` and their unweighted
-counts), filled by numba when it is installed.
+"""numba kernels of BDT training: the histograms of ``DecisionTree::TrainNodeFast`` (``nSelS``/
+``nSelB`` and the event counts) and the passes around them, used when numba is installed.
 
 :func:`pymva.methods.decisiontree.grow_tree` bins a node's events on the node-local grid with
 ``int((x − xmin)·(1/width))`` (capped at the last bin) and sums, per variable and bin, the weights
-and the number of signal and background events, each bin in the node's event order (as TMVA's
-loop over events adds them).  Its numpy path does that with one ``bincount`` over (class, variable,
-bin); the kernels here do the same arithmetic in one compiled pass over the node's events, without
-the float64 copy of the node's values: the same double-precision operations in the same order,
-hence bit-identical histograms (numba compiles without ``fastmath``, so nothing is reassociated or
-contracted).  :func:`kernels` returns ``None`` when numba is missing or disabled
-(``PYMVA_NUMBA=0``, see :func:`pymva.extras.numba`); :func:`use_numba` switches it off and on.
+and the number of events, each bin in the node's event order (as TMVA's loop over events adds
+them).  Its numpy path does that with ``bincount``; the kernel ``fill`` does the same arithmetic in
+one compiled pass over the node's events (two variables at a time), reading float32 columns and
+widening each value to float64 before binning (exact), or taking bins stored for the node
+(``bins``: nodes shared between the trees of a training).  ``sums``, ``min_max`` and ``split``
+(which partitions a node's events in order and sums each daughter in the same pass) replace the
+numpy gathers around them; ``best_gini_cut`` chooses the Gini-index cut from the cumulated
+histograms; ``adaboost_error``, ``adaboost_update`` and ``scale`` are ``MethodBDT::AdaBoost``'s
+reweighting of a sample without copies.  Each does the double-precision operations of the numpy
+expressions it replaces, in the same order, hence bit-identical trees and weights (numba compiles
+without ``fastmath``, so nothing is reassociated or contracted).  :func:`kernels` returns ``None``
+when numba is missing or disabled (``PYMVA_NUMBA=0``, see :func:`pymva.extras.numba`);
+:func:`use_numba` switches it off and on.
 """
 
 from __future__ import annotations
@@ -352,7 +358,8 @@ def use_numba(enabled: bool) -> bool:
 
 
 def kernels() -> dict[str, Any] | None:
-    """The compiled kernels (``min_max``, ``classification``, ``regression``), or ``None``.
+    """The compiled kernels (``sums``, ``min_max``, ``split``, ``fill``, ``bins``,
+    ``best_gini_cut``, ``adaboost_error``, ``adaboost_update``, ``scale``), or ``None``.
 
     ``None`` when numba is not installed, ``PYMVA_NUMBA=0`` disables it or :func:`use_numba`
     switched it off; the kernels are compiled on first use (cached on disk by numba).
