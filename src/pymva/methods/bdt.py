@@ -45,7 +45,7 @@ import math
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -57,6 +57,7 @@ from ..types import EMVA, EAnalysisType
 from .base import BaseMethodOptions, MethodBase, MethodContext
 from .decisiontree import (
     DecisionTree,
+    GrowthCache,
     TreeConfig,
     clean_tree,
     cost_complexity_prune,
@@ -66,6 +67,7 @@ from .decisiontree import (
 )
 from .forestevent import forest_event_function
 from .lossfunction import make_loss
+from .nodehistograms import kernels
 from .ranking import Ranking
 from .registry import register_method
 from .separation import SEPARATION_INDEX, SEPARATION_TYPES
@@ -76,6 +78,10 @@ __all__ = ["BDTOptions", "BDTRegressionOptions", "MethodBDT", "normalise_weights
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 IntA = npt.NDArray[np.intp]
+#: which events of the sample a boosting update applies to: a mask, or all of them (``_ALL``)
+_Sel = npt.NDArray[np.bool_] | slice
+_ALL = slice(None)
+_A = TypeVar("_A", bound="np.ndarray[Any, Any]")
 
 _BOOST_TYPES = ("AdaBoost", "RealAdaBoost", "AdaCost", "Bagging", "AdaBoostR2", "Grad")
 _SEPARATION_TYPES = SEPARATION_TYPES
@@ -905,6 +911,8 @@ class _Trainer:
         self.k = method.context.n_classes
         ints = tuple(v.type == "I" for v in method.context.variables)
         self.integer_vars = ints
+        self._runs_cache: tuple[IntA, IntA, IntA, bool] | None = None
+        self.cache = GrowthCache()  # the trees' common root grid (unchanged trees, less work)
         self.sample = self._bagged() if st.bagged else np.arange(self.n)
 
     @property
@@ -961,6 +969,7 @@ class _Trainer:
                 self.weights,
                 self.sample,
                 target,
+                cache=self.cache,
             )
             if clean:
                 tree = clean_tree(tree, self.o.NodePurityLimit)
@@ -984,10 +993,24 @@ class _Trainer:
     # -------------------------------------------------------------- sample helpers
     def _runs(self) -> tuple[IntA, IntA]:
         """The distinct events of the sample (in order) and how often each appears (bagged copies
-        are consecutive, as TMVA pushes them)."""
+        are consecutive, as TMVA pushes them); kept until the sample changes."""
+        cached = self._runs_cache
+        if cached is not None and cached[0] is self.sample:
+            return cached[1], cached[2]
         counts = np.bincount(self.sample, minlength=self.n)
         ev = np.flatnonzero(counts)
-        return ev, counts[ev]
+        cnt = counts[ev]
+        self._runs_cache = (self.sample, ev, cnt, bool((cnt == 1).all()))
+        return ev, cnt
+
+    def _once(self, cnt: IntA) -> bool:
+        """Whether every event of the sample appears once (the counts ``cnt`` of :meth:`_runs`)."""
+        cached = self._runs_cache
+        return cached is not None and cached[2] is cnt and cached[3]
+
+    def _entries(self, values: _A, cnt: IntA) -> _A:
+        """Per-event ``values`` repeated for each entry of the sample (``np.repeat``)."""
+        return values if self._once(cnt) else np.repeat(values, cnt)  # type: ignore[return-value]
 
     def _leaves(self, tree: DecisionTree, rows: IntA | None = None) -> IntA:
         """Leaf of the training events ``rows`` (all when ``None``): where the growth put them
@@ -1005,10 +1028,14 @@ class _Trainer:
     def _leaf_values(self, tree: DecisionTree, ev: IntA, yes_no: bool) -> F64:
         return tree.leaf_values(yes_no)[self._leaves(tree, ev)]
 
-    def _repeat(self, ev: IntA, cnt: IntA, update: Callable[[F64, npt.NDArray[np.bool_]], F64]) -> F64:
+    def _repeat(self, ev: IntA, cnt: IntA, update: Callable[[F64, _Sel], F64]) -> F64:
         """Apply ``update`` to the boost weights of the sample's entries one after the other (an event
         present ``c`` times is updated ``c`` times) and return the entries' weights after their update,
         in sample order."""
+        if self._once(cnt):  # one update per event: the same operations on whole arrays
+            cur = update(self.boost[ev], _ALL)
+            self.boost[ev] = cur
+            return self.w0[ev] * cur
         cur = self.boost[ev].copy()
         maxc = int(cnt.max()) if cnt.size else 0
         contrib = np.zeros((len(ev), maxc))
@@ -1022,6 +1049,9 @@ class _Trainer:
 
     def _scale_entries(self, ev: IntA, cnt: IntA, factor: F64) -> None:
         """``ScaleBoostWeight(factor)`` once per sample entry (repeated multiplication)."""
+        if self._once(cnt):
+            self.boost[ev] = self.boost[ev] * factor
+            return
         cur = self.boost[ev].copy()
         for k in range(int(cnt.max()) if cnt.size else 0):
             m = cnt > k
@@ -1032,27 +1062,44 @@ class _Trainer:
     def _adaboost(self, tree: DecisionTree) -> float:
         o, st = self.o, self.st
         ev, cnt = self._runs()
-        w = self.weights[ev]
-        entry_w = np.repeat(w, cnt)
-        sumw = _seqsum(entry_w)
-        is_sig = self.is_sig[ev]
         inverse_neg = st.neg == "inverseboostnegweights"
-        if self.regression:
-            assert self.y is not None
-            dev = np.abs(self._leaf_values(tree, ev, False) - self.y[ev].astype(np.float64))
-            max_dev = float(dev.max())
-            loss = o.AdaBoostR2Loss.lower()
-            err = self._r2_error(loss, np.repeat(dev, cnt), entry_w, sumw, max_dev)
-            wrong_w = _seqsum(np.repeat(w * dev, cnt))
-        elif st.yes_no_leaf:
-            mis = (self._leaf_values(tree, ev, True) > o.NodePurityLimit) != is_sig
-            wrong_w = _seqsum(np.repeat(np.where(mis, w, 0.0), cnt))
+        # numba: the discrete AdaBoost of a sample without copies in two compiled passes (the same
+        # operations, in the same order, as the array expressions below)
+        kern = kernels() if st.yes_no_leaf and not self.regression and self._once(cnt) else None
+        if kern is not None:
+            mis = np.empty(len(ev), dtype=bool)
+            sumw, wrong_w = kern["adaboost_error"](
+                ev,
+                self.w0,
+                self.boost,
+                self._leaves(tree, ev),
+                tree.leaf_values(True),
+                self.is_sig,
+                float(o.NodePurityLimit),
+                mis,
+            )
             err = wrong_w / sumw
         else:
-            out = (self._leaf_values(tree, ev, False) - 0.5) * 2.0
-            y = np.where(is_sig, 1.0, -1.0)
-            wrong_w = _seqsum(np.repeat(w * y * out, cnt))
-            err = wrong_w / sumw
+            w = self.weights[ev]
+            entry_w = self._entries(w, cnt)
+            sumw = _seqsum(entry_w)
+            is_sig = self.is_sig[ev]
+            if self.regression:
+                assert self.y is not None
+                dev = np.abs(self._leaf_values(tree, ev, False) - self.y[ev].astype(np.float64))
+                max_dev = float(dev.max())
+                loss = o.AdaBoostR2Loss.lower()
+                err = self._r2_error(loss, self._entries(dev, cnt), entry_w, sumw, max_dev)
+                wrong_w = _seqsum(self._entries(w * dev, cnt))
+            elif st.yes_no_leaf:
+                mis = (self._leaf_values(tree, ev, True) > o.NodePurityLimit) != is_sig
+                wrong_w = _seqsum(self._entries(np.where(mis, w, 0.0), cnt))
+                err = wrong_w / sumw
+            else:
+                out = (self._leaf_values(tree, ev, False) - 0.5) * 2.0
+                y = np.where(is_sig, 1.0, -1.0)
+                wrong_w = _seqsum(self._entries(w * y * out, cnt))
+                err = wrong_w / sumw
         self.m.log.debug("BDT AdaBoos  wrong/all: %g/%g", wrong_w, sumw)
         if err >= 0.5 and st.yes_no_leaf:
             if tree.n_nodes == 1:
@@ -1076,6 +1123,12 @@ class _Trainer:
             boost_weight = math.log((1.0 - err) / err) * o.AdaBoostBeta if err > 0 else math.inf
         else:
             boost_weight = math.log((1.0 + err) / (1 - err)) * o.AdaBoostBeta
+        if kern is not None:
+            f = math.exp(boost_weight)
+            new_sum = kern["adaboost_update"](ev, self.w0, self.boost, mis, f, 1.0 / f, inverse_neg)
+            g = float(len(self.sample)) / new_sum
+            kern["scale"](ev, self.boost, self.is_sig, g * o.SigToBkgFraction, g)
+            return boost_weight
         positive = self.w0[ev] * self.boost[ev] > 0
         if st.yes_no_leaf or self.regression:
             factor = np.full(len(ev), math.exp(boost_weight))
@@ -1088,7 +1141,7 @@ class _Trainer:
             factor = np.exp(-1 * boost_weight * y * out)
             hit = np.ones(len(ev), dtype=bool)
 
-        def update(b: F64, m: npt.NDArray[np.bool_]) -> F64:
+        def update(b: F64, m: _Sel) -> F64:
             f, h, pos = factor[m], hit[m], positive[m]
             new = np.where(pos | (not inverse_neg), b * f, b * (1.0 / f))
             return np.where(h, new, b)
@@ -1110,19 +1163,19 @@ class _Trainer:
         o = self.o
         ev, cnt = self._runs()
         w = self.weights[ev]
-        sumw = _seqsum(np.repeat(w, cnt))
+        sumw = _seqsum(self._entries(w, cnt))
         out = (self._leaf_values(tree, ev, False) - 0.5) * 2.0
         true_sig = self.is_sig[ev]
         sel_sig = out > 0
         cost = np.where(true_sig, np.where(sel_sig, o.Css, o.Cts_sb), np.where(sel_sig, o.Ctb_ss, o.Cbb))
         y = np.where(true_sig, 1.0, -1.0)
-        total_cost = _seqsum(np.repeat(w * y * out * cost, cnt)) / sumw
+        total_cost = _seqsum(self._entries(w * y * out * cost, cnt)) / sumw
         boost_weight = math.log((1 + total_cost) / (1 - total_cost)) * o.AdaBoostBeta
         factor = np.exp(-1 * boost_weight * y * out * cost)
         positive = w > 0
         inverse_neg = self.st.neg == "inverseboostnegweights"
 
-        def update(b: F64, m: npt.NDArray[np.bool_]) -> F64:
+        def update(b: F64, m: _Sel) -> F64:
             f, pos = factor[m], positive[m]
             return np.where(pos, b * f, np.where(inverse_neg, b * (1.0 / f), b))
 
@@ -1135,11 +1188,11 @@ class _Trainer:
         assert self.y is not None
         ev, cnt = self._runs()
         w = self.weights[ev]
-        entry_w = np.repeat(w, cnt)
+        entry_w = self._entries(w, cnt)
         sumw = _seqsum(entry_w)
         dev = np.abs(self._leaf_values(tree, ev, False) - self.y[ev].astype(np.float64))
         max_dev = float(dev.max())
-        err = self._r2_error(self.o.AdaBoostR2Loss.lower(), np.repeat(dev, cnt), entry_w, sumw, max_dev)
+        err = self._r2_error(self.o.AdaBoostR2Loss.lower(), self._entries(dev, cnt), entry_w, sumw, max_dev)
         if err >= 0.5:
             if tree.n_nodes == 1:
                 self.m.log.error(" YOUR tree has only 1 Node... I cannot boost such a thing")
@@ -1158,7 +1211,7 @@ class _Trainer:
             factor = np.power(boost_weight, 1.0 - dev / max_dev)
         positive = w > 0
 
-        def update(b: F64, m: npt.NDArray[np.bool_]) -> F64:
+        def update(b: F64, m: _Sel) -> F64:
             f = factor[m]
             return np.where(positive[m], (b * f).astype(np.float32).astype(np.float64), b / f)
 
@@ -1170,7 +1223,9 @@ class _Trainer:
     def _leaf_sums(self, tree: DecisionTree, ev: IntA, cnt: IntA, values: F64) -> F64:
         """Per-leaf sums over the sample's entries, in sample order (bincount adds in order)."""
         leaf = self._leaves(tree, ev)
-        sums = np.bincount(np.repeat(leaf, cnt), weights=np.repeat(values, cnt), minlength=tree.n_nodes)
+        sums = np.bincount(
+            self._entries(leaf, cnt), weights=self._entries(values, cnt), minlength=tree.n_nodes
+        )
         return np.asarray(sums, dtype=np.float64)
 
     def _grad_leaves(self, tree: DecisionTree, t: F64) -> None:
@@ -1191,7 +1246,14 @@ class _Trainer:
         resid = np.zeros(self.n)
         for itree in range(n_trees):
             tree = grow_tree(
-                self._config(itree, True), self.X, self.XT, self.is_sig, self.weights, self.sample, t
+                self._config(itree, True),
+                self.X,
+                self.XT,
+                self.is_sig,
+                self.weights,
+                self.sample,
+                t,
+                cache=self.cache,
             )
             self._grad_leaves(tree, t)
             self.forest.append(tree)
@@ -1220,6 +1282,7 @@ class _Trainer:
                     self.weights,
                     self.sample,
                     t[:, 0].copy(),
+                    cache=self.cache,
                 )
                 self._grad_leaves(tree, t[:, i].copy())
                 self.forest.append(tree)
@@ -1258,7 +1321,14 @@ class _Trainer:
         all_sig = np.ones(self.n, dtype=bool)
         for itree in range(n_trees):
             tree = grow_tree(
-                self._config(itree, True), self.X, self.XT, all_sig, self.weights, self.sample, target
+                self._config(itree, True),
+                self.X,
+                self.XT,
+                all_sig,
+                self.weights,
+                self.sample,
+                target,
+                cache=self.cache,
             )
             leaf_of_entry = self._leaves(tree, self.sample)
             resp = tree.response.copy()

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,11 +42,13 @@ import numpy.typing as npt
 
 from ..errors import ModelError
 from .nodehistograms import kernels
-from .separation import regression_variance_gain, separation_gain
+from .separation import PRECISION_CUT, SEPARATION_INDEX, regression_variance_gain, separation_gain
 from .trandom3 import TRandom3
 
 __all__ = [
     "DecisionTree",
+    "GrowthCache",
+    "NodeBins",
     "TreeConfig",
     "clean_tree",
     "cost_complexity_prune",
@@ -60,6 +63,12 @@ IntA = npt.NDArray[np.intp]
 _EPS = float(np.finfo(np.float64).eps)
 _FEPS = float(np.finfo(np.float32).eps)
 _FMIN = float(np.finfo(np.float32).tiny)
+_GINI = SEPARATION_INDEX["giniindex"]
+#: a node of a tree grown with a GrowthCache, named by the cuts that lead to it from the root
+#: (``(ivar, cut, cType, went right)`` per level; ``()`` is the root)
+_SplitKey = tuple[tuple[int, float, bool, bool], ...]
+#: a daughter to grow: node index, its events, its sums (numba path; None on the numpy path)
+_Child = tuple[int, IntA, F64 | None, "NodeBins | None"]
 
 
 @dataclass
@@ -204,6 +213,96 @@ class TreeConfig:
     integer_vars: tuple[bool, ...] = ()
 
 
+@dataclass
+class NodeBins:
+    """A node's per-variable range, its events' bins and the numbers of events per bin, shared by
+    the trees whose node holds the same events (``None`` until a tree computes them)."""
+
+    xmin: F64 | None = None
+    xmax: F64 | None = None
+    bins: npt.NDArray[np.integer[Any]] | None = None  # (n_variables, n_events), unsigned if it fits
+    counts: F64 | None = None  # (n_variables, bins): the number of root events per bin
+    #: whether a second tree has this node: only then are its bins stored (a node seen once would
+    #: pay for storing them and never use them)
+    reused: bool = False
+    #: the node's path from the root (the key of its events in the GrowthCache)
+    path: _SplitKey = ()
+
+
+class GrowthCache:
+    """What the trees of one training share: the grids of the root and of its daughters.
+
+    The root of every tree holds the same events (the whole sample, when it does not change from
+    tree to tree: no bagging) with the same values, hence the same per-variable range, the same
+    node-local grid and the same bin of each event; only the weights change.  Boosting often
+    splits the root with a cut it used before: the daughters then hold the same events as then,
+    so their events, grids and bins are kept too, per root cut, the most recently used first, up
+    to ``max_bytes``.  The trainer passes one cache to every :func:`grow_tree` call; it is reset
+    whenever the ``XT`` or ``sample`` array (compared by identity: the trainer never modifies
+    either in place), ``nCuts`` or the integer variables differ from the last call.
+    """
+
+    def __init__(self, max_bytes: int = 128 * 2**20) -> None:
+        self._refs: tuple[F64, IntA, int, tuple[bool, ...]] | None = None
+        self.root = NodeBins()
+        self._columns: tuple[F32, F32] | None = None
+        self.max_bytes = max_bytes
+        self._splits: OrderedDict[_SplitKey, tuple[IntA, IntA, NodeBins, NodeBins]] = OrderedDict()
+        self._bytes = 0
+
+    def root_split(self, key: _SplitKey) -> tuple[IntA, IntA, NodeBins, NodeBins] | None:
+        """The right and left daughter's events and shared bins of the node reached by the cuts
+        ``key[:-1]`` split by ``key[-1]`` (its ``went right`` unused: ``False``), as an earlier tree
+        split it, or ``None``."""
+        hit = self._splits.get(key)
+        if hit is not None:
+            self._splits.move_to_end(key)
+            hit[2].reused = hit[3].reused = True
+        return hit
+
+    def add_root_split(
+        self, key: _SplitKey, right: IntA, left: IntA, n_vars: int
+    ) -> tuple[NodeBins, NodeBins]:
+        """Keep the daughters of a new root cut (their bins are filled when they are trained)."""
+        size = (len(right) + len(left)) * (right.itemsize + n_vars)
+        if size > self.max_bytes:
+            return NodeBins(), NodeBins()
+        while self._splits and self._bytes + size > self.max_bytes:
+            _, (r, lft, _, _) = self._splits.popitem(last=False)
+            self._bytes -= (len(r) + len(lft)) * (r.itemsize + n_vars)
+        parent = key[:-1]
+        ivar, cut, ctype, _ = key[-1]
+        entry = (
+            right,
+            left,
+            NodeBins(path=(*parent, (ivar, cut, ctype, True))),
+            NodeBins(path=(*parent, (ivar, cut, ctype, False))),
+        )
+        self._splits[key] = entry
+        self._bytes += size
+        return entry[2], entry[3]
+
+    def columns(self, X: F32) -> F32:
+        """``X.T`` as a C-contiguous float32 array (what the numba kernels read), made once per ``X``."""
+        c = self._columns
+        if c is None or c[0] is not X:
+            c = (X, np.ascontiguousarray(X.T, dtype=np.float32))
+            self._columns = c
+        return c[1]
+
+    def root_for(self, XT: F64, sample: IntA, n_cuts: int, integer_vars: tuple[bool, ...]) -> NodeBins:
+        """The root's bins for this ``XT``/``sample`` (a fresh, empty one if they changed)."""
+        r = self._refs
+        if r is None or r[0] is not XT or r[1] is not sample or r[2] != n_cuts or r[3] != integer_vars:
+            self._refs = (XT, sample, n_cuts, integer_vars)
+            self.root = NodeBins()
+            self._splits.clear()
+            self._bytes = 0
+        else:
+            self.root.reused = True
+        return self.root
+
+
 class _Builder:
     """Grows one tree; holds the growing arrays (lists, converted at the end)."""
 
@@ -216,8 +315,12 @@ class _Builder:
         w: F64,
         target: F64 | None,
         n_sample: int,
+        root: NodeBins | None = None,
+        cache: GrowthCache | None = None,
     ) -> None:
         self.cfg = cfg
+        self.root = root
+        self.cache = cache
         self.X, self.XT, self.is_sig, self.w, self.target = X, XT, is_sig, w, target
         self.nvar = X.shape[1]
         self.regression = cfg.sep_index is None
@@ -231,6 +334,18 @@ class _Builder:
         self.importance = np.zeros(self.nvar)
         self.nodes: list[dict[str, Any]] = []
         self.event_leaf = np.full(X.shape[0], -1, dtype=np.intp)
+        # numba path: the kernels read XT, the weights and the classes in place through the events'
+        # indices
+        self.kern = kernels()
+        if self.kern is not None:
+            # the values as float32 columns: half the memory traffic of XT; the kernels widen each
+            # value to float64 (exact) before binning, so the arithmetic is XT's
+            self.XK = cache.columns(X) if cache is not None else np.ascontiguousarray(X.T, dtype=np.float32)
+            self.w = np.ascontiguousarray(w, dtype=np.float64)
+            self.is_sig = np.ascontiguousarray(is_sig, dtype=np.bool_)
+        self.tg: F64 = np.zeros(1) if target is None else np.ascontiguousarray(target, dtype=np.float64)
+        self._no_mask = np.zeros(1, dtype=np.bool_)
+        self._no_bins = np.zeros((0, 0), dtype=np.uint8)
 
     # -------------------------------------------------------------- node statistics
     def new_node(self, depth: int) -> int:
@@ -255,30 +370,48 @@ class _Builder:
 
     def build(self, sample: IntA) -> DecisionTree:
         root = self.new_node(0)
-        stack = [(root, sample)]
+        kern = self.kern
+        sums: F64 | None = None
+        if kern is not None:
+            sums = np.zeros(6)
+            kern["sums"](sample, self.w, self.is_sig, self.tg, self.regression, sums)
+        stack: list[_Child] = [(root, sample, sums, self.root)]
         while stack:
-            nid, idx = stack.pop()
-            children = self.build_node(nid, idx)
+            nid, idx, st, shared = stack.pop()
+            if shared is not None and not self.cfg.use_fisher_cuts:
+                self.nodes[nid]["shared"] = shared
+            children = self.build_node(nid, idx, st)
             if children is not None:
-                (lnode, lidx), (rnode, ridx) = children
-                stack.append((lnode, lidx))
-                stack.append((rnode, ridx))  # popped first: TMVA builds the right daughter first
+                lchild, rchild = children
+                stack.append(lchild)
+                stack.append(rchild)  # popped first: TMVA builds the right daughter first
         return self.finish()
 
-    def build_node(self, nid: int, idx: IntA) -> tuple[tuple[int, IntA], tuple[int, IntA]] | None:
+    def build_node(self, nid: int, idx: IntA, sums: F64 | None) -> tuple[_Child, _Child] | None:
+        """Fill node ``nid`` from its events ``idx``; split it, or make it a leaf.
+
+        ``sums`` (numba path): the node's weights and counts in the layout of the kernel ``sums``;
+        ``None`` on the numpy path, which sums here.
+        """
         node = self.nodes[nid]
-        w = self.w[idx]
-        sig = self.is_sig[idx]
-        s = _seqsum(w[sig])
-        b = _seqsum(w[~sig])
+        w: F64 | None = None
+        sig: npt.NDArray[np.bool_] | None = None
+        if sums is None:
+            w = self.w[idx]
+            sig = self.is_sig[idx]
+            s = _seqsum(w[sig])
+            b = _seqsum(w[~sig])
+            n_s = float(np.count_nonzero(sig))
+            t = t2 = 0.0
+            if self.regression:
+                assert self.target is not None
+                tg = self.target[idx]
+                t = _seqsum(w * tg)
+                t2 = _seqsum(w * tg * tg)
+        else:
+            s, b, n_s, t, t2 = float(sums[0]), float(sums[1]), float(sums[2]), float(sums[4]), float(sums[5])
         node["nsig"], node["nbkg"] = s, b
         node["purity"] = s / (s + b) if s + b > 0 else 0.5
-        t = t2 = 0.0
-        if self.regression:
-            assert self.target is not None
-            tg = self.target[idx]
-            t = _seqsum(w * tg)
-            t2 = _seqsum(w * tg * tg)
         depth = node["depth"]
         m = len(idx)
         splittable = (
@@ -289,12 +422,13 @@ class _Builder:
         )
         if splittable:
             if self.n_cuts > 0:
-                gain = self.train_node_fast(node, idx, w, sig, s, b)
+                gain = self.train_node_fast(node, idx, w, sig, s, b, n_s)
             else:
+                if w is None or sig is None:
+                    w, sig = self.w[idx], self.is_sig[idx]
                 gain = self.train_node_full(node, idx, w, sig)
             if gain >= _EPS:
-                right = self.goes_right(node, idx)
-                ridx, lidx = idx[right], idx[~right]
+                (ridx, rsums, rshared), (lidx, lsums, lshared) = self.split(node, idx)
                 if len(ridx) == 0 or len(lidx) == 0:
                     raise ModelError(
                         f"BDT: all events went to the same branch when cutting on variable {node['ivar']} "
@@ -305,7 +439,7 @@ class _Builder:
                 node = self.nodes[nid]
                 node["node_type"] = 0
                 node["left"], node["right"] = lnode, rnode
-                return (lnode, lidx), (rnode, ridx)
+                return (lnode, lidx, lsums, lshared), (rnode, ridx, rsums, rshared)
         # leaf
         self.event_leaf[idx] = nid
         if self.regression:
@@ -319,17 +453,95 @@ class _Builder:
             node["node_type"] = 1 if np.float32(node["purity"]) > self.cfg.purity_limit else -1
         return None
 
+    def root_bins(self, node: dict[str, Any], idx: IntA) -> NodeBins | None:
+        """The bins ``node`` shares with other trees (the root, or a daughter of a root cut seen
+        before, of a tree grown with a :class:`GrowthCache`; never with Fisher cuts, whose extra
+        variable changes from tree to tree), or ``None``."""
+        if self.cfg.use_fisher_cuts:
+            return None
+        shared: NodeBins | None = node.get("shared")
+        return shared
+
+    def fisher_values(self, coef: F64, idx: IntA) -> F64:
+        """The Fisher discriminant ``coef[nvar] + Σ coef[j]·x_j`` (float64) of the events ``idx``."""
+        value = np.full(len(idx), coef[self.nvar])
+        for j in range(self.nvar):
+            value += coef[j] * self.XT[j, idx]
+        return value
+
     def goes_right(self, node: dict[str, Any], idx: IntA) -> npt.NDArray[np.bool_]:
         cut = np.float32(node["cut"])
         if node["fisher"] is not None:
-            coef = node["fisher"]
-            value = np.full(len(idx), coef[self.nvar])
-            for j in range(self.nvar):
-                value += coef[j] * self.XT[j, idx]
-            res = value > float(cut)
+            res = self.fisher_values(node["fisher"], idx) > float(cut)
         else:
             res = self.X[idx, node["ivar"]] >= cut
         return res if node["cut_type"] else ~res
+
+    def split(
+        self, node: dict[str, Any], idx: IntA
+    ) -> tuple[tuple[IntA, F64 | None, NodeBins | None], tuple[IntA, F64 | None, NodeBins | None]]:
+        """The events of the right and of the left daughter (each in the node's order), their sums
+        (numba path: the same pass sums each daughter's weights and counts) and, for the root of a
+        tree grown with a :class:`GrowthCache`, the daughters' shared bins (those of an earlier
+        tree when it cut the root in the same place: its daughters' events are reused)."""
+        key = None
+        shared: NodeBins | None = node.get("shared")
+        if (
+            self.cache is not None
+            and shared is not None
+            and node["depth"] + 1 < self.cfg.max_depth  # daughters that may be split
+            and node["fisher"] is None
+        ):
+            cut = (int(node["ivar"]), float(np.float32(node["cut"])), bool(node["cut_type"]), False)
+            key = (*shared.path, cut)
+            hit = self.cache.root_split(key)
+            if hit is not None:
+                ridx, lidx, rshared, lshared = hit
+                rs = ls = None
+                if self.kern is not None:
+                    rs, ls = np.zeros(6), np.zeros(6)
+                    self.kern["sums"](ridx, self.w, self.is_sig, self.tg, self.regression, rs)
+                    self.kern["sums"](lidx, self.w, self.is_sig, self.tg, self.regression, ls)
+                return (ridx, rs, rshared), (lidx, ls, lshared)
+        (ridx, rs), (lidx, ls) = self._split(node, idx)
+        if key is not None and self.cache is not None:
+            rnew, lnew = self.cache.add_root_split(key, ridx, lidx, self.nvar)
+            return (ridx, rs, rnew), (lidx, ls, lnew)
+        return (ridx, rs, None), (lidx, ls, None)
+
+    def _split(
+        self, node: dict[str, Any], idx: IntA
+    ) -> tuple[tuple[IntA, F64 | None], tuple[IntA, F64 | None]]:
+        kern = self.kern
+        if kern is None:
+            right = self.goes_right(node, idx)
+            return (idx[right], None), (idx[~right], None)
+        if node["fisher"] is not None:
+            ivar = -1
+            mask = self.fisher_values(node["fisher"], idx) > float(np.float32(node["cut"]))
+            if not node["cut_type"]:
+                mask = ~mask
+        else:
+            ivar, mask = int(node["ivar"]), self._no_mask
+        out = np.empty(len(idx), dtype=np.intp)
+        sums = np.zeros((2, 6))
+        nr = int(
+            kern["split"](
+                self.XK,
+                idx,
+                ivar,
+                float(np.float32(node["cut"])),
+                bool(node["cut_type"]),
+                mask,
+                self.w,
+                self.is_sig,
+                self.tg,
+                self.regression,
+                out,
+                sums,
+            )
+        )
+        return (out[:nr], sums[0]), (out[nr:], sums[1])
 
     # -------------------------------------------------------------- TrainNodeFast
     def random_variables(self, use: npt.NDArray[np.bool_], poisson: bool) -> None:
@@ -345,30 +557,48 @@ class _Builder:
             selected = int(use.sum())
 
     def train_node_fast(
-        self, node: dict[str, Any], idx: IntA, w: F64, sig: npt.NDArray[np.bool_], s: float, b: float
+        self,
+        node: dict[str, Any],
+        idx: IntA,
+        w: F64 | None,
+        sig: npt.NDArray[np.bool_] | None,
+        s: float,
+        b: float,
+        n_s: float,
     ) -> float:
+        """``TrainNodeFast`` on the events ``idx``: set the node's cut, return the separation gain.
+
+        ``w``/``sig`` are the node's weights and classes (``None`` on the numba path, which reads
+        the full arrays through ``idx``), ``n_s`` its number of signal events.
+        """
         nvar = self.nvar
         use = np.ones(nvar, dtype=bool)
         if self.rng is not None:
             self.random_variables(use, self.cfg.use_poisson_nvars)
         # the node's values as float64 (TMVA bins in double precision): read in place by the numba
         # kernels, else one (nvar, m) copy
-        kern = kernels()
+        kern = self.kern
         xv: F64 | None = None
-        if kern is not None:
+        root = self.root_bins(node, idx)
+        if root is not None and root.xmin is not None and root.xmax is not None:
+            xmin, xmax = root.xmin.copy(), root.xmax.copy()
+        elif kern is not None:
             xmin, xmax = np.empty(nvar), np.empty(nvar)
-            kern["min_max"](self.XT, idx, xmin, xmax)
+            kern["min_max"](self.XK, idx, xmin, xmax)
         else:
             xv = np.take(self.XT, idx, axis=1)
             xmin, xmax = xv.min(axis=1), xv.max(axis=1)
+        if root is not None and root.xmin is None:
+            root.xmin, root.xmax = xmin.copy(), xmax.copy()
         fisher_coef: F64 | None = None
         if self.cfg.use_fisher_cuts and not self.regression:
+            if w is None or sig is None:
+                w, sig = self.w[idx], self.is_sig[idx]
             fisher_coef, fuse = self.fisher_for_node(idx, w, sig, use)
             if fisher_coef is not None and self.cfg.use_exclusive_vars:
                 use &= ~fuse
-        for j in range(nvar):
-            if _almost_equal_float(xmax[j], xmin[j]):
-                use[j] = False
+        flat = _almost_equal_floats(xmax, xmin)
+        use &= ~flat
         nbins = np.full(nvar, self.n_cuts + 1, dtype=np.int64)
         nbins[self.is_int] = (xmax[self.is_int] - xmin[self.is_int] + 1).astype(np.int64)
         if fisher_coef is not None:
@@ -400,45 +630,79 @@ class _Builder:
         width_max = int(nbc.max())
         ncand = cand.size
         n_rows = 6 if self.regression else 4
-        tg = None
-        if self.regression:
-            assert self.target is not None
-            tg = self.target[idx]
+        last_bin = (nbins - 1).astype(np.intp)
+        if root is not None and root.bins is None and root.reused:
+            # the root's events and grid are the same for every tree of the training: their bins
+            # (of every variable with a range) are computed once
+            good = np.flatnonzero(~flat)
+            width_all = int(nbins[good].max()) if good.size else 1
+            # the smallest integer type that holds every bin (uint8 for nCuts < 256)
+            btype = np.uint8 if width_all <= 256 else np.uint16 if width_all <= 65536 else np.intp
+            root.bins = np.zeros((nvar, len(idx)), dtype=btype)
+            if kern is not None:
+                kern["bins"](self.XK, idx, good, xmin, inv, last_bin, root.bins)
+            else:
+                if xv is None:
+                    xv = np.take(self.XT, idx, axis=1)
+                root.bins[good] = _bins(xv[good], xmin[good], inv[good], last_bin[good])
+            # and so are the numbers of events per bin
+            root.counts = np.zeros((nvar, width_all))
+            for jg in good.tolist():
+                root.counts[jg] = np.bincount(root.bins[jg], minlength=width_all)
+        counts = root.counts if root is not None else None
         if kern is not None and xv is None:
             H = np.zeros((n_rows, ncand, width_max))
-            last = (nbins - 1).astype(np.intp)
-            if tg is not None:
-                kern["regression"](self.XT, idx, sig, w, w * tg, w * tg * tg, cand, xmin, inv, last, H)
-            else:
-                kern["classification"](self.XT, idx, ~sig, w, cand, xmin, inv, last, H)
+            bins = root.bins if root is not None and root.bins is not None else self._no_bins
+            kern["fill"](
+                self.XK,
+                bins,
+                idx,
+                self.is_sig,
+                self.w,
+                self.tg,
+                self.regression,
+                cand,
+                xmin,
+                inv,
+                last_bin,
+                counts is None,
+                H,
+            )
         else:
-            assert xv is not None
-            v = xv[cand]
-            v -= xmin[cand, None]
-            v *= inv[cand, None]
-            bi = v.astype(np.intp)
-            np.minimum(bi, (nbc - 1)[:, None], out=bi)
-            bi += (np.arange(ncand) * width_max)[:, None]
-            size = ncand * width_max
-            # one bincount over (class, variable, bin): each bin adds its events in node order
-            if tg is not None:
-                key = bi.ravel()
-                H = np.zeros((n_rows, ncand, width_max))
-                ws_m = np.where(sig, w, 0.0)
-                wb_m = np.where(sig, 0.0, w)
-                for r, rw in zip((0, 1, 4, 5), (ws_m, wb_m, w * tg, w * tg * tg), strict=True):
-                    wr = np.broadcast_to(rw, bi.shape).ravel()
-                    H[r] = np.bincount(key, weights=wr, minlength=size).reshape(ncand, width_max)
-                H[2] = np.bincount(key, minlength=size).reshape(ncand, width_max)
+            if w is None or sig is None:
+                w, sig = self.w[idx], self.is_sig[idx]
+            tg = None
+            if self.regression:
+                assert self.target is not None
+                tg = self.target[idx]
+            if root is not None and root.bins is not None:
+                bi = root.bins[cand]
             else:
-                bi += np.where(sig, 0, size)[None, :]
-                key = bi.ravel()
-                hw = np.bincount(key, weights=np.broadcast_to(w, bi.shape).ravel(), minlength=2 * size)
-                hn = np.bincount(key, minlength=2 * size)
-                H = np.concatenate([hw, hn.astype(np.float64)]).reshape(4, ncand, width_max)
+                if xv is None:  # the range came from the shared bins, the values did not
+                    xv = np.take(self.XT, idx, axis=1)
+                bi = _bins(xv[cand], xmin[cand], inv[cand], last_bin[cand])
+            H = _histograms(bi, w, sig, tg, width_max, counts is None)
+        if counts is not None:
+            H[2] = counts[cand, :width_max]
         C = np.cumsum(H, axis=2)  # sequential, bin after bin, as TMVA cumulates
         cs, cb, cns, cnb = C[0], C[1], C[2], C[3]
-        tot_su, tot_bu = float(sig.sum()), float((~sig).sum())
+        tot_su, tot_bu = n_s, float(len(idx)) - n_s
+        if kern is not None and self.cfg.sep_index is _GINI and not self.regression:
+            kb, ci, total = kern["best_gini_cut"](
+                C,
+                nbc.astype(np.intp),
+                float(s),
+                float(b),
+                tot_su,
+                tot_bu,
+                float(self.min_size),
+                PRECISION_CUT,
+            )
+            if kb < 0 or not math.isfinite(total):
+                return 0.0
+            return self.set_cut(
+                node, int(kb), int(ci), float(total), s, b, cand, C, nbins, xmin, width, fisher_coef
+            )
         # candidate edges: every bin but the last of each variable
         edge = np.arange(width_max)[None, :] < (nbc - 1)[:, None]
         ok = (
@@ -470,18 +734,44 @@ class _Builder:
         kbest = int(np.argmax(best_gain_c))  # first variable with the largest gain
         if not np.isfinite(best_gain_c[kbest]):
             return 0.0
+        return self.set_cut(
+            node,
+            kbest,
+            int(best_bin_c[kbest]),
+            float(best_gain_c[kbest]),
+            s,
+            b,
+            cand,
+            C,
+            nbins,
+            xmin,
+            width,
+            fisher_coef,
+        )
+
+    def set_cut(
+        self,
+        node: dict[str, Any],
+        kbest: int,
+        ci: int,
+        total: float,
+        s: float,
+        b: float,
+        cand: IntA,
+        C: F64,
+        nbins: npt.NDArray[np.int64],
+        xmin: F64,
+        width: F64,
+        fisher_coef: F64 | None,
+    ) -> float:
+        """Store the chosen cut (candidate ``kbest``, after bin ``ci``, gain ``total``) in ``node``
+        and the variable importance; returns the gain."""
+        nvar = self.nvar
         mx = int(cand[kbest])
-        total = float(best_gain_c[kbest])
-        cum = {
-            int(j): (cs[k], cb[k], *((C[4][k], C[5][k]) if self.regression else ()))
-            for k, j in enumerate(cand)
-        }
-        best_bin = {mx: int(best_bin_c[kbest])}
-        ci = best_bin[mx]
         if self.regression:
-            if 0 in cum:
+            if cand[0] == 0:  # the node's Σ w·t and Σ w·t² as TMVA reads them: variable 0's last bin
                 n0 = int(nbins[0]) - 1
-                ct_all, ct2_all = cum[0][2][n0], cum[0][3][n0]
+                ct_all, ct2_all = C[4][0][n0], C[5][0][n0]
             else:
                 ct_all = ct2_all = 0.0
             node["response"] = ct_all / (s + b)
@@ -491,7 +781,7 @@ class _Builder:
             )
             cut_type = True
         else:
-            cs, cb = cum[mx][0], cum[mx][1]
+            cs, cb = C[0][kbest], C[1][kbest]
             cut_type = bool(cs[ci] / s > cb[ci] / b)
         node["ivar"] = mx  # the Fisher variable has index nvar, as TMVA's selector
         node["cut"] = float(np.float32(xmin[mx] + float(ci + 1) * width[mx]))
@@ -622,6 +912,45 @@ class _Builder:
         )
 
 
+def _histograms(
+    bi: npt.NDArray[np.integer[Any]],
+    w: F64,
+    sig: npt.NDArray[np.bool_],
+    tg: F64 | None,
+    width: int,
+    with_counts: bool,
+) -> F64:
+    """The node's histograms from the bins ``bi`` (n_candidates, m) of its events (numpy path).
+
+    Returns (4 or 6, n_candidates, width): signal and background weight, the number of events
+    (row 2; row 3 zero), regression Σ w·t and Σ w·t² (rows 4, 5); one ``bincount`` per variable and
+    quantity, each adding a bin's events in the node's order (as TMVA's loop over events does).
+    """
+    ncand = bi.shape[0]
+    H = np.zeros((4 if tg is None else 6, ncand, width))
+    to_bkg = np.where(sig, 0, width)
+    wt = None if tg is None else w * tg
+    wt2 = None if tg is None or wt is None else wt * tg
+    for k in range(ncand):
+        H[0:2, k] = np.bincount(bi[k] + to_bkg, weights=w, minlength=2 * width).reshape(2, width)
+        if with_counts:
+            H[2, k] = np.bincount(bi[k], minlength=width)
+        if wt is not None and wt2 is not None:
+            H[4, k] = np.bincount(bi[k], weights=wt, minlength=width)
+            H[5, k] = np.bincount(bi[k], weights=wt2, minlength=width)
+    return H
+
+
+def _bins(v: F64, xmin: F64, inv: F64, last: IntA) -> IntA:
+    """Bin index ``min(int((x − xmin)·inv), last)`` of each value, one row per variable (``v`` is
+    overwritten)."""
+    v -= xmin[:, None]
+    v *= inv[:, None]
+    bi = v.astype(np.intp)
+    np.minimum(bi, last[:, None], out=bi)
+    return bi
+
+
 def _seqsum(a: F64) -> float:
     """Left-to-right sum (as a C++ loop adds), not numpy's pairwise sum."""
     return float(np.cumsum(a)[-1]) if len(a) else 0.0
@@ -631,6 +960,14 @@ def _almost_equal_float(x: float, y: float, ulp: int = 4) -> bool:
     fx, fy = np.float32(x), np.float32(y)
     d = abs(float(fx) - float(fy))
     return d < _FEPS * abs(float(fx) + float(fy)) * ulp or d < _FMIN
+
+
+def _almost_equal_floats(x: F64, y: F64, ulp: int = 4) -> npt.NDArray[np.bool_]:
+    """:func:`_almost_equal_float` of each pair (the same float64 arithmetic on arrays)."""
+    fx = x.astype(np.float32).astype(np.float64)
+    fy = y.astype(np.float32).astype(np.float64)
+    d = np.abs(fx - fy)
+    return (d < _FEPS * np.abs(fx + fy) * ulp) | (d < _FMIN)
 
 
 def _almost_equal_double(x: float, y: float, ulp: int = 4) -> bool:
@@ -646,6 +983,7 @@ def grow_tree(
     weights: F64,
     sample: IntA,
     target: F64 | None = None,
+    cache: GrowthCache | None = None,
 ) -> DecisionTree:
     """Grow one tree on the events ``sample`` (indices into ``X``; repeated indices are bagged copies).
 
@@ -663,6 +1001,9 @@ def grow_tree(
         The training sample of this tree, in TMVA's order.
     target : ndarray of float64, optional
         Regression target (regression trees).
+    cache : GrowthCache, optional
+        Shared by the trees of one training: the root's grid and bins are computed once (the
+        same tree as without it).
 
     Returns
     -------
@@ -675,8 +1016,12 @@ def grow_tree(
     """
     if len(sample) == 0:
         raise ModelError("BDT: <BuildTree> event sample size == 0 (no training events with non-zero weight)")
-    builder = _Builder(cfg, X, XT, is_sig, weights, target, len(sample))
-    return builder.build(np.asarray(sample, dtype=np.intp))
+    sample = np.asarray(sample, dtype=np.intp)
+    root = None
+    if cache is not None and cfg.n_cuts > 0:
+        root = cache.root_for(XT, sample, cfg.n_cuts, cfg.integer_vars)
+    builder = _Builder(cfg, X, XT, is_sig, weights, target, len(sample), root, cache)
+    return builder.build(sample)
 
 
 # ---------------------------------------------------------------------------------------------- pruning
@@ -721,8 +1066,9 @@ def _compact(tree: DecisionTree, removed: dict[int, int]) -> DecisionTree:
             while a in removed:
                 a = removed[a]
             final[r] = a
-        el = tree.event_leaf
-        event_leaf = np.where(el >= 0, new_index[final[np.maximum(el, 0)]], -1)
+        # one look-up per event: table[leaf + 1] (entry 0 for the events outside the sample, -1)
+        table = np.concatenate([[-1], new_index[final]]).astype(np.intp)
+        event_leaf = table[tree.event_leaf + 1]
 
     return DecisionTree(
         left=remap(tree.left),

@@ -45,7 +45,7 @@ from ..errors import ModelError, OptionError
 from ..options import option
 from ..types import EMVA, EAnalysisType
 from .base import BaseMethodOptions, MethodBase, MethodContext
-from .decisiontree import DecisionTree, TreeConfig, grow_tree
+from .decisiontree import DecisionTree, GrowthCache, TreeConfig, grow_tree
 from .ranking import Ranking
 from .registry import register_method
 from .ruleensemble import LEARNING_MODELS, RuleEnsemble, rule_cuts_from_path
@@ -443,6 +443,7 @@ class MethodRuleFit(MethodBase):
         boost = np.ones(n)
         forest: list[DecisionTree] = []
         n_grown = 0
+        cache = GrowthCache()  # the float32 columns the numba kernels read, made once
         for _ in range(st.n_trees):
             if not st.use_boost:
                 order = shuffler.permutation(n)
@@ -463,7 +464,7 @@ class MethodRuleFit(MethodBase):
                     integer_vars=ints,
                 )
                 n_grown += 1
-                candidate = grow_tree(cfg, X, XT, is_sig, w * boost, sample)
+                candidate = grow_tree(cfg, X, XT, is_sig, w * boost, sample, cache=cache)
                 if candidate.n_nodes >= 3:
                     tree = candidate
                     break
