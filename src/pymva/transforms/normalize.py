@@ -4,24 +4,61 @@ Per parameter set and input: ``min`` and ``max`` over the training events (unwei
 ``x' = 2 (x − min) / (max − min) − 1``; values outside the training range extrapolate linearly.
 The inverse is ``x = min + (x' + 1) (max − min) / 2``.
 
-Computed in float64 and rounded to float32 once, so the training minimum and maximum map to
-exactly −1 and +1 (TMVA's float32 arithmetic can be one unit in the last place off at +1).  An
-input that is constant in a parameter set maps to 0 (TMVA divides by zero there).
+Computed in TMVA's own float32 arithmetic (``VariableNormalizeTransform::Transform`` and
+``InverseTransform``, where every quantity is a ``Float_t``): the range ``max − min`` in float32,
+``scale = (float)(1.0 / (max − min))`` (a double division rounded to float32 once), then
+``x' = ((x − min)·scale)·2 − 1`` and ``x = min + (x' + 1)/(scale·2)``, each operation rounded to
+float32.  ``·2`` is exact, so ``(d·scale)·2 = d·(2·scale)``: the array path computes
+``(x − min)·s2 − 1`` with ``s2 = 2·scale``, in cache-sized row blocks.  The training minimum maps
+to exactly −1; the maximum to +1 or one float32 unit in the last place beside it, as in TMVA.
+An input that is constant in a parameter set maps to 0 (TMVA divides by zero there).
 """
 
 from __future__ import annotations
 
+import array
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import ModelError
 from .base import F32, F64, VariableTransform, fmt_number, int_attr, log, ordered_sets
 
-__all__ = ["Normalize"]
+__all__ = ["Normalize", "float32_terms"]
 
-_CHUNK = 1 << 16
+#: Rows per block of the array paths (8192 rows of 10 float32 inputs: 320 kB, in L2 while the
+#: three passes over the block run; the fastest of 2k-16k rows, see benchmarks/README.md).
+_BLOCK = 8192
+
+
+def float32_terms(lo: F64, hi: F64) -> tuple[F32, F32, npt.NDArray[np.bool_]]:
+    """TMVA's float32 parameters of Normalize: ``(min, 2·scale, ok)`` per input.
+
+    Parameters
+    ----------
+    lo, hi : ndarray of float64, shape (k,)
+        Minimum and maximum per input (rounded to float32 here, as TMVA holds them).
+
+    Returns
+    -------
+    lo32 : ndarray of float32
+        The minima.
+    s2 : ndarray of float32
+        ``2·(float)(1.0/(max − min))`` with ``max − min`` computed in float32
+        (``VariableNormalizeTransform::Transform``); ``inf`` where the range is not positive.
+    ok : ndarray of bool
+        Whether the float32 range is positive (a constant input maps to 0).
+    """
+    lo32 = np.asarray(lo, dtype=np.float64).astype(np.float32)
+    hi32 = np.asarray(hi, dtype=np.float64).astype(np.float32)
+    with np.errstate(over="ignore"):
+        rng32 = hi32 - lo32  # float32 subtraction (an overflow to inf gives scale 0, as in TMVA)
+    ok = rng32 > 0
+    with np.errstate(divide="ignore"):
+        scale = (1.0 / np.where(ok, rng32, 0.0).astype(np.float64)).astype(np.float32)
+    return lo32, scale * np.float32(2.0), ok
 
 
 class Normalize(VariableTransform):
@@ -51,18 +88,17 @@ class Normalize(VariableTransform):
         return lo, hi
 
     def _forward_set(self, params: tuple[F64, F64], Z: F32, columns: Sequence[int] | None) -> F32:
-        lo, hi = self._select(params, columns)
-        rng = hi - lo
-        ok = rng > 0
-        safe = np.where(ok, rng, 1.0)
+        lo32, s2, ok = float32_terms(*self._select(params, columns))
+        s2 = np.where(ok, s2, np.float32(0.0))
+        one = np.float32(1.0)
+        Z = np.asarray(Z, dtype=np.float32)
         out = np.empty(Z.shape, dtype=np.float32)
-        for a in range(0, len(Z), _CHUNK):
-            block = Z[a : a + _CHUNK].astype(np.float64)
-            block -= lo
-            block /= safe
-            block *= 2.0
-            block -= 1.0
-            out[a : a + _CHUNK] = block
+        with np.errstate(over="ignore", invalid="ignore"):
+            for a in range(0, len(Z), _BLOCK):  # the three float32 passes over a block in cache
+                block = out[a : a + _BLOCK]
+                np.subtract(Z[a : a + _BLOCK], lo32, out=block)
+                block *= s2
+                block -= one
         if not ok.all():
             out[:, ~ok] = 0.0
         return out
@@ -70,22 +106,39 @@ class Normalize(VariableTransform):
     def event_function(
         self, columns: Sequence[int] | None = None
     ) -> Callable[[list[float]], list[float]] | None:
-        """Per-event ``2 (x − min) / (max − min) − 1`` (0 for a constant input), as :meth:`forward`."""
+        """Per-event ``((x − min)·s2) − 1`` in float32 steps (0 for a constant input), as :meth:`forward`.
+
+        Each step is computed on Python floats (doubles) and rounded to float32 before the next
+        (``array('f')``); a double holds more than twice float32's precision plus two bits, so an
+        addition or multiplication rounded this way equals the float32 operation.  The last
+        subtraction is rounded by the caller (the chain rounds every element's output).
+        """
         self._check_fitted()
-        lo, hi = self._select(self.params_[self.set_index()], columns)
-        rng = hi - lo
-        ok = rng > 0
-        terms = list(zip(lo.tolist(), np.where(ok, rng, 1.0).tolist(), ok.tolist(), strict=True))
+        lo32, s2, ok = float32_terms(*self._select(self.params_[self.set_index()], columns))
+        lo_l, s2_l, ok_l = lo32.tolist(), np.where(ok, s2, np.float32(0.0)).tolist(), ok.tolist()
+        f32 = array.array
 
         def normalize_event(x: list[float]) -> list[float]:
-            return [((v - a) / s) * 2.0 - 1.0 if o else 0.0 for v, (a, s, o) in zip(x, terms, strict=True)]
+            d = f32("f", [v - a for v, a in zip(x, lo_l, strict=True)])
+            p = f32("f", [u * s for u, s in zip(d, s2_l, strict=True)])
+            return [q - 1.0 if o else 0.0 for q, o in zip(p, ok_l, strict=True)]
 
         return normalize_event
 
     def _inverse_set(self, params: tuple[F64, F64], Z: F32, columns: Sequence[int] | None) -> F32:
-        lo, hi = self._select(params, columns)
-        out = lo + (Z.astype(np.float64) + 1.0) * 0.5 * (hi - lo)
-        return out.astype(np.float32)
+        # TMVA's InverseTransform: min + (x' + 1)/(scale·2) in float32 (a constant input: s2 = inf,
+        # so every value maps back to min)
+        lo32, s2, _ = float32_terms(*self._select(params, columns))
+        one = np.float32(1.0)
+        Z = np.asarray(Z, dtype=np.float32)
+        out = np.empty(Z.shape, dtype=np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for a in range(0, len(Z), _BLOCK):
+                block = out[a : a + _BLOCK]
+                np.add(Z[a : a + _BLOCK], one, out=block)
+                block /= s2
+                block += lo32
+        return out
 
     # ------------------------------------------------------------------ XML
     def _params_to_xml(self, el: ET.Element) -> None:
