@@ -4,6 +4,7 @@ Run from the repository root::
 
     python benchmarks/bench_transforms.py            # 1,000,000 events x 20 variables
     python benchmarks/bench_transforms.py --events 200000 --variables 10 --repeat 3
+    python benchmarks/bench_transforms.py --events 200000 --variables 10 --repeat 21 --chains N,P
 
 For each of ``N``, ``D``, ``P``, ``G`` and ``D,G`` it prints the median and the minimum of the fit time
 and of the apply time (``transform`` of the training sample) over ``--repeat`` runs, and — measured
@@ -69,6 +70,7 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--variables", type=int, default=20)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--chains", default="N,D,P,G,D+G", help="chains to run, comma-separated (D+G for D,G)")
     args = ap.parse_args()
     logging.getLogger("pymva").setLevel(logging.ERROR)
 
@@ -98,7 +100,10 @@ def main() -> None:
         f"{'chain':<6}{'fit med/min [s]':>17}{'apply med/min [s]':>19}   {'scikit-learn':<20}"
         f"{'fit med/min [s]':>17}{'apply med/min [s]':>19}{'fit ratio':>11}{'apply ratio':>13}{'(min/min)':>11}"
     )
+    wanted = {c.replace("+", ",") for c in args.chains.split(",")}
     for spec, ref in rows:
+        if spec not in wanted:
+            continue
         handler = TransformationHandler.parse(spec, variables=infos, class_names=["Signal", "Background"])
         make = references[ref]
         fitted: list[Any] = []

@@ -117,6 +117,14 @@ def test_refusals_and_fallbacks(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValueError, match="one per tree"):
         forest_walk_function(trees, values[:2], 2)
     assert forest_walk_function([], [], 2) is None
+    f = forest_walk_function(trees, values, 2)
+    assert f is not None
+    with pytest.raises(ValueError, match="number of variables"):
+        f([0.0])  # never read past the event's values
+    g = forest_walk_function(trees, values, 2, n_slots=2)
+    assert g is not None
+    with pytest.raises(ValueError, match="number of variables"):
+        g([0.0, 1.0, 2.0])
     monkeypatch.setattr(forestwalk, "MAX_PADDED_LEAVES", 5 * 4)  # 5 trees of depth 3 need 40
     assert forest_walk_function(trees, values, 2) is None
     monkeypatch.undo()

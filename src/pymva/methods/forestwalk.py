@@ -46,13 +46,13 @@ _STATE: dict[str, Any] = {"enabled": True, "kernels": None}
 
 # Layout of the two arrays, every tree padded to the forest's maximum depth D (so that the walk
 # has the same number of steps in every tree and the loop has no data-dependent trip count):
-#   ints  (int64):   [n_trees, D, mode, n_slots, then the variable of padded internal position i
+#   ints  (int64):   [n_trees, D, mode, n_slots, n_variables, then the variable of padded internal position i
 #                     of tree t at _HEADER + t·(2^D − 1) + i]
 #   reals (float64): [norm, then the cut of that position at 1 + t·(2^D − 1) + i, then the value
 #                     reached at the last-level position i (2^D − 1 <= i < 2^(D+1) − 1) of tree t
 #                     at 1 + n_trees·(2^D − 1) + t·2^D + i − (2^D − 1)]
 # mode 0: the raw float64 total; mode 1: float32(total / norm) when norm > eps, else 0.0.
-_HEADER = 4
+_HEADER = 5
 _EPS = float(np.finfo(np.float64).eps)
 
 
@@ -79,6 +79,8 @@ def _make_walks(depth: int, strict: bool) -> tuple[Any, Any]:
 
     def walk_total(x: Any, ints: Any, reals: Any) -> float:  # pragma: no cover - compiled
         n_var = len(x)
+        if n_var != ints[4]:  # the cut variables index the event: never read past it
+            raise ValueError("the event does not have the forest's number of variables")
         xs = np.empty(n_var, dtype=np.float64)
         for j in range(n_var):
             xs[j] = np.float64(np.float32(x[j]))
@@ -122,6 +124,8 @@ def _make_walks(depth: int, strict: bool) -> tuple[Any, Any]:
     def walk_sums(x: Any, ints: Any, reals: Any) -> Any:  # pragma: no cover - compiled
         # tree t adds to sum t % n_slots (multiclass: one sum per class, the trees cycling over them)
         n_var = len(x)
+        if n_var != ints[4]:  # the cut variables index the event: never read past it
+            raise ValueError("the event does not have the forest's number of variables")
         xs = np.empty(n_var, dtype=np.float64)
         for j in range(n_var):
             xs[j] = np.float64(np.float32(x[j]))
@@ -256,7 +260,8 @@ def forest_walk_function(
     ------
     ValueError
         When ``n_slots < 1``, when ``norm`` is given with ``n_slots > 1`` or when ``leaf_values``
-        does not have one entry per tree.
+        does not have one entry per tree; the returned function raises it for an event that does
+        not have ``n_variables`` values.
 
     Notes
     -----
@@ -280,7 +285,7 @@ def forest_walk_function(
     n_inner = (1 << depth) - 1
     ints = np.zeros(_HEADER + n_trees * n_inner, dtype=np.int64)
     reals = np.zeros(1 + n_trees * (2 * n_inner + 1), dtype=np.float64)
-    ints[:_HEADER] = (n_trees, depth, 0 if norm is None else 1, n_slots)
+    ints[:_HEADER] = (n_trees, depth, 0 if norm is None else 1, n_slots, n_variables)
     reals[0] = 0.0 if norm is None else float(norm)
     leaf = 1 + n_trees * n_inner
     for t, (tree, vals) in enumerate(zip(trees, leaf_values, strict=True)):
