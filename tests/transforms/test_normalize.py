@@ -129,6 +129,9 @@ def test_constant_input_maps_to_zero(caplog: pytest.LogCaptureFixture) -> None:
     assert out[:, 1].min() == -1
     assert out[:, 1].max() == 1
     assert "constant" in caplog.text
+    event = t.event_function()  # the per-event form maps the constant input to 0 as well
+    assert event is not None
+    np.testing.assert_array_equal(np.array([event(r) for r in X.tolist()], np.float32), out)
 
 
 def test_xml_layout_and_round_trip(data: tuple[np.ndarray, np.ndarray]) -> None:

@@ -17,6 +17,7 @@ An input that is constant in a parameter set maps to 0 (TMVA divides by zero the
 from __future__ import annotations
 
 import array
+import operator
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 
@@ -116,12 +117,20 @@ class Normalize(VariableTransform):
         self._check_fitted()
         lo32, s2, ok = float32_terms(*self._select(self.params_[self.set_index()], columns))
         lo_l, s2_l, ok_l = lo32.tolist(), np.where(ok, s2, np.float32(0.0)).tolist(), ok.tolist()
-        f32 = array.array
+        ones = [1.0] * len(lo_l)
+        f32, sub, mul = array.array, operator.sub, operator.mul
 
-        def normalize_event(x: list[float]) -> list[float]:
-            d = f32("f", [v - a for v, a in zip(x, lo_l, strict=True)])
-            p = f32("f", [u * s for u, s in zip(d, s2_l, strict=True)])
-            return [q - 1.0 if o else 0.0 for q, o in zip(p, ok_l, strict=True)]
+        if all(ok_l):
+
+            def normalize_event(x: list[float]) -> list[float]:
+                # array('f') rounds to float32 (±inf beyond its range, as a float32 operation)
+                return list(map(sub, f32("f", map(mul, f32("f", map(sub, x, lo_l)), s2_l)), ones))
+
+        else:
+
+            def normalize_event(x: list[float]) -> list[float]:
+                p = f32("f", map(mul, f32("f", map(sub, x, lo_l)), s2_l))
+                return [q - 1.0 if o else 0.0 for q, o in zip(p, ok_l, strict=True)]
 
         return normalize_event
 
