@@ -4,21 +4,27 @@ The Reader's event loop (``EvaluateMVA(tag)``) evaluates a BDT one event at a ti
 installed (:func:`pymva.extras.numba`; ``PYMVA_NUMBA=0`` disables it), :func:`forest_walk_function`
 prepares the forest once as two flat arrays and evaluates an event in one compiled call:
 
-* each tree is padded to the complete binary tree of its own maximum depth ``D``: in the padded
+* each tree is padded to the complete binary tree of the forest's maximum depth ``D``: in the padded
   layout the daughters of position ``i`` are ``2i+1`` (the daughter taken when the comparison is
   false) and ``2i+2`` (taken when it is true), whatever the node's cut type, so that one step of
   the walk is ``i = 2i + 1 + (x[var[i]] >= cut[i])`` (``>`` for the strict comparison of old
-  weights files) — no data-dependent branch, and every tree is walked in exactly ``D`` steps;
+  weights files) — no data-dependent branch, and every tree is walked in exactly ``D`` steps (a
+  kernel is compiled per ``(D, strict)`` with ``D`` a constant, so the step loop is unrolled; numba
+  caches it on disk);
 * a leaf above the last level is replicated down: its padded positions below it all lead to
   copies of it (their comparisons are evaluated but either outcome reaches the same value);
 * the comparison is that of :meth:`~pymva.methods.decisiontree.DecisionTree.apply`: the event's
   values rounded to float32 against the float32 cuts (both held exactly in float64);
-* the leaf values (boost weight × leaf value, the products :meth:`MethodBDT._predict` forms) are
+* four trees are walked side by side (independent chains of loads that the CPU overlaps), and the
+  leaf values (boost weight × leaf value, the products :meth:`MethodBDT._predict` forms) are
   added in tree order, one after the other, to a float64 total that starts at 0.0: the same
-  float64 additions in the same order as the array path, so the sum is bit for bit the same.
+  float64 additions in the same order as the array path, so the sum is bit for bit the same;
+  with ``norm`` the weighted average ``float32(total / norm)`` is formed in the kernel too.
 
 A call passes the event as a tuple of floats and the two prepared arrays (three arguments: numba's
-dispatch then costs about 0.3 µs).  Forests with Fisher-cut nodes are not handled (the caller
+dispatch then costs about 0.3 µs; the kernel holds the GIL, whose release would cost more than a
+small forest's walk).  :func:`use_numba` switches the walk off (the BDT then uses the rank tables
+of :mod:`pymva.methods.forestevent`).  Forests with Fisher-cut nodes are not handled (the caller
 checks ``n_coef``), nor forests whose padded trees would exceed :data:`MAX_PADDED_LEAVES`.
 
 This has no TMVA counterpart (TMVA walks ``DecisionTreeNode`` objects in C++,
