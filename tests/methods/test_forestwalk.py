@@ -137,6 +137,26 @@ def test_refusals_and_fallbacks(monkeypatch: pytest.MonkeyPatch) -> None:
     assert forest_walk_function(trees, values, 2) is not None
 
 
+def test_a_failing_compiler_falls_back(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    trees, values, _, _ = _forest(5, 2, 2, 2)
+
+    def broken(depth: int, strict: bool) -> tuple[object, object]:
+        def fail(*args: object) -> float:
+            raise RuntimeError("no LLVM here")
+
+        return fail, fail
+
+    saved = dict(forestwalk._STATE)
+    monkeypatch.setattr(forestwalk, "kernels", broken)
+    try:
+        assert forest_walk_function(trees, values, 2) is None
+        assert "rank tables" in caplog.text
+    finally:
+        forestwalk._STATE.update(saved)
+
+
 # ---------------------------------------------------------------------------------------------- BDTs
 def _context(at: EAnalysisType, n_vars: int, n_classes: int = 2) -> MethodContext:
     classes = ("Signal", "Background") if n_classes == 2 else tuple(f"c{i}" for i in range(n_classes))

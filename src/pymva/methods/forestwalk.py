@@ -40,9 +40,12 @@ import numpy as np
 import numpy.typing as npt
 
 from ..extras import numba as _numba
+from ..logger import get_logger
 from .decisiontree import DecisionTree
 
-__all__ = ["MAX_PADDED_LEAVES", "forest_walk_function", "use_numba"]
+__all__ = ["MAX_PADDED_LEAVES", "forest_walk_function", "kernels", "use_numba"]
+
+_log = get_logger("BDT", "pymva.methods.forestwalk")
 
 #: Largest number of leaves of all padded trees together (``Σ_t 2^D_t``) prepared; beyond it
 #: (very deep trees) :func:`forest_walk_function` returns ``None``.
@@ -259,8 +262,8 @@ def forest_walk_function(
         ``f(x)`` for one event's variables (a sequence of ``n_variables`` finite floats), returning
         the float64 sum ``0.0 + v_0 + v_1 + …`` in tree order (a Python float; or ``n_slots`` sums),
         bit for bit the sum the array path forms; ``None`` when numba is missing or disabled
-        (:func:`kernels`), when the forest is empty or its padded trees exceed
-        :data:`MAX_PADDED_LEAVES`.
+        (:func:`kernels`) or fails to compile the walk (logged once; the walk is then off for the
+        process), when the forest is empty or its padded trees exceed :data:`MAX_PADDED_LEAVES`.
 
     Raises
     ------
@@ -300,7 +303,16 @@ def forest_walk_function(
         reals[1 + t * n_inner : 1 + (t + 1) * n_inner] = cut
         reals[leaf + (t << depth) : leaf + ((t + 1) << depth)] = last
     walk, sums = ks
-    walk(tuple([0.0] * n_variables), ints, reals)  # compiled (or loaded from numba's cache) now
+    try:  # compiled (or loaded from numba's cache) now; a numba that cannot compile it is not fatal
+        walk(tuple([0.0] * n_variables), ints, reals)
+    except Exception as exc:  # noqa: BLE001 - any compiler failure: the caller's other path is used
+        _log.warning(
+            "the compiled forest walk is not available (%s: %s); using the rank tables",
+            type(exc).__name__,
+            exc,
+        )
+        _STATE["kernels"] = False
+        return None
     if n_slots > 1:
 
         def forest_sums(x: Sequence[float]) -> Any:
