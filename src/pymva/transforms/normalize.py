@@ -62,6 +62,28 @@ def float32_terms(lo: F64, hi: F64) -> tuple[F32, F32, npt.NDArray[np.bool_]]:
     return lo32, scale * np.float32(2.0), ok
 
 
+def _blocked(Z: F32, lo32: F32, s2: F32, apply: Callable[[F32, F32, F32, F32], None]) -> F32:
+    """Run ``apply(z, out, lo, s2)`` over blocks of :data:`_BLOCK` rows, on flat contiguous views.
+
+    The per-input parameters are tiled to one block's length, so that each float32 pass is one
+    contiguous loop (a ``(rows, k)`` array against a ``(k,)`` row would run numpy's inner loop
+    ``k`` elements at a time, several times slower for a few inputs).
+    """
+    Z = np.ascontiguousarray(Z, dtype=np.float32)
+    n, k = Z.shape
+    out = np.empty((n, k), dtype=np.float32)
+    rows = min(_BLOCK, n)
+    lo_t, s2_t = np.tile(lo32, rows), np.tile(s2, rows)
+    zf, of = Z.reshape(-1), out.reshape(-1)
+    step = rows * k
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for a in range(0, n * k, step or 1):
+            o = of[a : a + step]
+            m = len(o)
+            apply(zf[a : a + step], o, lo_t[:m], s2_t[:m])
+    return out
+
+
 class Normalize(VariableTransform):
     """TMVA's ``Normalize`` transformation; parameters ``(min, max)`` arrays per set."""
 
@@ -92,14 +114,13 @@ class Normalize(VariableTransform):
         lo32, s2, ok = float32_terms(*self._select(params, columns))
         s2 = np.where(ok, s2, np.float32(0.0))
         one = np.float32(1.0)
-        Z = np.asarray(Z, dtype=np.float32)
-        out = np.empty(Z.shape, dtype=np.float32)
-        with np.errstate(over="ignore", invalid="ignore"):
-            for a in range(0, len(Z), _BLOCK):  # the three float32 passes over a block in cache
-                block = out[a : a + _BLOCK]
-                np.subtract(Z[a : a + _BLOCK], lo32, out=block)
-                block *= s2
-                block -= one
+
+        def forward_block(z: F32, o: F32, lo_t: F32, s2_t: F32) -> None:
+            np.subtract(z, lo_t, out=o)
+            np.multiply(o, s2_t, out=o)
+            np.subtract(o, one, out=o)
+
+        out = _blocked(Z, lo32, s2, forward_block)
         if not ok.all():
             out[:, ~ok] = 0.0
         return out
@@ -139,15 +160,13 @@ class Normalize(VariableTransform):
         # so every value maps back to min)
         lo32, s2, _ = float32_terms(*self._select(params, columns))
         one = np.float32(1.0)
-        Z = np.asarray(Z, dtype=np.float32)
-        out = np.empty(Z.shape, dtype=np.float32)
-        with np.errstate(over="ignore", invalid="ignore"):
-            for a in range(0, len(Z), _BLOCK):
-                block = out[a : a + _BLOCK]
-                np.add(Z[a : a + _BLOCK], one, out=block)
-                block /= s2
-                block += lo32
-        return out
+
+        def inverse_block(z: F32, o: F32, lo_t: F32, s2_t: F32) -> None:
+            np.add(z, one, out=o)
+            np.divide(o, s2_t, out=o)
+            np.add(o, lo_t, out=o)
+
+        return _blocked(Z, lo32, s2, inverse_block)
 
     # ------------------------------------------------------------------ XML
     def _params_to_xml(self, el: ET.Element) -> None:

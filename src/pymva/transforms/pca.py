@@ -151,22 +151,34 @@ class PCA(VariableTransform):
 
 
 def _blocked_product(Z: F32, matrix: F64, *, before: F64 | None, after: F64 | None) -> F32:
-    """``float32((Z − before) @ matrix + after)`` in float64, :data:`_BLOCK` rows at a time."""
+    """``float32((Z − before) @ matrix + after)`` in float64, :data:`_BLOCK` rows at a time.
+
+    The subtraction and the addition run on flat views against the vector tiled to one block's
+    length: one contiguous loop each (a ``(rows, k)`` block against a ``(k,)`` row would run
+    numpy's inner loop ``k`` elements at a time, slower than the matrix product itself).
+    """
+    Z = np.ascontiguousarray(Z, dtype=np.float32)
     n, k = Z.shape
-    out = np.empty((n, matrix.shape[1]), dtype=np.float32)
+    k_out = matrix.shape[1]
+    out = np.empty((n, k_out), dtype=np.float32)
     m = min(_BLOCK, n)
     buf = np.empty((m, k), dtype=np.float64)
-    res = np.empty((m, matrix.shape[1]), dtype=np.float64)
+    res = np.empty((m, k_out), dtype=np.float64)
+    before_t = np.tile(before, m) if before is not None else None
+    after_t = np.tile(after, m) if after is not None else None
+    buf_flat, res_flat = buf.reshape(-1), res.reshape(-1)
     for a in range(0, n, _BLOCK):
         z = Z[a : a + _BLOCK]
         rows = len(z)
         x, y = buf[:rows], res[:rows]
         x[...] = z  # float32 -> float64 (exact)
-        if before is not None:
-            x -= before
+        if before_t is not None:
+            xf = buf_flat[: rows * k]
+            np.subtract(xf, before_t[: rows * k], out=xf)
         np.matmul(x, matrix, out=y)
-        if after is not None:
-            y += after
+        if after_t is not None:
+            yf = res_flat[: rows * k_out]
+            np.add(yf, after_t[: rows * k_out], out=yf)
         out[a : a + rows] = y
     return out
 
