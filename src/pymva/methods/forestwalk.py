@@ -47,16 +47,16 @@ __all__ = ["MAX_PADDED_LEAVES", "forest_walk_function", "kernels", "use_numba"]
 
 _log = get_logger("BDT", "pymva.methods.forestwalk")
 
-#: Largest number of leaves of all padded trees together (``Σ_t 2^D_t``) prepared; beyond it
-#: (very deep trees) :func:`forest_walk_function` returns ``None``.
+#: Largest number of leaves of all padded trees together (``n_trees · 2^D``, ``D`` the forest's
+#: maximum depth) prepared; beyond it (very deep trees) :func:`forest_walk_function` returns ``None``.
 MAX_PADDED_LEAVES = 2**22
 
 _STATE: dict[str, Any] = {"enabled": True, "kernels": None}
 
 # Layout of the two arrays, every tree padded to the forest's maximum depth D (so that the walk
 # has the same number of steps in every tree and the loop has no data-dependent trip count):
-#   ints  (int64):   [n_trees, D, mode, n_slots, n_variables, then the variable of padded internal position i
-#                     of tree t at _HEADER + t·(2^D − 1) + i]
+#   ints  (int64):   [n_trees, D, mode, n_slots, n_variables, then the variable of padded
+#                     internal position i of tree t at _HEADER + t·(2^D − 1) + i]
 #   reals (float64): [norm, then the cut of that position at 1 + t·(2^D − 1) + i, then the value
 #                     reached at the last-level position i (2^D − 1 <= i < 2^(D+1) − 1) of tree t
 #                     at 1 + n_trees·(2^D − 1) + t·2^D + i − (2^D − 1)]
@@ -304,7 +304,8 @@ def forest_walk_function(
         reals[leaf + (t << depth) : leaf + ((t + 1) << depth)] = last
     walk, sums = ks
     try:  # compiled (or loaded from numba's cache) now; a numba that cannot compile it is not fatal
-        walk(tuple([0.0] * n_variables), ints, reals)
+        zeros = tuple([0.0] * n_variables)
+        (sums if n_slots > 1 else walk)(zeros, ints, reals)
     except Exception as exc:  # noqa: BLE001 - any compiler failure: the caller's other path is used
         _log.warning(
             "the compiled forest walk is not available (%s: %s); using the rank tables",
