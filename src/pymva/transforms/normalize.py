@@ -30,7 +30,7 @@ from .base import F32, F64, VariableTransform, fmt_number, int_attr, log, ordere
 __all__ = ["Normalize", "float32_terms"]
 
 #: Rows per block of the array paths (8192 rows of 10 float32 inputs: 320 kB, in L2 while the
-#: three passes over the block run; the fastest of 2k-16k rows, see benchmarks/README.md).
+#: three passes over the block run; 4k-16k rows were equally fast, see benchmarks/README.md).
 _BLOCK = 8192
 
 
