@@ -19,6 +19,7 @@ from torch import nn
 
 from pymva.data.dataset import Sample, VariableInfo
 from pymva.io.weights import write_weights_file
+from pymva.methods import forestwalk
 from pymva.methods.base import MethodBase, MethodContext
 from pymva.methods.bdt import MethodBDT
 from pymva.methods.fisher import MethodFisher
@@ -125,10 +126,16 @@ def test_fisher_per_event_equals_vectorised(tmp_path: Path, chain: str) -> None:
         "NTrees=8:MaxDepth=5:MinNodeSize=1%",  # more than 8 leaves per tree: the other mask layout
     ],
 )
-def test_bdt_per_event_equals_vectorised(tmp_path: Path, options: str) -> None:
+@pytest.mark.parametrize("walk", [True, False], ids=["numba-walk", "rank-tables"])
+def test_bdt_per_event_equals_vectorised(tmp_path: Path, options: str, walk: bool) -> None:
     path = _write(MethodBDT("BDT", _context(tmp_path), f"!H:!V:{options}"))
     X = _events(200)
-    np.testing.assert_array_equal(_per_event(path, X), _vectorised(path, X))
+    previous = forestwalk.use_numba(walk)  # the compiled walk where numba is installed, or not
+    try:
+        per_event = _per_event(path, X)
+    finally:
+        forestwalk.use_numba(previous)
+    np.testing.assert_array_equal(per_event, _vectorised(path, X))
 
 
 @pytest.mark.parametrize(

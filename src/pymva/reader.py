@@ -230,11 +230,12 @@ class _EventPath:
     ``EvaluateMVA(values, tag)`` on the same event.
     """
 
-    __slots__ = ("chain", "errors", "method", "predict", "read", "reader", "views")
+    __slots__ = ("chain", "cuts", "errors", "method", "predict", "read", "reader", "views")
 
     def __init__(self, reader: Reader, method: MethodBase) -> None:
         self.reader = reader
         self.method = method
+        self.cuts = method.method_type == EMVA.kCuts  # EvaluateMVA(tag) resets its efficiency
         self.views = [b.view for b in reader._variables]
         self.errors = reader.options.Error
         self.read = self._read_rounded
@@ -818,8 +819,8 @@ class Reader:
             method = self._methods.get(args[0])
             path = self._paths.get(id(method)) if method is not None else None
             if path is not None and path.method is method:
-                if method is not None and method.method_type == EMVA.kCuts:
-                    self._set_test_signal_efficiency(method, 0.0)
+                if path.cuts:
+                    self._set_test_signal_efficiency(path.method, 0.0)
                 return path.evaluate()
         arg0, arg1 = self._split_args("EvaluateMVA", args, kwargs)
         self._apply_aux(arg0, arg1, args, kwargs)

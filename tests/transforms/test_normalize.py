@@ -36,17 +36,32 @@ def data() -> tuple[np.ndarray, np.ndarray]:
     return X.astype(np.float32), cls
 
 
-def test_training_range_maps_exactly_to_minus_one_plus_one(data: tuple[np.ndarray, np.ndarray]) -> None:
+def _tmva(v: float, lo: float, hi: float) -> np.float32:
+    """``VariableNormalizeTransform::Transform`` for one value, every quantity a ``Float_t``."""
+    f = np.float32
+    scale = f(1.0 / float(f(f(hi) - f(lo))))  # (max − min) in float, 1.0/… in double, stored as float
+    return f(f(f(f(v) - f(lo)) * scale) * f(2)) - f(1)
+
+
+def test_training_range_maps_to_minus_one_plus_one(data: tuple[np.ndarray, np.ndarray]) -> None:
     X, cls = data
     h = TransformationHandler.parse("N", variables=VARS, class_names=CLASSES)
     h.fit(_sample(X, cls))
     out = h.transform(_sample(X, cls)).X
     assert out.dtype == np.float32
-    np.testing.assert_array_equal(out.min(axis=0), -1.0)
-    np.testing.assert_array_equal(out.max(axis=0), 1.0)
-    # the formula, by hand
+    np.testing.assert_array_equal(out.min(axis=0), -1.0)  # (min − min)·s − 1 is exact
+    # the maximum: TMVA's float32 arithmetic gives +1 or a neighbour of it (one ulp below 1 is 2^-24)
+    assert np.all(np.abs(out.max(axis=0).astype(np.float64) - 1.0) <= 2**-23)
     lo, hi = X.min(axis=0).astype(np.float64), X.max(axis=0).astype(np.float64)
-    np.testing.assert_allclose(out, 2 * (X - lo) / (hi - lo) - 1, rtol=0, atol=2e-7)
+    # TMVA's Float_t arithmetic, value by value (scalar float32 operations, ·2 applied separately)
+    rows = np.r_[0:200, np.argmax(X, axis=0), np.argmin(X, axis=0)]
+    by_hand = np.array([[_tmva(X[i, j], lo[j], hi[j]) for j in range(4)] for i in rows], dtype=np.float32)
+    np.testing.assert_array_equal(out[rows], by_hand)
+    # and the exact formula: p = (x − min)·s2 in [0, 2] carries four float32 roundings (max − min,
+    # 1/range, x − min, the product), each a relative error of at most 2^-24, so |Δp| <= 4·2^-24·2;
+    # p − 1 is exact (Sterbenz) or rounded within half an ulp of a value <= 1 (2^-25)
+    exact = 2 * (X - lo) / (hi - lo) - 1
+    np.testing.assert_allclose(out, exact, rtol=0, atol=2.0**-21 + 2.0**-25)
 
 
 def test_outside_values_extrapolate_linearly(data: tuple[np.ndarray, np.ndarray]) -> None:
@@ -71,7 +86,7 @@ def test_class_specific_parameters_differ(data: tuple[np.ndarray, np.ndarray]) -
     np.testing.assert_array_equal(lo_sig, X[cls == 0].min(axis=0))
     out = h.transform(_sample(X, cls)).X
     np.testing.assert_array_equal(out[cls == 0].min(axis=0), -1.0)  # signal events span [-1, 1]
-    np.testing.assert_array_equal(out[cls == 0].max(axis=0), 1.0)
+    assert np.all(np.abs(out[cls == 0].max(axis=0).astype(np.float64) - 1.0) <= 2**-23)
     all_out = el.forward(X, class_index=2)
     np.testing.assert_array_equal(all_out.min(axis=0), -1.0)
     assert not np.array_equal(all_out, out)
@@ -114,6 +129,9 @@ def test_constant_input_maps_to_zero(caplog: pytest.LogCaptureFixture) -> None:
     assert out[:, 1].min() == -1
     assert out[:, 1].max() == 1
     assert "constant" in caplog.text
+    event = t.event_function()  # the per-event form maps the constant input to 0 as well
+    assert event is not None
+    np.testing.assert_array_equal(np.array([event(r) for r in X.tolist()], np.float32), out)
 
 
 def test_xml_layout_and_round_trip(data: tuple[np.ndarray, np.ndarray]) -> None:
@@ -132,3 +150,25 @@ def test_xml_layout_and_round_trip(data: tuple[np.ndarray, np.ndarray]) -> None:
     h2 = TransformationHandler.from_xml(ET.fromstring(ET.tostring(root)), variables=VARS, class_names=CLASSES)
     np.testing.assert_array_equal(h2.transform_variables(X), h.transform_variables(X))
     assert h2.elements[0].reference_class == 1
+
+
+def test_inverse_and_per_event_form_are_tmvas_float32_arithmetic(data: tuple[np.ndarray, np.ndarray]) -> None:
+    X, cls = data
+    t = Normalize([InputRef("v", i) for i in range(4)], n_classes=2)
+    t.fit(X, np.ones(len(X), np.float32), cls)
+    lo, hi = t.params_[t.set_index()]
+    f = np.float32
+    rng = np.random.default_rng(9)
+    Z = rng.uniform(-1.5, 1.5, (300, 4)).astype(np.float32)
+    back = t.inverse(Z)
+    for i in range(0, 300, 7):
+        for j in range(4):
+            # VariableNormalizeTransform::InverseTransform: offset + ((val + 1)/(scale·2)), Float_t
+            scale = f(1.0 / float(f(f(hi[j]) - f(lo[j]))))
+            assert back[i, j] == f(f(lo[j]) + f(f(Z[i, j] + f(1)) / f(scale * f(2))))
+    # the Reader's per-event form: the same float32 steps on Python floats, rounded at the end
+    event = t.event_function()
+    assert event is not None
+    probe = np.concatenate([X[:200], (X[:100] * 3).astype(np.float32)])
+    per_event = np.array([event(row) for row in probe.tolist()], dtype=np.float32)
+    np.testing.assert_array_equal(per_event, t.forward(probe))

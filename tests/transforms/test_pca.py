@@ -129,3 +129,20 @@ def test_xml_layout_and_round_trip(sample: Sample) -> None:
     assert [e.get("NCols") for e in ev] == ["4", "4", "4"]
     h2 = TransformationHandler.from_xml(ET.fromstring(ET.tostring(root)), variables=VARS, class_names=CLASSES)
     np.testing.assert_array_equal(h2.transform(sample).X, h.transform(sample).X)
+
+
+def test_blocked_application_is_the_whole_array_product() -> None:
+    # more rows than one block and a partial last block: every row gets the float64 product of
+    # its centred values (X2P), rounded to float32 once, as one whole-array product gives it
+    from pymva.transforms import pca as pca_module
+
+    rng = np.random.default_rng(11)
+    n = 2 * pca_module._BLOCK + 123
+    X = (rng.normal(size=(n, 5)) @ rng.normal(size=(5, 5)) + [3.0, -1.0, 0.0, 1e3, 2.0]).astype(np.float32)
+    t = PCA([InputRef("v", i) for i in range(5)], n_classes=1)
+    t.fit(X, np.ones(n, np.float32), np.zeros(n, np.int32))
+    mean, vec = t.params_[0]
+    out = t.forward(X)
+    np.testing.assert_array_equal(out, ((X.astype(np.float64) - mean) @ vec).astype(np.float32))
+    back = t.inverse(out)
+    np.testing.assert_array_equal(back, (out.astype(np.float64) @ vec.T + mean).astype(np.float32))

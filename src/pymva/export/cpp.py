@@ -113,13 +113,15 @@ def _apply_steps(w: _Writer, steps: list[TransformStep]) -> None:
         k = len(step.idx)
         _gather(w, s, step.idx)
         if isinstance(step, NormalizeStep):
-            w.array(f"{w.prefix}{s}_lo", "double", step.lo)
-            w.array(f"{w.prefix}{s}_rng", "double", step.rng)
+            # TMVA's Float_t arithmetic: each operation in float (v holds float values)
+            w.array(f"{w.prefix}{s}_lo", "float", step.lo)
+            w.array(f"{w.prefix}{s}_s2", "float", step.s2)
             w.array(f"{w.prefix}{s}_ok", "unsigned char", step.ok.astype(np.uint8))
-            w.line(f"  for (int m = 0; m < {k}; ++m)")
-            w.line(
-                f"    y[m] = {w.prefix}{s}_ok[m] ? ((v[m] - {w.prefix}{s}_lo[m]) / {w.prefix}{s}_rng[m]) * 2.0 - 1.0 : 0.0;"
-            )
+            w.line(f"  for (int m = 0; m < {k}; ++m) {{")
+            w.line(f"    const float d = static_cast<float>(v[m]) - {w.prefix}{s}_lo[m];")
+            w.line(f"    const float p = d * {w.prefix}{s}_s2[m];")
+            w.line(f"    y[m] = {w.prefix}{s}_ok[m] ? p - 1.0f : 0.0f;")
+            w.line("  }")
         elif isinstance(step, MatrixStep):
             w.array(f"{w.prefix}{s}_mat", "double", step.matrix)
             if step.mean is not None:
@@ -489,13 +491,16 @@ def to_cpp(model: ExportModel) -> str:
         raw = _forest(w, m.forest)
     else:
         raw = _torch(w, m, n_var)
-    for t, (idx, lo, rng) in enumerate(model.target_steps):
+    for t, (idx, lo, s2, ok) in enumerate(model.target_steps):
+        # TMVA's InverseTransform in float: lo + (t + 1)/s2 (lo for a constant target)
         w.array(f"t{t}_idx", "int", idx)
-        w.array(f"t{t}_lo", "double", lo)
-        w.array(f"t{t}_rng", "double", rng)
+        w.array(f"t{t}_lo", "float", lo)
+        w.array(f"t{t}_s2", "float", s2)
+        w.array(f"t{t}_ok", "unsigned char", ok.astype(np.uint8))
         w.line(f"for (int m = 0; m < {len(idx)}; ++m) {{")
-        w.line(f"  const double t = {raw}[t{t}_idx[m]];")
-        w.line(f"  {raw}[t{t}_idx[m]] = static_cast<float>(t{t}_lo[m] + (t + 1.0) * 0.5 * t{t}_rng[m]);")
+        w.line(f"  const float t = {raw}[t{t}_idx[m]] + 1.0f;")
+        w.line(f"  const float q = t / t{t}_s2[m];")
+        w.line(f"  {raw}[t{t}_idx[m]] = t{t}_ok[m] ? t{t}_lo[m] + q : t{t}_lo[m];")
         w.line("}")
     first = (model.select or 0) if isinstance(m, TorchModel) else 0
     w.line(f"for (int o = 0; o < {n_out}; ++o) out[o] = static_cast<float>({raw}[o + {first}]);")

@@ -10,8 +10,9 @@ into a graph or code; both compute what ``Reader.EvaluateMVA`` / ``EvaluateRegre
 ``EvaluateMulticlass`` compute, step for step:
 
 * each transformation element in float64 on the float32 values, rounded to float32 after it
-  (``TransformationHandler.transform_variables``); Normalize ``2 (x − min)/(max − min) − 1``
-  (0 for a constant input), Decorrelate ``x M^T``, PCA ``(x − mean) E``, Gauss and Uniform the
+  (``TransformationHandler.transform_variables``), but Normalize, which is TMVA's float32
+  arithmetic ``(x − min)·s2 − 1`` with ``s2 = 2·(float)(1/(max − min))`` (0 for a constant input;
+  :func:`pymva.transforms.normalize.float32_terms`); Decorrelate ``x M^T``, PCA ``(x − mean) E``, Gauss and Uniform the
   10000-bin reference cumulative distribution of ``PDF::GetVal`` (linear interpolation between
   bin centres, :class:`~pymva.transforms.gauss.CumulativeDistribution`), clipped to
   ``[1e-9, 1 − 1e-9]``, Gauss then ``1.414213562 · erfinv(clip(2c − 1, ±0.99999999))`` with
@@ -56,7 +57,7 @@ from ..methods.base import MethodBase
 from ..transforms.decorrelate import Decorrelate
 from ..transforms.gauss import Gauss
 from ..transforms.identity import Identity
-from ..transforms.normalize import Normalize
+from ..transforms.normalize import Normalize, float32_terms
 from ..transforms.pca import PCA
 from ..types import EAnalysisType
 
@@ -103,11 +104,15 @@ NAN_RESPONSE = -999.0
 
 @dataclass
 class NormalizeStep:
-    """Normalize on the variables ``idx``: ``((x − lo)/rng)·2 − 1``, 0 where ``ok`` is false."""
+    """Normalize on the variables ``idx``: ``(x − lo)·s2 − 1`` in float32 steps, 0 where ``ok`` is false.
+
+    ``lo`` and ``s2`` are float32 (:func:`~pymva.transforms.normalize.float32_terms`; ``s2`` is 0
+    where ``ok`` is false), each operation rounded to float32 as TMVA's ``Float_t`` arithmetic.
+    """
 
     idx: list[int]
-    lo: F64
-    rng: F64
+    lo: npt.NDArray[np.float32]
+    s2: npt.NDArray[np.float32]
     ok: npt.NDArray[np.bool_]
 
 
@@ -137,6 +142,11 @@ class CdfStep:
 
 
 TransformStep = NormalizeStep | MatrixStep | CdfStep
+
+#: The inverse Normalize of regression targets: (target columns, ``lo``, ``s2``, ``ok``), float32;
+#: ``lo + (t + 1)/s2`` in float32 steps (TMVA's ``InverseTransform``), ``lo`` where ``ok`` is false
+#: (a constant target; ``s2`` is 1 there).
+TargetStep = tuple[list[int], npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.bool_]]
 
 
 @dataclass
@@ -271,7 +281,7 @@ class ExportModel:
     ``kind``: ``mva`` (output shape ``(N,)``), ``regression`` (``(N, n_targets)``) or ``multiclass``
     (``(N, n_classes)``).  ``select``: the column of the method's raw outputs returned for ``mva``
     (None: the method already gives that one column).  ``target_steps``: the inverse Normalize of the
-    targets (``lo``, ``rng`` per target column) applied to regression outputs.
+    targets (:data:`TargetStep`) applied to regression outputs.
     """
 
     name: str
@@ -282,7 +292,7 @@ class ExportModel:
     model: LinearModel | ForestModel | TorchModel | SklearnModel | AnnModel | SvmModel | HMatrixModel
     n_raw: int
     select: int | None
-    target_steps: list[tuple[list[int], F64, F64]] = field(default_factory=list)
+    target_steps: list[TargetStep] = field(default_factory=list)
 
     @property
     def n_variables(self) -> int:
@@ -322,10 +332,8 @@ def _transform_steps(method: MethodBase, class_index: int | None = None) -> list
             continue
         params = el.params_[el.set_index(class_index)]
         if isinstance(el, Normalize):
-            lo, hi = (np.asarray(a, dtype=np.float64)[pos] for a in params)
-            rng = hi - lo
-            ok = rng > 0
-            steps.append(NormalizeStep(idx, lo, np.where(ok, rng, 1.0), ok))
+            lo32, s2, ok = float32_terms(*(np.asarray(a, dtype=np.float64)[pos] for a in params))
+            steps.append(NormalizeStep(idx, lo32, np.where(ok, s2, np.float32(0.0)), ok))
         elif isinstance(el, Decorrelate):
             if params is not None:
                 steps.append(MatrixStep(idx, np.asarray(params, dtype=np.float64).T.copy(), None))
@@ -350,8 +358,8 @@ def _transform_steps(method: MethodBase, class_index: int | None = None) -> list
     return steps
 
 
-def _target_steps(method: MethodBase) -> list[tuple[list[int], F64, F64]]:
-    out: list[tuple[list[int], F64, F64]] = []
+def _target_steps(method: MethodBase) -> list[TargetStep]:
+    out: list[TargetStep] = []
     for el in reversed(method.transformations.elements):
         pos = [j for j, r in enumerate(el.inputs) if r.kind == "t"]
         if not pos or isinstance(el, Identity):
@@ -361,8 +369,10 @@ def _target_steps(method: MethodBase) -> list[tuple[list[int], F64, F64]]:
                 method,
                 f"the inverse of the target transformation {el.letter} is not exported (only Normalize, N)",
             )
-        lo, hi = (np.asarray(a, dtype=np.float64)[pos] for a in el.params_[el.set_index()])
-        out.append(([el.inputs[j].index for j in pos], lo, hi - lo))
+        lo32, s2, ok = float32_terms(
+            *(np.asarray(a, dtype=np.float64)[pos] for a in el.params_[el.set_index()])
+        )
+        out.append(([el.inputs[j].index for j in pos], lo32, np.where(ok, s2, np.float32(1.0)), ok))
     return out
 
 

@@ -155,13 +155,19 @@ def _transforms(g: _Graph, x: str, model: ExportModel) -> str:
 
 def _apply_steps(g: _Graph, x: str, steps: list[TransformStep], n: int) -> str:
     for step in steps:
-        xd = g.cast(_columns(g, x, step.idx, n), "double")
         if isinstance(step, NormalizeStep):
-            y = g.op("Div", g.op("Sub", xd, g.const(step.lo)), g.const(step.rng))
-            y = g.op("Sub", g.op("Mul", y, g.const(2.0)), g.const(1.0))
+            # TMVA's Float_t arithmetic: float32 operations on the float32 columns
+            f32 = np.float32
+            y = g.op(
+                "Mul", g.op("Sub", _columns(g, x, step.idx, n), g.const(step.lo, f32)), g.const(step.s2, f32)
+            )
+            y = g.op("Sub", y, g.const(1.0, f32))
             if not step.ok.all():
-                y = g.op("Where", g.const(step.ok, bool), y, g.const(0.0))
-        elif isinstance(step, MatrixStep):
+                y = g.op("Where", g.const(step.ok, bool), y, g.const(0.0, f32))
+            x = _put_back(g, x, y, step.idx, n)
+            continue
+        xd = g.cast(_columns(g, x, step.idx, n), "double")
+        if isinstance(step, MatrixStep):
             if step.mean is not None:
                 xd = g.op("Sub", xd, g.const(step.mean))
             y = g.op("MatMul", xd, g.const(step.matrix))
@@ -451,14 +457,14 @@ def to_onnx(model: ExportModel) -> bytes:
         raw = _torch_graph(g, x, m, n)
     if model.select is not None:
         raw = g.op("Gather", raw, g.const([model.select], np.int64), axis=1)
-    for idx, lo, rng in model.target_steps:
-        t = g.cast(_columns(g, raw, idx, model.n_raw), "double")
-        t = g.op(
-            "Add",
-            g.const(lo),
-            g.op("Mul", g.op("Mul", g.op("Add", t, g.const(1.0)), g.const(0.5)), g.const(rng)),
-        )
-        raw = _put_back(g, raw, g.cast(t, "float"), idx, model.n_raw)
+    for idx, lo, s2, ok in model.target_steps:
+        # TMVA's InverseTransform in float32: lo + (t + 1)/s2 (lo for a constant target)
+        f32 = np.float32
+        t = _columns(g, raw, idx, model.n_raw)
+        t = g.op("Add", g.const(lo, f32), g.op("Div", g.op("Add", t, g.const(1.0, f32)), g.const(s2, f32)))
+        if not ok.all():
+            t = g.op("Where", g.const(ok, bool), t, g.const(lo, f32))
+        raw = _put_back(g, raw, t, idx, model.n_raw)
     out = g.op("Where", bad, g.const(NAN_RESPONSE, np.float32), raw)
     if model.kind == "mva":
         out = g.op("Reshape", out, g.const([-1], np.int64))

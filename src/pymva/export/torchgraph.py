@@ -74,9 +74,9 @@ def _module_classes() -> dict[str, Any]:
                 perm[i] = n_var + k
             self.register_buffer("perm", _t(perm, np.int64))
             self.kind = type(step).__name__
-            if isinstance(step, NormalizeStep):
-                self.register_buffer("lo", _t(step.lo))
-                self.register_buffer("rng", _t(step.rng))
+            if isinstance(step, NormalizeStep):  # float32 buffers: TMVA's Float_t arithmetic
+                self.register_buffer("lo", _t(step.lo, np.float32))
+                self.register_buffer("s2", _t(step.s2, np.float32))
                 self.register_buffer("ok", _t(step.ok, bool))
             elif isinstance(step, MatrixStep):
                 self.register_buffer("mat", _t(step.matrix))
@@ -119,11 +119,14 @@ def _module_classes() -> dict[str, Any]:
 
         def forward(self, x: Any) -> Any:
             me: Any = self  # buffers typed as Any (mypy sees Tensor | Module)
-            xd = x.index_select(1, me.idx).double()
-            if me.kind == "NormalizeStep":
-                y = ((xd - me.lo) / me.rng) * 2.0 - 1.0
+            if me.kind == "NormalizeStep":  # float32 operations on the float32 columns
+                y = (x.index_select(1, me.idx) - me.lo) * me.s2 - 1.0
                 y = torch.where(me.ok, y, torch.zeros_like(y))
-            elif me.kind == "MatrixStep":
+                if me.full:
+                    return y
+                return torch.cat([x, y], dim=1).index_select(1, me.perm)
+            xd = x.index_select(1, me.idx).double()
+            if me.kind == "MatrixStep":
                 y = (xd - me.mean) @ me.mat
             else:
                 y = me._cdf(xd)
@@ -317,10 +320,11 @@ def _module_classes() -> dict[str, Any]:
             self.mva = model.kind == "mva"
             self.select = model.select
             self.n_raw = model.n_raw
-            for k, (idx, lo, rng) in enumerate(model.target_steps):
+            for k, (idx, lo, s2, ok) in enumerate(model.target_steps):
                 self.register_buffer(f"t{k}_idx", _t(idx, np.int64))
-                self.register_buffer(f"t{k}_lo", _t(lo))
-                self.register_buffer(f"t{k}_rng", _t(rng))
+                self.register_buffer(f"t{k}_lo", _t(lo, np.float32))
+                self.register_buffer(f"t{k}_s2", _t(s2, np.float32))
+                self.register_buffer(f"t{k}_ok", _t(ok, bool))
                 perm = list(range(model.n_raw))
                 for j, i in enumerate(idx):
                     perm[i] = model.n_raw + j
@@ -339,9 +343,11 @@ def _module_classes() -> dict[str, Any]:
                 raw = raw[:, me.select : me.select + 1]
             for k in range(me.n_target_steps):
                 idx = getattr(me, f"t{k}_idx")
-                t = raw.index_select(1, idx).double()
-                t = getattr(me, f"t{k}_lo") + ((t + 1.0) * 0.5) * getattr(me, f"t{k}_rng")
-                raw = torch.cat([raw, t.float()], dim=1).index_select(1, getattr(me, f"t{k}_perm"))
+                # TMVA's InverseTransform in float32: lo + (t + 1)/s2 (lo for a constant target)
+                lo = getattr(me, f"t{k}_lo")
+                t = lo + (raw.index_select(1, idx) + 1.0) / getattr(me, f"t{k}_s2")
+                t = torch.where(getattr(me, f"t{k}_ok"), t, lo.expand_as(t))
+                raw = torch.cat([raw, t], dim=1).index_select(1, getattr(me, f"t{k}_perm"))
             out = torch.where(bad, torch.full_like(raw, NAN_RESPONSE), raw)
             return out.reshape(-1) if me.mva else out
 

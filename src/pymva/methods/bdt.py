@@ -66,6 +66,7 @@ from .decisiontree import (
     tree_to_xml,
 )
 from .forestevent import forest_event_function
+from .forestwalk import forest_walk_function
 from .lossfunction import make_loss
 from .nodehistograms import kernels
 from .ranking import Ranking
@@ -666,11 +667,12 @@ class MethodBDT(MethodBase):
     def mva_event_function(self) -> Callable[[list[float]], float] | None:
         """Per-event value of the whole forest, summed as :meth:`_predict` sums (Reader).
 
-        Two-class classification with plain cuts (no Fisher cuts in nodes): the forest is prepared
-        once into per-variable rank tables of leaf bit masks
-        (:func:`~pymva.methods.forestevent.forest_event_function`), so an event costs a binary
-        search per variable and a few array calls instead of a walk of every tree; it finds the
-        leaves :meth:`~pymva.methods.decisiontree.DecisionTree.apply` finds, and the boost-weighted
+        Two-class classification with plain cuts (no Fisher cuts in nodes).  With numba installed
+        the forest is prepared once as complete padded trees walked by a compiled kernel
+        (:func:`~pymva.methods.forestwalk.forest_walk_function`); without it (or where the padded
+        trees would be too large) as per-variable rank tables of leaf bit masks
+        (:func:`~pymva.methods.forestevent.forest_event_function`).  Either finds the leaves
+        :meth:`~pymva.methods.decisiontree.DecisionTree.apply` finds, and the boost-weighted
         average (or the gradient-boost sum and its ``2/(1+e^{-2F})-1``) is accumulated tree by tree
         in float64 as the array path does, so the value is the same bit for bit.  ``None`` otherwise
         (the Reader uses one-row arrays).
@@ -694,9 +696,13 @@ class MethodBDT(MethodBase):
             norm = 0.0
             for bw in self.boost_weights_:
                 norm += bw
-        forest = forest_event_function(
-            self.forest_, values, self.context.n_variables, strict=self.strict_cuts_
+        n_var = self.context.n_variables
+        walk = forest_walk_function(
+            self.forest_, values, n_var, strict=self.strict_cuts_, norm=None if grad else norm
         )
+        if walk is not None and not grad:
+            return walk  # float32(Σ bw·v / Σ bw), 0.0 when Σ bw <= eps, as bdt_event below
+        forest = walk or forest_event_function(self.forest_, values, n_var, strict=self.strict_cuts_)
         if forest is None:
             return None
         f32 = np.float32
