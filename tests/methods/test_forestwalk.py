@@ -21,7 +21,7 @@ from pymva.data.dataset import Sample, VariableInfo
 from pymva.methods import forestwalk
 from pymva.methods.base import MethodContext
 from pymva.methods.bdt import MethodBDT
-from pymva.methods.forestwalk import forest_walk_function
+from pymva.methods.forestwalk import forest_walk_batch, forest_walk_function
 from pymva.types import EAnalysisType
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -142,17 +142,20 @@ def test_a_failing_compiler_falls_back(
 ) -> None:
     trees, values, _, _ = _forest(5, 2, 2, 2)
 
-    def broken(depth: int, strict: bool) -> tuple[object, object]:
+    def broken(depth: int, strict: bool) -> tuple[object, object, object]:
         def fail(*args: object) -> float:
             raise RuntimeError("no LLVM here")
 
-        return fail, fail
+        return fail, fail, fail
 
     saved = dict(forestwalk._STATE)
     monkeypatch.setattr(forestwalk, "kernels", broken)
     try:
         assert forest_walk_function(trees, values, 2) is None
         assert "rank tables" in caplog.text
+        forestwalk._STATE.update(saved)
+        assert forest_walk_batch(trees, values, 2) is None
+        assert "walking the trees with numpy" in caplog.text
     finally:
         forestwalk._STATE.update(saved)
 
@@ -259,3 +262,63 @@ def test_fisher_cut_forest_falls_back() -> None:
     m, _ = _train("NTrees=6:MaxDepth=2:UseFisherCuts:MinLinCorrForFisher=0", EAnalysisType.kClassification)
     assert any(bool((t.n_coef > 0).any()) for t in m.forest_)
     assert m.mva_event_function() is None  # the Reader then uses the one-row array path
+
+
+# ---------------------------------------------------------------------------------------------- batches
+@pytest.mark.parametrize(("n_trees", "depth", "nvar"), [(41, 3, 3), (25, 6, 5), (3, 0, 2), (850, 3, 4)])
+@pytest.mark.parametrize("strict", [False, True])
+def test_batch_walk_equals_apply(n_trees: int, depth: int, nvar: int, strict: bool) -> None:
+    """``forest_walk_batch``: every row's sum is the array path's (``tree.apply`` tree by tree)."""
+    trees, values, X, _ = _forest(n_trees, depth, nvar, n_trees * 10 + depth + 1)
+    f = forest_walk_batch(trees, values, nvar, strict=strict)
+    assert f is not None
+    got = f(X)
+    assert got.shape == (len(X), 1)
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got[:, 0], _array_sum(trees, values, X, strict))
+    k = 3  # tree t adds to sum t % k
+    sums = forest_walk_batch(trees, values, nvar, strict=strict, n_slots=k)
+    assert sums is not None
+    expected = np.zeros((len(X), k))
+    for t, (tree, v) in enumerate(zip(trees, values, strict=True)):
+        expected[:, t % k] += v[tree.apply(X, strict=strict)]
+    np.testing.assert_array_equal(sums(X), expected)
+    np.testing.assert_array_equal(f(X[:0]), np.zeros((0, 1)))
+    with pytest.raises(ValueError, match=f"reads {nvar} variables"):
+        f(X[:, :-1])
+    with pytest.raises(ValueError, match="n_slots"):
+        forest_walk_batch(trees, values, nvar, n_slots=0)
+
+
+@pytest.mark.parametrize(
+    ("options", "at", "n_classes"),
+    [
+        ("NTrees=30:MaxDepth=3", EAnalysisType.kClassification, 2),
+        ("NTrees=21:MaxDepth=3:BoostType=Grad:Shrinkage=0.3", EAnalysisType.kClassification, 2),
+        ("NTrees=13:MaxDepth=2:UseYesNoLeaf=False:BoostType=Bagging", EAnalysisType.kClassification, 2),
+        ("NTrees=12:BoostType=Grad:MaxDepth=2:Shrinkage=0.5", EAnalysisType.kMulticlass, 3),
+        ("NTrees=15:BoostType=Grad:MaxDepth=3:Shrinkage=0.5", EAnalysisType.kRegression, 2),
+        ("NTrees=9:BoostType=AdaBoost:MaxDepth=3", EAnalysisType.kRegression, 2),
+        ("NTrees=8:MaxDepth=2:UseFisherCuts", EAnalysisType.kClassification, 2),
+    ],
+)
+def test_bdt_predict_with_the_batch_walk_equals_the_numpy_path(
+    options: str, at: EAnalysisType, n_classes: int
+) -> None:
+    """``MethodBDT._predict`` through the compiled batch walk is its numpy path bit for bit."""
+    m, X = _train(options, at, n_classes)
+    fast = m._predict(X)
+    previous = forestwalk.use_numba(False)
+    try:
+        m.__dict__.pop("_batch_walk", None)
+        slow = m._predict(X)
+    finally:
+        forestwalk.use_numba(previous)
+        m.__dict__.pop("_batch_walk", None)
+    np.testing.assert_array_equal(fast, slow)
+    fisher = any(bool((t.n_coef > 0).any()) for t in m.forest_)
+    assert (m.__dict__.get("_batch_walk") is None) or fisher  # cleared above
+    m._predict(X)
+    cached = m.__dict__.get("_batch_walk")
+    assert cached is not None
+    assert (cached[1] is None) == fisher  # Fisher-cut nodes keep the numpy walk

@@ -66,7 +66,7 @@ from .decisiontree import (
     tree_to_xml,
 )
 from .forestevent import forest_event_function
-from .forestwalk import forest_walk_function
+from .forestwalk import forest_walk_batch, forest_walk_function
 from .lossfunction import make_loss
 from .nodehistograms import kernels
 from .ranking import Ranking
@@ -626,6 +626,7 @@ class MethodBDT(MethodBase):
         self.forest_ = trainer.forest
         self.boost_weights_ = trainer.boost_weights[: len(trainer.forest)]
         self.strict_cuts_ = False
+        self.__dict__.pop("_batch_walk", None)  # a new forest: the compiled walk is prepared again
 
     # ------------------------------------------------------------------ application
     def _predict(self, X: F32) -> F32:
@@ -639,9 +640,15 @@ class MethodBDT(MethodBase):
         n = len(X)
         k = self.context.n_classes
         if self._multiclass:
-            sums = np.zeros((n, k))
-            for t, tree in enumerate(self.forest_):
-                sums[:, t % k] += tree.response.astype(np.float64)[tree.apply(X, strict=self.strict_cuts_)]
+            walk = self._walk_batch("response", k)
+            if walk is not None:
+                sums = walk(X)
+            else:
+                sums = np.zeros((n, k))
+                for t, tree in enumerate(self.forest_):
+                    sums[:, t % k] += tree.response.astype(np.float64)[
+                        tree.apply(X, strict=self.strict_cuts_)
+                    ]
             out = np.empty((n, k))
             for i in range(k):
                 norm = np.zeros(n)
@@ -653,9 +660,7 @@ class MethodBDT(MethodBase):
         if self._regression:
             return np.asarray(self._regression_values(X, st).reshape(-1, 1), dtype=np.float32)
         if st.boost == "Grad":
-            total = np.zeros(n)
-            for tree in self.forest_:
-                total += tree.response.astype(np.float64)[tree.apply(X, strict=self.strict_cuts_)]
+            total = self._response_sum(X)
             mva = 2.0 / (1.0 + np.exp(-2.0 * total)) - 1
         else:
             mva = self._weighted_average(X, st.yes_no_leaf)
@@ -722,19 +727,67 @@ class MethodBDT(MethodBase):
         return bdt_event
 
     def _weighted_average(self, X: F32, yes_no_leaf: bool) -> F64:
-        total = np.zeros(len(X))
+        walk = self._walk_batch("yes-no" if yes_no_leaf else "purity", 1)
         norm = 0.0
-        for tree, bw in zip(self.forest_, self.boost_weights_, strict=True):
-            total += bw * tree.leaf_values(yes_no_leaf)[tree.apply(X, strict=self.strict_cuts_)]
-            norm += bw
+        if walk is not None:
+            total = walk(X)[:, 0]
+            for bw in self.boost_weights_:
+                norm += bw
+        else:
+            total = np.zeros(len(X))
+            for tree, bw in zip(self.forest_, self.boost_weights_, strict=True):
+                total += bw * tree.leaf_values(yes_no_leaf)[tree.apply(X, strict=self.strict_cuts_)]
+                norm += bw
         return total / norm if norm > _EPS else np.zeros(len(X))
+
+    def _response_sum(self, X: F32) -> F64:
+        """``Σ_t response_t(leaf_t(x))`` in tree order (gradient boosting), float64 of shape (n,)."""
+        walk = self._walk_batch("response", 1)
+        if walk is not None:
+            return walk(X)[:, 0]
+        total = np.zeros(len(X))
+        for tree in self.forest_:
+            total += tree.response.astype(np.float64)[tree.apply(X, strict=self.strict_cuts_)]
+        return total
+
+    def _walk_batch(self, kind: str, n_slots: int) -> Callable[[F32], F64] | None:
+        """The compiled walk of the whole forest over a matrix of events, or ``None``.
+
+        :func:`~pymva.methods.forestwalk.forest_walk_batch` (numba installed and enabled, no
+        Fisher-cut nodes) with the values the array path sums per tree: ``kind`` is ``"response"``
+        (the leaves' responses) or ``"yes-no"``/``"purity"`` (boost weight × leaf value).  The
+        same sums bit for bit, event by event in compiled code instead of tree by tree in numpy.
+        Prepared once per forest (cached while the forest and its boost weights are unchanged).
+        """
+        key = (
+            kind,
+            n_slots,
+            id(self.forest_),
+            len(self.forest_),
+            tuple(self.boost_weights_),
+            self.strict_cuts_,
+        )
+        cached = self.__dict__.get("_batch_walk")
+        if cached is not None and cached[0] == key:
+            return cached[1]  # type: ignore[no-any-return]
+        walk = None
+        if not any(bool((tree.n_coef > 0).any()) for tree in self.forest_):
+            if kind == "response":
+                values = [tree.response.astype(np.float64) for tree in self.forest_]
+            else:
+                values = [
+                    bw * tree.leaf_values(kind == "yes-no")
+                    for tree, bw in zip(self.forest_, self.boost_weights_, strict=True)
+                ]
+            walk = forest_walk_batch(
+                self.forest_, values, self.context.n_variables, strict=self.strict_cuts_, n_slots=n_slots
+            )
+        self.__dict__["_batch_walk"] = (key, walk)
+        return walk
 
     def _regression_values(self, X: F32, st: _Settings) -> F64:
         if st.boost == "Grad":
-            total = np.zeros(len(X))
-            for tree in self.forest_:
-                total += tree.response.astype(np.float64)[tree.apply(X, strict=self.strict_cuts_)]
-            return total + self.boost_weights_[0]
+            return self._response_sum(X) + self.boost_weights_[0]
         if st.boost != "AdaBoostR2":
             return self._weighted_average(X, False)
         # H. Drucker's weighted median of the trees (MethodBDT::GetRegressionValues)
@@ -820,6 +873,7 @@ class MethodBDT(MethodBase):
         if not forest:
             raise ModelError(f"{src}: <Weights> holds no tree")
         self.forest_, self.boost_weights_ = forest, bws
+        self.__dict__.pop("_batch_walk", None)
         code = _release_code(getattr(self, "general_info_", {}).get("ROOT Release", ""))
         self.strict_cuts_ = code is not None and code <= _ROOT_5_34_04
         super().read_weights_xml(weights)

@@ -43,7 +43,7 @@ from ..extras import numba as _numba
 from ..logger import get_logger
 from .decisiontree import DecisionTree
 
-__all__ = ["MAX_PADDED_LEAVES", "forest_walk_function", "kernels", "use_numba"]
+__all__ = ["MAX_PADDED_LEAVES", "forest_walk_batch", "forest_walk_function", "kernels", "use_numba"]
 
 _log = get_logger("BDT", "pymva.methods.forestwalk")
 
@@ -75,9 +75,10 @@ def _step_strict(xs: Any, ints: Any, reals: Any, base: int, i: int) -> Any:  # p
     return 2 * i + 1 + np.int64(xs[ints[_HEADER + k]] > reals[1 + k])
 
 
-def _make_walks(depth: int, strict: bool) -> tuple[Any, Any]:
-    """The two walks (total, sums) for forests padded to ``depth`` levels, ``depth`` and ``strict``
-    frozen as constants of the compiled code (the walk loop then has a fixed trip count, unrolled)."""
+def _make_walks(depth: int, strict: bool) -> tuple[Any, Any, Any]:
+    """The walks (one event's total, one event's sums, a batch of events' sums) for forests padded
+    to ``depth`` levels, ``depth`` and ``strict`` frozen as constants of the compiled code (the walk
+    loop then has a fixed trip count, unrolled)."""
     n_inner = (1 << depth) - 1
     n_last = 1 << depth
 
@@ -149,9 +150,51 @@ def _make_walks(depth: int, strict: bool) -> tuple[Any, Any]:
             sums[t % n_slots] += reals[leaf + t * n_last + i]
         return sums
 
-    # with the GIL held: releasing and taking it back would cost more than a small forest's walk
+    def walk_batch(X: Any, ints: Any, reals: Any, out: Any) -> None:  # pragma: no cover - compiled
+        # every row of X (float32, C order) through every tree; tree t adds to out[row, t % n_slots]
+        # in tree order (out starts at 0.0): the additions of the array path, event by event.  Four
+        # events walk each tree side by side (independent chains of loads over the same nodes).
+        n_trees = ints[0]
+        n_slots = ints[3]
+        leaf = 1 + n_trees * n_inner - n_inner  # the walk ends at positions n_inner … 2·n_inner
+        n = X.shape[0]
+        r = 0
+        while r + 4 <= n:
+            x0 = X[r]
+            x1 = X[r + 1]
+            x2 = X[r + 2]
+            x3 = X[r + 3]
+            for t in range(n_trees):
+                base = t * n_inner
+                i0 = 0
+                i1 = 0
+                i2 = 0
+                i3 = 0
+                for _ in range(depth):
+                    i0 = step(x0, ints, reals, base, i0)
+                    i1 = step(x1, ints, reals, base, i1)
+                    i2 = step(x2, ints, reals, base, i2)
+                    i3 = step(x3, ints, reals, base, i3)
+                v = leaf + t * n_last
+                s = t % n_slots
+                out[r, s] += reals[v + i0]
+                out[r + 1, s] += reals[v + i1]
+                out[r + 2, s] += reals[v + i2]
+                out[r + 3, s] += reals[v + i3]
+            r += 4
+        while r < n:
+            x0 = X[r]
+            for t in range(n_trees):
+                i0 = 0
+                for _ in range(depth):
+                    i0 = step(x0, ints, reals, t * n_inner, i0)
+                out[r, t % n_slots] += reals[leaf + t * n_last + i0]
+            r += 1
+
+    # with the GIL held: releasing and taking it back would cost more than a small forest's walk;
+    # the batch walk releases it (it runs for milliseconds or more)
     jit = nb.njit(cache=True, boundscheck=False)
-    return jit(walk_total), jit(walk_sums)
+    return jit(walk_total), jit(walk_sums), nb.njit(cache=True, boundscheck=False, nogil=True)(walk_batch)
 
 
 def use_numba(enabled: bool) -> bool:
@@ -161,8 +204,8 @@ def use_numba(enabled: bool) -> bool:
     return previous
 
 
-def kernels(depth: int, strict: bool) -> tuple[Any, Any] | None:
-    """The compiled walks ``(total, sums)`` for forests padded to ``depth`` levels, or ``None``.
+def kernels(depth: int, strict: bool) -> tuple[Any, Any, Any] | None:
+    """The compiled walks ``(total, sums, batch)`` for forests padded to ``depth`` levels, or ``None``.
 
     ``None`` when numba is not installed, ``PYMVA_NUMBA=0`` disables it or :func:`use_numba`
     switched it off; each ``(depth, strict)`` pair is compiled on first use (cached on disk by numba).
@@ -176,7 +219,7 @@ def kernels(depth: int, strict: bool) -> tuple[Any, Any] | None:
         _STATE["kernels"] = {}
     if _STATE["kernels"] is False:
         return None
-    cache: dict[tuple[int, bool], tuple[Any, Any]] = _STATE["kernels"]
+    cache: dict[tuple[int, bool], tuple[Any, Any, Any]] = _STATE["kernels"]
     key = (int(depth), bool(strict))
     if key not in cache:
         cache[key] = _make_walks(*key)
@@ -223,6 +266,100 @@ def _reachable_depth(tree: DecisionTree) -> int:
             return depth
         level = np.concatenate([tree.left[level], tree.right[level]])
         depth += 1
+
+
+def _layout(
+    trees: Sequence[DecisionTree],
+    leaf_values: Sequence[npt.NDArray[np.float64]],
+    n_variables: int,
+    depth: int,
+    norm: float | None,
+    n_slots: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """The two flat arrays of the padded forest (layout above)."""
+    n_trees = len(trees)
+    n_inner = (1 << depth) - 1
+    ints = np.zeros(_HEADER + n_trees * n_inner, dtype=np.int64)
+    reals = np.zeros(1 + n_trees * (2 * n_inner + 1), dtype=np.float64)
+    ints[:_HEADER] = (n_trees, depth, 0 if norm is None else 1, n_slots, n_variables)
+    reals[0] = 0.0 if norm is None else float(norm)
+    leaf = 1 + n_trees * n_inner
+    for t, (tree, vals) in enumerate(zip(trees, leaf_values, strict=True)):
+        var, cut, last = _padded(tree, vals, n_variables, depth)
+        ints[_HEADER + t * n_inner : _HEADER + (t + 1) * n_inner] = var
+        reals[1 + t * n_inner : 1 + (t + 1) * n_inner] = cut
+        reals[leaf + (t << depth) : leaf + ((t + 1) << depth)] = last
+    return ints, reals
+
+
+def forest_walk_batch(
+    trees: Sequence[DecisionTree],
+    leaf_values: Sequence[npt.NDArray[np.float64]],
+    n_variables: int,
+    *,
+    strict: bool = False,
+    n_slots: int = 1,
+) -> Callable[[npt.NDArray[np.float32]], npt.NDArray[np.float64]] | None:
+    """Prepare the compiled ``X -> Σ_t leaf_values[t][leaf_t(x)]`` for every row of a matrix.
+
+    The array form of :func:`forest_walk_function`: the same padded forest and the same walk, in
+    one compiled loop over the events (the GIL released), for :meth:`MethodBDT._predict`.
+
+    Parameters
+    ----------
+    trees, leaf_values, n_variables, strict
+        As :func:`forest_walk_function`.
+    n_slots : int
+        Number of sums per event: tree ``t`` adds to sum ``t % n_slots``.
+
+    Returns
+    -------
+    callable or None
+        ``f(X)`` for a float32 matrix of shape ``(n_events, n_variables)``, returning float64 sums
+        of shape ``(n_events, n_slots)``: per event and slot ``0.0 + v + v' + …`` in tree order, bit
+        for bit the sums of the array path (``total += values[leaf]`` tree by tree); ``None`` as
+        :func:`forest_walk_function` returns it.
+
+    Raises
+    ------
+    ValueError
+        When ``n_slots < 1`` or ``leaf_values`` does not have one entry per tree; the returned
+        function raises it for a matrix without ``n_variables`` columns.
+    """
+    if n_slots < 1:
+        raise ValueError(f"n_slots={n_slots}: give at least 1")
+    if len(leaf_values) != len(trees):
+        raise ValueError(f"leaf_values has {len(leaf_values)} entries, expected one per tree ({len(trees)})")
+    if not trees or n_variables < 1 or not _STATE["enabled"] or _STATE["kernels"] is False:
+        return None
+    depth = max(_reachable_depth(tree) for tree in trees)
+    if depth > 40 or len(trees) << depth > MAX_PADDED_LEAVES:
+        return None
+    ks = kernels(depth, strict)
+    if ks is None:
+        return None
+    ints, reals = _layout(trees, leaf_values, n_variables, depth, None, n_slots)
+    batch = ks[2]
+    try:  # compiled (or loaded from numba's cache) now; a numba that cannot compile it is not fatal
+        batch(np.zeros((1, n_variables), np.float32), ints, reals, np.zeros((1, n_slots)))
+    except Exception as exc:  # noqa: BLE001 - any compiler failure: the caller's other path is used
+        _log.warning(
+            "the compiled forest walk is not available (%s: %s); walking the trees with numpy",
+            type(exc).__name__,
+            exc,
+        )
+        _STATE["kernels"] = False
+        return None
+
+    def forest_batch(X: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        if X.ndim != 2 or X.shape[1] != n_variables:
+            raise ValueError(f"X of shape {X.shape}: the forest reads {n_variables} variables per event")
+        out = np.zeros((X.shape[0], n_slots))
+        batch(X, ints, reals, out)
+        return out
+
+    return forest_batch
 
 
 def forest_walk_function(
@@ -291,18 +428,8 @@ def forest_walk_function(
     ks = kernels(depth, strict)
     if ks is None:
         return None
-    n_inner = (1 << depth) - 1
-    ints = np.zeros(_HEADER + n_trees * n_inner, dtype=np.int64)
-    reals = np.zeros(1 + n_trees * (2 * n_inner + 1), dtype=np.float64)
-    ints[:_HEADER] = (n_trees, depth, 0 if norm is None else 1, n_slots, n_variables)
-    reals[0] = 0.0 if norm is None else float(norm)
-    leaf = 1 + n_trees * n_inner
-    for t, (tree, vals) in enumerate(zip(trees, leaf_values, strict=True)):
-        var, cut, last = _padded(tree, vals, n_variables, depth)
-        ints[_HEADER + t * n_inner : _HEADER + (t + 1) * n_inner] = var
-        reals[1 + t * n_inner : 1 + (t + 1) * n_inner] = cut
-        reals[leaf + (t << depth) : leaf + ((t + 1) << depth)] = last
-    walk, sums = ks
+    ints, reals = _layout(trees, leaf_values, n_variables, depth, norm, n_slots)
+    walk, sums, _batch = ks
     try:  # compiled (or loaded from numba's cache) now; a numba that cannot compile it is not fatal
         zeros = tuple([0.0] * n_variables)
         (sums if n_slots > 1 else walk)(zeros, ints, reals)
