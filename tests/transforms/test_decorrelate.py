@@ -112,3 +112,20 @@ def test_xml_round_trip_is_exact(sample: Sample) -> None:
     assert [m.get("Rows") for m in mats] == ["3", "3", "3"]
     h2 = TransformationHandler.from_xml(ET.fromstring(ET.tostring(root)), variables=VARS, class_names=CLASSES)
     np.testing.assert_array_equal(h2.transform(sample).X, h.transform(sample).X)
+
+
+def test_blocked_application_is_the_whole_array_product() -> None:
+    """More rows than one block and a partial last block: every row gets ``x·Mᵀ`` in float64.
+
+    TMVA's ``VariableDecorrTransform`` multiplies the event vector by the matrix in double; the
+    array path does it block by block and rounds to float32 once, as one whole-array product.
+    """
+    from pymva.transforms.base import BLOCK_ROWS
+
+    rng = np.random.default_rng(12)
+    n = 2 * BLOCK_ROWS + 77
+    X = (rng.normal(size=(n, 4)) @ rng.normal(size=(4, 4)) + [1.0, -2.0, 50.0, 0.5]).astype(np.float32)
+    t = Decorrelate([InputRef("v", i) for i in range(4)], n_classes=1)
+    t.fit(X, rng.uniform(0.5, 2.0, n).astype(np.float32), np.zeros(n, np.int32))
+    m = t.params_[0]
+    np.testing.assert_array_equal(t.forward(X), (X.astype(np.float64) @ m.T).astype(np.float32))

@@ -134,10 +134,10 @@ def test_xml_layout_and_round_trip(sample: Sample) -> None:
 def test_blocked_application_is_the_whole_array_product() -> None:
     # more rows than one block and a partial last block: every row gets the float64 product of
     # its centred values (X2P), rounded to float32 once, as one whole-array product gives it
-    from pymva.transforms import pca as pca_module
+    from pymva.transforms.base import BLOCK_ROWS
 
     rng = np.random.default_rng(11)
-    n = 2 * pca_module._BLOCK + 123
+    n = 2 * BLOCK_ROWS + 123
     X = (rng.normal(size=(n, 5)) @ rng.normal(size=(5, 5)) + [3.0, -1.0, 0.0, 1e3, 2.0]).astype(np.float32)
     t = PCA([InputRef("v", i) for i in range(5)], n_classes=1)
     t.fit(X, np.ones(n, np.float32), np.zeros(n, np.int32))

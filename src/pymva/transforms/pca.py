@@ -11,7 +11,7 @@ variables and targets cannot be mixed (as in TMVA); with more than 200 inputs th
 computed and the inputs pass through.
 
 Applied in double precision, as ``VariablePCATransform::X2P`` computes (``P2X`` for the inverse),
-and rounded to float32 once.  The array path works in blocks of :data:`_BLOCK` rows so that its
+and rounded to float32 once.  The array path works in blocks of :data:`~pymva.transforms.base.BLOCK_ROWS` rows so that its
 float64 temporaries stay in the L2 cache: the block converted to float64 into a preallocated
 buffer, the mean subtracted in place, the matrix product into a second buffer, then rounded into
 the float32 result (the same operations on every row as a whole-array product, so the same values).
@@ -28,14 +28,21 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import ModelError
-from .base import F32, F64, VariableTransform, fmt_array, int_attr, log, moments, ordered_sets, parse_numbers
+from .base import (
+    F32,
+    F64,
+    VariableTransform,
+    blocked_product,
+    fmt_array,
+    int_attr,
+    log,
+    moments,
+    ordered_sets,
+    parse_numbers,
+)
 from .decorrelate import MAX_INPUTS
 
 __all__ = ["PCA", "principal_axes"]
-
-#: Rows per block of the array paths (8192 rows of 10 inputs: 640 kB of float64, in L2; the
-#: fastest of 1k-32k rows on the development machine, see benchmarks/README.md).
-_BLOCK = 8192
 
 _CLASS_LABELS = ("Signal", "Background")
 
@@ -77,7 +84,7 @@ class PCA(VariableTransform):
         mean, vec = params
         mean = np.asarray(mean, dtype=np.float64)
         vec = np.ascontiguousarray(vec, dtype=np.float64)
-        return _blocked_product(Z, vec, before=mean, after=None)
+        return blocked_product(Z, vec, before=mean, after=None)
 
     def event_function(
         self, columns: Sequence[int] | None = None
@@ -102,7 +109,7 @@ class PCA(VariableTransform):
         mean, vec = params
         mean = np.asarray(mean, dtype=np.float64)
         vec_t = np.ascontiguousarray(np.asarray(vec, dtype=np.float64).T)
-        return _blocked_product(Z, vec_t, before=None, after=mean)
+        return blocked_product(Z, vec_t, before=None, after=mean)
 
     # ------------------------------------------------------------------ XML
     def _params_to_xml(self, el: ET.Element) -> None:
@@ -148,39 +155,6 @@ class PCA(VariableTransform):
         if sorted(means) != sorted(vecs):
             raise ModelError("weights file: PCA <Statistics> and <Eigenvectors> cover different classes")
         self.params_ = ordered_sets({s: (means[s], vecs[s]) for s in means}, self.n_sets, "PCA")
-
-
-def _blocked_product(Z: F32, matrix: F64, *, before: F64 | None, after: F64 | None) -> F32:
-    """``float32((Z − before) @ matrix + after)`` in float64, :data:`_BLOCK` rows at a time.
-
-    The subtraction and the addition run on flat views against the vector tiled to one block's
-    length: one contiguous loop each (a ``(rows, k)`` block against a ``(k,)`` row would run
-    numpy's inner loop ``k`` elements at a time, slower than the matrix product itself).
-    """
-    Z = np.ascontiguousarray(Z, dtype=np.float32)
-    n, k = Z.shape
-    k_out = matrix.shape[1]
-    out = np.empty((n, k_out), dtype=np.float32)
-    m = min(_BLOCK, n)
-    buf = np.empty((m, k), dtype=np.float64)
-    res = np.empty((m, k_out), dtype=np.float64)
-    before_t = np.tile(before, m) if before is not None else None
-    after_t = np.tile(after, m) if after is not None else None
-    buf_flat, res_flat = buf.reshape(-1), res.reshape(-1)
-    for a in range(0, n, _BLOCK):
-        z = Z[a : a + _BLOCK]
-        rows = len(z)
-        x, y = buf[:rows], res[:rows]
-        x[...] = z  # float32 -> float64 (exact)
-        if before_t is not None:
-            xf = buf_flat[: rows * k]
-            np.subtract(xf, before_t[: rows * k], out=xf)
-        np.matmul(x, matrix, out=y)
-        if after_t is not None:
-            yf = res_flat[: rows * k_out]
-            np.add(yf, after_t[: rows * k_out], out=yf)
-        out[a : a + rows] = y
-    return out
 
 
 def _label(s: int) -> str:
