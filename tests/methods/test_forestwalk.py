@@ -17,14 +17,14 @@ import numpy as np
 import pytest
 
 from pymva import extras
-from pymva.data.dataset import Sample, VariableInfo
+from pymva.data.dataset import Sample
 from pymva.methods import forestwalk
-from pymva.methods.base import MethodContext
 from pymva.methods.bdt import MethodBDT
 from pymva.methods.forestwalk import forest_walk_batch, forest_walk_function
 from pymva.types import EAnalysisType
 
 sys.path.insert(0, str(Path(__file__).parent))
+from test_bdt import _context
 from test_forestevent import _random_tree, _tree
 
 pytestmark = pytest.mark.skipif(
@@ -161,18 +161,6 @@ def test_a_failing_compiler_falls_back(
 
 
 # ---------------------------------------------------------------------------------------------- BDTs
-def _context(at: EAnalysisType, n_vars: int, n_classes: int = 2) -> MethodContext:
-    classes = ("Signal", "Background") if n_classes == 2 else tuple(f"c{i}" for i in range(n_classes))
-    return MethodContext(
-        job_name="job",
-        dataset_name="dataset",
-        analysis_type=at,
-        variables=tuple(VariableInfo(f"x{i}", f"x{i}", f"x{i}") for i in range(n_vars)),
-        class_names=classes if at != EAnalysisType.kRegression else (),
-        targets=(VariableInfo("t", "t", "t", kind="target"),) if at == EAnalysisType.kRegression else (),
-    )
-
-
 def _train(options: str, at: EAnalysisType, n_classes: int = 2, n: int = 600) -> tuple[MethodBDT, np.ndarray]:
     rng = np.random.default_rng(3)
     X = rng.normal(size=(n, 3)).astype(np.float32)
