@@ -104,13 +104,20 @@ def _make_walks(depth: int, strict: bool) -> tuple[Any, Any, Any]:
             i3 = step(x3, ints, reals, b3, i3)
         return i0, i1, i2, i3
 
-    def walk_total(x: Any, ints: Any, reals: Any) -> float:  # pragma: no cover - compiled
+    @inline
+    def event(x: Any, ints: Any) -> Any:  # pragma: no cover - compiled
+        # the event's values rounded to float32 (as the array path's matrix holds them), checked
+        # to be as many as the forest's variables: the cut variables index it, never past its end
         n_var = len(x)
-        if n_var != ints[4]:  # the cut variables index the event: never read past it
+        if n_var != ints[4]:
             raise ValueError("the event does not have the forest's number of variables")
         xs = np.empty(n_var, dtype=np.float64)
         for j in range(n_var):
             xs[j] = np.float64(np.float32(x[j]))
+        return xs
+
+    def walk_total(x: Any, ints: Any, reals: Any) -> float:  # pragma: no cover - compiled
+        xs = event(x, ints)
         n_trees = ints[0]
         leaf = 1 + n_trees * n_inner - n_inner
         total = 0.0
@@ -141,12 +148,7 @@ def _make_walks(depth: int, strict: bool) -> tuple[Any, Any, Any]:
 
     def walk_sums(x: Any, ints: Any, reals: Any) -> Any:  # pragma: no cover - compiled
         # tree t adds to sum t % n_slots (multiclass: one sum per class, the trees cycling over them)
-        n_var = len(x)
-        if n_var != ints[4]:  # the cut variables index the event: never read past it
-            raise ValueError("the event does not have the forest's number of variables")
-        xs = np.empty(n_var, dtype=np.float64)
-        for j in range(n_var):
-            xs[j] = np.float64(np.float32(x[j]))
+        xs = event(x, ints)
         n_trees = ints[0]
         n_slots = ints[3]
         leaf = 1 + n_trees * n_inner - n_inner
