@@ -26,7 +26,7 @@ import functools
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -587,7 +587,7 @@ class Factory:
                 if world > 1 and ds.can_shard(world)
                 else None
             )
-            method.train_stream(functools.partial(_stream_samples, ds, "train"), n_train, shard)
+            method.train_stream(_StreamSource(ds, "train"), n_train, shard)
         else:
             method.train(ds.train)
         rec.trained = True
@@ -1075,6 +1075,27 @@ def _stream_samples(
         yield Sample(
             X=c.X, targets=c.targets, spectators=c.spectators, weights=c.weights, class_id=c.class_id
         )
+
+
+class _StreamSource:
+    """The chunks of a ``Streaming=True`` sample as the method reads them (:func:`_stream_samples`).
+
+    With a Dask executor on the loader it also has ``map(fn)``: ``fn`` of every chunk, computed on
+    the worker that reads it (:meth:`~pymva.data.stream.StreamedDataSet.map_chunks`), which the
+    transformations' fit uses so that only per-chunk moments travel.
+    """
+
+    def __init__(self, ds: StreamedDataSet, which: str) -> None:
+        self.ds = ds
+        self.which = which
+        if getattr(ds.builder, "executor", None) is not None:
+            self.map = self._map
+
+    def __call__(self) -> Iterator[Sample]:
+        return _stream_samples(self.ds, self.which)
+
+    def _map(self, fn: Callable[[Sample], Any]) -> Iterator[Any]:
+        return self.ds.map_chunks(self.which, fn)
 
 
 def _responses(method: MethodBase, ds: DataSet, which: str) -> F32:

@@ -274,3 +274,72 @@ def test_dask_shards_equal_local_shards(client: Any, chain: list[str]) -> None:
         # only this rank's partitions were read: chunk j of each class (over its files) for j = rank mod 2
         signal, background = (sum(math.ceil(n / 300) for n in sizes) for sizes in (SIZES[:2], SIZES[2:]))
         assert _tasks(stream) == len(range(rank, signal, 2)) + len(range(rank, background, 2))
+
+
+@pytest.mark.parametrize("spec", ["N", "D", "P", "N,D,P", "D_Signal,N", "G,N"])
+def test_streaming_transformation_fits_reduced_on_the_workers_equal_the_local_ones(
+    client: Any, chain: list[str], spec: str
+) -> None:
+    """``Streaming=True`` + an executor: N, D and P are fitted from per-chunk moments made on the workers.
+
+    The Factory's source of training chunks (``_StreamSource``, ``IgnoreNegWeightsInTraining``
+    through ``_TrainingChunks``) offers ``map`` only with an executor; the parameters and the
+    statistics table equal those of the local fit bit for bit (the same operations, merged in
+    stream order; G still reads its two passes in the client).
+    """
+    from pymva.factory import _StreamSource
+    from pymva.methods.base import _TrainingChunks
+    from pymva.transforms import TransformationHandler
+
+    opts = "Streaming=True:ChunkSize=250:NormMode=EqualNumEvents:!V"
+    fitted = []
+    for ex in (None, client):
+        loader = _loader(chain, ex, opts)
+        ds = loader.streamed_dataset()
+        stream_source = _StreamSource(ds, "train")
+        counting = _CountingSource(stream_source)  # the passes that bring the chunks to the client
+        passes = counting.passes
+        source = _TrainingChunks(counting, True)
+        assert callable(getattr(source, "map", None)) == (ex is not None)
+        h = TransformationHandler.parse(spec, variables=ds.variables, class_names=ds.class_names)
+        h.fit_streaming(source)
+        n_gauss = sum(1 for el in h.elements if el.letter in "GU")
+        mapped = len(h.elements) - n_gauss + 1  # N, D, P and the statistics table
+        # locally every pass reads the chunks; on Dask only G's two passes do
+        assert len(passes) == (2 * n_gauss if ex is not None else 2 * n_gauss + mapped)
+        fitted.append(h)
+    local, remote = fitted
+    for a, b in zip(local.elements, remote.elements, strict=True):
+        _assert_same_params(a.params_, b.params_, a.letter)
+    assert local.training_statistics_ == remote.training_statistics_
+
+
+class _CountingSource:
+    """A chunk source that counts its passes (``map`` passed through when the source has it)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.passes: list[int] = []
+        if callable(getattr(inner, "map", None)):
+            self.map = inner.map
+
+    def __call__(self) -> Any:
+        self.passes.append(1)
+        return self.inner()
+
+
+def _assert_same_params(a: Any, b: Any, where: str) -> None:
+    """Nested parameter sets (tuples, lists, arrays, objects with arrays) equal value for value."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        np.testing.assert_array_equal(a, b, err_msg=where)
+    elif isinstance(a, (list, tuple)):
+        assert isinstance(b, (list, tuple)), where
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _assert_same_params(x, y, f"{where}[{i}]")
+    elif hasattr(a, "__dict__"):
+        assert type(a) is type(b), where
+        for k in vars(a):
+            _assert_same_params(getattr(a, k), getattr(b, k), f"{where}.{k}")
+    else:
+        assert a == b, where

@@ -301,6 +301,19 @@ class StreamedDataSet(DataSet):
     factors: tuple[float, ...] = ()
     builder: Any = None
 
+    def map_chunks(self, which: str, fn: Callable[[Sample], Any]) -> Iterator[Any]:
+        """``fn(sample)`` of every chunk that :meth:`chunks` gives, in the same order.
+
+        Computed where the chunk is read and selected: on the Dask workers when the loader has an
+        executor (``fn`` must then be picklable), else here; the same values either way.
+
+        Raises
+        ------
+        OptionError
+            ``which`` not ``"train"`` or ``"test"``.
+        """
+        yield from self.builder.map_chunks(which, fn, self.factors or (1.0,) * self.n_classes)
+
     def can_shard(self, world: int) -> bool:
         """Whether :meth:`chunks` can read ``world`` disjoint shards (``shard=(rank, world)``).
 
@@ -414,6 +427,11 @@ class _ScanReduce:
     nvar: int
     ntgt: int
     moments: bool
+    #: with ``fn``: the items are ``fn(sample)`` of the ``which`` events of the chunk (training
+    #: weights multiplied by ``factor`` when it is given, as :meth:`StreamedDataSet.chunks` does)
+    fn: Callable[[Sample], Any] | None = None
+    which: str = ""
+    factor: float | None = None
 
     def __call__(self, chunk: SelectedChunk, first: int) -> _ScanPart:
         block = chunk.block
@@ -427,6 +445,10 @@ class _ScanReduce:
             masks = _split_masks(self.tree_type, u, self.fractions)
         for which, m in masks.items():
             if not m.any():
+                continue
+            if self.fn is not None:
+                if which == self.which:
+                    items.append((which, self.fn(self._sample(values[m], weights[m]))))
                 continue
             sel = values[m]
             w = weights[m]
@@ -449,6 +471,19 @@ class _ScanReduce:
             block.nan_selected,
             block.nan_rejected,
             items,
+        )
+
+    def _sample(self, values: F32, weights: F32) -> Sample:
+        """The events as :meth:`StreamedDataSet.chunks` gives them (the same arrays, the same weights)."""
+        nvar, ntgt = self.nvar, self.ntgt
+        if self.factor is not None:
+            weights = np.multiply(weights, np.full(len(weights), self.factor)).astype(np.float32)
+        return Sample(
+            X=np.ascontiguousarray(values[:, :nvar]),
+            targets=np.ascontiguousarray(values[:, nvar : nvar + ntgt]),
+            spectators=np.ascontiguousarray(values[:, nvar + ntgt :]),
+            weights=weights,
+            class_id=np.full(len(weights), self.k, dtype=np.int32),
         )
 
 
@@ -551,7 +586,14 @@ class _StreamingBuilder(_DataSetBuilder):
             yield from part.items
 
     def _reducer(
-        self, k: int, seed: int, frac: StreamFractions | None, moments: bool
+        self,
+        k: int,
+        seed: int,
+        frac: StreamFractions | None,
+        moments: bool,
+        fn: Callable[[Sample], Any] | None = None,
+        which: str = "",
+        factor: float | None = None,
     ) -> Callable[[_TreeInfo], _ScanReduce]:
         """The :class:`_ScanReduce` of each tree of class ``k`` (``frac=None``: count only)."""
         n_classes = len(self.dsi.classes)
@@ -560,10 +602,53 @@ class _StreamingBuilder(_DataSetBuilder):
         def reducer(tinfo: _TreeInfo) -> _ScanReduce:
             key = tree_key(tinfo.source.name)
             return _ScanReduce(
-                key, seed, frac, tinfo.tree_type, tinfo.weight, k, n_classes, nvar, ntgt, moments
+                key,
+                seed,
+                frac,
+                tinfo.tree_type,
+                tinfo.weight,
+                k,
+                n_classes,
+                nvar,
+                ntgt,
+                moments,
+                fn,
+                which,
+                factor,
             )
 
         return reducer
+
+    def map_chunks(
+        self, which: str, fn: Callable[[Sample], Any], factors: Sequence[float] = ()
+    ) -> Iterator[Any]:
+        """``fn`` of every chunk of ``which`` events, in stream order, computed where it is selected.
+
+        The chunks are those of :meth:`iter_chunks` (as :class:`~pymva.data.dataset.Sample`, training
+        weights multiplied by ``factors`` as :meth:`StreamedDataSet.chunks` does); with a Dask
+        executor ``fn`` runs on the worker that read the chunk (it must be picklable) and only its
+        results travel.  NaN/±inf reports are not repeated.
+
+        Raises
+        ------
+        OptionError, DataError
+            As :meth:`iter_chunks`.
+        """
+        if which not in ("train", "test"):
+            raise OptionError(f"which={which!r}: 'train' or 'test' are accepted")
+        config, step, fractions, counts = self._prepare()
+        seed = config.options.SplitSeed
+        scale = which == "train" and any(f != 1.0 for f in factors)
+
+        def parts(k: int, frac: StreamFractions) -> Iterator[tuple[str, Any]]:
+            factor = float(factors[k]) if scale else None
+            reducer = self._reducer(k, seed, frac, False, fn, which, factor)
+            for _tinfo, part in self._class_events(k, step, counts[k], reducer):
+                yield from part.items
+
+        streams = {k: parts(k, frac) for k, frac in enumerate(fractions)}
+        for _k, _which, result in self._interleave(streams, counts, report=False):
+            yield result
 
     def iter_chunks(
         self, which: str, *, report: bool = True, shard: tuple[int, int] | None = None

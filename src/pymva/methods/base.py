@@ -472,27 +472,11 @@ class MethodBase(abc.ABC):
             self.print_help()
         ignore_negative = self.options.IgnoreNegWeightsInTraining
 
-        def raw() -> Iterator[Sample]:
-            for chunk in source():
-                if ignore_negative:
-                    chunk = chunk.replace(
-                        weights=np.where(chunk.weights < 0, np.float32(0), chunk.weights).astype(np.float32)
-                    )
-                yield chunk
-
+        raw = _TrainingChunks(source, ignore_negative)
         self.transformations.fit_streaming(raw)
 
-        def shard_raw() -> Iterator[Sample]:
-            assert shard_source is not None
-            for chunk in shard_source():
-                if ignore_negative:
-                    chunk = chunk.replace(
-                        weights=np.where(chunk.weights < 0, np.float32(0), chunk.weights).astype(np.float32)
-                    )
-                yield chunk
-
         self.stream_sharded = shard_source is not None
-        training = shard_raw if shard_source is not None else raw
+        training = _TrainingChunks(shard_source, ignore_negative) if shard_source is not None else raw
 
         def transformed() -> Iterator[Sample]:
             for chunk in training():
@@ -632,3 +616,41 @@ class MethodBase(abc.ABC):
 
 
 logging.getLogger("pymva.method").addHandler(logging.NullHandler())
+
+
+def _zero_negative_weights(chunk: Sample) -> Sample:
+    """``IgnoreNegWeightsInTraining``: negative weights set to 0 (float32)."""
+    return chunk.replace(weights=np.where(chunk.weights < 0, np.float32(0), chunk.weights).astype(np.float32))
+
+
+class _TrainingChunks:
+    """The training chunks a method sees from a stream (``IgnoreNegWeightsInTraining`` applied).
+
+    Called, a fresh iterator of the chunks.  When the stream offers ``map(fn)`` (the chunks read on
+    Dask workers, :meth:`pymva.data.stream.StreamedDataSet.map_chunks`), so does this, with the
+    weights adjusted first, where the chunk is.
+    """
+
+    def __init__(self, source: Callable[[], Iterable[Sample]], ignore_negative: bool) -> None:
+        self.source = source
+        self.ignore_negative = ignore_negative
+        if callable(getattr(source, "map", None)):
+            self.map = self._map
+
+    def __call__(self) -> Iterator[Sample]:
+        for chunk in self.source():
+            yield _zero_negative_weights(chunk) if self.ignore_negative else chunk
+
+    def _map(self, fn: Callable[[Sample], Any]) -> Iterator[Any]:
+        mapper = self.source.map  # type: ignore[attr-defined]
+        return mapper(_AfterZeroNegative(fn) if self.ignore_negative else fn)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class _AfterZeroNegative:
+    """``fn`` of a chunk with ``IgnoreNegWeightsInTraining`` applied (picklable)."""
+
+    fn: Callable[[Sample], Any]
+
+    def __call__(self, chunk: Sample) -> Any:
+        return self.fn(_zero_negative_weights(chunk))

@@ -407,7 +407,12 @@ class TransformationHandler:
         source : callable
             ``source()`` returns a fresh iterable of training chunks (:class:`~pymva.data.dataset.Sample`,
             weights as the method trains with); it is called once per pass, and must give the same
-            events in the same order each time.
+            events in the same order each time.  A source with a ``map(fn)`` method (the chunks of a
+            ``Streaming=True`` DataSet read on Dask workers,
+            :meth:`pymva.data.stream.StreamedDataSet.map_chunks`) gets the passes of N, D and P and of
+            the statistics table as ``map(fn)`` of picklable per-chunk moments
+            (:func:`pymva.transforms.streaming.moment_partials`), so that only those travel; the
+            parameters are the same as from ``source()`` (the same operations, merged in order).
 
         Raises
         ------
@@ -416,9 +421,10 @@ class TransformationHandler:
         DataError
             No events, or weights that leave a parameter undefined.
         """
-        from .streaming import RunningMoments, fit_streaming_passes
+        from .streaming import RunningMoments, fit_from_moments, fit_streaming_passes
 
         log = self._logger()
+        mapper = getattr(source, "map", None)
 
         def inputs(el: VariableTransform, stop: int) -> Iterator[tuple[F32, F32, npt.NDArray[np.int32]]]:
             for chunk in source():
@@ -435,17 +441,28 @@ class TransformationHandler:
                     continue
                 if el.preparing_message:
                     log.info("%s", el.preparing_message)
-                fit_streaming_passes(el, lambda el=el, i=i: inputs(el, i))  # type: ignore[misc]
+                if mapper is not None and isinstance(el, (Normalize, Decorrelate, PCA)):
+                    fit_from_moments(el, mapper(_ElementMoments(self, i)))
+                else:
+                    fit_streaming_passes(el, lambda el=el, i=i: inputs(el, i))  # type: ignore[misc]
             self._fitted = True
             stats: list[RunningMoments] = []
             n_seen = 0
-            for chunk in source():
-                part = self.transform(chunk)
-                if not stats:
-                    stats = [RunningMoments(a.shape[1]) for a in (part.X, part.targets)]
-                stats[0].update(part.X, part.weights)
-                stats[1].update(part.targets, part.weights)
-                n_seen += len(part)
+            if mapper is not None:
+                for px, pt in mapper(_OutputMoments(self)):
+                    if not stats:
+                        stats = [RunningMoments(len(px.mean)), RunningMoments(len(pt.mean))]
+                    stats[0].merge(px)
+                    stats[1].merge(pt)
+                    n_seen += px.n
+            else:
+                for chunk in source():
+                    part = self.transform(chunk)
+                    if not stats:
+                        stats = [RunningMoments(a.shape[1]) for a in (part.X, part.targets)]
+                    stats[0].update(part.X, part.weights)
+                    stats[1].update(part.targets, part.weights)
+                    n_seen += len(part)
         if n_seen == 0:
             raise DataError(f"cannot fit the variable transformations '{self.spec}' on an empty sample")
         blocks = [
@@ -762,3 +779,41 @@ class TransformationHandler:
             class_names=class_names,
             method_title=method_title,
         )
+
+
+@dataclass(frozen=True)
+class _ElementMoments:
+    """Per chunk: the elements before ``stop`` applied, the moments of element ``stop``'s inputs.
+
+    Picklable (it runs where the chunk is read, a Dask worker); what :meth:`fit_streaming`'s
+    ``inputs`` and :func:`~pymva.transforms.streaming.fit_streaming` compute, chunk by chunk.
+    """
+
+    handler: TransformationHandler
+    stop: int
+
+    def __call__(self, chunk: Sample) -> Any:
+        from .streaming import moment_partials
+
+        h = self.handler
+        el = h.elements[self.stop]
+        n = len(chunk)
+        arrays = {"v": chunk.X, "t": chunk.targets, "s": chunk.spectators}
+        with blas_single_thread():
+            if n:
+                h._apply(arrays, n, stop=self.stop)
+            return moment_partials(el, h._gather(arrays, el.inputs, n), chunk.weights, chunk.class_id)
+
+
+@dataclass(frozen=True)
+class _OutputMoments:
+    """Per chunk: the moments of the transformed variables and targets (the statistics table)."""
+
+    handler: TransformationHandler
+
+    def __call__(self, chunk: Sample) -> Any:
+        from .streaming import RunningMoments
+
+        part = self.handler.transform(chunk)
+        with blas_single_thread():
+            return RunningMoments.of(part.X, part.weights), RunningMoments.of(part.targets, part.weights)

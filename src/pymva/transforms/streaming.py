@@ -37,7 +37,14 @@ from .gauss import CumulativeDistribution, Gauss, distribution_from_edges, sum_p
 from .normalize import Normalize
 from .pca import PCA, principal_axes
 
-__all__ = ["GAUSS_FINE_BINS", "RunningMoments", "fit_streaming", "fit_streaming_passes"]
+__all__ = [
+    "GAUSS_FINE_BINS",
+    "RunningMoments",
+    "fit_from_moments",
+    "fit_streaming",
+    "fit_streaming_passes",
+    "moment_partials",
+]
 
 
 class RunningMoments:
@@ -73,18 +80,25 @@ class RunningMoments:
 
     def update(self, Z: F32, w: F32) -> None:
         """Add the rows ``Z`` (float32, ``(n, n_columns)``) with weights ``w`` (``(n,)``)."""
-        n = len(Z)
+        if len(Z):
+            self.merge(RunningMoments.of(Z, w, weighted=self.weighted))
+
+    @classmethod
+    def of(cls, Z: F32, w: F32, *, weighted: bool = True) -> RunningMoments:
+        """The moments of one chunk of rows (what :meth:`update` merges; picklable, small)."""
+        n, k = Z.shape
+        out = cls(k, weighted=weighted)
         if n == 0:
-            return
-        self.n += n
-        np.minimum(self.lo, Z.min(axis=0), out=self.lo)
-        np.maximum(self.hi, Z.max(axis=0), out=self.hi)
+            return out
+        out.n = n
+        out.lo = Z.min(axis=0).astype(np.float64)
+        out.hi = Z.max(axis=0).astype(np.float64)
         block = Z.astype(np.float64)
-        if self.weighted:
+        if weighted:
             wb = w.astype(np.float64)
             sw_b = float(wb.sum())
             if sw_b == 0.0:
-                return
+                return out
             mean_b = wb @ block / sw_b
             d = block - mean_b
             scatter_b = (d * wb[:, None]).T @ d
@@ -93,14 +107,27 @@ class RunningMoments:
             mean_b = block.sum(axis=0) / sw_b
             d = block - mean_b
             scatter_b = d.T @ d
+        out.sw, out.mean, out.scatter = sw_b, mean_b, scatter_b
+        return out
+
+    def merge(self, other: RunningMoments) -> None:
+        """Add the rows ``other`` has seen after those seen here (Chan, Golub & LeVeque's update)."""
+        if other.n == 0:
+            return
+        self.n += other.n
+        np.minimum(self.lo, other.lo, out=self.lo)
+        np.maximum(self.hi, other.hi, out=self.hi)
+        sw_b = other.sw
+        if sw_b == 0.0:
+            return
         sw_a = self.sw
         if sw_a == 0.0:
-            self.sw, self.mean, self.scatter = sw_b, mean_b, scatter_b
+            self.sw, self.mean, self.scatter = sw_b, other.mean, other.scatter
             return
         total = sw_a + sw_b
-        delta = mean_b - self.mean
+        delta = other.mean - self.mean
         self.mean = self.mean + delta * (sw_b / total)
-        self.scatter = self.scatter + scatter_b + np.outer(delta, delta) * (sw_a * sw_b / total)
+        self.scatter = self.scatter + other.scatter + np.outer(delta, delta) * (sw_a * sw_b / total)
         self.sw = total
 
     @property
@@ -139,20 +166,49 @@ def fit_streaming(
             "Uniform (U) place their bins at quantiles of the sorted training values and need two passes "
             "(fit_streaming_passes); N, D and P are accepted here"
         )
+    fit_from_moments(transform, (moment_partials(transform, Z, w, cls) for Z, w, cls in chunks))
+
+
+def moment_partials(
+    transform: VariableTransform, Z: F32, w: F32, cls: npt.NDArray[np.integer[Any]]
+) -> list[RunningMoments]:
+    """The moments of one chunk for each parameter set of ``transform`` (N, D or P).
+
+    What :func:`fit_streaming` adds chunk by chunk; picklable and small (``k × k`` per set), so it
+    can be computed where the chunk is read (:func:`fit_from_moments` adds them in order).
+    """
+    Z = np.asarray(Z, dtype=np.float32)
+    w = np.asarray(w, dtype=np.float32)
+    weighted = not isinstance(transform, PCA)
+    out = [RunningMoments(transform.n_inputs, weighted=weighted) for _ in range(transform.n_sets)]
+    for s, idx in transform.class_subsets(np.asarray(cls)):
+        zs = Z if idx is None else Z[idx]
+        if len(zs):
+            out[s] = RunningMoments.of(zs, w if idx is None else w[idx], weighted=weighted)
+    return out
+
+
+def fit_from_moments(transform: VariableTransform, partials: Iterable[list[RunningMoments]]) -> None:
+    """Fit ``transform`` (N, D or P) from the :func:`moment_partials` of its chunks, in stream order.
+
+    Raises
+    ------
+    OptionError, DataError
+        As :func:`fit_streaming`.
+    """
+    if not isinstance(transform, (Normalize, Decorrelate, PCA)):
+        raise OptionError(f"variable transformation {transform.letter} has no one-pass (streaming) fit")
     k = transform.n_inputs
     n_sets = transform.n_sets
     if isinstance(transform, (Decorrelate, PCA)) and k > MAX_INPUTS:  # as their fit: no matrix, identity
         log.info(": More than %d variables, no %s matrix is calculated", MAX_INPUTS, transform.xml_name)
         transform.params_ = [None] * n_sets
-        return
+        return  # the partials are not read
     weighted = not isinstance(transform, PCA)
     stats = [RunningMoments(k, weighted=weighted) for _ in range(n_sets)]
-    for Z, w, cls in chunks:
-        Z = np.asarray(Z, dtype=np.float32)
-        w = np.asarray(w, dtype=np.float32)
-        cls = np.asarray(cls)
-        for s, idx in transform.class_subsets(cls):
-            stats[s].update(Z if idx is None else Z[idx], w if idx is None else w[idx])
+    for part in partials:
+        for s in range(n_sets):
+            stats[s].merge(part[s])
     all_set = transform.all_classes_set
     if stats[all_set].n == 0:
         raise DataError(f"variable transformation {transform.letter}: no training events to fit on")
