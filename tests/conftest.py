@@ -14,6 +14,20 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
+def numba_installed() -> None:
+    """numba, which the compiled BDT paths need; missing, the tests that compare them fail, never skip.
+
+    The test extra installs it (``pip install 'pymva[test]'``, as ``.ci/run`` does).
+    """
+    from pymva import extras
+
+    if extras.numba() is None:
+        pytest.fail(
+            "numba is not installed; the compiled BDT paths are tested with it: pip install 'pymva[numba]'"
+        )
+
+
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The directory of real ROOT files written by ROOT (``../shared/data``)."""
     if not SHARED_DATA.is_dir():

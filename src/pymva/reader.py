@@ -38,7 +38,7 @@ import array
 import math
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, overload
 
@@ -1028,16 +1028,9 @@ class Reader:
         DataError
             For unbound variables when ``mvaVal`` is not given, or a ``mvaVal`` of more than one dimension.
         """
-        method = self._method(methodTag)
-        mva, scalar = self._pdf_input(method, mvaVal)
-        if mva is None:
-            return NAN_RESPONSE
-        if method.mva_pdfs is None:
-            self._warn_no_pdf("GetProba", method, "-1")
-            out = np.full(mva.shape, -1.0)
-        else:
-            out = method.mva_pdfs.proba(mva, float(ap_sig))
-        return float(out[0]) if scalar else out
+        return self._pdf_value(
+            "GetProba", methodTag, mvaVal, -1.0, lambda pdfs, x: pdfs.proba(x, float(ap_sig))
+        )
 
     @overload
     def GetRarity(self, methodTag: str, mvaVal: float = -9999999) -> float: ...
@@ -1069,15 +1062,21 @@ class Reader:
         DataError
             As :meth:`GetProba`.
         """
+        return self._pdf_value("GetRarity", methodTag, mvaVal, 0.0, lambda pdfs, x: pdfs.rarity(x))
+
+    def _pdf_value(
+        self, name: str, methodTag: str, mvaVal: Any, missing: float, compute: Callable[[Any, F64], F64]
+    ) -> Any:
+        """GetProba/GetRarity: ``compute(pdfs, responses)``, ``missing`` (one WARNING) without PDFs."""
         method = self._method(methodTag)
         mva, scalar = self._pdf_input(method, mvaVal)
         if mva is None:
             return NAN_RESPONSE
         if method.mva_pdfs is None:
-            self._warn_no_pdf("GetRarity", method, "0")
-            out = np.zeros(mva.shape)
+            self._warn_no_pdf(name, method, f"{missing:g}")
+            out = np.full(mva.shape, missing)
         else:
-            out = method.mva_pdfs.rarity(mva)
+            out = compute(method.mva_pdfs, mva)
         return float(out[0]) if scalar else out
 
     def __repr__(self) -> str:

@@ -16,14 +16,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from pymva import extras
 from pymva.data.dataset import Sample, VariableInfo
 from pymva.methods import decisiontree, nodehistograms
 from pymva.methods.base import MethodContext
 from pymva.methods.bdt import MethodBDT, _Trainer
 from pymva.types import EAnalysisType
 
-HAS_NUMBA = extras.numba() is not None
 N, NV = 1200, 5
 C, R = EAnalysisType.kClassification, EAnalysisType.kRegression
 
@@ -120,10 +118,10 @@ def _forest(m: MethodBDT) -> dict[str, Any]:
 @pytest.mark.parametrize("path", ["numpy", "numba"])
 @pytest.mark.parametrize("config", CONFIGS, ids=[c[0] for c in CONFIGS])
 def test_fast_paths_grow_the_reference_forest(
-    config: tuple[Any, ...], path: str, monkeypatch: pytest.MonkeyPatch
+    config: tuple[Any, ...], path: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
-    if path == "numba" and not HAS_NUMBA:
-        pytest.skip("numba is not installed (pip install pymva[numba])")
+    if path == "numba":
+        request.getfixturevalue("numba_installed")
     # the reference, in its own monkeypatched context
     previous = nodehistograms.use_numba(False)
     with monkeypatch.context() as mp:
@@ -149,12 +147,12 @@ def test_fast_paths_grow_the_reference_forest(
 @pytest.mark.parametrize("max_bytes", [128 * 2**20, 40_000])
 @pytest.mark.parametrize("path", ["numpy", "numba"])
 def test_reused_root_cuts_grow_the_reference_forest(
-    path: str, max_bytes: int, monkeypatch: pytest.MonkeyPatch
+    path: str, max_bytes: int, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     """40 boosted trees cut the root in the same place again (their daughters' events and bins
     are reused); with a small budget the oldest root cuts are dropped: the forest is the same."""
-    if path == "numba" and not HAS_NUMBA:
-        pytest.skip("numba is not installed (pip install pymva[numba])")
+    if path == "numba":
+        request.getfixturevalue("numba_installed")
     config = (C, 2, "NTrees=40:BoostType=AdaBoost:MaxDepth=3:MinNodeSize=2%", False)
     previous = nodehistograms.use_numba(False)
     with monkeypatch.context() as mp:

@@ -17,14 +17,12 @@ from pymva.methods import nodehistograms
 from pymva.methods.decisiontree import DecisionTree, TreeConfig, clean_tree, grow_tree
 from pymva.methods.separation import SEPARATION_INDEX, separation_gain
 
-HAS_NUMBA = extras.numba() is not None
-
 
 @pytest.fixture(params=["numpy", "numba"])
 def path(request: pytest.FixtureRequest) -> Iterator[str]:
     """Run a test with the numpy path and, where numba is installed, with the numba kernels."""
-    if request.param == "numba" and not HAS_NUMBA:
-        pytest.skip("numba is not installed (pip install pymva[numba])")
+    if request.param == "numba":
+        request.getfixturevalue("numba_installed")
     previous = nodehistograms.use_numba(request.param == "numba")
     try:
         yield str(request.param)
@@ -184,7 +182,7 @@ def test_leaves_recorded_while_growing_are_the_walked_leaves(path: str) -> None:
     np.testing.assert_array_equal(cleaned.event_leaf[inside], cleaned.apply(X)[inside])
 
 
-@pytest.mark.skipif(not HAS_NUMBA, reason="numba is not installed (pip install pymva[numba])")
+@pytest.mark.usefixtures("numba_installed")
 @pytest.mark.parametrize("regression", [False, True])
 def test_numba_and_numpy_paths_grow_identical_trees(regression: bool) -> None:
     X, is_sig, w = _data(11, n=500, nvar=4)

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pymva import extras
 from pymva.data.dataset import Sample
 from pymva.methods import forestwalk
 from pymva.methods.bdt import MethodBDT
@@ -27,9 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from test_bdt import _context
 from test_forestevent import _random_tree, _tree
 
-pytestmark = pytest.mark.skipif(
-    extras.numba() is None, reason="numba is not installed (pip install pymva[numba])"
-)
+pytestmark = pytest.mark.usefixtures("numba_installed")  # fails, never skips, without numba
 
 
 def _array_sum(trees: list, values: list, X: np.ndarray, strict: bool) -> np.ndarray:
@@ -287,7 +284,7 @@ def test_batch_walk_equals_apply(n_trees: int, depth: int, nvar: int, strict: bo
         ("NTrees=12:BoostType=Grad:MaxDepth=2:Shrinkage=0.5", EAnalysisType.kMulticlass, 3),
         ("NTrees=15:BoostType=Grad:MaxDepth=3:Shrinkage=0.5", EAnalysisType.kRegression, 2),
         ("NTrees=9:BoostType=AdaBoost:MaxDepth=3", EAnalysisType.kRegression, 2),
-        ("NTrees=8:MaxDepth=2:UseFisherCuts", EAnalysisType.kClassification, 2),
+        ("NTrees=8:MaxDepth=2:UseFisherCuts:MinLinCorrForFisher=0", EAnalysisType.kClassification, 2),
     ],
 )
 def test_bdt_predict_with_the_batch_walk_equals_the_numpy_path(
@@ -305,7 +302,7 @@ def test_bdt_predict_with_the_batch_walk_equals_the_numpy_path(
         m.__dict__.pop("_batch_walk", None)
     np.testing.assert_array_equal(fast, slow)
     fisher = any(bool((t.n_coef > 0).any()) for t in m.forest_)
-    assert (m.__dict__.get("_batch_walk") is None) or fisher  # cleared above
+    assert fisher == ("UseFisherCuts" in options)  # the Fisher-cut case is one, the others are not
     m._predict(X)
     cached = m.__dict__.get("_batch_walk")
     assert cached is not None

@@ -294,6 +294,57 @@ def _layout(
     return ints, reals
 
 
+def _prepare(
+    trees: Sequence[DecisionTree],
+    leaf_values: Sequence[npt.NDArray[np.float64]],
+    n_variables: int,
+    strict: bool,
+    norm: float | None,
+    n_slots: int,
+) -> tuple[tuple[Any, Any, Any], npt.NDArray[np.int64], npt.NDArray[np.float64]] | None:
+    """The compiled walks for the forest's padded depth and its two flat arrays, or ``None``.
+
+    ``None`` when the walk is off or numba missing (:func:`kernels`), the forest empty, or its padded
+    trees beyond :data:`MAX_PADDED_LEAVES`.
+
+    Raises
+    ------
+    ValueError
+        ``n_slots < 1``, or ``leaf_values`` without one entry per tree.
+    """
+    if n_slots < 1:
+        raise ValueError(f"n_slots={n_slots}: give at least 1")
+    if len(leaf_values) != len(trees):
+        raise ValueError(f"leaf_values has {len(leaf_values)} entries, expected one per tree ({len(trees)})")
+    if not trees or n_variables < 1 or not _STATE["enabled"] or _STATE["kernels"] is False:
+        return None
+    depth = max(_reachable_depth(tree) for tree in trees)
+    if depth > 40 or len(trees) << depth > MAX_PADDED_LEAVES:
+        return None
+    ks = kernels(depth, strict)
+    if ks is None:
+        return None
+    ints, reals = _layout(trees, leaf_values, n_variables, depth, norm, n_slots)
+    return ks, ints, reals
+
+
+def _compiles(kernel: Any, probe: tuple[Any, ...], fallback: str) -> bool:
+    """Call ``kernel(*probe)`` once so that it is compiled (or loaded from numba's cache) now.
+
+    A numba that cannot compile it is not fatal: a WARNING naming the ``fallback``, and the walk is
+    switched off for the process.
+    """
+    try:
+        kernel(*probe)
+    except Exception as exc:  # noqa: BLE001 - any compiler failure: the caller's other path is used
+        _log.warning(
+            "the compiled forest walk is not available (%s: %s); %s", type(exc).__name__, exc, fallback
+        )
+        _STATE["kernels"] = False
+        return False
+    return True
+
+
 def forest_walk_batch(
     trees: Sequence[DecisionTree],
     leaf_values: Sequence[npt.NDArray[np.float64]],
@@ -328,29 +379,12 @@ def forest_walk_batch(
         When ``n_slots < 1`` or ``leaf_values`` does not have one entry per tree; the returned
         function raises it for a matrix without ``n_variables`` columns.
     """
-    if n_slots < 1:
-        raise ValueError(f"n_slots={n_slots}: give at least 1")
-    if len(leaf_values) != len(trees):
-        raise ValueError(f"leaf_values has {len(leaf_values)} entries, expected one per tree ({len(trees)})")
-    if not trees or n_variables < 1 or not _STATE["enabled"] or _STATE["kernels"] is False:
+    prepared = _prepare(trees, leaf_values, n_variables, strict, None, n_slots)
+    if prepared is None:
         return None
-    depth = max(_reachable_depth(tree) for tree in trees)
-    if depth > 40 or len(trees) << depth > MAX_PADDED_LEAVES:
-        return None
-    ks = kernels(depth, strict)
-    if ks is None:
-        return None
-    ints, reals = _layout(trees, leaf_values, n_variables, depth, None, n_slots)
-    batch = ks[2]
-    try:  # compiled (or loaded from numba's cache) now; a numba that cannot compile it is not fatal
-        batch(np.zeros((1, n_variables), np.float32), ints, reals, np.zeros((1, n_slots)))
-    except Exception as exc:  # noqa: BLE001 - any compiler failure: the caller's other path is used
-        _log.warning(
-            "the compiled forest walk is not available (%s: %s); walking the trees with numpy",
-            type(exc).__name__,
-            exc,
-        )
-        _STATE["kernels"] = False
+    (_walk, _sums, batch), ints, reals = prepared
+    probe = (np.zeros((1, n_variables), np.float32), ints, reals, np.zeros((1, n_slots)))
+    if not _compiles(batch, probe, "walking the trees with numpy"):
         return None
 
     def forest_batch(X: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
@@ -415,33 +449,15 @@ def forest_walk_function(
     -----
     No TMVA counterpart (``DecisionTree::CheckEvent`` walks the nodes); see the module docstring.
     """
-    if n_slots < 1:
-        raise ValueError(f"n_slots={n_slots}: give at least 1")
     if norm is not None and n_slots != 1:
         raise ValueError("norm is only accepted with n_slots=1 (one weighted average)")
-    if len(leaf_values) != len(trees):
-        raise ValueError(f"leaf_values has {len(leaf_values)} entries, expected one per tree ({len(trees)})")
-    if not trees or n_variables < 1 or not _STATE["enabled"] or _STATE["kernels"] is False:
+    prepared = _prepare(trees, leaf_values, n_variables, strict, norm, n_slots)
+    if prepared is None:
         return None
-    n_trees = len(trees)
-    depth = max(_reachable_depth(tree) for tree in trees)
-    if depth > 40 or n_trees << depth > MAX_PADDED_LEAVES:
-        return None
-    ks = kernels(depth, strict)
-    if ks is None:
-        return None
-    ints, reals = _layout(trees, leaf_values, n_variables, depth, norm, n_slots)
-    walk, sums, _batch = ks
-    try:  # compiled (or loaded from numba's cache) now; a numba that cannot compile it is not fatal
-        zeros = tuple([0.0] * n_variables)
-        (sums if n_slots > 1 else walk)(zeros, ints, reals)
-    except Exception as exc:  # noqa: BLE001 - any compiler failure: the caller's other path is used
-        _log.warning(
-            "the compiled forest walk is not available (%s: %s); using the rank tables",
-            type(exc).__name__,
-            exc,
-        )
-        _STATE["kernels"] = False
+    (walk, sums, _batch), ints, reals = prepared
+    if not _compiles(
+        sums if n_slots > 1 else walk, (tuple([0.0] * n_variables), ints, reals), "using the rank tables"
+    ):
         return None
     if n_slots > 1:
 
