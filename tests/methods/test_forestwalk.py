@@ -250,11 +250,22 @@ def test_fisher_cut_forest_falls_back() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- batches
-@pytest.mark.parametrize(("n_trees", "depth", "nvar"), [(41, 3, 3), (25, 6, 5), (3, 0, 2), (850, 3, 4)])
+@pytest.mark.parametrize(
+    ("n_trees", "depth", "nvar"),
+    [(41, 3, 3), (25, 6, 5), (3, 0, 2), (850, 3, 4), (30, 1, 4), (26, 2, 3), (19, 4, 3)],
+)
 @pytest.mark.parametrize("strict", [False, True])
 def test_batch_walk_equals_apply(n_trees: int, depth: int, nvar: int, strict: bool) -> None:
-    """``forest_walk_batch``: every row's sum is the array path's (``tree.apply`` tree by tree)."""
+    """``forest_walk_batch``: every row's sum is the array path's (``tree.apply`` tree by tree).
+
+    Forests of depth <= 3 go through the block walk (padded to 3 levels), deeper ones through the
+    per-event walk; the rows are more than two blocks and not a multiple of the block size.
+    """
     trees, values, X, _ = _forest(n_trees, depth, nvar, n_trees * 10 + depth + 1)
+    rng = np.random.default_rng(depth)
+    n_rows = 2 * forestwalk.BLOCK_EVENTS + 37
+    X = np.concatenate([X, rng.normal(0, 1.5, (n_rows - len(X), nvar)).astype(np.float32)])
+    X = X[rng.permutation(n_rows)]  # ties with the cuts in every block
     f = forest_walk_batch(trees, values, nvar, strict=strict)
     assert f is not None
     got = f(X)

@@ -21,6 +21,12 @@ prepares the forest once as two flat arrays and evaluates an event in one compil
   float64 additions in the same order as the array path, so the sum is bit for bit the same;
   with ``norm`` the weighted average ``float32(total / norm)`` is formed in the kernel too.
 
+For a matrix of events (:func:`forest_walk_batch`) forests of depth <= :data:`BLOCK_DEPTH` are
+padded to that depth and walked a block of :data:`BLOCK_EVENTS` events at a time without any
+data-dependent load (:func:`_block_walk3`: all comparisons of a tree for every event of the block,
+the leaf value selected bottom-up), which the compiler vectorises; deeper forests walk four events
+side by side through each tree.  Both add the same values in the same order.
+
 A call passes the event as a tuple of floats and the two prepared arrays (three arguments: numba's
 dispatch then costs about 0.3 µs; the kernel holds the GIL, whose release would cost more than a
 small forest's walk).  :func:`use_numba` switches the walk off (the BDT then uses the rank tables
@@ -62,6 +68,10 @@ _STATE: dict[str, Any] = {"enabled": True, "kernels": None}
 #                     at 1 + n_trees·(2^D − 1) + t·2^D + i − (2^D − 1)]
 # mode 0: the raw float64 total; mode 1: float32(total / norm) when norm > eps, else 0.0.
 _HEADER = 5
+#: Forests of at most this padded depth are walked by the block walk (:func:`_block_walk3`).
+BLOCK_DEPTH = 3
+#: Events per block of the block walk: their transposed values (float32) and sums stay in L1/L2.
+BLOCK_EVENTS = 512
 _EPS = float(np.finfo(np.float64).eps)
 
 
@@ -75,10 +85,11 @@ def _step_strict(xs: Any, ints: Any, reals: Any, base: int, i: int) -> Any:  # p
     return 2 * i + 1 + np.int64(xs[ints[_HEADER + k]] > reals[1 + k])
 
 
-def _make_walks(depth: int, strict: bool) -> tuple[Any, Any, Any]:
+def _make_walks(depth: int, strict: bool, block: bool = True) -> tuple[Any, Any, Any]:
     """The walks (one event's total, one event's sums, a batch of events' sums) for forests padded
     to ``depth`` levels, ``depth`` and ``strict`` frozen as constants of the compiled code (the walk
-    loop then has a fixed trip count, unrolled)."""
+    loop then has a fixed trip count, unrolled).  The batch walk is the block walk for
+    ``depth == BLOCK_DEPTH`` (unless ``block`` is false: ``benchmarks/bench_bdt.py`` compares them)."""
     n_inner = (1 << depth) - 1
     n_last = 1 << depth
 
@@ -196,7 +207,89 @@ def _make_walks(depth: int, strict: bool) -> tuple[Any, Any, Any]:
     # with the GIL held: releasing and taking it back would cost more than a small forest's walk;
     # the batch walk releases it (it runs for milliseconds or more)
     jit = nb.njit(cache=True, boundscheck=False)
-    return jit(walk_total), jit(walk_sums), nb.njit(cache=True, boundscheck=False, nogil=True)(walk_batch)
+    batch = _block_walk3(nb, strict) if block and depth == BLOCK_DEPTH else walk_batch
+    return jit(walk_total), jit(walk_sums), nb.njit(cache=True, boundscheck=False, nogil=True)(batch)
+
+
+def _block_walk3(nb: Any, strict: bool) -> Any:
+    """The batch walk of forests padded to 3 levels, a block of events at a time, branch-free.
+
+    The events are taken :data:`BLOCK_EVENTS` at a time and transposed, one float32 row per
+    variable; per tree the 7 variables, cuts and 8 last-level values are read once, and for every
+    event of the block all 7 comparisons are made and the value is selected bottom-up (positions
+    3…6 from the last level, then 1 and 2, then the root: the value the 3-step walk reaches, whose
+    path is one of these selections).  The inner loop over the block then has no data-dependent
+    load or branch, and the compiler turns it into SIMD compares and blends over many events at once.
+    Each event's sums are still formed tree by tree in tree order from 0.0, so they equal
+    ``walk_batch``'s (and the array path's) bit for bit; the cuts are float32 values, so comparing
+    the float32 events with them in float32 is the float64 comparison of the other walks.
+    """
+
+    def block3(X: Any, ints: Any, reals: Any, out: Any) -> None:  # pragma: no cover - compiled
+        n_trees = ints[0]
+        n_slots = ints[3]
+        n_var = ints[4]
+        n = X.shape[0]
+        leaf = 1 + n_trees * 7
+        xt = np.empty((n_var, BLOCK_EVENTS), dtype=np.float32)
+        acc = np.empty((n_slots, BLOCK_EVENTS), dtype=np.float64)
+        for r0 in range(0, n, BLOCK_EVENTS):
+            m = min(BLOCK_EVENTS, n - r0)
+            for j in range(n_var):
+                row = xt[j]
+                for e in range(m):
+                    row[e] = X[r0 + e, j]
+            acc[:, :m] = 0.0
+            for t in range(n_trees):
+                b = _HEADER + t * 7
+                c = 1 + t * 7
+                v = leaf + t * 8
+                x0 = xt[ints[b]]
+                x1 = xt[ints[b + 1]]
+                x2 = xt[ints[b + 2]]
+                x3 = xt[ints[b + 3]]
+                x4 = xt[ints[b + 4]]
+                x5 = xt[ints[b + 5]]
+                x6 = xt[ints[b + 6]]
+                c0 = np.float32(reals[c])
+                c1 = np.float32(reals[c + 1])
+                c2 = np.float32(reals[c + 2])
+                c3 = np.float32(reals[c + 3])
+                c4 = np.float32(reals[c + 4])
+                c5 = np.float32(reals[c + 5])
+                c6 = np.float32(reals[c + 6])
+                v0 = reals[v]
+                v1 = reals[v + 1]
+                v2 = reals[v + 2]
+                v3 = reals[v + 3]
+                v4 = reals[v + 4]
+                v5 = reals[v + 5]
+                v6 = reals[v + 6]
+                v7 = reals[v + 7]
+                a = acc[t % n_slots]
+                if strict:
+                    for e in range(m):
+                        w3 = v1 if x3[e] > c3 else v0
+                        w4 = v3 if x4[e] > c4 else v2
+                        w5 = v5 if x5[e] > c5 else v4
+                        w6 = v7 if x6[e] > c6 else v6
+                        w1 = w4 if x1[e] > c1 else w3
+                        w2 = w6 if x2[e] > c2 else w5
+                        a[e] += w2 if x0[e] > c0 else w1
+                else:
+                    for e in range(m):
+                        w3 = v1 if x3[e] >= c3 else v0
+                        w4 = v3 if x4[e] >= c4 else v2
+                        w5 = v5 if x5[e] >= c5 else v4
+                        w6 = v7 if x6[e] >= c6 else v6
+                        w1 = w4 if x1[e] >= c1 else w3
+                        w2 = w6 if x2[e] >= c2 else w5
+                        a[e] += w2 if x0[e] >= c0 else w1
+            for e in range(m):
+                for s in range(n_slots):
+                    out[r0 + e, s] += acc[s, e]
+
+    return block3
 
 
 def use_numba(enabled: bool) -> bool:
@@ -301,8 +394,12 @@ def _prepare(
     strict: bool,
     norm: float | None,
     n_slots: int,
+    min_depth: int = 0,
 ) -> tuple[tuple[Any, Any, Any], npt.NDArray[np.int64], npt.NDArray[np.float64]] | None:
     """The compiled walks for the forest's padded depth and its two flat arrays, or ``None``.
+
+    The trees are padded to their largest depth, or to ``min_depth`` levels when that is larger
+    (the values reached are the same: a padded leaf is replicated below its level).
 
     ``None`` when the walk is off or numba missing (:func:`kernels`), the forest empty, or its padded
     trees beyond :data:`MAX_PADDED_LEAVES`.
@@ -318,7 +415,7 @@ def _prepare(
         raise ValueError(f"leaf_values has {len(leaf_values)} entries, expected one per tree ({len(trees)})")
     if not trees or n_variables < 1 or not _STATE["enabled"] or _STATE["kernels"] is False:
         return None
-    depth = max(_reachable_depth(tree) for tree in trees)
+    depth = max(min_depth, *(_reachable_depth(tree) for tree in trees))
     if depth > 40 or len(trees) << depth > MAX_PADDED_LEAVES:
         return None
     ks = kernels(depth, strict)
@@ -379,7 +476,8 @@ def forest_walk_batch(
         When ``n_slots < 1`` or ``leaf_values`` does not have one entry per tree; the returned
         function raises it for a matrix without ``n_variables`` columns.
     """
-    prepared = _prepare(trees, leaf_values, n_variables, strict, None, n_slots)
+    # shallower forests are padded to BLOCK_DEPTH levels, for the block walk
+    prepared = _prepare(trees, leaf_values, n_variables, strict, None, n_slots, BLOCK_DEPTH)
     if prepared is None:
         return None
     (_walk, _sums, batch), ints, reals = prepared
